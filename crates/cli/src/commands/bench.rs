@@ -1,0 +1,278 @@
+//! `lightloop bench`: speed and memory benchmarks, each printed as a ratio against a baseline
+//! measured in the same run.
+
+use crate::load::{CliError, CliResult};
+use crate::table::{Align, Table, num, si};
+use clap::{Args, ValueEnum};
+use lightloop_rig::{DescKind, Document, Rig, load_rig, load_workload};
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchKind {
+    /// Cost-model evaluations per second on one core
+    Cost,
+    /// Peak memory of a sweep at 1× and 100× the grid size
+    Sweep,
+    /// Time-domain reference chain: channel-samples per second on one core
+    Physics,
+    /// The twin's noisy ternary VMM against a plain f32 GEMM of the same library
+    Twin,
+    /// All of them
+    All,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Which benchmark to run
+    #[arg(value_enum, default_value = "all")]
+    pub which: BenchKind,
+    /// Seconds of measurement per cost-model case
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
+    /// Grid points of the small sweep (the large one has 100 times as many)
+    #[arg(long, default_value_t = 2000)]
+    pub points: u64,
+}
+
+/// Target of the cost-model benchmark: evaluations per second per core.
+pub const COST_TARGET: f64 = 1e6;
+
+/// Rounds per measurement; the median round is reported (the machine's timing noise is large
+/// compared with one round's length).
+const ROUNDS: usize = 7;
+
+/// Calls per second of `f`: the median of [`ROUNDS`] rounds sharing `seconds`.
+fn rate(seconds: f64, mut f: impl FnMut()) -> f64 {
+    let mut rates: Vec<f64> = (0..ROUNDS)
+        .map(|_| one_round(seconds / ROUNDS as f64, &mut f))
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[ROUNDS / 2]
+}
+
+/// Runs `f` repeatedly for about `seconds`, returning calls per second.
+fn one_round(seconds: f64, mut f: impl FnMut()) -> f64 {
+    // Warm up.
+    for _ in 0..100 {
+        f();
+    }
+    let budget = Duration::from_secs_f64(seconds);
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut batch = 64u64;
+    while start.elapsed() < budget {
+        for _ in 0..batch {
+            f();
+        }
+        n += batch;
+        batch = (batch * 2).min(1 << 16);
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn cost(seconds: f64) -> CliResult<()> {
+    println!(
+        "Cost-model evaluations, one thread (target ≥ {} per second per core; median of {ROUNDS} rounds)",
+        num(COST_TARGET)
+    );
+    let cases = [
+        ("seed-16ch", "deep-loop-2048"),
+        ("seed-16ch", "llama-3-8b"),
+        ("tier-c-1024", "moe-8k-a37b"),
+        ("wdm-bw-64", "gpt2-small"),
+        ("tier-a-1024", "minilm-l6"),
+    ];
+    let mut t = Table::new(
+        &["rig × workload", "evaluations/s", "time each"],
+        &[Align::Left, Align::Right, Align::Right],
+    );
+    let mut rates = Vec::new();
+    for (r, w) in cases {
+        let rig = load_rig(r, &[])?.value;
+        let wl = load_workload(w, &[])?.value;
+        let per_s = rate(seconds, || {
+            let e = lightloop_cost::evaluate(black_box(&rig), black_box(&wl));
+            // Observe the result in place: moving it would add copies that are not the model's.
+            black_box(&e);
+        });
+        t.row(vec![format!("{r} × {w}"), num(per_s), si(1.0 / per_s, "s")]);
+        rates.push(per_s);
+    }
+    let harmonic = rates.len() as f64 / rates.iter().map(|r| 1.0 / r).sum::<f64>();
+    t.rule();
+    t.row(vec![
+        "mean (harmonic)".into(),
+        num(harmonic),
+        si(1.0 / harmonic, "s"),
+    ]);
+    println!("{}", t.render());
+    // Baseline measured in the same run: reading and validating the same rig description.
+    let text = lightloop_rig::presets::text(DescKind::Rig, "seed-16ch").expect("built-in preset");
+    let loads = rate(seconds, || {
+        let r = Document::from_text(DescKind::Rig, "seed-16ch", black_box(text), None)
+            .and_then(|d| d.parse::<Rig>());
+        black_box(&r);
+    });
+    println!();
+    println!(
+        "  ratio to the target (≥ 1 passes):                        {:.2}",
+        harmonic / COST_TARGET
+    );
+    println!(
+        "  baseline, reading + validating the rig file:             {} per second",
+        num(loads)
+    );
+    println!(
+        "  ratio of evaluations to description reads (same run):   {:.1}×",
+        harmonic / loads
+    );
+    Ok(())
+}
+
+fn sweep_child(points: u64, dir: &std::path::Path, tag: &str) -> CliResult<(u64, f64, u64)> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Message(format!("cannot find the lightloop binary: {e}")))?;
+    let out = dir.join(format!("sweep-{tag}.csv"));
+    let batches = (points / 20).max(1);
+    let start = Instant::now();
+    let o = Command::new(exe)
+        .args([
+            "sweep",
+            "--rig",
+            "seed-16ch",
+            "--workload",
+            "deep-loop-2048",
+            "--vary",
+            "laser.power=log:1 mW..100 mW:20",
+            "--vary",
+            &format!("run.batch=lin:1..{batches}:{batches}"),
+            "--out",
+        ])
+        .arg(&out)
+        .args(["--quiet", "--force", "--report-peak-rss"])
+        .output()
+        .map_err(|e| CliError::Message(format!("cannot run the sweep: {e}")))?;
+    let secs = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() {
+        return Err(CliError::Message(format!(
+            "the benchmark sweep failed: {stderr}"
+        )));
+    }
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| CliError::Message("the sweep did not report its memory".into()))?;
+    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let _ = std::fs::remove_file(&out);
+    Ok((rss, (20 * batches) as f64 / secs, size))
+}
+
+fn sweep(points: u64) -> CliResult<()> {
+    println!("Sweep memory as the grid grows 100× (seed-16ch × deep-loop-2048, all cores)");
+    let dir = std::env::temp_dir().join(format!("lightloop-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::Message(format!("{}: {e}", dir.display())))?;
+    let small = sweep_child(points, &dir, "small")?;
+    let large = sweep_child(points * 100, &dir, "large")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut t = Table::new(
+        &["grid", "points", "output", "peak memory", "points/s"],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+        ],
+    );
+    let pts = |n: u64| 20 * (n / 20).max(1);
+    t.row(vec![
+        "1× (baseline)".into(),
+        num(pts(points) as f64),
+        si(small.2 as f64, "B"),
+        si(small.0 as f64 * 1024.0, "B"),
+        num(small.1),
+    ]);
+    t.row(vec![
+        "100×".into(),
+        num(pts(points * 100) as f64),
+        si(large.2 as f64, "B"),
+        si(large.0 as f64 * 1024.0, "B"),
+        num(large.1),
+    ]);
+    println!("{}", t.render());
+    println!();
+    println!(
+        "  peak memory ratio 100× ÷ 1× (flat ≈ 1): {:.2}   (output grew {:.0}×)",
+        large.0 as f64 / small.0 as f64,
+        large.2 as f64 / small.2.max(1) as f64
+    );
+    Ok(())
+}
+
+/// Target of the physics benchmark: channel-samples per second per core.
+pub const CHAIN_TARGET: f64 = 20e6;
+/// Target of the twin benchmark: its VMM at least half as fast as a plain GEMM.
+pub const TWIN_TARGET: f64 = 0.5;
+
+fn physics(seconds: f64) -> CliResult<()> {
+    let rig = load_rig("seed-16ch", &[])?.value;
+    println!(
+        "Time-domain reference chain (seed-16ch: laser → modulator → SOA → absorber → photodiode/TIA → comparator, all noise on), one thread"
+    );
+    let mut rates: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            lightloop_physics::bench::chain_samples_per_second(&rig, seconds / ROUNDS as f64, 1024)
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    let r = rates[ROUNDS / 2];
+    println!(
+        "  channel-samples per second (median of {ROUNDS}):  {}",
+        num(r)
+    );
+    println!(
+        "  ratio to the {} target:                 {:.2}",
+        num(CHAIN_TARGET),
+        r / CHAIN_TARGET
+    );
+    Ok(())
+}
+
+fn twin() -> CliResult<()> {
+    let rig = load_rig("tier-a-1024", &[])?.value;
+    println!(
+        "Twin: noisy ternary VMM 1024×1024, batch 64, against a plain f32 GEMM (faer) of the same shape, one thread"
+    );
+    let (gemm, twin) = lightloop_twin::bench::vmm_against_gemm(&rig, 1024, 64, 15);
+    println!("  plain GEMM W·X (baseline):  {}", si(gemm, "s"));
+    println!("  twin VMM:                   {}", si(twin, "s"));
+    println!(
+        "  ratio GEMM ÷ twin (target ≥ {TWIN_TARGET}): {:.2}",
+        gemm / twin
+    );
+    Ok(())
+}
+
+pub fn run(a: &BenchArgs) -> CliResult<()> {
+    if matches!(a.which, BenchKind::Physics | BenchKind::All) {
+        physics(a.seconds)?;
+        println!();
+    }
+    if matches!(a.which, BenchKind::Twin | BenchKind::All) {
+        twin()?;
+        println!();
+    }
+    if matches!(a.which, BenchKind::Cost | BenchKind::All) {
+        cost(a.seconds)?;
+        println!();
+    }
+    if matches!(a.which, BenchKind::Sweep | BenchKind::All) {
+        sweep(a.points)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `lightloop compare`.
+
+use super::{Inputs, MODEL_NOTE, evaluate, header, print_json, warnings};
+use crate::Target;
+use crate::load::{CliResult, load_gpu, load_pair};
+use crate::table::{Align, Table, num, si, wrap};
+use lightloop_cost::gpu::{self, GpuEvaluation};
+use lightloop_cost::{Evaluation, evaluate_gpu};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct GpuRow {
+    gpu: String,
+    evaluation: GpuEvaluation,
+    /// GPU J/token ÷ optical J/token (> 1: the optical rig uses less energy).
+    optical_energy_advantage: f64,
+    /// Optical tokens/s ÷ GPU tokens/s (> 1: the optical rig is faster).
+    optical_speed_advantage: f64,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    inputs: Inputs<'a>,
+    optical: &'a Evaluation,
+    gpus: Vec<GpuRow>,
+    calibration: gpu::Calibration,
+}
+
+pub const DEFAULT_GPUS: [&str; 3] = ["h100-sxm", "h200-sxm", "b200"];
+
+pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
+    let pair = load_pair(&t.rig, &t.workload, &t.sets)?;
+    let e = evaluate(&pair)?;
+    let names: Vec<String> = if gpus.is_empty() {
+        DEFAULT_GPUS.iter().map(|s| s.to_string()).collect()
+    } else {
+        gpus.to_vec()
+    };
+    let mut rows = Vec::new();
+    for n in &names {
+        let g = load_gpu(n)?;
+        let ge = evaluate_gpu(&g.value, &pair.workload.value);
+        rows.push(GpuRow {
+            gpu: g.value.gpu.name.clone(),
+            optical_energy_advantage: ge.j_per_token / e.metrics.j_per_token,
+            optical_speed_advantage: e.metrics.tokens_per_s / ge.tokens_per_s,
+            evaluation: ge,
+        });
+    }
+    let cal = gpu::calibration();
+    if t.json {
+        return print_json(&Report {
+            inputs: Inputs::of(&pair),
+            optical: &e,
+            gpus: rows,
+            calibration: cal,
+        });
+    }
+    print!(
+        "{}",
+        header("Optical rig against GPU baselines, same workload", &pair)
+    );
+    println!();
+    let mut head = vec!["".to_string(), pair.rig.value.rig.name.clone()];
+    head.extend(rows.iter().map(|r| r.gpu.clone()));
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let mut align = vec![Align::Left];
+    align.extend(std::iter::repeat_n(Align::Right, head.len() - 1));
+    let mut tab = Table::new(&head_refs, &align);
+    let m = &e.metrics;
+    let mut line = |label: &str, opt: String, f: &dyn Fn(&GpuRow) -> String| {
+        let mut cells = vec![label.to_string(), opt];
+        cells.extend(rows.iter().map(f));
+        tab.row(cells);
+    };
+    line("energy per token", si(m.j_per_token, "J"), &|r| {
+        si(r.evaluation.j_per_token, "J")
+    });
+    line("tokens per second", num(m.tokens_per_s), &|r| {
+        num(r.evaluation.tokens_per_s)
+    });
+    line("time per step", si(m.step_time, "s"), &|r| {
+        si(r.evaluation.step_time, "s")
+    });
+    line("time to first token", si(m.ttft, "s"), &|r| {
+        si(r.evaluation.ttft, "s")
+    });
+    line("energy per MAC", si(m.fj_per_mac * 1e-15, "J"), &|r| {
+        si(r.evaluation.fj_per_mac * 1e-15, "J")
+    });
+    line("TOPS/W (delivered)", num(m.tops_per_w), &|r| {
+        num(r.evaluation.tops_per_w)
+    });
+    line(
+        "average power",
+        si(m.j_per_token * m.tokens_per_s, "W"),
+        &|r| si(r.evaluation.j_per_token * r.evaluation.tokens_per_s, "W"),
+    );
+    line("devices", "1 rig".into(), &|r| {
+        format!("{} GPU", r.evaluation.gpus)
+    });
+    line("bound by", "schedule".into(), &|r| {
+        if r.evaluation.latency_bound {
+            "kernel latency".into()
+        } else if r.evaluation.memory_bound {
+            "memory".into()
+        } else {
+            "compute".into()
+        }
+    });
+    line("", String::new(), &|_| String::new());
+    line("optical energy advantage", "1×".into(), &|r| {
+        format!("{}×", num(r.optical_energy_advantage))
+    });
+    line("optical speed advantage", "1×".into(), &|r| {
+        format!("{}×", num(r.optical_speed_advantage))
+    });
+    println!("{}", tab.render());
+    println!();
+    println!("  advantage > 1 favours the optical rig; < 1 favours the GPU.");
+    print!("{}", warnings(&e));
+    println!();
+    print!(
+        "{}",
+        wrap(
+            &format!(
+                "GPU model: roofline of FLOPs and HBM bytes (weights once per step, KV cache per sequence) with a floor of one kernel latency per dependent kernel; power = idle + (TDP − idle)·utilisation + host share; calibrated by ×{:.2} to {}. {MODEL_NOTE}",
+                cal.factor, cal.description
+            ),
+            100,
+            ""
+        )
+    );
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The subcommands.
+
+pub mod audit;
+pub mod bench;
+pub mod compare;
+pub mod energy;
+pub mod noise;
+pub mod presets;
+pub mod sweep;
+pub mod throughput;
+pub mod validate;
+
+use crate::load::{CliError, CliResult, Pair};
+use lightloop_cost::Evaluation;
+use serde::Serialize;
+
+/// Evaluates a loaded pair.
+pub fn evaluate(pair: &Pair) -> CliResult<Evaluation> {
+    lightloop_cost::evaluate(&pair.rig.value, &pair.workload.value)
+        .map_err(|e| CliError::Message(e.to_string()))
+}
+
+/// The two header lines naming the rig and workload.
+pub fn header(title: &str, pair: &Pair) -> String {
+    let r = &pair.rig.value;
+    let w = &pair.workload.value;
+    let t = &r.topology;
+    format!(
+        "{title}\n  rig       {} — tier {}, {}, {} ch × {} readout × {} λ lane(s) at {}\n  workload  {} — {:?}, batch {}\n",
+        r.rig.name,
+        r.rig.tier.describe(),
+        t.architecture.name(),
+        t.channels,
+        t.readout_width,
+        t.wdm_lanes,
+        crate::table::si(t.symbol_period.si(), "s"),
+        w.workload.name,
+        w.workload.kind,
+        w.run.batch
+    )
+}
+
+/// Warnings of an evaluation, one per line.
+pub fn warnings(e: &Evaluation) -> String {
+    let msgs = e.check_messages();
+    if msgs.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\nwarnings\n");
+    for m in msgs {
+        // First line marked, continuation lines indented under it.
+        let wrapped = crate::table::wrap(&m, 96, "    ");
+        s.push_str("  ! ");
+        s.push_str(wrapped.strip_prefix("    ").unwrap_or(&wrapped));
+    }
+    s
+}
+
+/// The simplifications behind every analytic figure.
+pub const MODEL_NOTE: &str = "model: analytic cost model — the phases of a step run one after another (no overlap), DC loads are charged for the whole step, one op = one multiply or one add (a MAC is 2 ops); the analog loop's noise grows linearly with passes (no regeneration by the absorber).";
+
+/// Prints `value` as pretty JSON.
+pub fn print_json<T: Serialize>(value: &T) -> CliResult<()> {
+    let s = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Message(format!("JSON output: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// What every JSON report carries about its inputs.
+#[derive(Serialize)]
+pub struct Inputs<'a> {
+    pub rig: &'a str,
+    pub rig_source: &'a str,
+    pub workload: &'a str,
+    pub workload_source: &'a str,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn of(pair: &'a Pair) -> Self {
+        Self {
+            rig: &pair.rig.value.rig.name,
+            rig_source: pair.rig.doc.main_origin(),
+            workload: &pair.workload.value.workload.name,
+            workload_source: pair.workload.doc.main_origin(),
+        }
+    }
+}

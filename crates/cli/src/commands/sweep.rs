@@ -1,0 +1,178 @@
+//! `lightloop sweep`.
+
+use crate::load::{CliError, CliResult, route_sets};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use lightloop_cost::sweep::{self, Format, Output, Sweep, parse_axis};
+use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+use lightloop_rig::{DescKind, Document, Gpu, Rig, Workload};
+use std::path::PathBuf;
+
+#[derive(Args)]
+#[command(after_help = "\
+Axes (KEY is a dotted path; keys under workload., model., run. and loop. belong to the
+workload, all others to the rig):
+  --vary topology.channels=8,16,32                 a list, values as written in a description
+  --vary laser.power=\"1 mW,2 mW,5 mW\"              quantities keep their units
+  --vary run.batch=log:1..1024:11                  11 geometrically spaced integers
+  --vary \"topology.symbol_period=lin:2 ns..10 ns:9\" 9 evenly spaced periods
+
+Every combination of the axes is one row (last axis fastest). Rows are streamed to OUT in grid
+order whatever the thread count, so two runs with different --threads give identical files.
+A sweep that is killed leaves OUT.partial; running the same command again resumes it, keeping
+every complete row. Only a finished sweep appears under OUT. Points whose descriptions are
+invalid (e.g. a width that does not divide into the channels) get a row with an `error` column.
+
+Read the output with pandas (pd.read_csv / pd.read_json(lines=True)) or polars.")]
+pub struct SweepArgs {
+    /// Base rig: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_RIG)]
+    pub rig: String,
+    /// Base workload: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_WORKLOAD)]
+    pub workload: String,
+    /// Fixed override of the base descriptions (KEY=VALUE); repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// An axis: KEY=v1,v2,… or KEY=lin:START..STOP:N or KEY=log:START..STOP:N; repeatable
+    #[arg(long = "vary", value_name = "KEY=SPEC", required = true)]
+    pub vary: Vec<String>,
+    /// Output file: .csv or .jsonl
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Add GPU baseline columns for this GPU (preset or file)
+    #[arg(long)]
+    pub gpu: Option<String>,
+    /// Worker threads [default: all cores]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Overwrite a finished OUT, or discard a partial run of a different sweep
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar or summary
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop after this many new rows (leaves a resumable partial file)
+    #[arg(long, hide = true)]
+    pub stop_after: Option<u64>,
+    /// Print the process's peak resident memory to stderr at the end
+    #[arg(long, hide = true)]
+    pub report_peak_rss: bool,
+}
+
+/// Peak resident set size of this process in KiB (Linux), from /proc/self/status.
+pub fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+pub fn run(a: &SweepArgs) -> CliResult<()> {
+    let format = Format::from_path(&a.out).ok_or_else(|| {
+        CliError::BadInput(format!(
+            "{}: the output must end in .csv or .jsonl",
+            a.out.display()
+        ))
+    })?;
+    let (rig_sets, wl_sets) = route_sets(&a.sets);
+    let mut rig_doc = Document::load(DescKind::Rig, &a.rig)?;
+    for s in &rig_sets {
+        rig_doc.set(s)?;
+    }
+    let mut wl_doc = Document::load(DescKind::Workload, &a.workload)?;
+    for s in &wl_sets {
+        wl_doc.set(s)?;
+    }
+    // The base descriptions must be sound on their own; axes may then move any key.
+    let rig: Rig = rig_doc.parse()?;
+    let wl: Workload = wl_doc.parse()?;
+    let gpu: Option<Gpu> = match &a.gpu {
+        Some(g) => Some(lightloop_rig::load_gpu(g, &[])?.value),
+        None => None,
+    };
+    let axes = a
+        .vary
+        .iter()
+        .map(|v| parse_axis(v).map_err(|e| CliError::BadInput(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sweep = Sweep {
+        rig_table: rig_doc.table.clone(),
+        workload_table: wl_doc.table.clone(),
+        gpu,
+        axes,
+        label: format!(
+            "rig {} ({}), workload {} ({}){}",
+            rig.rig.name,
+            rig_doc.main_origin(),
+            wl.workload.name,
+            wl_doc.main_origin(),
+            a.gpu
+                .as_ref()
+                .map(|g| format!(", gpu {g}"))
+                .unwrap_or_default()
+        ),
+    };
+    sweep.preflight().map_err(CliError::BadInput)?;
+    let total = sweep.len();
+    let out = Output {
+        path: a.out.clone(),
+        format,
+        force: a.force,
+    };
+    let bar = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {pos}/{len} points [{bar:40}] {per_sec} eta {eta}",
+            )
+            .expect("a valid template")
+            .progress_chars("=> "),
+        );
+        b
+    };
+    let progress = |done: u64, _total: u64| bar.set_position(done);
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = a.threads {
+        pool = pool.num_threads(n.max(1));
+    }
+    let pool = pool
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start worker threads: {e}")))?;
+    let summary = pool
+        .install(|| sweep::run(&sweep, &out, &progress, a.stop_after))
+        .map_err(|e| match e {
+            sweep::RunError::Io(..) => CliError::Message(e.to_string()),
+            _ => CliError::BadInput(e.to_string()),
+        })?;
+    bar.finish_and_clear();
+    if !a.quiet {
+        let place = if summary.finished {
+            a.out.clone()
+        } else {
+            out.partial_path()
+        };
+        eprintln!(
+            "{} of {} points written to {}{}{}",
+            summary.resumed + summary.written,
+            summary.total,
+            place.display(),
+            if summary.resumed > 0 {
+                format!(" ({} kept from an earlier run)", summary.resumed)
+            } else {
+                String::new()
+            },
+            if summary.finished {
+                String::new()
+            } else {
+                "; run the same command again to continue".into()
+            }
+        );
+    }
+    if a.report_peak_rss {
+        eprintln!("peak_rss_kib={}", peak_rss_kib().unwrap_or(0));
+    }
+    Ok(())
+}

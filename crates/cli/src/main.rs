@@ -1,0 +1,149 @@
+//! `lightloop`: what an optical co-processor built from telecom fibre parts really costs in energy,
+//! time and accuracy, from one description of the rig.
+
+mod commands;
+mod load;
+mod table;
+
+use clap::{Args, Parser, Subcommand};
+use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lightloop",
+    version,
+    about = "Simulator and design tool for analog optical neural-network co-processors",
+    long_about = "Simulator and design tool for analog optical neural-network co-processors built from \
+telecom fibre parts.\n\nOne rig description (lasers, modulators, converters, amplifiers, absorbers, \
+passives, topology, host) and one workload description (a transformer, a deep optical loop, or a bare \
+kernel) drive every figure: the energy ledger with every DC load counted, throughput and latency \
+derived from the architecture, the noise budget, the GPU baseline and the audit of published claims.\n\n\
+Rigs, workloads and GPUs are preset names (`lightloop presets`) or TOML files; values carry units \
+(\"6 ns\", \"10 dBm\", \"5 dB\"). Start with:\n\n  \
+lightloop compare                              the default rig against H100, H200 and B200\n  \
+lightloop audit                                published claims beside consistent figures\n  \
+lightloop presets show seed-16ch > my-rig.toml a complete rig to edit",
+    after_help = "energy, throughput, noise, compare and audit take --json for machine-readable output. \
+Exit status: 0 on success, 2 for bad input (reported with file, line and key), 1 for other failures."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// A rig and a workload, with overrides.
+#[derive(Args, Clone)]
+pub struct Target {
+    /// Rig: a preset name (see `lightloop presets`) or a TOML file
+    #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
+    pub rig: String,
+    /// Workload: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_WORKLOAD, value_name = "WORKLOAD")]
+    pub workload: String,
+    /// Override a key of the rig or the workload (chosen by the key's section), e.g.
+    /// --set laser.power="12 dBm" --set run.batch=64; repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Print JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Energy per token by ledger category and item, fJ/MAC and TOPS/W, every DC load counted
+    Energy(Target),
+    /// MAC/s from the architecture, the per-step schedule, time per token, TTFT and tokens/s
+    Throughput(Target),
+    /// The readout noise budget: SNR, effective bits, dominant term, required laser power, loop depth
+    Noise(Target),
+    /// The optical rig side by side with GPU baselines on the same workload
+    Compare {
+        #[command(flatten)]
+        target: Target,
+        /// GPU presets or files to compare against; repeatable [default: h100-sxm, h200-sxm, b200]
+        #[arg(long = "gpu", value_name = "GPU")]
+        gpus: Vec<String>,
+    },
+    /// Reproduce each published claim under its own assumptions, beside the physically consistent figure
+    Audit {
+        /// Rig for the 16-channel token-time rows and the data-centre comparison
+        #[arg(long, short, default_value = DEFAULT_RIG)]
+        rig: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in rigs, workloads and GPUs, or print one as TOML
+    Presets {
+        #[command(subcommand)]
+        action: Option<PresetsAction>,
+    },
+    /// Check description files and report every problem with file, line and key
+    Validate {
+        /// Rig, workload or GPU files (the kind is recognised from their sections)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Sweep any rig or workload keys over a grid, streaming one row per point to CSV or JSON Lines
+    Sweep(commands::sweep::SweepArgs),
+    /// Benchmarks: cost-model evaluations per second, and sweep memory as the grid grows
+    Bench(commands::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum PresetsAction {
+    /// One line per preset
+    List,
+    /// Print a preset's TOML (redirect it to a file to start your own description)
+    Show {
+        /// Preset name
+        name: String,
+    },
+}
+
+/// Lets `lightloop … | head` end quietly: Rust ignores SIGPIPE, which turns a closed pipe into a
+/// panic inside `println!`; the default disposition ends the process as other Unix tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+fn main() -> ExitCode {
+    restore_sigpipe();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Energy(t) => commands::energy::run(&t),
+        Command::Throughput(t) => commands::throughput::run(&t),
+        Command::Noise(t) => commands::noise::run(&t),
+        Command::Compare { target, gpus } => commands::compare::run(&target, &gpus),
+        Command::Audit { rig, json } => commands::audit::run(&rig, json),
+        Command::Presets { action } => match action {
+            None | Some(PresetsAction::List) => commands::presets::list(),
+            Some(PresetsAction::Show { name }) => commands::presets::show(&name),
+        },
+        Command::Validate { files } => commands::validate::run(&files),
+        Command::Sweep(a) => commands::sweep::run(&a),
+        Command::Bench(a) => commands::bench::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(load::CliError::Input(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(load::CliError::BadInput(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(load::CliError::Message(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! The `lightloop` binary end to end: outputs, exit codes and messages, sweeps killed and resumed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lightloop"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&o)))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lightloop-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn presets_list_and_show() {
+    let o = run(&["presets"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for name in [
+        "seed-16ch (default)",
+        "tier-d-1024",
+        "llama-3-70b",
+        "moe-8k-a37b",
+        "b200",
+    ] {
+        assert!(out.contains(name), "missing {name}:\n{out}");
+    }
+    let o = run(&["presets", "show", "seed-16ch"]);
+    assert_eq!(
+        stdout(&o),
+        include_str!("../../../presets/rigs/seed-16ch.toml")
+    );
+    let o = run(&["presets", "show", "seed-16"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `seed-16ch`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn energy_json_names_its_inputs_and_balances() {
+    let v = json(&["energy", "--json"]);
+    assert_eq!(v["inputs"]["rig"], "seed-16ch");
+    assert_eq!(v["inputs"]["workload"], "deep-loop-2048");
+    let m = &v["evaluation"]["metrics"];
+    let j = m["j_per_token"].as_f64().unwrap();
+    assert!(j > 0.0);
+    let sum: f64 = v["evaluation"]["per_token"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["joules"].as_f64().unwrap())
+        .sum();
+    assert!((sum / j - 1.0).abs() < 1e-9, "{sum} vs {j}");
+}
+
+#[test]
+fn overrides_change_the_result() {
+    let base = json(&["throughput", "--json"]);
+    let lanes = json(&[
+        "throughput",
+        "--json",
+        "--set",
+        "topology.wdm_lanes=2",
+        "--set",
+        "run.batch=2",
+    ]);
+    let r0 = base["tokens_per_s"].as_f64().unwrap();
+    let r2 = lanes["tokens_per_s"].as_f64().unwrap();
+    assert!(r2 > 1.9 * r0, "{r0} → {r2}");
+}
+
+#[test]
+fn text_reports_show_their_sections() {
+    let o = run(&["energy"]);
+    let out = stdout(&o);
+    for s in [
+        "E/O conversion",
+        "lasers (wall-plug, static)",
+        "TOPS/W",
+        "model: analytic",
+    ] {
+        assert!(out.contains(s), "energy lacks {s}:\n{out}");
+    }
+    let out = stdout(&run(&["throughput", "-w", "llama-3-8b"]));
+    for s in [
+        "channels 16 × readout width 16 = 256",
+        "time to first token",
+        "host↔core link",
+    ] {
+        assert!(out.contains(s), "throughput lacks {s}:\n{out}");
+    }
+    let out = stdout(&run(&["noise"]));
+    for s in ["photons per sample", "quantisation", "effective bits"] {
+        assert!(out.contains(s), "noise lacks {s}:\n{out}");
+    }
+    let out = stdout(&run(&["compare", "-w", "llama-3-8b"]));
+    for s in [
+        "H100 SXM",
+        "H200 SXM",
+        "B200",
+        "optical energy advantage",
+        "calibrated",
+    ] {
+        assert!(out.contains(s), "compare lacks {s}:\n{out}");
+    }
+    let out = stdout(&run(&["audit"]));
+    for s in ["tokens-16ch-d2048", "NOT reproduced", "16384 slots"] {
+        assert!(out.contains(s), "audit lacks {s}:\n{out}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let mut child = bin()
+        .args(["audit"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe while the audit is still writing.
+    let mut out = child.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    std::io::Read::read_exact(&mut out, &mut byte).unwrap();
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+#[test]
+fn compare_and_audit_json() {
+    let v = json(&["compare", "--json", "--gpu", "h100-sxm"]);
+    assert_eq!(v["gpus"].as_array().unwrap().len(), 1);
+    assert!(v["calibration"]["factor"].as_f64().unwrap() > 0.0);
+    let v = json(&["audit", "--json"]);
+    let claims = v["claims"].as_array().unwrap();
+    assert!(claims.len() >= 12);
+    let row = claims
+        .iter()
+        .find(|c| c["id"] == "tokens-16ch-d2048")
+        .unwrap();
+    assert_eq!(row["status"], "reproduced");
+}
+
+#[test]
+fn bad_rig_file_names_file_line_and_key() {
+    let dir = tmp("bad");
+    let path = dir.join("my-rig.toml");
+    let text = include_str!("../../../presets/rigs/seed-16ch.toml")
+        .replace("rin = \"-150 dB/Hz\"", "rim = \"-150 dB/Hz\"");
+    std::fs::write(&path, &text).unwrap();
+    let line = text.lines().position(|l| l.starts_with("rim")).unwrap() + 1;
+    let o = run(&["energy", "--rig", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("my-rig.toml:{line}:1: key `laser.rim`")),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "nothing on stdout for a failure");
+
+    let o = run(&["energy", "--set", "laser.power=-3 mW"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--set laser.power"), "{}", stderr(&o));
+
+    let o = run(&[
+        "energy",
+        "--set",
+        "topology.channels=24",
+        "--set",
+        "weights.capacity=512",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("preset deep-loop-2048"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("does not divide into"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn validate_reports_all_files() {
+    let dir = tmp("validate");
+    let good = dir.join("good.toml");
+    std::fs::write(
+        &good,
+        "extends = \"seed-16ch\"\n[laser]\npower = \"12 dBm\"\n",
+    )
+    .unwrap();
+    let wl = dir.join("wl.toml");
+    std::fs::write(&wl, "extends = \"llama-3-8b\"\n[run]\nbatch = 8\n").unwrap();
+    let o = run(&["validate", good.to_str().unwrap(), wl.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("a valid rig") && stdout(&o).contains("a valid workload"));
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "extends = \"seed-16ch\"\n[laser]\npower = \"12\"\n").unwrap();
+    let o = run(&["validate", good.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.toml:3:9: key `laser.power`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "sweep",
+        "--vary",
+        "run.batch=lin:1..400:400",
+        "--vary",
+        "laser.power=log:1 mW..100 mW:10",
+        "--quiet",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.push(out.to_str().unwrap().to_string());
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+#[test]
+fn sweep_killed_mid_run_resumes_without_lost_or_duplicated_rows() {
+    let dir = tmp("kill");
+    let reference = dir.join("reference.csv");
+    let o = bin()
+        .args(sweep_args(&reference, &["--threads", "1"]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let out = dir.join("killed.csv");
+    let partial = dir.join("killed.csv.partial");
+    let mut child = bin()
+        .args(sweep_args(&out, &[]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some rows are on disk.
+    let start = Instant::now();
+    loop {
+        let lines = std::fs::read_to_string(&partial)
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if lines > 50 || start.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !out.exists(),
+        "the sweep finished before it was killed; make the grid larger"
+    );
+    assert!(partial.exists(), "a killed sweep leaves its partial file");
+    let o = bin().args(sweep_args(&out, &[])).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!partial.exists());
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&reference).unwrap(),
+        "resumed output differs from an uninterrupted single-thread run"
+    );
+}
+
+#[test]
+fn sweep_jsonl_rows_parse_and_errors_get_rows() {
+    let dir = tmp("jsonl");
+    let out = dir.join("s.jsonl");
+    let o = run(&[
+        "sweep",
+        "--vary",
+        "topology.channels=8,16,24",
+        "--vary",
+        "topology.readout_width=16",
+        "--gpu",
+        "h100-sxm",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0]["j_per_token"].as_f64().unwrap() > 0.0);
+    assert!(rows[0]["energy_ratio_to_gpu"].as_f64().is_some());
+    // 24 channels do not divide d_model 2048: the row says why, with empty metrics.
+    assert!(rows[2]["j_per_token"].is_null());
+    assert!(
+        rows[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not divide"),
+        "{}",
+        rows[2]["error"]
+    );
+}
+
+#[test]
+fn sweep_refuses_bad_axes_and_existing_output() {
+    let dir = tmp("refuse");
+    let out = dir.join("s.csv");
+    let o = run(&[
+        "sweep",
+        "--vary",
+        "laser.powr=1 mW",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `power`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !out.exists() && !dir.join("s.csv.partial").exists(),
+        "nothing written for a bad sweep"
+    );
+    let o = run(&[
+        "sweep",
+        "--vary",
+        "run.batch=1,2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = run(&[
+        "sweep",
+        "--vary",
+        "run.batch=1,2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    // A partial file of another sweep is not silently mixed in.
+    std::fs::remove_file(&out).unwrap();
+    let o = bin()
+        .args([
+            "sweep",
+            "--vary",
+            "run.batch=1,2,3",
+            "--quiet",
+            "--stop-after",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let o = run(&[
+        "sweep",
+        "--vary",
+        "run.batch=4,5,6",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("different sweep"), "{}", stderr(&o));
+}

@@ -1,0 +1,23 @@
+//! # lightloop-cost
+//!
+//! Analytic models of an optical co-processor rig running a workload: the energy ledger
+//! (every watt, DC loads included), throughput and latency derived from the architecture, the
+//! noise budget of a readout, a GPU baseline, the audit of published claims, and parameter
+//! sweeps. Everything here is a pure function of the descriptions in `lightloop-rig`.
+
+pub mod audit;
+pub mod evaluate;
+pub mod gpu;
+pub mod ledger;
+pub mod noise;
+pub mod optics;
+pub mod rng;
+pub mod stats;
+pub mod sweep;
+pub mod work;
+
+pub use evaluate::{Check, Evaluation, Incompatible, evaluate};
+pub use gpu::{GpuEvaluation, evaluate_gpu};
+pub use ledger::{Category, Item, Ledger};
+pub use noise::{NoiseBudget, NoiseParams, ReadoutPoint};
+pub use work::Work;

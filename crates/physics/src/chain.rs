@@ -1,0 +1,226 @@
+//! The reference chain of one channel, built from a rig: laser → modulator → passive path →
+//! SOA → saturable absorber → variable attenuator → photodiode → TIA → integrate-and-dump →
+//! ternary comparator. Amplifiers and absorber are present when the rig has them.
+//!
+//! Symbols are ternary values {−1, 0, +1} sent as the intensity levels {0, ½, 1} of the
+//! modulator's range; the comparator's thresholds are calibrated on a training block (see
+//! [`ReferenceChain::calibrate`]).
+
+use crate::clock::integrate;
+use crate::comparator::Comparator;
+use crate::coupler::Passive;
+use crate::drift::{Drift, DriftModel};
+use crate::laser::Laser;
+use crate::modulator::Modulator;
+use crate::photodiode::Photodiode;
+use crate::rng::{Rng, stream};
+use crate::saturable_absorber::SaturableAbsorber;
+use crate::signal::{Clock, Light};
+use crate::soa::Soa;
+use crate::stage::{ElectricalStage, Stage};
+use crate::tia::Tia;
+use lightloop_cost::Ledger;
+use lightloop_rig::Rig;
+use serde::Serialize;
+
+/// Simulation settings that are not part of the hardware description.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SimSettings {
+    pub seed: u64,
+    pub samples_per_symbol: usize,
+    /// Comparator metastability window, V.
+    pub metastable_window: f64,
+    pub drift: DriftModel,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            samples_per_symbol: 8,
+            metastable_window: 1e-6,
+            drift: DriftModel::default(),
+        }
+    }
+}
+
+/// Ternary symbol → modulator value.
+pub fn level(symbol: i8) -> f64 {
+    (symbol as f64 + 1.0) / 2.0
+}
+
+/// The random streams of one chain run.
+struct Streams {
+    laser: Rng,
+    soa: Rng,
+    pd: Rng,
+    clock: Rng,
+    comparator: Rng,
+    drift: Rng,
+}
+
+impl Streams {
+    fn new(seed: u64, channel: u64, trial: u64) -> Self {
+        Self {
+            laser: stream(seed, "chain.laser", channel, trial),
+            soa: stream(seed, "chain.soa", channel, trial),
+            pd: stream(seed, "chain.receiver", channel, trial),
+            clock: stream(seed, "chain.clock", channel, trial),
+            comparator: stream(seed, "chain.comparator", channel, trial),
+            drift: stream(seed, "chain.drift", channel, trial),
+        }
+    }
+}
+
+/// One channel's chain.
+pub struct ReferenceChain {
+    pub clock: Clock,
+    pub laser: Laser,
+    pub modulator: Modulator,
+    pub path: Passive,
+    pub soa: Option<Soa>,
+    pub absorber: Option<SaturableAbsorber>,
+    /// Variable attenuator before the photodiode (sets the received power).
+    pub attenuator: Passive,
+    pub photodiode: Photodiode,
+    pub tia: Tia,
+    pub comparator: Comparator,
+    pub drift: Drift,
+    /// RMS jitter of the readout windows, in samples.
+    jitter_samples: f64,
+    streams: Streams,
+    elapsed: f64,
+    light: Light,
+    current: Vec<f64>,
+}
+
+impl ReferenceChain {
+    /// The chain of `channel` for run `trial`.
+    pub fn from_rig(rig: &Rig, sim: &SimSettings, channel: u64, trial: u64) -> Self {
+        let clock = Clock::new(rig.topology.symbol_period.si(), sim.samples_per_symbol);
+        let jitter = (rig.clock.jitter.si().powi(2) + rig.adc.aperture_jitter.si().powi(2)).sqrt();
+        // Nothing after the laser here is phase-sensitive: skip drawing its phase noise.
+        let mut laser = Laser::from_rig(rig, &clock);
+        laser.phase_noise = false;
+        Self {
+            laser,
+            modulator: Modulator::from_rig(rig, &clock),
+            path: Passive::rig_path(rig),
+            soa: Soa::from_rig(rig, &clock),
+            absorber: SaturableAbsorber::from_rig(rig, &clock),
+            attenuator: Passive::loss_db("attenuator", 0.0),
+            photodiode: Photodiode::from_rig(rig, &clock),
+            tia: Tia::from_rig(rig, &clock),
+            comparator: Comparator::from_rig(rig, sim.metastable_window),
+            drift: Drift::new(sim.drift),
+            jitter_samples: jitter / clock.dt(),
+            streams: Streams::new(sim.seed, channel, trial),
+            elapsed: 0.0,
+            clock,
+            light: Light::default(),
+            current: Vec::new(),
+        }
+    }
+
+    /// Sets the attenuator so that the full-scale (+1) level reaches the photodiode at about
+    /// `power` W, judged from the steady-state transfer of the parts before it.
+    pub fn set_received_power(&mut self, power: f64) {
+        let full = self.unattenuated_full_scale();
+        self.attenuator.transmission = (power / full).min(1.0);
+    }
+
+    /// Steady-state power of the +1 level at the photodiode with no attenuation, W.
+    pub fn unattenuated_full_scale(&self) -> f64 {
+        let mut p = self.laser.power
+            * self.modulator.transfer(1.0)
+            * self.modulator.insertion()
+            * self.path.transmission;
+        if let Some(s) = &self.soa {
+            p *= lightloop_cost::optics::saturated_gain(
+                s.small_signal_gain(),
+                p,
+                s.saturation_power(),
+            ) * s.trim;
+        }
+        if let Some(a) = &self.absorber {
+            p *= a.steady_transmission(p);
+        }
+        p
+    }
+
+    /// Sends one block of ternary symbols; returns the integrated readout per symbol (V).
+    pub fn readout(&mut self, symbols: &[i8]) -> Vec<f64> {
+        let sps = self.clock.samples_per_symbol;
+        let n = symbols.len() * sps;
+        let values: Vec<f64> = symbols.iter().map(|s| level(*s)).collect();
+        self.modulator.set_symbols(&values);
+        let s = &mut self.streams;
+        if self.light.len() != n {
+            self.light = Light::dark(n);
+        }
+        self.laser.process(&mut self.light, &mut s.laser);
+        self.modulator.process(&mut self.light, &mut s.laser);
+        self.path.process(&mut self.light, &mut s.laser);
+        if let Some(soa) = &mut self.soa {
+            soa.process(&mut self.light, &mut s.soa);
+        }
+        if let Some(sa) = &mut self.absorber {
+            sa.process(&mut self.light, &mut s.soa);
+        }
+        let drift_gain = self.drift.gain();
+        self.light
+            .attenuate((self.attenuator.transmission * drift_gain).min(1.0));
+        // The TIA's input noise is added at the photodiode's node (see `detect_with_noise`).
+        let tia_noise = self.tia.noise_per_sample();
+        self.photodiode
+            .detect_with_noise(&self.light, tia_noise, &mut self.current, &mut s.pd);
+        self.tia.amplify(&mut self.current);
+        let offset = self.drift.offset();
+        let mut out = integrate(&self.current, sps, self.jitter_samples, &mut s.clock);
+        out.iter_mut().for_each(|v| *v += offset);
+        let block_time = symbols.len() as f64 * self.clock.symbol_period;
+        self.elapsed += block_time;
+        self.drift.advance(block_time, &mut s.drift);
+        out
+    }
+
+    /// Ternary decisions for one block of readouts.
+    pub fn decide(&mut self, readout: &[f64]) -> Vec<i8> {
+        readout
+            .iter()
+            .map(|v| self.comparator.decide(*v, &mut self.streams.comparator))
+            .collect()
+    }
+
+    /// Measures the mean readout of each level on a training block of `n` symbols per level and
+    /// puts the thresholds midway between neighbouring levels. Returns the level means.
+    pub fn calibrate(&mut self, n: usize) -> [f64; 3] {
+        let pattern: Vec<i8> = (0..3 * n).map(|k| (k % 3) as i8 - 1).collect();
+        let r = self.readout(&pattern);
+        let mut means = [0.0; 3];
+        for (k, v) in r.iter().enumerate() {
+            means[k % 3] += v / n as f64;
+        }
+        self.comparator.thresholds = ((means[0] + means[1]) / 2.0, (means[1] + means[2]) / 2.0);
+        means
+    }
+
+    /// Seconds of operation simulated so far.
+    pub fn elapsed(&self) -> f64 {
+        self.elapsed
+    }
+
+    /// Energy of every part over the simulated time.
+    pub fn energy(&self) -> Ledger {
+        let mut l = Ledger::default();
+        let t = self.elapsed;
+        self.laser.energy(t, &mut l);
+        self.modulator.energy(t, &mut l);
+        if let Some(s) = &self.soa {
+            s.energy(t, &mut l);
+        }
+        self.tia.energy(t, &mut l);
+        self.comparator.energy(t, &mut l);
+        l
+    }
+}

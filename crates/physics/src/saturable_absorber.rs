@@ -1,0 +1,73 @@
+//! Saturable absorber with finite recovery.
+//!
+//! The saturable absorption a relaxes as da/dt = (α_s − a)/τ_r − a·P/E_sat with
+//! E_sat = P_sat·τ_r, integrated exactly for the power of each sample; in steady state
+//! a = α_s/(1 + P/P_sat), giving the fast transfer T(P) = 1 − α_s/(1 + P/P_sat) − α_ns
+//! (REFERENCES.md). Power transmission is T = 1 − a − α_ns.
+
+use crate::rng::Rng;
+use crate::signal::{Clock, Light};
+use crate::stage::Stage;
+use lightloop_cost::Ledger;
+use lightloop_rig::Rig;
+
+#[derive(Debug, Clone)]
+pub struct SaturableAbsorber {
+    a: f64,
+    alpha_s: f64,
+    alpha_ns: f64,
+    p_sat: f64,
+    tau: f64,
+    dt: f64,
+}
+
+impl SaturableAbsorber {
+    pub fn new(alpha_s: f64, alpha_ns: f64, p_sat: f64, recovery: f64, dt: f64) -> Self {
+        Self {
+            a: alpha_s,
+            alpha_s,
+            alpha_ns,
+            p_sat,
+            tau: recovery,
+            dt,
+        }
+    }
+
+    pub fn from_rig(rig: &Rig, clock: &Clock) -> Option<Self> {
+        let s = rig.saturable_absorber.as_ref()?;
+        Some(Self::new(
+            s.modulation_depth.si(),
+            s.nonsaturable_loss.si(),
+            s.saturation_power.si(),
+            s.recovery_time.si(),
+            clock.dt(),
+        ))
+    }
+
+    /// Steady-state transmission at power `p`.
+    pub fn steady_transmission(&self, p: f64) -> f64 {
+        lightloop_cost::optics::absorber_transmission(self.alpha_s, self.alpha_ns, self.p_sat, p)
+    }
+}
+
+impl Stage for SaturableAbsorber {
+    fn name(&self) -> &'static str {
+        "saturable absorber"
+    }
+
+    fn process(&mut self, light: &mut Light, _rng: &mut Rng) {
+        let (inv_p_sat, dt_over_tau) = (1.0 / self.p_sat, self.dt / self.tau);
+        for (e, b) in light.field.iter_mut().zip(light.background.iter_mut()) {
+            let p = e.norm_sqr() + *b;
+            // u = 1 + P/P_sat sets both the steady state α_s/u and the relaxation rate u/τ.
+            let u = 1.0 + p * inv_p_sat;
+            let a_ss = self.alpha_s / u;
+            self.a = a_ss + (self.a - a_ss) * crate::fastmath::exp(-dt_over_tau * u);
+            let t = (1.0 - self.a - self.alpha_ns).max(0.0);
+            *e *= t.sqrt();
+            *b *= t;
+        }
+    }
+
+    fn energy(&self, _elapsed: f64, _ledger: &mut Ledger) {}
+}

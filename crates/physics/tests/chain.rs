@@ -1,0 +1,74 @@
+//! The reference chain built from a rig: calibration, error rates that fall with power,
+//! reproducibility from a seed, and an energy ledger.
+
+use lightloop_cost::{Category, Item};
+use lightloop_physics::chain::{ReferenceChain, SimSettings};
+
+fn rig() -> lightloop_rig::Rig {
+    lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value
+}
+
+fn pattern(n: usize) -> Vec<i8> {
+    (0..n).map(|k| ((k * 7 + k / 5) % 3) as i8 - 1).collect()
+}
+
+fn ser(received: f64, trial: u64) -> f64 {
+    let mut c = ReferenceChain::from_rig(&rig(), &SimSettings::default(), 0, trial);
+    c.set_received_power(received);
+    c.calibrate(200);
+    let p = pattern(20_000);
+    let d = {
+        let r = c.readout(&p);
+        c.decide(&r)
+    };
+    d.iter().zip(&p).filter(|(a, b)| a != b).count() as f64 / p.len() as f64
+}
+
+#[test]
+fn levels_are_ordered_and_thresholds_between_them() {
+    let mut c = ReferenceChain::from_rig(&rig(), &SimSettings::default(), 0, 0);
+    c.set_received_power(20e-6);
+    let m = c.calibrate(500);
+    assert!(m[0] < m[1] && m[1] < m[2], "{m:?}");
+    let (t1, t2) = c.comparator.thresholds;
+    assert!(m[0] < t1 && t1 < m[1] && m[1] < t2 && t2 < m[2]);
+}
+
+#[test]
+fn errors_fall_as_received_power_rises() {
+    let low = ser(2e-8, 1);
+    let mid = ser(2e-7, 1);
+    let high = ser(2e-5, 1);
+    assert!(low > mid && mid > high, "{low} {mid} {high}");
+    assert!(low > 0.05, "{low}");
+    assert_eq!(high, 0.0);
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let run = |seed: u64, trial: u64| {
+        let sim = SimSettings {
+            seed,
+            ..SimSettings::default()
+        };
+        let mut c = ReferenceChain::from_rig(&rig(), &sim, 3, trial);
+        c.set_received_power(1e-6);
+        c.readout(&pattern(500))
+    };
+    assert_eq!(run(9, 2), run(9, 2));
+    assert_ne!(run(9, 2), run(9, 3));
+    assert_ne!(run(9, 2), run(10, 2));
+}
+
+#[test]
+fn the_chain_fills_the_ledger() {
+    let mut c = ReferenceChain::from_rig(&rig(), &SimSettings::default(), 0, 0);
+    c.readout(&pattern(10_000));
+    let l = c.energy();
+    let t = c.elapsed();
+    assert!((t - 10_000.0 * 6e-9).abs() < 1e-15);
+    // One laser of 10 mW at 20 % wall-plug for the simulated time.
+    assert!((l.get(Item::LaserWallPlug) - 0.01 / 0.2 * t).abs() < 1e-18);
+    assert!(l.category(Category::Amplifiers) > 0.0);
+    assert!((l.get(Item::ModulatorDrive) - 10_000.0 * 200e-15).abs() < 1e-18);
+}

@@ -1,0 +1,645 @@
+//! A description as it was written: one or more TOML layers merged into one table.
+//!
+//! Layers, from bottom to top: the files named by `extends` (built-in presets or other files),
+//! the file itself, and `--set KEY=VALUE` overrides from the command line. The merged table is
+//! what the typed description is read from; the layers are kept so that any problem found later
+//! (by serde or by validation) can be pointed at the file, line and key where the value was
+//! written.
+
+use crate::error::{ErrorKind, InputError, InputErrors};
+use crate::presets;
+use crate::units::UNIT_TAG;
+use crate::validate::{Problem, Validate};
+use serde::de::DeserializeOwned;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::de::{DeTable, DeValue};
+
+/// Which kind of description a document holds (decides which presets `extends` can name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescKind {
+    Rig,
+    Workload,
+    Gpu,
+}
+
+impl DescKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            DescKind::Rig => "rig",
+            DescKind::Workload => "workload",
+            DescKind::Gpu => "GPU",
+        }
+    }
+}
+
+/// One written source of keys.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Shown in messages: a path, `preset NAME`, or `--set KEY`.
+    pub origin: String,
+    pub text: String,
+    /// Directory for resolving relative `extends` paths.
+    pub dir: Option<PathBuf>,
+}
+
+/// Merged layers of one description.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: DescKind,
+    pub layers: Vec<Layer>,
+    /// The merged table, `extends` removed.
+    pub table: toml::Table,
+}
+
+/// What part of a key's line an error should point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    Key,
+    Value,
+}
+
+/// A resolved position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub origin: String,
+    pub line: usize,
+    pub column: usize,
+    pub source_line: String,
+}
+
+const MAX_EXTENDS_DEPTH: usize = 8;
+
+impl Document {
+    /// Loads a description from a path or a built-in preset name.
+    ///
+    /// A `spec` naming an existing file is read from disk; otherwise it is looked up among the
+    /// presets of `kind`.
+    pub fn load(kind: DescKind, spec: &str) -> Result<Self, InputErrors> {
+        let path = Path::new(spec);
+        if path.is_file() {
+            return Self::from_file(kind, path);
+        }
+        if let Some(text) = presets::text(kind, spec) {
+            return Self::from_text(kind, &format!("preset {spec}"), text, None);
+        }
+        let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
+        let err = if looks_like_path {
+            InputError::bare(
+                ErrorKind::Io,
+                spec,
+                format!(
+                    "no such file (a {} file or a preset name was expected)",
+                    kind.noun()
+                ),
+            )
+        } else {
+            InputError::bare(
+                ErrorKind::Preset,
+                spec,
+                format!(
+                    "no file or {} preset named \"{spec}\"; presets: {}{}",
+                    kind.noun(),
+                    presets::names(kind).join(", "),
+                    suggest(spec, &presets::names(kind))
+                ),
+            )
+        };
+        Err(err.into())
+    }
+
+    /// Reads a description file.
+    pub fn from_file(kind: DescKind, path: &Path) -> Result<Self, InputErrors> {
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            InputError::bare(ErrorKind::Io, &origin, format!("cannot read the file: {e}"))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            InputError::bare(
+                ErrorKind::Syntax,
+                &origin,
+                format!(
+                    "the file is not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        let dir = path.parent().map(Path::to_path_buf);
+        Self::from_text(kind, &origin, &text, dir)
+    }
+
+    /// Parses description text; `origin` names it in messages.
+    pub fn from_text(
+        kind: DescKind,
+        origin: &str,
+        text: &str,
+        dir: Option<PathBuf>,
+    ) -> Result<Self, InputErrors> {
+        let mut layers = Vec::new();
+        let mut chain = Vec::new();
+        collect_layers(kind, origin, text, dir, &mut layers, &mut chain)?;
+        let mut table = toml::Table::new();
+        for layer in &layers {
+            let mut t = parse_table(&layer.origin, &layer.text)?;
+            t.remove("extends");
+            merge(&mut table, t);
+        }
+        Ok(Self {
+            kind,
+            layers,
+            table,
+        })
+    }
+
+    /// Applies a command-line override `KEY=VALUE`. VALUE is read as a TOML value if it parses
+    /// as one (`16`, `true`, `"6 ns"`), otherwise as a string (`6 ns`).
+    pub fn set(&mut self, assignment: &str) -> Result<(), InputErrors> {
+        let (key, raw) = assignment.split_once('=').ok_or_else(|| {
+            InputError::bare(
+                ErrorKind::Syntax,
+                format!("--set {assignment}"),
+                "expected KEY=VALUE, for example --set laser.power=\"12 dBm\"",
+            )
+        })?;
+        let key = key.trim();
+        let value = parse_value_literal(raw.trim());
+        let origin = format!("--set {key}");
+        insert_dotted(&mut self.table, key, value.clone())
+            .map_err(|m| InputError::bare(ErrorKind::WrongType, &origin, m))?;
+        self.layers.push(Layer {
+            origin,
+            text: format!("{key} = {value}"),
+            dir: None,
+        });
+        Ok(())
+    }
+
+    /// Reads the typed description and validates it.
+    pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, InputErrors> {
+        let value: T = self.deserialize()?;
+        let problems = value.problems();
+        if problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.problems_to_errors(problems))
+        }
+    }
+
+    /// Reads the typed description without semantic validation.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, InputErrors> {
+        deserialize_table(&self.table).map_err(|p| self.problems_to_errors(vec![p]))
+    }
+
+    /// Turns key-addressed problems into located errors.
+    pub fn problems_to_errors(&self, problems: Vec<Problem>) -> InputErrors {
+        InputErrors(
+            problems
+                .into_iter()
+                .map(|p| self.locate_problem(p))
+                .collect(),
+        )
+    }
+
+    fn locate_problem(&self, p: Problem) -> InputError {
+        let point = if p.kind == ErrorKind::UnknownKey {
+            Point::Key
+        } else {
+            Point::Value
+        };
+        // A missing key is pointed at the table that should hold it.
+        let lookup = if p.kind == ErrorKind::MissingKey {
+            p.key
+                .rsplit_once('.')
+                .map(|(parent, _)| parent.to_string())
+                .unwrap_or_default()
+        } else {
+            p.key.clone()
+        };
+        let loc = self.locate(&lookup, point);
+        let key = if p.key.is_empty() { None } else { Some(p.key) };
+        match loc {
+            Some(l) => InputError {
+                kind: p.kind,
+                file: l.origin,
+                line: Some(l.line),
+                column: Some(l.column),
+                key,
+                message: p.message,
+                source_line: Some(l.source_line),
+            },
+            None => InputError {
+                kind: p.kind,
+                file: self.main_origin().to_string(),
+                line: None,
+                column: None,
+                key,
+                message: p.message,
+                source_line: None,
+            },
+        }
+    }
+
+    /// The origin of the top file layer (not a command-line override).
+    pub fn main_origin(&self) -> &str {
+        self.layers
+            .iter()
+            .rev()
+            .find(|l| !l.origin.starts_with("--set"))
+            .or(self.layers.last())
+            .map(|l| l.origin.as_str())
+            .unwrap_or("<input>")
+    }
+
+    /// Finds where `key` (dotted path, `a.b[2].c`) was written, searching the top layer first.
+    /// The empty key is the start of the top file.
+    pub fn locate(&self, key: &str, point: Point) -> Option<Location> {
+        let segs = split_path(key);
+        for layer in self.layers.iter().rev() {
+            let Ok(doc) = DeTable::parse(&layer.text) else {
+                continue;
+            };
+            let span = if segs.is_empty() {
+                if layer.origin.starts_with("--set") {
+                    continue;
+                }
+                Some(0..0)
+            } else {
+                find_span(doc.get_ref(), &segs, point)
+            };
+            if let Some(span) = span {
+                let (line, column, source_line) = line_col(&layer.text, span.start);
+                return Some(Location {
+                    origin: layer.origin.clone(),
+                    line,
+                    column,
+                    source_line,
+                });
+            }
+        }
+        None
+    }
+}
+
+fn collect_layers(
+    kind: DescKind,
+    origin: &str,
+    text: &str,
+    dir: Option<PathBuf>,
+    layers: &mut Vec<Layer>,
+    chain: &mut Vec<String>,
+) -> Result<(), InputErrors> {
+    if chain.iter().any(|c| c == origin) {
+        return Err(InputError::bare(
+            ErrorKind::Preset,
+            origin,
+            format!("`extends` loops: {} → {origin}", chain.join(" → ")),
+        )
+        .into());
+    }
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        return Err(InputError::bare(
+            ErrorKind::Preset,
+            origin,
+            format!("`extends` is nested more than {MAX_EXTENDS_DEPTH} deep"),
+        )
+        .into());
+    }
+    let table = parse_table(origin, text)?;
+    chain.push(origin.to_string());
+    if let Some(ext) = table.get("extends") {
+        let locate_ext = |message: String, kind_: ErrorKind| -> InputErrors {
+            let (line, column, source_line) = DeTable::parse(text)
+                .ok()
+                .and_then(|d| find_span(d.get_ref(), &[Seg::Key("extends".into())], Point::Value))
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((1, 1, String::new()));
+            InputError {
+                kind: kind_,
+                file: origin.to_string(),
+                line: Some(line),
+                column: Some(column),
+                key: Some("extends".into()),
+                message,
+                source_line: Some(source_line),
+            }
+            .into()
+        };
+        let Some(name) = ext.as_str() else {
+            return Err(locate_ext(
+                "`extends` names a preset or a file, as a string".into(),
+                ErrorKind::WrongType,
+            ));
+        };
+        let candidate = dir
+            .as_ref()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|| PathBuf::from(name));
+        if candidate.is_file() {
+            let base_text = std::fs::read_to_string(&candidate).map_err(|e| {
+                locate_ext(
+                    format!("cannot read {}: {e}", candidate.display()),
+                    ErrorKind::Io,
+                )
+            })?;
+            let base_origin = candidate.display().to_string();
+            let base_dir = candidate.parent().map(Path::to_path_buf);
+            collect_layers(kind, &base_origin, &base_text, base_dir, layers, chain)?;
+        } else if let Some(base_text) = presets::text(kind, name) {
+            collect_layers(
+                kind,
+                &format!("preset {name}"),
+                base_text,
+                None,
+                layers,
+                chain,
+            )?;
+        } else {
+            return Err(locate_ext(
+                format!(
+                    "`extends = \"{name}\"` names no file and no {} preset; presets: {}{}",
+                    kind.noun(),
+                    presets::names(kind).join(", "),
+                    suggest(name, &presets::names(kind))
+                ),
+                ErrorKind::Preset,
+            ));
+        }
+    }
+    chain.pop();
+    layers.push(Layer {
+        origin: origin.to_string(),
+        text: text.to_string(),
+        dir,
+    });
+    Ok(())
+}
+
+/// Parses TOML text into a table, with syntax errors located.
+fn parse_table(origin: &str, text: &str) -> Result<toml::Table, InputErrors> {
+    toml::from_str::<toml::Table>(text).map_err(|e| {
+        let (line, column, source_line) = e
+            .span()
+            .map(|s| line_col(text, s.start))
+            .map(|(l, c, s)| (Some(l), Some(c), Some(s)))
+            .unwrap_or((None, None, None));
+        let mut message = format!("invalid TOML: {}", e.message().trim());
+        let last_line = text.matches('\n').count() + 1;
+        if !text.is_empty() && !text.ends_with('\n') && line == Some(last_line) {
+            // A file cut off mid-way usually ends without a newline, at the failing line.
+            message.push_str(" (the file may be truncated)");
+        }
+        InputError {
+            kind: ErrorKind::Syntax,
+            file: origin.to_string(),
+            line,
+            column,
+            key: None,
+            message,
+            source_line,
+        }
+        .into()
+    })
+}
+
+/// Deep-merges `top` into `base`: tables merge key by key, anything else replaces.
+pub fn merge(base: &mut toml::Table, top: toml::Table) {
+    for (k, v) in top {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge(b, t),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Sets `a.b.c = value` in a table, creating intermediate tables.
+pub fn insert_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').map(str::trim).collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a valid dotted key"));
+    }
+    let (last, parents) = parts.split_last().expect("split yields at least one part");
+    let mut t = table;
+    for (i, p) in parents.iter().enumerate() {
+        let entry = t
+            .entry((*p).to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = match entry {
+            toml::Value::Table(inner) => inner,
+            _ => {
+                return Err(format!(
+                    "`{}` is a value, not a table, so `{key}` cannot be set",
+                    parts[..=i].join(".")
+                ));
+            }
+        };
+    }
+    t.insert((*last).to_string(), value);
+    Ok(())
+}
+
+/// Reads `raw` as a TOML value, or as a string when it is not one.
+pub fn parse_value_literal(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// Deserializes a merged table, turning a serde error into a key-addressed problem.
+pub fn deserialize_table<T: DeserializeOwned>(table: &toml::Table) -> Result<T, Problem> {
+    let value = toml::Value::Table(table.clone());
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        classify_serde_error(path, e.inner().message())
+    })
+}
+
+fn classify_serde_error(path: String, raw: &str) -> Problem {
+    if let Some(msg) = raw.strip_prefix(UNIT_TAG) {
+        return Problem::new(path, ErrorKind::Unit, msg);
+    }
+    if raw.starts_with("unknown field") {
+        let names = backticked(raw);
+        let hint = names
+            .first()
+            .map(|bad| {
+                suggest(
+                    bad,
+                    &names[1..].iter().map(String::as_str).collect::<Vec<_>>(),
+                )
+            })
+            .unwrap_or_default();
+        return Problem::new(path, ErrorKind::UnknownKey, format!("{raw}{hint}"));
+    }
+    if raw.starts_with("missing field") {
+        let field = backticked(raw).into_iter().next().unwrap_or_default();
+        let key = if path.is_empty() {
+            field
+        } else {
+            format!("{path}.{field}")
+        };
+        return Problem::new(key, ErrorKind::MissingKey, raw);
+    }
+    if raw.starts_with("invalid type") {
+        return Problem::new(path, ErrorKind::WrongType, raw);
+    }
+    Problem::new(path, ErrorKind::Value, raw)
+}
+
+/// Words quoted in backticks, in order.
+fn backticked(s: &str) -> Vec<String> {
+    s.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// ` (did you mean "x"?)` when a candidate is close to `word`.
+pub fn suggest(word: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn split_path(key: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            out.push(Seg::Key(rest[..i].to_string()));
+            rest = &rest[i..];
+            while let Some(stripped) = rest.strip_prefix('[') {
+                let end = stripped.find(']').unwrap_or(stripped.len());
+                if let Ok(n) = stripped[..end].parse() {
+                    out.push(Seg::Index(n));
+                }
+                rest = stripped.get(end + 1..).unwrap_or("");
+            }
+        } else {
+            out.push(Seg::Key(rest.to_string()));
+        }
+    }
+    out
+}
+
+fn find_span(table: &DeTable<'_>, segs: &[Seg], point: Point) -> Option<Range<usize>> {
+    let (first, rest) = segs.split_first()?;
+    let Seg::Key(name) = first else { return None };
+    let (k, v) = table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == name.as_str())?;
+    if rest.is_empty() {
+        return Some(if point == Point::Key {
+            k.span()
+        } else {
+            v.span()
+        });
+    }
+    find_in_value(v.get_ref(), rest, point).or(Some(v.span()))
+}
+
+fn find_in_value(v: &DeValue<'_>, segs: &[Seg], point: Point) -> Option<Range<usize>> {
+    match (v, segs.first()?) {
+        (DeValue::Table(t), Seg::Key(_)) => find_span(t, segs, point),
+        (DeValue::Array(a), Seg::Index(i)) => {
+            let item = a.get(*i)?;
+            if segs.len() == 1 {
+                Some(item.span())
+            } else {
+                find_in_value(item.get_ref(), &segs[1..], point)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset, and the text of that line.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+    let offset = offset.min(text.len());
+    let offset = (0..=offset)
+        .rev()
+        .find(|o| text.is_char_boundary(*o))
+        .unwrap_or(0);
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = text[line_start..offset].chars().count() + 1;
+    let line_end = text[line_start..]
+        .find('\n')
+        .map(|i| line_start + i)
+        .unwrap_or(text.len());
+    (
+        line,
+        column,
+        text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_keys_and_indices() {
+        assert_eq!(
+            split_path("run.optical_ops[2]"),
+            vec![
+                Seg::Key("run".into()),
+                Seg::Key("optical_ops".into()),
+                Seg::Index(2)
+            ]
+        );
+        assert!(split_path("").is_empty());
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let t = "a = 1\nµ = \"x\"\nb = 2";
+        assert_eq!(line_col(t, 0), (1, 1, "a = 1".into()));
+        let off = t.find("\"x\"").unwrap();
+        assert_eq!(line_col(t, off), (2, 5, "µ = \"x\"".into()));
+    }
+
+    #[test]
+    fn merge_is_deep() {
+        let mut a: toml::Table = toml::from_str("[x]\na = 1\nb = 2\n").unwrap();
+        let b: toml::Table = toml::from_str("[x]\nb = 3\n[y]\nc = 4\n").unwrap();
+        merge(&mut a, b);
+        assert_eq!(a["x"]["a"].as_integer(), Some(1));
+        assert_eq!(a["x"]["b"].as_integer(), Some(3));
+        assert_eq!(a["y"]["c"].as_integer(), Some(4));
+    }
+
+    #[test]
+    fn literal_values() {
+        assert_eq!(parse_value_literal("16").as_integer(), Some(16));
+        assert_eq!(parse_value_literal("\"6 ns\"").as_str(), Some("6 ns"));
+        assert_eq!(parse_value_literal("6 ns").as_str(), Some("6 ns"));
+        assert_eq!(parse_value_literal("true").as_bool(), Some(true));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            suggest("powr", &["power", "rin"]),
+            "; did you mean `power`?"
+        );
+        assert_eq!(suggest("zzzzzz", &["power", "rin"]), "");
+    }
+}

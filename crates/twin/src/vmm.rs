@@ -1,0 +1,208 @@
+//! Noisy ternary vector–matrix products.
+//!
+//! Y = W·q(X) computed with faer's f32 GEMM, where q is the DAC's quantisation, plus per output
+//! Gaussian noise of the variance [`VmmNoise::variance`] for that output's Σ|w|q — the statistics
+//! of the balanced, integrating readout the physics engine simulates ([`lightloop_physics::vmm`]
+//! in the tests). W and |W| are stacked into one matrix so both sums come from one GEMM.
+//! Quantisation by the ADC enters as its noise (Δ²/12), not as rounding.
+
+use crate::noise::VmmNoise;
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use lightloop_cost::evaluate::StepCost;
+use lightloop_cost::evaluate::{Core, product_cost};
+use lightloop_cost::noise::adc_excess_sd;
+use lightloop_cost::rng::stream;
+use lightloop_rig::Rig;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+/// A ternary matrix, rows = outputs.
+#[derive(Debug, Clone)]
+pub struct TernaryMatrix {
+    rows: usize,
+    cols: usize,
+    /// W and |W|, rows × cols each.
+    signed: Mat<f32>,
+    magnitude: Mat<f32>,
+    nonzero: Vec<f64>,
+    row_sum: Vec<f64>,
+}
+
+impl TernaryMatrix {
+    /// From row-major values in {−1, 0, +1}.
+    pub fn from_rows(rows: usize, cols: usize, values: &[i8]) -> Self {
+        assert_eq!(
+            values.len(),
+            rows * cols,
+            "a {rows}×{cols} matrix needs {} values",
+            rows * cols
+        );
+        let signed = Mat::from_fn(rows, cols, |r, c| values[r * cols + c].clamp(-1, 1) as f32);
+        let magnitude = Mat::from_fn(rows, cols, |r, c| signed[(r, c)].abs());
+        let row = |r: usize| &values[r * cols..(r + 1) * cols];
+        let nonzero = (0..rows)
+            .map(|r| row(r).iter().filter(|w| **w != 0).count() as f64)
+            .collect();
+        let row_sum = (0..rows)
+            .map(|r| {
+                row(r)
+                    .iter()
+                    .map(|w| w.clamp(&-1, &1).to_owned() as f64)
+                    .sum()
+            })
+            .collect();
+        Self {
+            rows,
+            cols,
+            signed,
+            magnitude,
+            nonzero,
+            row_sum,
+        }
+    }
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// The weights as f32 (rows × cols).
+    pub fn weights(&self) -> MatRef<'_, f32> {
+        self.signed.as_ref()
+    }
+}
+
+/// The twin of one optical matrix–vector engine.
+#[derive(Debug, Clone)]
+pub struct NoisyVmm {
+    pub noise: VmmNoise,
+    core: Core,
+    seed: u64,
+    par: Par,
+}
+
+impl NoisyVmm {
+    pub fn from_rig(rig: &Rig, seed: u64) -> Self {
+        Self {
+            noise: VmmNoise::from_rig(rig),
+            core: Core::from_rig(rig),
+            seed,
+            par: Par::Seq,
+        }
+    }
+
+    /// Uses `threads` threads for the products (results do not depend on it).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.par = if threads > 1 {
+            Par::rayon(threads)
+        } else {
+            Par::Seq
+        };
+        self
+    }
+
+    /// The DAC levels of inputs in [0, 1].
+    pub fn quantise_inputs(&self, x: MatRef<'_, f32>) -> Mat<f32> {
+        let levels = self.noise.dac_levels as f32;
+        Mat::from_fn(x.nrows(), x.ncols(), |i, j| {
+            (x[(i, j)].clamp(0.0, 1.0) * levels).round() / levels
+        })
+    }
+
+    /// W·q(X) and |W|·q(X) for inputs X (cols × batch). Two products of rows × cols matrices,
+    /// not one of the stacked 2·rows × cols matrix: at these shapes the GEMM avoids repacking.
+    fn sums(&self, w: &TernaryMatrix, x: MatRef<'_, f32>) -> (Mat<f32>, Mat<f32>) {
+        assert_eq!(
+            x.nrows(),
+            w.cols,
+            "inputs have {} rows, the matrix {} columns",
+            x.nrows(),
+            w.cols
+        );
+        let q = self.quantise_inputs(x);
+        let mut y = Mat::<f32>::zeros(w.rows, x.ncols());
+        let mut s = Mat::<f32>::zeros(w.rows, x.ncols());
+        matmul(&mut y, Accum::Replace, &w.signed, &q, 1.0, self.par);
+        matmul(&mut s, Accum::Replace, &w.magnitude, &q, 1.0, self.par);
+        (y, s)
+    }
+
+    /// The noiseless product W·q(X) (rows × batch).
+    pub fn ideal(&self, w: &TernaryMatrix, x: MatRef<'_, f32>) -> Mat<f32> {
+        self.sums(w, x).0
+    }
+
+    /// The noisy product for call number `call` (rows × batch). Column b's noise is drawn from
+    /// the stream (seed, "twin.vmm", b, call), so results do not depend on thread count.
+    pub fn apply(&self, w: &TernaryMatrix, x: MatRef<'_, f32>, call: u64) -> Mat<f32> {
+        let (ys, ss) = self.sums(w, x);
+        let (rows, batch) = (w.rows, x.ncols());
+        let inputs = w.cols as f64;
+        let n = &self.noise;
+        let (t_min, unit) = (n.t_min, n.unit_current);
+        let full_scale = n.full_scale(inputs);
+        let explicit = n.enob.is_some() && (n.integrate || n.tiles(inputs) == 1.0);
+        let excess = match n.enob {
+            Some(e) if explicit => adc_excess_sd(2.0 * full_scale, n.adc_bits, e),
+            _ => 0.0,
+        };
+        let partial_quant = if explicit {
+            0.0
+        } else {
+            n.partial_sum_quantisation(inputs)
+        };
+        let (c0, c1, c2) = n.analog_coefficients(inputs);
+        let fixed = c0 + excess * excess + partial_quant;
+        // The converter's code grid over [−FS, FS]: step and code count, hoisted.
+        let codes = 2f64.powi(n.adc_bits as i32) - 1.0;
+        let step = 2.0 * full_scale / codes;
+        let inv_step = 1.0 / step;
+        let (inv_unit, inv_gain) = (1.0 / unit, 1.0 / (1.0 - t_min));
+        // Per-row constants.
+        let row_consts: Vec<(f64, f64, f64)> = (0..rows)
+            .map(|i| {
+                let nonzero = w.nonzero[i];
+                let rin = if nonzero > 0.0 { c2 / nonzero } else { 0.0 };
+                (t_min * nonzero, rin, t_min * w.row_sum[i])
+            })
+            .collect();
+        // Matrices are column-major: walk each column contiguously, one stream per column.
+        let columns: Vec<Vec<f32>> = (0..batch)
+            .into_par_iter()
+            .map(|b| {
+                let mut rng = stream(self.seed, "twin.vmm", b as u64, call);
+                let (yc, sc) = (ys.col(b), ss.col(b));
+                let mut col = Vec::with_capacity(rows);
+                for (i, &(floor_sum, rin, offset)) in row_consts.iter().enumerate() {
+                    let y = yc[i] as f64;
+                    let abs_sum = sc[i] as f64;
+                    // The balanced photocurrent and its analog noise (with the converter's
+                    // excess noise, also Gaussian and added before rounding).
+                    let current = unit * (offset + (1.0 - t_min) * y);
+                    let p_sum = floor_sum + (1.0 - t_min) * abs_sum;
+                    let var = fixed + p_sum * (c1 + rin * p_sum);
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    let mut reading = current + var.sqrt() * z;
+                    if explicit {
+                        // adc_round over [0, 2FS] after the offset, step hoisted; rounding by
+                        // the 1.5·2⁵² shifter (exact below 2⁵¹ codes) instead of a libm call.
+                        const SHIFT: f64 = 6_755_399_441_055_744.0;
+                        let code = ((reading + full_scale).clamp(0.0, 2.0 * full_scale) * inv_step
+                            + SHIFT)
+                            - SHIFT;
+                        reading = code * step - full_scale;
+                    }
+                    col.push(((reading * inv_unit - offset) * inv_gain) as f32);
+                }
+                col
+            })
+            .collect();
+        Mat::from_fn(rows, batch, |i, b| columns[b][i])
+    }
+
+    /// Time and energy of the product on the rig for `batch` vectors, from the cost model.
+    pub fn cost(&self, w: &TernaryMatrix, batch: usize) -> StepCost {
+        product_cost(&self.core, w.cols as u32, w.rows as u32, batch as f64)
+    }
+}
