@@ -89,8 +89,13 @@ enum Command {
     },
     /// Sweep any rig or workload keys over a grid, streaming one row per point to CSV or JSON Lines
     Sweep(commands::sweep::SweepArgs),
-    /// Benchmarks: cost-model evaluations per second, and sweep memory as the grid grows
+    /// Benchmarks: cost-model evaluations per second, sweep memory, physics chain and twin speed
     Bench(commands::bench::BenchArgs),
+    /// Time-domain simulation of one channel's reference chain: error rates, eye, energy, trace
+    Simulate(commands::simulate::SimulateArgs),
+    /// The bench test plan in simulation: BER vs power, SNR vs passes, return map, crosstalk,
+    /// re-centring, faults, energy — tables plus CSV and JSON files
+    BenchPlan(commands::bench_plan::BenchPlanArgs),
 }
 
 #[derive(Subcommand)]
@@ -130,6 +135,8 @@ fn main() -> ExitCode {
         Command::Validate { files } => commands::validate::run(&files),
         Command::Sweep(a) => commands::sweep::run(&a),
         Command::Bench(a) => commands::bench::run(&a),
+        Command::Simulate(a) => commands::simulate::run(&a),
+        Command::BenchPlan(a) => commands::bench_plan::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

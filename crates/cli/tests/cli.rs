@@ -401,3 +401,90 @@ fn sweep_refuses_bad_axes_and_existing_output() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("different sweep"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_plan_writes_every_file_and_refuses_a_foreign_folder() {
+    let dir = tmp("bench-plan");
+    let out = dir.join("plan");
+    let o = run(&["bench-plan", "--quick", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for section in [
+        "Symbol- and bit-error rate",
+        "Loop depth",
+        "Return map",
+        "Crosstalk matrix",
+        "re-centring",
+        "Faults",
+        "Energy ledger",
+    ] {
+        assert!(text.contains(section), "missing {section}:\n{text}");
+    }
+    for f in [
+        "ber_vs_power.csv",
+        "ber_vs_slot_time.csv",
+        "snr_vs_passes.csv",
+        "return_map.csv",
+        "crosstalk.csv",
+        "recentring.csv",
+        "faults.csv",
+        "loop_ledger.csv",
+    ] {
+        let mut r = csv::Reader::from_path(out.join(f)).unwrap();
+        let width = r.headers().unwrap().len();
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        assert!(rows.len() >= 2, "{f} has rows");
+        assert!(rows.iter().all(|x| x.len() == width), "{f}");
+    }
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench_plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(plan["rig"], "seed-16ch");
+    assert_eq!(plan["ber_vs_power"].as_array().unwrap().len(), 7);
+    assert!(!out.with_extension("partial").exists());
+    // Rerunning replaces its own output; a folder of other files is refused.
+    let o = run(&["bench-plan", "--quick", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let foreign = dir.join("mine");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
+    let o = run(&["bench-plan", "--quick", "--out", foreign.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not an output folder"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+        "keep"
+    );
+}
+
+#[test]
+fn simulate_counts_errors_and_traces_symbols() {
+    let dir = tmp("simulate");
+    let trace = dir.join("trace.csv");
+    let v = json(&[
+        "simulate",
+        "--power",
+        "-25 dBm",
+        "--symbols",
+        "5000",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["symbols"]["trials"], 5000);
+    assert!(v["symbols"]["errors"].as_u64().unwrap() > 0);
+    assert!(v["ledger"].as_array().unwrap().len() >= 3);
+    let csv = std::fs::read_to_string(&trace).unwrap();
+    assert!(csv.starts_with("index,sent,readout [V],decided"));
+    assert_eq!(csv.lines().count(), 5001);
+    // Bad powers are refused with the flag named.
+    for bad in ["-25", "0 mW", "-1 mW", "NaN mW"] {
+        let o = run(&["simulate", "--power", bad, "--symbols", "10"]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains("--power"), "{bad}: {}", stderr(&o));
+    }
+}

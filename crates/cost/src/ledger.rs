@@ -283,6 +283,13 @@ impl Ledger {
             .map(|i| self.get(*i))
             .sum()
     }
+    /// Adds every entry of `other` to this ledger.
+    pub fn merge(&mut self, other: &Ledger) {
+        self.joules
+            .iter_mut()
+            .zip(other.joules)
+            .for_each(|(a, b)| *a += b);
+    }
     /// Every entry scaled by `factor`.
     pub fn scaled(&self, factor: f64) -> Self {
         let mut out = *self;

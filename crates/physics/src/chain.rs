@@ -129,12 +129,17 @@ impl ReferenceChain {
         self.attenuator.transmission = (power / full).min(1.0);
     }
 
-    /// Steady-state power of the +1 level at the photodiode with no attenuation, W.
-    pub fn unattenuated_full_scale(&self) -> f64 {
-        let mut p = self.laser.power
+    /// Steady-state power of the +1 level at the SOA's input (or where it would be), W.
+    pub fn amplifier_input_full_scale(&self) -> f64 {
+        self.laser.power
             * self.modulator.transfer(1.0)
             * self.modulator.insertion()
-            * self.path.transmission;
+            * self.path.transmission
+    }
+
+    /// Steady-state power of the +1 level at the photodiode with no attenuation, W.
+    pub fn unattenuated_full_scale(&self) -> f64 {
+        let mut p = self.amplifier_input_full_scale();
         if let Some(s) = &self.soa {
             p *= lightloop_cost::optics::saturated_gain(
                 s.small_signal_gain(),
@@ -150,6 +155,14 @@ impl ReferenceChain {
 
     /// Sends one block of ternary symbols; returns the integrated readout per symbol (V).
     pub fn readout(&mut self, symbols: &[i8]) -> Vec<f64> {
+        self.transmit(symbols);
+        self.receive()
+    }
+
+    /// The optical half of [`Self::readout`]: laser → modulator → path → SOA → absorber. The
+    /// light waits at the attenuator's input ([`Self::light_mut`]) until [`Self::receive`], so a
+    /// link can pass it through a shared part (a WDM demultiplexer's crosstalk) in between.
+    pub fn transmit(&mut self, symbols: &[i8]) {
         let sps = self.clock.samples_per_symbol;
         let n = symbols.len() * sps;
         let values: Vec<f64> = symbols.iter().map(|s| level(*s)).collect();
@@ -167,6 +180,19 @@ impl ReferenceChain {
         if let Some(sa) = &mut self.absorber {
             sa.process(&mut self.light, &mut s.soa);
         }
+    }
+
+    /// The light between [`Self::transmit`] and [`Self::receive`].
+    pub fn light_mut(&mut self) -> &mut Light {
+        &mut self.light
+    }
+
+    /// The electrical half of [`Self::readout`]: attenuator (with drift) → photodiode → TIA →
+    /// integrate-and-dump, one readout per symbol of the transmitted block.
+    pub fn receive(&mut self) -> Vec<f64> {
+        let sps = self.clock.samples_per_symbol;
+        let symbols = self.light.len() / sps;
+        let s = &mut self.streams;
         let drift_gain = self.drift.gain();
         self.light
             .attenuate((self.attenuator.transmission * drift_gain).min(1.0));
@@ -178,7 +204,7 @@ impl ReferenceChain {
         let offset = self.drift.offset();
         let mut out = integrate(&self.current, sps, self.jitter_samples, &mut s.clock);
         out.iter_mut().for_each(|v| *v += offset);
-        let block_time = symbols.len() as f64 * self.clock.symbol_period;
+        let block_time = symbols as f64 * self.clock.symbol_period;
         self.elapsed += block_time;
         self.drift.advance(block_time, &mut s.drift);
         out
@@ -194,15 +220,27 @@ impl ReferenceChain {
 
     /// Measures the mean readout of each level on a training block of `n` symbols per level and
     /// puts the thresholds midway between neighbouring levels. Returns the level means.
+    ///
+    /// The calibration block does not advance the drift (it lasts microseconds against drift
+    /// times of seconds), so runs that differ only in when they re-calibrate share one drift path.
     pub fn calibrate(&mut self, n: usize) -> [f64; 3] {
         let pattern: Vec<i8> = (0..3 * n).map(|k| (k % 3) as i8 - 1).collect();
+        let (drift, drift_rng) = (self.drift, self.streams.drift.clone());
         let r = self.readout(&pattern);
+        self.drift = drift;
+        self.streams.drift = drift_rng;
         let mut means = [0.0; 3];
         for (k, v) in r.iter().enumerate() {
             means[k % 3] += v / n as f64;
         }
         self.comparator.thresholds = ((means[0] + means[1]) / 2.0, (means[1] + means[2]) / 2.0);
         means
+    }
+
+    /// Lets `seconds` pass with no light sent: the drift advances and static loads keep drawing.
+    pub fn idle(&mut self, seconds: f64) {
+        self.elapsed += seconds;
+        self.drift.advance(seconds, &mut self.streams.drift);
     }
 
     /// Seconds of operation simulated so far.

@@ -18,7 +18,9 @@ pub mod edfa;
 pub mod fastmath;
 pub mod fibre;
 pub mod filter;
+pub mod instruments;
 pub mod laser;
+pub mod link;
 pub mod modulator;
 pub mod photodiode;
 

@@ -2,10 +2,13 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_plan;
 pub mod compare;
 pub mod energy;
 pub mod noise;
+pub mod output;
 pub mod presets;
+pub mod simulate;
 pub mod sweep;
 pub mod throughput;
 pub mod validate;

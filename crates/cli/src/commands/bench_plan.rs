@@ -1,0 +1,492 @@
+//! `lightloop bench-plan`: the lab's test plan computed on the time-domain engine, written as
+//! CSV files (one per measurement, units in the column names) and one JSON file with everything.
+
+use super::output::OutputDir;
+use super::print_json;
+use crate::load::{CliResult, load_rig};
+use crate::table::{Align, Table, num, pct, si};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use lightloop_physics::instruments::ber::BerPoint;
+use lightloop_physics::instruments::plan::{self, BenchPlan, PlanSettings, STEPS};
+use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
+use lightloop_rig::presets::DEFAULT_RIG;
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Args)]
+#[command(
+    long_about = "Runs the bench test plan on the time-domain engine: error rates (with \
+Wilson 95 % intervals; zero errors are reported as an upper bound) versus received power and slot \
+time, SNR and ternary decision errors versus loop depth, the return map and its slope, the WDM \
+crosstalk matrix, threshold re-centring under drift with its duty cost and a cold start, faults \
+(dead channel, hot channel, stuck selector) with graceful degradation, and the energy ledger of a \
+loop run.\n\nFiles written to --out (replaced atomically; a run that is stopped leaves only \
+OUT.partial): ber_vs_power.csv, ber_vs_slot_time.csv, snr_vs_passes.csv, return_map.csv, \
+crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, bench_plan.json."
+)]
+pub struct BenchPlanArgs {
+    /// Rig: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
+    pub rig: String,
+    /// Override a rig key, e.g. --set soa.noise_figure="6 dB"; repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Seed of every random stream (same seed, same numbers, any thread count)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fewer points and symbols: a look in seconds instead of about a minute
+    #[arg(long)]
+    pub quick: bool,
+    /// Output folder
+    #[arg(long, default_value = "lightloop-out/bench-plan", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print the whole result as JSON instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct BerRow {
+    #[serde(rename = "received_power [W]")]
+    received_power_w: f64,
+    #[serde(rename = "received_power [dBm]")]
+    received_power_dbm: f64,
+    #[serde(rename = "symbol_period [s]")]
+    symbol_period_s: f64,
+    photons_per_symbol: f64,
+    symbols: u64,
+    symbol_errors: u64,
+    ser: f64,
+    ser_low95: f64,
+    ser_high95: f64,
+    bits: u64,
+    bit_errors: u64,
+    ber: f64,
+    ber_low95: f64,
+    ber_high95: f64,
+    ser_gaussian_from_eye: f64,
+    ser_noise_budget: f64,
+    eye_margin_sigma: f64,
+    eye_opening: f64,
+}
+
+impl From<&BerPoint> for BerRow {
+    fn from(p: &BerPoint) -> Self {
+        Self {
+            received_power_w: p.received_power_w,
+            received_power_dbm: p.received_power_dbm,
+            symbol_period_s: p.symbol_period_s,
+            photons_per_symbol: p.photons_per_symbol,
+            symbols: p.symbols.trials,
+            symbol_errors: p.symbols.errors,
+            ser: p.symbols.rate,
+            ser_low95: p.symbols.low,
+            ser_high95: p.symbols.high,
+            bits: p.bits.trials,
+            bit_errors: p.bits.errors,
+            ber: p.bits.rate,
+            ber_low95: p.bits.low,
+            ber_high95: p.bits.high,
+            ser_gaussian_from_eye: p.ser_gaussian,
+            ser_noise_budget: p.ser_noise_budget,
+            eye_margin_sigma: p.eye.margin_sigma,
+            eye_opening: p.eye.opening,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SnrRow {
+    pass: usize,
+    #[serde(rename = "snr [dB]")]
+    snr_db: f64,
+    #[serde(rename = "snr_low95 [dB]")]
+    snr_db_low: f64,
+    #[serde(rename = "snr_high95 [dB]")]
+    snr_db_high: f64,
+    decisions: u64,
+    decision_errors: u64,
+    decision_error_rate: f64,
+    rate_low95: f64,
+    rate_high95: f64,
+}
+
+#[derive(Serialize)]
+struct CrosstalkRow {
+    receiver: usize,
+    source: usize,
+    #[serde(rename = "relative_power [dB]")]
+    db: f64,
+}
+
+#[derive(Serialize)]
+struct RecentringRow<'a> {
+    start: &'a str,
+    policy: &'a str,
+    symbols: u64,
+    errors: u64,
+    ser: f64,
+    ser_low95: f64,
+    ser_high95: f64,
+    calibrations: usize,
+    duty: f64,
+    #[serde(rename = "calibration_energy [J]")]
+    calibration_energy: f64,
+    worst_margin_sigma: f64,
+    frames_to_lock: Option<usize>,
+    #[serde(rename = "final_delta_T [K]")]
+    final_delta_t: f64,
+}
+
+#[derive(Serialize)]
+struct FaultRow<'a> {
+    fault: &'a str,
+    channel: usize,
+    errors_before_recalibration: u64,
+    ser_before_recalibration: f64,
+    errors_after_recalibration: u64,
+    ser_after_recalibration: f64,
+    symbols: u64,
+    margin_sigma: f64,
+    flagged: bool,
+}
+
+#[derive(Serialize)]
+struct LedgerRow<'a> {
+    category: &'a str,
+    item: &'a str,
+    #[serde(rename = "energy_per_run [J]")]
+    joules: f64,
+}
+
+fn recentring_rows<'a>(start: &'a str, o: &'a [PolicyOutcome]) -> Vec<RecentringRow<'a>> {
+    o.iter()
+        .map(|p| RecentringRow {
+            start,
+            policy: &p.label,
+            symbols: p.symbols.trials,
+            errors: p.symbols.errors,
+            ser: p.symbols.rate,
+            ser_low95: p.symbols.low,
+            ser_high95: p.symbols.high,
+            calibrations: p.calibrations,
+            duty: p.duty,
+            calibration_energy: p.calibration_energy,
+            worst_margin_sigma: p.worst_margin_sigma,
+            frames_to_lock: p.frames_to_lock,
+            final_delta_t: p.final_delta_t,
+        })
+        .collect()
+}
+
+fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
+    let out = OutputDir::create(dir, "bench_plan.json")?;
+    let ber: Vec<BerRow> = plan.ber_vs_power.iter().map(BerRow::from).collect();
+    out.csv("ber_vs_power.csv", &ber)?;
+    let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
+    out.csv("ber_vs_slot_time.csv", &slot)?;
+    let snr: Vec<SnrRow> = plan
+        .depth
+        .points
+        .iter()
+        .map(|p| SnrRow {
+            pass: p.pass,
+            snr_db: p.snr_db,
+            snr_db_low: p.snr_db_low,
+            snr_db_high: p.snr_db_high,
+            decisions: p.decisions.trials,
+            decision_errors: p.decisions.errors,
+            decision_error_rate: p.decisions.rate,
+            rate_low95: p.decisions.low,
+            rate_high95: p.decisions.high,
+        })
+        .collect();
+    out.csv("snr_vs_passes.csv", &snr)?;
+    out.csv("return_map.csv", &plan.return_map.points)?;
+    let xt: Vec<CrosstalkRow> = plan
+        .crosstalk
+        .db
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.iter().enumerate().map(move |(j, v)| CrosstalkRow {
+                receiver: i,
+                source: j,
+                db: *v,
+            })
+        })
+        .collect();
+    out.csv("crosstalk.csv", &xt)?;
+    let mut rc = recentring_rows("warm", &plan.recentring);
+    rc.extend(recentring_rows("cold", &plan.cold_start));
+    out.csv("recentring.csv", &rc)?;
+    let faults: Vec<FaultRow> = plan
+        .faults
+        .iter()
+        .flat_map(|f| {
+            (0..f.margins.len()).map(move |c| FaultRow {
+                fault: &f.fault,
+                channel: c,
+                errors_before_recalibration: f.before_recalibration[c].errors,
+                ser_before_recalibration: f.before_recalibration[c].rate,
+                errors_after_recalibration: f.after_recalibration[c].errors,
+                ser_after_recalibration: f.after_recalibration[c].rate,
+                symbols: f.after_recalibration[c].trials,
+                margin_sigma: f.margins[c],
+                flagged: f.flagged.contains(&c),
+            })
+        })
+        .collect();
+    out.csv("faults.csv", &faults)?;
+    let ledger: Vec<LedgerRow> = plan
+        .loop_ledger
+        .iter()
+        .map(|l| LedgerRow {
+            category: l.category,
+            item: l.item,
+            joules: l.joules,
+        })
+        .collect();
+    out.csv("loop_ledger.csv", &ledger)?;
+    out.json("bench_plan.json", plan)?;
+    out.finish()
+}
+
+fn rate(c: &ErrorCount) -> String {
+    if c.is_bound() {
+        format!("< {:.1e}", c.high)
+    } else {
+        format!("{:.2e} [{:.1e}, {:.1e}]", c.rate, c.low, c.high)
+    }
+}
+
+fn print(plan: &BenchPlan, dir: &std::path::Path) {
+    println!(
+        "Bench plan on rig {} (seed {}), time-domain engine",
+        plan.rig, plan.seed
+    );
+    println!();
+    println!(
+        "Symbol- and bit-error rate vs received full-scale power (Wilson 95 %; \"<\" = no error seen)"
+    );
+    let mut t = Table::new(
+        &[
+            "power",
+            "photons/sym",
+            "SER",
+            "BER",
+            "SER from eye",
+            "budget",
+            "margin",
+        ],
+        &[Align::Right; 7],
+    );
+    for p in &plan.ber_vs_power {
+        t.row(vec![
+            format!("{:.1} dBm", p.received_power_dbm),
+            num(p.photons_per_symbol),
+            rate(&p.symbols),
+            rate(&p.bits),
+            format!("{:.1e}", p.ser_gaussian),
+            format!("{:.1e}", p.ser_noise_budget),
+            format!("{:.1} σ", p.eye.margin_sigma),
+        ]);
+    }
+    println!("{}", t.render());
+    println!();
+    println!(
+        "Error rate vs slot time at {}",
+        si(plan.settings.slot_power, "W")
+    );
+    let mut t = Table::new(
+        &["slot", "photons/sym", "SER", "margin"],
+        &[Align::Right; 4],
+    );
+    for p in &plan.ber_vs_slot_time {
+        t.row(vec![
+            si(p.symbol_period_s, "s"),
+            num(p.photons_per_symbol),
+            rate(&p.symbols),
+            format!("{:.1} σ", p.eye.margin_sigma),
+        ]);
+    }
+    println!("{}", t.render());
+    println!();
+    let d = &plan.depth;
+    println!(
+        "Loop depth: {} ch × {} slots, {} trials; SNR per pass (95 %) and ternary decision flips",
+        d.settings.channels, d.settings.slots, d.settings.trials
+    );
+    let mut t = Table::new(
+        &["pass", "SNR", "95 % interval", "decision flips"],
+        &[Align::Right; 4],
+    );
+    let n = d.points.len();
+    for (i, p) in d.points.iter().enumerate() {
+        if i < 3 || (i + 1).is_power_of_two() || i + 1 == n {
+            t.row(vec![
+                p.pass.to_string(),
+                format!("{:.1} dB", p.snr_db),
+                format!("{:.1} … {:.1} dB", p.snr_db_low, p.snr_db_high),
+                rate(&p.decisions),
+            ]);
+        }
+    }
+    println!("{}", t.render());
+    if let Some(e) = d.instability {
+        println!("  ! the loop became unstable: {e:?} (the curve ends at the last full pass)");
+    }
+    match d.passes_to_target {
+        Some(k) => println!(
+            "  passes with SNR ≥ the rig's target {:.1} dB: {k}{}",
+            d.target_snr_db,
+            if k == n { " (all that were run)" } else { "" }
+        ),
+        None => println!(
+            "  even the first pass is below the rig's target {:.1} dB",
+            d.target_snr_db
+        ),
+    }
+    let e = &d.energy;
+    println!(
+        "  energy per useful update: {} per MAC-equivalent, {} per pass, {} per run ({} static)",
+        si(e.joules_per_mac, "J"),
+        si(e.joules_per_pass, "J"),
+        si(e.joules_per_run, "J"),
+        pct(e.static_share)
+    );
+    println!();
+    let m = &plan.return_map;
+    println!(
+        "Return map of one value (identity mixing, trim {:.3}):",
+        m.trim
+    );
+    if !m.holds_unit {
+        println!("  ! the SOA cannot make up the loop's loss: no passive trim holds a = 1");
+    }
+    for f in &m.fixed_points {
+        println!(
+            "  fixed point a* = {:.3}: slope {:.3} ({})",
+            f.amplitude,
+            f.slope,
+            if f.stable { "attracting" } else { "repelling" }
+        );
+    }
+    println!(
+        "  small-signal slope f′(0) = {:.3}; P(slope > 1) over visited states = {}",
+        m.small_signal_slope,
+        rate(&m.slope_above_one)
+    );
+    println!();
+    let x = &plan.crosstalk;
+    println!(
+        "Crosstalk matrix ({} lanes): worst off-diagonal {:.1} dB (rig states {:.1} dB nearest-neighbour)",
+        x.channels, x.worst_db, x.rig_db
+    );
+    println!();
+    println!(
+        "Threshold re-centring under drift ({} frames, {} s apart, {})",
+        plan.settings.recentring.frames,
+        plan.settings.recentring.frame_interval,
+        si(plan.settings.recentring.received_power, "W")
+    );
+    let mut t = Table::new(
+        &[
+            "start",
+            "policy",
+            "SER",
+            "re-centrings",
+            "duty",
+            "worst margin",
+            "locked from frame",
+        ],
+        &[
+            Align::Left,
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+        ],
+    );
+    for (start, o) in [("warm", &plan.recentring), ("cold", &plan.cold_start)] {
+        for p in o.iter() {
+            t.row(vec![
+                start.into(),
+                p.label.clone(),
+                rate(&p.symbols),
+                p.calibrations.to_string(),
+                format!("{:.1e}", p.duty),
+                format!("{:.1} σ", p.worst_margin_sigma),
+                p.frames_to_lock
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "never".into()),
+            ]);
+        }
+    }
+    println!("{}", t.render());
+    println!();
+    println!(
+        "Faults ({} lanes): errors of the lanes kept in service after re-calibration",
+        plan.settings.faults.channels
+    );
+    let mut t = Table::new(
+        &["fault", "taken out", "in-service SER", "capacity"],
+        &[Align::Left, Align::Left, Align::Right, Align::Right],
+    );
+    for f in &plan.faults {
+        t.row(vec![
+            f.fault.clone(),
+            format!("{:?}", f.flagged),
+            rate(&f.in_service),
+            pct(f.capacity),
+        ]);
+    }
+    println!("{}", t.render());
+    println!();
+    println!("Energy ledger of one loop run (entry, {} passes, exit):", n);
+    for l in &plan.loop_ledger {
+        println!("  {:<40} {}", l.item, si(l.joules, "J"));
+    }
+    println!();
+    for note in &plan.notes {
+        println!("note: {note}");
+    }
+    println!();
+    println!("wrote {}", dir.display());
+}
+
+pub fn run(a: &BenchPlanArgs) -> CliResult<()> {
+    let rig = load_rig(&a.rig, &a.sets)?.value;
+    let settings = if a.quick {
+        PlanSettings::quick(a.seed)
+    } else {
+        PlanSettings::full(a.seed)
+    };
+    let bar = if a.json {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(STEPS.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .expect("valid template"),
+        );
+        b
+    };
+    let plan = plan::run(&rig, &settings, &mut |step| {
+        bar.set_position(step as u64);
+        bar.set_message(STEPS[step]);
+    });
+    bar.finish_and_clear();
+    let dir = write(&plan, &a.out)?;
+    if a.json {
+        print_json(&plan)
+    } else {
+        print(&plan, &dir);
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Writing a command's files so that nothing half-written looks complete: every file goes into
+//! `DIR.partial/` first, and the folder takes its final name only when all are written.
+
+use crate::load::{CliError, CliResult};
+use serde::Serialize;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A set of output files being written under `DIR.partial/`.
+pub struct OutputDir {
+    target: PathBuf,
+    partial: PathBuf,
+    /// The file whose presence marks a finished folder of this command.
+    marker: &'static str,
+}
+
+impl OutputDir {
+    /// Starts writing `dir`. A `dir` that exists is replaced only when it holds `marker` (a
+    /// finished output of the same command) or is empty; anything else is refused, so that no
+    /// user folder is overwritten by mistake.
+    pub fn create(dir: &Path, marker: &'static str) -> CliResult<Self> {
+        if dir.exists() {
+            let empty = fs::read_dir(dir)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !dir.is_dir() || !(empty || dir.join(marker).exists()) {
+                return Err(CliError::BadInput(format!(
+                    "{} exists and is not an output folder of this command (no {marker} in it): \
+                     choose another --out",
+                    dir.display()
+                )));
+            }
+        }
+        let mut partial = dir.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        if partial.exists() {
+            fs::remove_dir_all(&partial).map_err(|e| io(&partial, e))?;
+        }
+        fs::create_dir_all(&partial).map_err(|e| io(&partial, e))?;
+        Ok(Self {
+            target: dir.to_path_buf(),
+            partial,
+            marker,
+        })
+    }
+
+    /// Writes rows of `T` as CSV to `name`.
+    pub fn csv<T: Serialize>(&self, name: &str, rows: &[T]) -> CliResult<()> {
+        let path = self.partial.join(name);
+        let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+        for r in rows {
+            w.serialize(r).map_err(|e| csv_err(&path, e))?;
+        }
+        w.flush().map_err(|e| io(&path, e))
+    }
+
+    /// Writes `value` as pretty JSON to `name`.
+    pub fn json<T: Serialize>(&self, name: &str, value: &T) -> CliResult<()> {
+        let path = self.partial.join(name);
+        let s = serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::Message(format!("JSON output: {e}")))?;
+        fs::write(&path, s).map_err(|e| io(&path, e))
+    }
+
+    /// Gives the folder its final name (the marker file must have been written).
+    pub fn finish(self) -> CliResult<PathBuf> {
+        debug_assert!(self.partial.join(self.marker).exists());
+        if self.target.exists() {
+            fs::remove_dir_all(&self.target).map_err(|e| io(&self.target, e))?;
+        }
+        fs::rename(&self.partial, &self.target).map_err(|e| io(&self.target, e))?;
+        Ok(self.target)
+    }
+}
+
+fn io(path: &Path, e: std::io::Error) -> CliError {
+    CliError::Message(format!("{}: {e}", path.display()))
+}
+
+fn csv_err(path: &Path, e: csv::Error) -> CliError {
+    CliError::Message(format!("{}: {e}", path.display()))
+}

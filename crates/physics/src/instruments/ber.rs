@@ -1,0 +1,152 @@
+//! Bit- and symbol-error rates of the reference chain versus received optical power and slot
+//! time, counted over random ternary symbols, each with its Wilson interval, the eye it was
+//! measured on, the Gaussian prediction from that eye, and the cost model's noise-budget bound.
+//!
+//! Each point is an independent run (its own random streams, keyed by the point's index), so a
+//! sweep gives the same numbers whatever the thread count. The comparator's thresholds are
+//! calibrated on a training block before counting, as the bench procedure would.
+
+use super::count::{ErrorCount, count_errors, random_symbols};
+use super::eye::Eye;
+use crate::chain::{ReferenceChain, SimSettings};
+use crate::rng::stream;
+use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint};
+use lightloop_rig::Rig;
+use lightloop_rig::constants::photon_energy;
+use lightloop_rig::units::Time;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// How much to count per point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CountSettings {
+    /// Symbols counted per point.
+    pub symbols: usize,
+    /// Training symbols per level for threshold calibration.
+    pub calibration: usize,
+    /// Symbols per simulated block.
+    pub block: usize,
+}
+
+impl Default for CountSettings {
+    fn default() -> Self {
+        Self {
+            symbols: 200_000,
+            calibration: 500,
+            block: 8192,
+        }
+    }
+}
+
+/// One point of an error-rate curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BerPoint {
+    /// Full-scale (+1 level) power at the photodiode, W.
+    pub received_power_w: f64,
+    pub received_power_dbm: f64,
+    pub symbol_period_s: f64,
+    /// Photons of the full-scale level per symbol at the photodiode.
+    pub photons_per_symbol: f64,
+    pub symbols: ErrorCount,
+    /// Bit errors under the two-bit code of [`super::count::ternary_code`].
+    pub bits: ErrorCount,
+    pub eye: Eye,
+    /// Symbol-error rate predicted from the measured eye (Gaussian noise per level) and the
+    /// comparator's input noise and hysteresis ([`Eye::predicted_ser`]).
+    pub ser_gaussian: f64,
+    /// The cost model's ternary symbol-error rate from its noise budget at this power (equally
+    /// spaced levels, midpoint thresholds, full-scale σ, no comparator hysteresis), set beside
+    /// the count to show what the analytic budget leaves out.
+    pub ser_noise_budget: f64,
+}
+
+/// Counts errors of `rig`'s chain at `received_power`, run `trial`.
+pub fn measure(
+    rig: &Rig,
+    sim: &SimSettings,
+    received_power: f64,
+    count: &CountSettings,
+    trial: u64,
+) -> BerPoint {
+    let mut chain = ReferenceChain::from_rig(rig, sim, 0, trial);
+    chain.set_received_power(received_power);
+    chain.calibrate(count.calibration);
+    let mut rng = stream(sim.seed, "bench.symbols", 0, trial);
+    let (mut sym_err, mut bit_err, mut sent) = (0u64, 0u64, 0usize);
+    let mut eye_block = None;
+    while sent < count.symbols {
+        let n = count.block.min(count.symbols - sent).max(1);
+        let symbols = random_symbols(n, &mut rng);
+        let r = chain.readout(&symbols);
+        let d = chain.decide(&r);
+        let (s, b) = count_errors(&symbols, &d);
+        sym_err += s;
+        bit_err += b;
+        if eye_block.is_none() {
+            eye_block = Some(Eye::measure(&r, &symbols, chain.comparator.thresholds));
+        }
+        sent += n;
+    }
+    let eye = eye_block.expect("at least one block is sent");
+    let period = rig.topology.symbol_period.si();
+    BerPoint {
+        received_power_w: received_power,
+        received_power_dbm: 10.0 * (received_power / 1e-3).log10(),
+        symbol_period_s: period,
+        photons_per_symbol: received_power * period / photon_energy(rig.topology.wavelength.si()),
+        symbols: ErrorCount::new(sym_err, sent as u64),
+        bits: ErrorCount::new(bit_err, 2 * sent as u64),
+        ser_gaussian: eye.predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
+        ser_noise_budget: budget_ser(rig, &chain, received_power),
+        eye,
+    }
+}
+
+/// The noise budget's ternary SER at the chain's operating point.
+fn budget_ser(rig: &Rig, chain: &ReferenceChain, received_power: f64) -> f64 {
+    let params = NoiseParams::from_rig(rig);
+    NoiseBudget::at(
+        &params,
+        ReadoutPoint {
+            received_power,
+            integration_time: rig.topology.symbol_period.si(),
+            amplified_passes: if chain.soa.is_some() { 1.0 } else { 0.0 },
+            amplifier_input_power: chain.amplifier_input_full_scale(),
+        },
+    )
+    .ternary_ser()
+}
+
+/// Error rates versus received power (W), one independent run per point, in parallel.
+pub fn versus_power(
+    rig: &Rig,
+    sim: &SimSettings,
+    powers: &[f64],
+    count: &CountSettings,
+) -> Vec<BerPoint> {
+    powers
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| measure(rig, sim, *p, count, i as u64))
+        .collect()
+}
+
+/// Error rates versus slot time (s) at a fixed received power: shorter slots collect fewer
+/// photons and see more inter-symbol interference from the modulator, amplifier and receiver.
+pub fn versus_slot_time(
+    rig: &Rig,
+    sim: &SimSettings,
+    periods: &[f64],
+    received_power: f64,
+    count: &CountSettings,
+) -> Vec<BerPoint> {
+    periods
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut r = rig.clone();
+            r.topology.symbol_period = Time::new(*t);
+            measure(&r, sim, received_power, count, 1000 + i as u64)
+        })
+        .collect()
+}
