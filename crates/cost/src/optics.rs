@@ -4,10 +4,12 @@ use lightloop_rig::rig::Rig;
 use lightloop_rig::units::db_to_linear;
 
 /// Loss (dB) from a laser to one detector through one weight at full transmission, before the
-/// 1:M split: modulator, fan-out excess, mux, demux, connectors, fibre and the weight element.
+/// 1:M split: modulator, TDM selector (when the rig has one), fan-out excess, mux, demux,
+/// connectors, fibre and the weight element.
 pub fn path_loss_db(rig: &Rig) -> f64 {
     let p = &rig.passives;
     rig.modulator.insertion_loss.db()
+        + rig.selector.as_ref().map_or(0.0, |s| s.insertion_loss.db())
         + p.splitter_excess_loss.db()
         + p.mux_loss.db()
         + p.demux_loss.db()

@@ -1,4 +1,5 @@
-//! The reference chain of one channel, built from a rig: laser → modulator → passive path →
+//! The reference chain of one channel, built from a rig: laser → modulator → TDM selector (when
+//! the rig has one) → passive path →
 //! SOA → saturable absorber → variable attenuator → photodiode → TIA → integrate-and-dump →
 //! ternary comparator. Amplifiers and absorber are present when the rig has them.
 //!
@@ -15,6 +16,7 @@ use crate::modulator::Modulator;
 use crate::photodiode::Photodiode;
 use crate::rng::{Rng, stream};
 use crate::saturable_absorber::SaturableAbsorber;
+use crate::selector::Selector;
 use crate::signal::{Clock, Light};
 use crate::soa::Soa;
 use crate::stage::{ElectricalStage, Stage};
@@ -77,6 +79,8 @@ pub struct ReferenceChain {
     pub clock: Clock,
     pub laser: Laser,
     pub modulator: Modulator,
+    /// The TDM selector, when the rig has one.
+    pub selector: Option<Selector>,
     pub path: Passive,
     pub soa: Option<Soa>,
     pub absorber: Option<SaturableAbsorber>,
@@ -105,6 +109,7 @@ impl ReferenceChain {
         Self {
             laser,
             modulator: Modulator::from_rig(rig, &clock),
+            selector: Selector::from_rig(rig, &clock, sim.seed, channel),
             path: Passive::rig_path(rig),
             soa: Soa::from_rig(rig, &clock),
             absorber: SaturableAbsorber::from_rig(rig, &clock),
@@ -173,6 +178,9 @@ impl ReferenceChain {
         }
         self.laser.process(&mut self.light, &mut s.laser);
         self.modulator.process(&mut self.light, &mut s.laser);
+        if let Some(sel) = &mut self.selector {
+            sel.process(&mut self.light, &mut s.laser);
+        }
         self.path.process(&mut self.light, &mut s.laser);
         if let Some(soa) = &mut self.soa {
             soa.process(&mut self.light, &mut s.soa);

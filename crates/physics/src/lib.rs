@@ -25,6 +25,7 @@ pub mod modulator;
 pub mod photodiode;
 
 pub mod saturable_absorber;
+pub mod selector;
 pub mod signal;
 pub mod soa;
 pub mod stage;

@@ -72,3 +72,37 @@ fn the_chain_fills_the_ledger() {
     assert!(l.category(Category::Amplifiers) > 0.0);
     assert!((l.get(Item::ModulatorDrive) - 10_000.0 * 200e-15).abs() < 1e-18);
 }
+
+#[test]
+fn a_slow_selector_costs_errors_at_short_slots() {
+    use lightloop_physics::instruments::ber::{self, CountSettings};
+    let count = CountSettings {
+        symbols: 20_000,
+        ..CountSettings::default()
+    };
+    let base = ["topology.symbol_period=\"1 ns\"".to_string()];
+    let plain = lightloop_rig::load_rig("seed-16ch", &base).unwrap().value;
+    let mut sets = base.to_vec();
+    sets.extend([
+        "selector.switching_time=\"400 ps\"".to_string(),
+        "selector.extinction_ratio=\"15 dB\"".to_string(),
+        "selector.insertion_loss=\"1 dB\"".to_string(),
+        "selector.insertion_loss_spread=\"0.5 dB\"".to_string(),
+    ]);
+    let gated = lightloop_rig::load_rig("seed-16ch", &sets).unwrap().value;
+    let sim = SimSettings::default();
+    let a = ber::measure(&plain, &sim, 1e-5, &count, 0);
+    let b = ber::measure(&gated, &sim, 1e-5, &count, 0);
+    assert!(
+        b.eye.margin_sigma < a.eye.margin_sigma,
+        "{} {}",
+        a.eye.margin_sigma,
+        b.eye.margin_sigma
+    );
+    assert!(
+        b.symbols.rate > a.symbols.high,
+        "{} vs {}",
+        b.symbols,
+        a.symbols
+    );
+}

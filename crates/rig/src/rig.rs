@@ -2,7 +2,7 @@
 //!
 //! Every section is named after the physical part it describes. Values carry units (see
 //! [`crate::units`]). Optional sections (`soa`, `edfa`, `saturable_absorber`, `comparator`,
-//! `optical_memory`) are absent when the rig has no such part.
+//! `selector`, `optical_memory`) are absent when the rig has no such part.
 
 use crate::constants::quantum_limit_responsivity;
 use crate::error::ErrorKind;
@@ -30,6 +30,8 @@ pub struct Rig {
     pub edfa: Option<Edfa>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saturable_absorber: Option<SaturableAbsorber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<Selector>,
     pub passives: Passives,
     pub weights: Weights,
     pub readout: Readout,
@@ -500,6 +502,23 @@ pub struct Host {
     pub token_overhead: Time,
 }
 
+/// The TDM channel selector: the fast optical gate or switch that gives each time slot of a
+/// frame its channel. Its mean insertion loss is part of the link's path loss; the time-domain
+/// engine also models the switching transient at the start of each slot, the leakage of the
+/// unselected neighbouring slot, and the slot-to-slot spread of the loss.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// 10–90 % switching time: the start of every slot is spent in the transition.
+    pub switching_time: Time,
+    /// On/off extinction: the unselected neighbouring slot leaks 1/ER of its power through.
+    pub extinction_ratio: Decibel,
+    /// Mean insertion loss of the selected path.
+    pub insertion_loss: Decibel,
+    /// RMS slot-to-slot spread of the insertion loss.
+    pub insertion_loss_spread: Decibel,
+}
+
 /// Analog optical memory for the KV cache (tier D). Speculative: no such part is on sale.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -887,6 +906,34 @@ impl Validate for Rig {
         c.non_negative("host.link_energy_per_bit", h.link_energy_per_bit);
         c.non_negative("host.token_overhead", h.token_overhead);
 
+        if let Some(sel) = &self.selector {
+            c.non_negative("selector.switching_time", sel.switching_time);
+            if sel.switching_time.si() >= self.topology.symbol_period.si() {
+                c.fail(
+                    "selector.switching_time",
+                    ErrorKind::Topology,
+                    format!(
+                        "the selector must settle within a slot: switching time {} ≥ symbol period {}",
+                        sel.switching_time, self.topology.symbol_period
+                    ),
+                );
+            }
+            c.within(
+                "selector.extinction_ratio",
+                sel.extinction_ratio,
+                0.1,
+                80.0,
+                "a positive ratio in dB",
+            );
+            c.loss_db("selector.insertion_loss", sel.insertion_loss);
+            c.within(
+                "selector.insertion_loss_spread",
+                sel.insertion_loss_spread,
+                0.0,
+                10.0,
+                "an rms spread between 0 and 10 dB",
+            );
+        }
         if let Some(om) = &self.optical_memory {
             c.non_negative("optical_memory.energy_per_value", om.energy_per_value);
             c.non_negative("optical_memory.static_power", om.static_power);

@@ -419,3 +419,26 @@ fn not_utf8_is_a_clear_error() {
     assert!(err.to_string().contains("UTF-8"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_selector_must_settle_within_a_slot() {
+    let good = "\n[selector]\nswitching_time = \"500 ps\"\nextinction_ratio = \"25 dB\"\ninsertion_loss = \"1 dB\"\ninsertion_loss_spread = \"0.3 dB\"\n";
+    let text = seed_text() + good;
+    let rig = rig_from(&text).unwrap();
+    assert_eq!(rig.selector.unwrap().switching_time.si(), 500e-12);
+
+    let slow = text.replace("\"500 ps\"", "\"8 ns\"");
+    let err = rig_from(&slow).unwrap_err();
+    expect_one(
+        &err,
+        ErrorKind::Topology,
+        "selector.switching_time",
+        Some(line_of(&slow, "switching_time")),
+    );
+    let gain = text.replace("insertion_loss = \"1 dB\"", "insertion_loss = \"-1 dB\"");
+    let err = rig_from(&gain).unwrap_err();
+    expect_one(&err, ErrorKind::Value, "selector.insertion_loss", None);
+    let typo = text.replace("extinction_ratio", "extintion_ratio");
+    let err = rig_from(&typo).unwrap_err();
+    assert!(err.to_string().contains("extinction_ratio"), "{err}");
+}
