@@ -106,7 +106,7 @@ impl Stage for Soa {
                 let k = inv_tau + g * p_in * inv_e;
                 let dh = f / k * (1.0 - crate::fastmath::exp(-k * dt));
                 self.h += dh;
-                g = if subs == 1 && dh.abs() < 1e-2 && i % 64 != 63 {
+                g = if dh.abs() < 1e-2 && i % 64 != 63 {
                     g * (1.0 + dh * (1.0 + dh * (0.5 + dh * (1.0 / 6.0))))
                 } else {
                     crate::fastmath::exp(self.h)
