@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod loop_step;
 pub mod noise;
+pub mod ternary_gemm;
 pub mod vmm;
 
 pub use loop_step::{LoopState, LoopTwin};

@@ -7,6 +7,7 @@
 //! Quantisation by the ADC enters as its noise (Δ²/12), not as rounding.
 
 use crate::noise::VmmNoise;
+use crate::ternary_gemm::PackedTernary;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use lightloop_cost::evaluate::StepCost;
@@ -27,6 +28,7 @@ pub struct TernaryMatrix {
     magnitude: Mat<f32>,
     nonzero: Vec<f64>,
     row_sum: Vec<f64>,
+    packed: PackedTernary,
 }
 
 impl TernaryMatrix {
@@ -59,6 +61,7 @@ impl TernaryMatrix {
             magnitude,
             nonzero,
             row_sum,
+            packed: PackedTernary::new(rows, cols, values),
         }
     }
     pub fn rows(&self) -> usize {
@@ -80,6 +83,7 @@ pub struct NoisyVmm {
     core: Core,
     seed: u64,
     par: Par,
+    threads: usize,
 }
 
 impl NoisyVmm {
@@ -89,11 +93,13 @@ impl NoisyVmm {
             core: Core::from_rig(rig),
             seed,
             par: Par::Seq,
+            threads: 1,
         }
     }
 
     /// Uses `threads` threads for the products (results do not depend on it).
     pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
         self.par = if threads > 1 {
             Par::rayon(threads)
         } else {
@@ -120,6 +126,22 @@ impl NoisyVmm {
             x.nrows(),
             w.cols
         );
+        let levels = self.noise.dac_levels;
+        if levels <= 255.0 && levels.fract() == 0.0 {
+            // DAC codes fit a byte: exact integer sums (see `ternary_gemm`), both in one pass.
+            let batch = x.ncols();
+            let mut codes = Vec::with_capacity(w.cols * batch);
+            for b in 0..batch {
+                codes.extend(
+                    (0..w.cols).map(|i| (x[(i, b)].clamp(0.0, 1.0) * levels as f32).round() as u8),
+                );
+            }
+            let (yi, si) = w.packed.products(&codes, batch, self.threads);
+            let inv = 1.0 / levels as f32;
+            let to_mat =
+                |v: &[i32]| Mat::from_fn(w.rows, batch, |r, b| v[b * w.rows + r] as f32 * inv);
+            return (to_mat(&yi), to_mat(&si));
+        }
         let q = self.quantise_inputs(x);
         let mut y = Mat::<f32>::zeros(w.rows, x.ncols());
         let mut s = Mat::<f32>::zeros(w.rows, x.ncols());
@@ -204,5 +226,40 @@ impl NoisyVmm {
     /// Time and energy of the product on the rig for `batch` vectors, from the cost model.
     pub fn cost(&self, w: &TernaryMatrix, batch: usize) -> StepCost {
         product_cost(&self.core, w.cols as u32, w.rows as u32, batch as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_and_float_products_agree() {
+        // 8-bit DACs take the integer kernel, 10-bit ones the f32 GEMM: both give W·dac(x).
+        for bits in [8u32, 10] {
+            let rig = lightloop_rig::load_rig("tier-a-1024", &[format!("dac.bits={bits}")])
+                .unwrap()
+                .value;
+            let twin = NoisyVmm::from_rig(&rig, 1);
+            let (rows, cols, batch) = (37, 70, 3);
+            let w: Vec<i8> = (0..rows * cols)
+                .map(|k| ((k * 31 + k / 7) % 3) as i8 - 1)
+                .collect();
+            let m = TernaryMatrix::from_rows(rows, cols, &w);
+            let x = Mat::from_fn(cols, batch, |i, j| ((i * 13 + j * 5) % 17) as f32 / 16.0);
+            let y = twin.ideal(&m, x.as_ref());
+            for r in 0..rows {
+                for b in 0..batch {
+                    let exact: f64 = (0..cols)
+                        .map(|c| w[r * cols + c] as f64 * twin.noise.dac(x[(c, b)] as f64))
+                        .sum();
+                    assert!(
+                        (y[(r, b)] as f64 - exact).abs() < 1e-4,
+                        "{bits} bits: {} vs {exact}",
+                        y[(r, b)]
+                    );
+                }
+            }
+        }
     }
 }
