@@ -7,7 +7,7 @@ use crate::table::{num, si};
 use clap::Args;
 use lightloop_physics::chain::{ReferenceChain, SimSettings};
 use lightloop_physics::instruments::ErrorCount;
-use lightloop_physics::instruments::count::{count_errors, random_symbols};
+use lightloop_physics::instruments::ber;
 use lightloop_physics::instruments::eye::Eye;
 use lightloop_physics::instruments::plan::{LedgerLine, ledger_lines};
 use lightloop_physics::rng::stream;
@@ -106,45 +106,42 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         ),
         None => None,
     };
-    let (mut se, mut be, mut sent) = (0u64, 0u64, 0usize);
-    let mut eye = None;
-    while sent < a.symbols {
-        let n = (a.symbols - sent).min(8192);
-        let s = random_symbols(n, &mut rng);
-        let r = chain.readout(&s);
-        let d = chain.decide(&r);
-        let (x, y) = count_errors(&s, &d);
-        se += x;
-        be += y;
-        eye.get_or_insert_with(|| Eye::measure(&r, &s, chain.comparator.thresholds));
-        if let Some(w) = writer.as_mut() {
-            for k in 0..n {
-                w.serialize(TraceRow {
-                    index: sent + k,
-                    sent: s[k],
-                    readout: r[k],
-                    decided: d[k],
-                })
-                .map_err(|e| CliError::Message(format!("trace: {e}")))?;
+    let counted = ber::count_symbols(
+        &mut chain,
+        &mut rng,
+        a.symbols,
+        8192,
+        |first, s, r, d| -> CliResult<()> {
+            if let Some(w) = writer.as_mut() {
+                for k in 0..s.len() {
+                    w.serialize(TraceRow {
+                        index: first + k,
+                        sent: s[k],
+                        readout: r[k],
+                        decided: d[k],
+                    })
+                    .map_err(|e| CliError::Message(format!("trace: {e}")))?;
+                }
             }
-        }
-        sent += n;
-    }
+            Ok(())
+        },
+    )?;
     if let (Some(mut w), Some(p)) = (writer, &a.trace) {
         w.flush()
             .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?;
         std::fs::rename(partial(p), p)
             .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?;
     }
-    let eye = eye.expect("at least one block");
+    let eye = counted.eye;
+    let sent = counted.symbols.trials as usize;
     let ledger = chain.energy();
     let report = Report {
         rig: rig.rig.name.clone(),
         seed: a.seed,
         received_power_w: power,
         symbol_period_s: rig.topology.symbol_period.si(),
-        symbols: ErrorCount::new(se, sent as u64),
-        bits: ErrorCount::new(be, 2 * sent as u64),
+        symbols: counted.symbols,
+        bits: counted.bits,
         ser_gaussian_from_eye: eye
             .predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
         eye,

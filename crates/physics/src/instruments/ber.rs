@@ -9,7 +9,7 @@
 use super::count::{ErrorCount, count_errors, random_symbols};
 use super::eye::Eye;
 use crate::chain::{ReferenceChain, SimSettings};
-use crate::rng::stream;
+use crate::rng::{Rng, stream};
 use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint};
 use lightloop_rig::Rig;
 use lightloop_rig::constants::photon_energy;
@@ -72,34 +72,68 @@ pub fn measure(
     chain.set_received_power(received_power);
     chain.calibrate(count.calibration);
     let mut rng = stream(sim.seed, "bench.symbols", 0, trial);
-    let (mut sym_err, mut bit_err, mut sent) = (0u64, 0u64, 0usize);
-    let mut eye_block = None;
-    while sent < count.symbols {
-        let n = count.block.min(count.symbols - sent).max(1);
-        let symbols = random_symbols(n, &mut rng);
-        let r = chain.readout(&symbols);
-        let d = chain.decide(&r);
-        let (s, b) = count_errors(&symbols, &d);
-        sym_err += s;
-        bit_err += b;
-        if eye_block.is_none() {
-            eye_block = Some(Eye::measure(&r, &symbols, chain.comparator.thresholds));
-        }
-        sent += n;
-    }
-    let eye = eye_block.expect("at least one block is sent");
+    let counted = count_symbols(
+        &mut chain,
+        &mut rng,
+        count.symbols,
+        count.block,
+        |_, _, _, _| Ok::<(), std::convert::Infallible>(()),
+    )
+    .unwrap_or_else(|e| match e {});
+    let eye = counted.eye;
     let period = rig.topology.symbol_period.si();
     BerPoint {
         received_power_w: received_power,
         received_power_dbm: 10.0 * (received_power / 1e-3).log10(),
         symbol_period_s: period,
         photons_per_symbol: received_power * period / photon_energy(rig.topology.wavelength.si()),
-        symbols: ErrorCount::new(sym_err, sent as u64),
-        bits: ErrorCount::new(bit_err, 2 * sent as u64),
+        symbols: counted.symbols,
+        bits: counted.bits,
         ser_gaussian: eye.predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
         ser_noise_budget: budget_ser(rig, &chain, received_power),
         eye,
     }
+}
+
+/// What [`count_symbols`] counted.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Counted {
+    pub symbols: ErrorCount,
+    /// Bit errors under the two-bit code of [`super::count::ternary_code`].
+    pub bits: ErrorCount,
+    /// The eye of the first block.
+    pub eye: Eye,
+}
+
+/// Sends `n` (≥ 1) random symbols from `rng` through a calibrated `chain` in blocks of `block`,
+/// counting symbol and bit errors; `each(first_index, sent, readout, decided)` sees every block
+/// (to write a trace) and may stop the run with its error.
+pub fn count_symbols<E>(
+    chain: &mut ReferenceChain,
+    rng: &mut Rng,
+    n: usize,
+    block: usize,
+    mut each: impl FnMut(usize, &[i8], &[f64], &[i8]) -> Result<(), E>,
+) -> Result<Counted, E> {
+    let (mut sym_err, mut bit_err, mut sent) = (0u64, 0u64, 0usize);
+    let mut eye = None;
+    while sent < n.max(1) {
+        let k = block.min(n.max(1) - sent).max(1);
+        let symbols = random_symbols(k, rng);
+        let r = chain.readout(&symbols);
+        let d = chain.decide(&r);
+        let (s, b) = count_errors(&symbols, &d);
+        sym_err += s;
+        bit_err += b;
+        eye.get_or_insert_with(|| Eye::measure(&r, &symbols, chain.comparator.thresholds));
+        each(sent, &symbols, &r, &d)?;
+        sent += k;
+    }
+    Ok(Counted {
+        symbols: ErrorCount::new(sym_err, sent as u64),
+        bits: ErrorCount::new(bit_err, 2 * sent as u64),
+        eye: eye.expect("at least one block is sent"),
+    })
 }
 
 /// The noise budget's ternary SER at the chain's operating point.
