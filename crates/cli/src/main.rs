@@ -92,9 +92,11 @@ enum Command {
     /// Benchmarks: cost-model evaluations per second, sweep memory, physics chain and twin speed
     Bench(commands::bench::BenchArgs),
     /// Time-domain simulation of one channel's reference chain: error rates, eye, energy, trace
+    #[command(long_about = commands::simulate::LONG_ABOUT)]
     Simulate(commands::simulate::SimulateArgs),
     /// The bench test plan in simulation: BER vs power, SNR vs passes, return map, crosstalk,
     /// re-centring, faults, energy — tables plus CSV and JSON files
+    #[command(long_about = commands::bench_plan::LONG_ABOUT)]
     BenchPlan(commands::bench_plan::BenchPlanArgs),
 }
 

@@ -488,3 +488,29 @@ fn simulate_counts_errors_and_traces_symbols() {
         assert!(stderr(&o).contains("--power"), "{bad}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn bench_plan_on_a_rig_without_a_loop_says_so() {
+    let dir = tmp("bench-plan-no-loop");
+    let out = dir.join("plan");
+    let o = run(&[
+        "bench-plan",
+        "--quick",
+        "-r",
+        "tier-a-1024",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("no analog loop to measure"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(out.join("ber_vs_power.csv").exists());
+    assert!(!out.join("snr_vs_passes.csv").exists());
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench_plan.json")).unwrap())
+            .unwrap();
+    assert!(plan["depth"].is_null() && plan["return_map"].is_null());
+}

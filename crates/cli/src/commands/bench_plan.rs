@@ -8,23 +8,26 @@ use crate::table::{Align, Table, num, pct, si};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_physics::instruments::ber::BerPoint;
+use lightloop_physics::instruments::depth::DepthCurve;
 use lightloop_physics::instruments::plan::{self, BenchPlan, PlanSettings, STEPS};
+use lightloop_physics::instruments::return_map::ReturnMap;
 use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
 use lightloop_rig::presets::DEFAULT_RIG;
 use serde::Serialize;
 use std::path::PathBuf;
 
-#[derive(Args)]
-#[command(
-    long_about = "Runs the bench test plan on the time-domain engine: error rates (with \
+/// The command's `--help` text.
+pub const LONG_ABOUT: &str = "Runs the bench test plan on the time-domain engine: error rates (with \
 Wilson 95 % intervals; zero errors are reported as an upper bound) versus received power and slot \
 time, SNR and ternary decision errors versus loop depth, the return map and its slope, the WDM \
 crosstalk matrix, threshold re-centring under drift with its duty cost and a cold start, faults \
 (dead channel, hot channel, stuck selector) with graceful degradation, and the energy ledger of a \
 loop run.\n\nFiles written to --out (replaced atomically; a run that is stopped leaves only \
 OUT.partial): ber_vs_power.csv, ber_vs_slot_time.csv, snr_vs_passes.csv, return_map.csv, \
-crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, bench_plan.json."
-)]
+crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, bench_plan.json (the loop's files only for a rig \
+with an SOA).";
+
+#[derive(Args)]
 pub struct BenchPlanArgs {
     /// Rig: a preset name or a TOML file
     #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
@@ -35,7 +38,7 @@ pub struct BenchPlanArgs {
     /// Seed of every random stream (same seed, same numbers, any thread count)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Fewer points and symbols: a look in seconds instead of about a minute
+    /// Fewer points and symbols: a look in about two seconds instead of fifteen
     #[arg(long)]
     pub quick: bool,
     /// Output folder
@@ -186,24 +189,27 @@ fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
     out.csv("ber_vs_power.csv", &ber)?;
     let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
     out.csv("ber_vs_slot_time.csv", &slot)?;
-    let snr: Vec<SnrRow> = plan
-        .depth
-        .points
-        .iter()
-        .map(|p| SnrRow {
-            pass: p.pass,
-            snr_db: p.snr_db,
-            snr_db_low: p.snr_db_low,
-            snr_db_high: p.snr_db_high,
-            decisions: p.decisions.trials,
-            decision_errors: p.decisions.errors,
-            decision_error_rate: p.decisions.rate,
-            rate_low95: p.decisions.low,
-            rate_high95: p.decisions.high,
-        })
-        .collect();
-    out.csv("snr_vs_passes.csv", &snr)?;
-    out.csv("return_map.csv", &plan.return_map.points)?;
+    if let Some(d) = &plan.depth {
+        let snr: Vec<SnrRow> = d
+            .points
+            .iter()
+            .map(|p| SnrRow {
+                pass: p.pass,
+                snr_db: p.snr_db,
+                snr_db_low: p.snr_db_low,
+                snr_db_high: p.snr_db_high,
+                decisions: p.decisions.trials,
+                decision_errors: p.decisions.errors,
+                decision_error_rate: p.decisions.rate,
+                rate_low95: p.decisions.low,
+                rate_high95: p.decisions.high,
+            })
+            .collect();
+        out.csv("snr_vs_passes.csv", &snr)?;
+    }
+    if let Some(m) = &plan.return_map {
+        out.csv("return_map.csv", &m.points)?;
+    }
     let xt: Vec<CrosstalkRow> = plan
         .crosstalk
         .db
@@ -248,7 +254,9 @@ fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
             joules: l.joules,
         })
         .collect();
-    out.csv("loop_ledger.csv", &ledger)?;
+    if !ledger.is_empty() {
+        out.csv("loop_ledger.csv", &ledger)?;
+    }
     out.json("bench_plan.json", plan)?;
     out.finish()
 }
@@ -259,6 +267,76 @@ fn rate(c: &ErrorCount) -> String {
     } else {
         format!("{:.2e} [{:.1e}, {:.1e}]", c.rate, c.low, c.high)
     }
+}
+
+fn print_depth(d: &DepthCurve) {
+    println!(
+        "Loop depth: {} ch × {} slots, {} trials; SNR per pass (95 %) and ternary decision flips",
+        d.settings.channels, d.settings.slots, d.settings.trials
+    );
+    let mut t = Table::new(
+        &["pass", "SNR", "95 % interval", "decision flips"],
+        &[Align::Right; 4],
+    );
+    let n = d.points.len();
+    for (i, p) in d.points.iter().enumerate() {
+        if i < 3 || (i + 1).is_power_of_two() || i + 1 == n {
+            t.row(vec![
+                p.pass.to_string(),
+                format!("{:.1} dB", p.snr_db),
+                format!("{:.1} … {:.1} dB", p.snr_db_low, p.snr_db_high),
+                rate(&p.decisions),
+            ]);
+        }
+    }
+    println!("{}", t.render());
+    if let Some(e) = d.instability {
+        println!("  ! the loop became unstable: {e:?} (the curve ends at the last full pass)");
+    }
+    match d.passes_to_target {
+        Some(k) => println!(
+            "  passes with SNR ≥ the rig's target {:.1} dB: {k}{}",
+            d.target_snr_db,
+            if k == n { " (all that were run)" } else { "" }
+        ),
+        None => println!(
+            "  even the first pass is below the rig's target {:.1} dB",
+            d.target_snr_db
+        ),
+    }
+    let e = &d.energy;
+    println!(
+        "  energy per useful update: {} per MAC-equivalent, {} per pass, {} per run ({} static)",
+        si(e.joules_per_mac, "J"),
+        si(e.joules_per_pass, "J"),
+        si(e.joules_per_run, "J"),
+        pct(e.static_share)
+    );
+    println!();
+}
+
+fn print_return_map(m: &ReturnMap) {
+    println!(
+        "Return map of one value (identity mixing, trim {:.3}):",
+        m.trim
+    );
+    if !m.holds_unit {
+        println!("  ! the SOA cannot make up the loop's loss: no passive trim holds a = 1");
+    }
+    for f in &m.fixed_points {
+        println!(
+            "  fixed point a* = {:.3}: slope {:.3} ({})",
+            f.amplitude,
+            f.slope,
+            if f.stable { "attracting" } else { "repelling" }
+        );
+    }
+    println!(
+        "  small-signal slope f′(0) = {:.3}; P(slope > 1) over visited states = {}",
+        m.small_signal_slope,
+        rate(&m.slope_above_one)
+    );
+    println!();
 }
 
 fn print(plan: &BenchPlan, dir: &std::path::Path) {
@@ -313,72 +391,15 @@ fn print(plan: &BenchPlan, dir: &std::path::Path) {
     }
     println!("{}", t.render());
     println!();
-    let d = &plan.depth;
-    println!(
-        "Loop depth: {} ch × {} slots, {} trials; SNR per pass (95 %) and ternary decision flips",
-        d.settings.channels, d.settings.slots, d.settings.trials
-    );
-    let mut t = Table::new(
-        &["pass", "SNR", "95 % interval", "decision flips"],
-        &[Align::Right; 4],
-    );
-    let n = d.points.len();
-    for (i, p) in d.points.iter().enumerate() {
-        if i < 3 || (i + 1).is_power_of_two() || i + 1 == n {
-            t.row(vec![
-                p.pass.to_string(),
-                format!("{:.1} dB", p.snr_db),
-                format!("{:.1} … {:.1} dB", p.snr_db_low, p.snr_db_high),
-                rate(&p.decisions),
-            ]);
+    match (&plan.depth, &plan.return_map) {
+        (Some(d), Some(m)) => {
+            print_depth(d);
+            print_return_map(m);
         }
-    }
-    println!("{}", t.render());
-    if let Some(e) = d.instability {
-        println!("  ! the loop became unstable: {e:?} (the curve ends at the last full pass)");
-    }
-    match d.passes_to_target {
-        Some(k) => println!(
-            "  passes with SNR ≥ the rig's target {:.1} dB: {k}{}",
-            d.target_snr_db,
-            if k == n { " (all that were run)" } else { "" }
-        ),
-        None => println!(
-            "  even the first pass is below the rig's target {:.1} dB",
-            d.target_snr_db
+        _ => println!(
+            "Loop depth and return map: the rig has no SOA, so there is no analog loop to measure\n"
         ),
     }
-    let e = &d.energy;
-    println!(
-        "  energy per useful update: {} per MAC-equivalent, {} per pass, {} per run ({} static)",
-        si(e.joules_per_mac, "J"),
-        si(e.joules_per_pass, "J"),
-        si(e.joules_per_run, "J"),
-        pct(e.static_share)
-    );
-    println!();
-    let m = &plan.return_map;
-    println!(
-        "Return map of one value (identity mixing, trim {:.3}):",
-        m.trim
-    );
-    if !m.holds_unit {
-        println!("  ! the SOA cannot make up the loop's loss: no passive trim holds a = 1");
-    }
-    for f in &m.fixed_points {
-        println!(
-            "  fixed point a* = {:.3}: slope {:.3} ({})",
-            f.amplitude,
-            f.slope,
-            if f.stable { "attracting" } else { "repelling" }
-        );
-    }
-    println!(
-        "  small-signal slope f′(0) = {:.3}; P(slope > 1) over visited states = {}",
-        m.small_signal_slope,
-        rate(&m.slope_above_one)
-    );
-    println!();
     let x = &plan.crosstalk;
     println!(
         "Crosstalk matrix ({} lanes): worst off-diagonal {:.1} dB (rig states {:.1} dB nearest-neighbour)",
@@ -429,8 +450,8 @@ fn print(plan: &BenchPlan, dir: &std::path::Path) {
     println!("{}", t.render());
     println!();
     println!(
-        "Faults ({} lanes): errors of the lanes kept in service after re-calibration",
-        plan.settings.faults.channels
+        "Faults ({} lane(s)): errors of the lanes kept in service after re-calibration",
+        plan.faults.first().map_or(0, |f| f.margins.len())
     );
     let mut t = Table::new(
         &["fault", "taken out", "in-service SER", "capacity"],
@@ -446,11 +467,16 @@ fn print(plan: &BenchPlan, dir: &std::path::Path) {
     }
     println!("{}", t.render());
     println!();
-    println!("Energy ledger of one loop run (entry, {} passes, exit):", n);
-    for l in &plan.loop_ledger {
-        println!("  {:<40} {}", l.item, si(l.joules, "J"));
+    if let Some(d) = &plan.depth {
+        println!(
+            "Energy ledger of one loop run (entry, {} passes, exit):",
+            d.points.len()
+        );
+        for l in &plan.loop_ledger {
+            println!("  {:<40} {}", l.item, si(l.joules, "J"));
+        }
+        println!();
     }
-    println!();
     for note in &plan.notes {
         println!("note: {note}");
     }

@@ -16,14 +16,14 @@ use lightloop_rig::units::{dim, parse_quantity};
 use serde::Serialize;
 use std::path::PathBuf;
 
-#[derive(Args)]
-#[command(
-    long_about = "Runs the reference chain of one channel of the rig (laser → modulator → \
+/// The command's `--help` text.
+pub const LONG_ABOUT: &str = "Runs the reference chain of one channel of the rig (laser → modulator → TDM selector if the rig has one → \
 path → SOA → saturable absorber → attenuator → photodiode → TIA → integrate-and-dump → ternary \
 comparator) on random ternary symbols at one received power, every noise source on. Prints the \
 symbol- and bit-error rates with Wilson 95 % intervals, the eye, and the energy ledger; --trace \
-writes one CSV row per symbol (sent, readout, decision)."
-)]
+writes one CSV row per symbol (sent, readout, decision).";
+
+#[derive(Args)]
 pub struct SimulateArgs {
     /// Rig: a preset name or a TOML file
     #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]

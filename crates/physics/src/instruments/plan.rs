@@ -41,7 +41,7 @@ pub fn log_space(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 impl PlanSettings {
-    /// The full plan (about a minute on two cores for the seed rig).
+    /// The full plan (about fifteen seconds on two cores for the seed rig).
     pub fn full(seed: u64) -> Self {
         Self {
             sim: SimSettings {
@@ -68,7 +68,7 @@ impl PlanSettings {
         }
     }
 
-    /// A quick look: fewer points and symbols (a few seconds).
+    /// A quick look: fewer points and symbols (about two seconds).
     pub fn quick(seed: u64) -> Self {
         let full = Self::full(seed);
         Self {
@@ -127,10 +127,11 @@ pub struct BenchPlan {
     pub settings: PlanSettings,
     pub ber_vs_power: Vec<BerPoint>,
     pub ber_vs_slot_time: Vec<BerPoint>,
-    pub depth: DepthCurve,
+    /// The loop experiments need a loop amplifier: `None` for a rig without an SOA.
+    pub depth: Option<DepthCurve>,
     /// The ledger of one loop run (entry, passes, exit) of the depth experiment.
     pub loop_ledger: Vec<LedgerLine>,
-    pub return_map: ReturnMap,
+    pub return_map: Option<ReturnMap>,
     pub crosstalk: CrosstalkMatrix,
     pub recentring: Vec<PolicyOutcome>,
     pub cold_start: Vec<PolicyOutcome>,
@@ -158,11 +159,18 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Benc
     progress(1);
     let ber_vs_slot_time = ber::versus_slot_time(rig, sim, &s.slot_times, s.slot_power, &s.count);
     progress(2);
-    let depth = depth::measure(rig, sim, &s.depth);
+    // No more lanes than the rig has.
+    let lanes = |n: usize| n.min(rig.topology.channels.max(1) as usize);
+    let has_loop = rig.soa.is_some();
+    let ds = DepthSettings {
+        channels: lanes(s.depth.channels),
+        ..s.depth
+    };
+    let depth = has_loop.then(|| depth::measure(rig, sim, &ds));
     progress(3);
-    let return_map = return_map::measure(rig, sim, 2.0, 201, s.return_runs);
+    let return_map = has_loop.then(|| return_map::measure(rig, sim, 2.0, 201, s.return_runs));
     progress(4);
-    let crosstalk = crosstalk::measure(rig, sim, s.crosstalk_channels, s.slot_power, 4096);
+    let crosstalk = crosstalk::measure(rig, sim, lanes(s.crosstalk_channels), s.slot_power, 4096);
     progress(5);
     let policies = [
         Policy::Never,
@@ -176,12 +184,16 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Benc
     };
     let cold_start = recentring::compare(rig, sim, &cold, &policies, s.target_ser);
     progress(6);
-    let mut faults = vec![faults::run(rig, sim, &s.faults, None)];
-    let victim = s.faults.channels / 2;
+    let fs = FaultSettings {
+        channels: lanes(s.faults.channels),
+        ..s.faults
+    };
+    let mut faults = vec![faults::run(rig, sim, &fs, None)];
+    let victim = fs.channels / 2;
     faults.extend(
         faults::standard_faults(rig, victim)
             .into_iter()
-            .map(|f| faults::run(rig, sim, &s.faults, Some(f))),
+            .map(|f| faults::run(rig, sim, &fs, Some(f))),
     );
     BenchPlan {
         rig: rig.rig.name.clone(),
@@ -189,7 +201,10 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Benc
         settings: s.clone(),
         ber_vs_power,
         ber_vs_slot_time,
-        loop_ledger: ledger_lines(&depth.energy.ledger),
+        loop_ledger: depth
+            .as_ref()
+            .map(|d| ledger_lines(&d.energy.ledger))
+            .unwrap_or_default(),
         depth,
         return_map,
         crosstalk,
