@@ -58,12 +58,12 @@ impl PackedTernary {
         q
     }
 
-    /// (y, s) for packed codes `q` of `batch` columns, column-major `rows × batch` each, for
-    /// rows in `row_pairs` (pairs of rows: pair p is rows 2p and 2p + 1).
+    /// (y, s) for packed codes `q` of `b_pad` columns and the rows of `row_pairs` (pair p is
+    /// rows 2p and 2p + 1), written row by row: `b_pad` values per row, from the range's first.
     fn products_into(
         &self,
         q: &[u8],
-        batch: usize,
+        b_pad: usize,
         row_pairs: std::ops::Range<usize>,
         y: &mut [i32],
         s: &mut [i32],
@@ -72,11 +72,11 @@ impl PackedTernary {
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: AVX2 is present (checked above); slices are sized by `products`.
-                unsafe { self.products_avx2(q, batch, row_pairs, y, s) };
+                unsafe { self.products_avx2(q, b_pad, row_pairs, y, s) };
                 return;
             }
         }
-        self.products_scalar(q, batch, row_pairs, y, s);
+        self.products_scalar(q, b_pad, row_pairs, y, s);
     }
 
     /// y = W·q and s = |W|·q for `batch` columns of codes (column-major, `cols` each); outputs
