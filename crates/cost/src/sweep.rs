@@ -562,11 +562,16 @@ pub struct Output {
     pub force: bool,
 }
 
+/// Where a file or folder is written before it is complete: `PATH.partial`.
+pub fn partial_path(path: &std::path::Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
 impl Output {
     pub fn partial_path(&self) -> PathBuf {
-        let mut p = self.path.as_os_str().to_owned();
-        p.push(".partial");
-        PathBuf::from(p)
+        partial_path(&self.path)
     }
     pub fn spec_path(&self) -> PathBuf {
         let mut p = self.path.as_os_str().to_owned();

@@ -51,6 +51,23 @@ pub fn level(symbol: i8) -> f64 {
     (symbol as f64 + 1.0) / 2.0
 }
 
+/// The training (and pilot) block: `n` rounds of −1, 0, +1.
+pub fn training_pattern(n: usize) -> Vec<i8> {
+    (0..3 * n).map(|k| (k % 3) as i8 - 1).collect()
+}
+
+/// Mean readout of each level (−1, 0, +1) given the symbols sent.
+pub fn level_means(readout: &[f64], symbols: &[i8]) -> [f64; 3] {
+    let mut sum = [0.0; 3];
+    let mut n = [0usize; 3];
+    for (v, s) in readout.iter().zip(symbols) {
+        let i = (*s + 1) as usize;
+        sum[i] += v;
+        n[i] += 1;
+    }
+    std::array::from_fn(|i| sum[i] / n[i].max(1) as f64)
+}
+
 /// The random streams of one chain run.
 struct Streams {
     laser: Rng,
@@ -232,17 +249,19 @@ impl ReferenceChain {
     /// The calibration block does not advance the drift (it lasts microseconds against drift
     /// times of seconds), so runs that differ only in when they re-calibrate share one drift path.
     pub fn calibrate(&mut self, n: usize) -> [f64; 3] {
-        let pattern: Vec<i8> = (0..3 * n).map(|k| (k % 3) as i8 - 1).collect();
+        let pattern = training_pattern(n);
         let (drift, drift_rng) = (self.drift, self.streams.drift.clone());
         let r = self.readout(&pattern);
         self.drift = drift;
         self.streams.drift = drift_rng;
-        let mut means = [0.0; 3];
-        for (k, v) in r.iter().enumerate() {
-            means[k % 3] += v / n as f64;
-        }
-        self.comparator.thresholds = ((means[0] + means[1]) / 2.0, (means[1] + means[2]) / 2.0);
+        let means = level_means(&r, &pattern);
+        self.centre_thresholds(means);
         means
+    }
+
+    /// Puts the comparator's thresholds midway between neighbouring level means.
+    pub fn centre_thresholds(&mut self, means: [f64; 3]) {
+        self.comparator.thresholds = ((means[0] + means[1]) / 2.0, (means[1] + means[2]) / 2.0);
     }
 
     /// Lets `seconds` pass with no light sent: the drift advances and static loads keep drawing.

@@ -10,7 +10,7 @@
 //! Simplifications: crosstalk is nearest-neighbour only at the rig's `passives.crosstalk` level
 //! (a real demultiplexer also has weaker non-adjacent terms); lanes add incoherently.
 
-use crate::chain::{ReferenceChain, SimSettings};
+use crate::chain::{ReferenceChain, SimSettings, level_means, training_pattern};
 use crate::coupler::Crosstalk;
 use crate::signal::Light;
 use lightloop_cost::Ledger;
@@ -119,19 +119,25 @@ impl Link {
     /// all lanes at once (so crosstalk is present, as in operation). Returns each lane's level
     /// means.
     pub fn calibrate(&mut self, n: usize) -> Vec<[f64; 3]> {
-        let pattern: Vec<i8> = (0..3 * n).map(|k| (k % 3) as i8 - 1).collect();
-        let blocks: Vec<Vec<i8>> = (0..self.channels()).map(|c| rotate(&pattern, c)).collect();
+        let blocks = self.training_blocks(n);
         let r = self.readout(&blocks);
         r.iter()
             .zip(&blocks)
             .zip(self.chains.iter_mut())
             .map(|((r, b), chain)| {
                 let means = level_means(r, b);
-                chain.comparator.thresholds =
-                    ((means[0] + means[1]) / 2.0, (means[1] + means[2]) / 2.0);
+                chain.centre_thresholds(means);
                 means
             })
             .collect()
+    }
+
+    /// One training block of `n` symbols per level for each lane, lane c's rotated by c places
+    /// so that neighbouring lanes do not send the same symbol at the same time (which would hide
+    /// crosstalk).
+    pub fn training_blocks(&self, n: usize) -> Vec<Vec<i8>> {
+        let pattern = training_pattern(n);
+        (0..self.channels()).map(|c| rotate(&pattern, c)).collect()
     }
 
     /// Decisions per channel.
@@ -162,23 +168,10 @@ fn selector_stuck(symbols: &[i8], frame: usize) -> Vec<i8> {
         .collect()
 }
 
-/// `pattern` rotated by `c` places, so that neighbouring lanes do not send the same symbol at
-/// the same time (which would hide crosstalk).
+/// `pattern` rotated by `c` places.
 fn rotate(pattern: &[i8], c: usize) -> Vec<i8> {
     let k = c % pattern.len().max(1);
     pattern[k..].iter().chain(&pattern[..k]).copied().collect()
-}
-
-/// Mean readout of each level (−1, 0, +1) given the symbols sent.
-pub fn level_means(readout: &[f64], symbols: &[i8]) -> [f64; 3] {
-    let mut sum = [0.0; 3];
-    let mut n = [0usize; 3];
-    for (v, s) in readout.iter().zip(symbols) {
-        let i = (*s + 1) as usize;
-        sum[i] += v;
-        n[i] += 1;
-    }
-    std::array::from_fn(|i| sum[i] / n[i].max(1) as f64)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! `DIR.partial/` first, and the folder takes its final name only when all are written.
 
 use crate::load::{CliError, CliResult};
+use lightloop_cost::sweep::partial_path;
 use serde::Serialize;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,9 +32,7 @@ impl OutputDir {
                 )));
             }
         }
-        let mut partial = dir.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
+        let partial = partial_path(dir);
         if partial.exists() {
             fs::remove_dir_all(&partial).map_err(|e| io(&partial, e))?;
         }

@@ -5,6 +5,7 @@ use super::print_json;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{num, si};
 use clap::Args;
+use lightloop_cost::sweep::partial_path;
 use lightloop_physics::chain::{ReferenceChain, SimSettings};
 use lightloop_physics::instruments::ErrorCount;
 use lightloop_physics::instruments::ber;
@@ -101,7 +102,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let mut rng = stream(a.seed, "bench.symbols", 0, 0);
     let mut writer = match &a.trace {
         Some(p) => Some(
-            csv::Writer::from_path(partial(p))
+            csv::Writer::from_path(partial_path(p))
                 .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?,
         ),
         None => None,
@@ -129,7 +130,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     if let (Some(mut w), Some(p)) = (writer, &a.trace) {
         w.flush()
             .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?;
-        std::fs::rename(partial(p), p)
+        std::fs::rename(partial_path(p), p)
             .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?;
     }
     let eye = counted.eye;
@@ -191,10 +192,4 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         println!("wrote {}", p.display());
     }
     Ok(())
-}
-
-fn partial(p: &std::path::Path) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
 }

@@ -82,13 +82,7 @@ pub fn run(rig: &Rig, sim: &SimSettings, s: &FaultSettings, fault: Option<Fault>
     let before = count(&mut link, &blocks());
     link.calibrate(s.calibration);
     // Pilot eye per channel, thresholds as now calibrated.
-    let pilots: Vec<i8> = (0..3 * s.calibration).map(|k| (k % 3) as i8 - 1).collect();
-    let pilot_blocks: Vec<Vec<i8>> = (0..s.channels)
-        .map(|c| {
-            let k = c % pilots.len();
-            pilots[k..].iter().chain(&pilots[..k]).copied().collect()
-        })
-        .collect();
+    let pilot_blocks = link.training_blocks(s.calibration);
     let pr = link.readout(&pilot_blocks);
     let margins: Vec<f64> = pr
         .iter()

@@ -11,7 +11,7 @@
 
 use super::count::{ErrorCount, count_errors, random_symbols};
 use super::eye::Eye;
-use crate::chain::{ReferenceChain, SimSettings};
+use crate::chain::{ReferenceChain, SimSettings, training_pattern};
 use crate::rng::stream;
 use lightloop_rig::Rig;
 use rayon::prelude::*;
@@ -103,7 +103,7 @@ pub fn run(
         chain.comparator.thresholds = (t1 + shift, t2 + shift);
     }
     let mut rng = stream(sim.seed, "bench.recentring", 0, 0);
-    let pilots: Vec<i8> = (0..3 * s.pilots).map(|k| (k % 3) as i8 - 1).collect();
+    let pilots = training_pattern(s.pilots);
     let (mut errors, mut sent, mut calibrations) = (0u64, 0u64, 0usize);
     let mut worst = f64::INFINITY;
     let mut per_frame = Vec::with_capacity(s.frames);
