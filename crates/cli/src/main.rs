@@ -22,6 +22,7 @@ kernel) drive every figure: the energy ledger with every DC load counted, throug
 derived from the architecture, the noise budget, the GPU baseline and the audit of published claims.\n\n\
 Rigs, workloads and GPUs are preset names (`lightloop presets`) or TOML files; values carry units \
 (\"6 ns\", \"10 dBm\", \"5 dB\"). Start with:\n\n  \
+lightloop report                               the HTML report of the default rig (plots + CSVs)\n  \
 lightloop compare                              the default rig against H100, H200 and B200\n  \
 lightloop audit                                published claims beside consistent figures\n  \
 lightloop presets show seed-16ch > my-rig.toml a complete rig to edit",
@@ -98,6 +99,10 @@ enum Command {
     /// re-centring, faults, energy — tables plus CSV and JSON files
     #[command(long_about = commands::bench_plan::LONG_ABOUT)]
     BenchPlan(commands::bench_plan::BenchPlanArgs),
+    /// The main job: one self-contained HTML report of a rig (plots inline) with the CSV behind
+    /// every plot
+    #[command(long_about = commands::report::LONG_ABOUT)]
+    Report(commands::report::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => commands::bench::run(&a),
         Command::Simulate(a) => commands::simulate::run(&a),
         Command::BenchPlan(a) => commands::bench_plan::run(&a),
+        Command::Report(a) => commands::report::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

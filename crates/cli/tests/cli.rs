@@ -514,3 +514,67 @@ fn bench_plan_on_a_rig_without_a_loop_says_so() {
             .unwrap();
     assert!(plan["depth"].is_null() && plan["return_map"].is_null());
 }
+
+#[test]
+fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
+    let dir = tmp("report");
+    let out = dir.join("rep");
+    let o = run(&["report", "--quick", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for id in [
+        "headline",
+        "audit",
+        "energy-per-mac",
+        "workloads",
+        "timing",
+        "ledger",
+        "physics",
+        "accuracy",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\">")),
+            "section {id} missing"
+        );
+    }
+    // Self-contained: no scripts, stylesheets or images fetched from anywhere.
+    for remote in ["<script", "src=\"http", "href=\"http", "<img", "<link"] {
+        assert!(!html.contains(remote), "the page loads {remote}");
+    }
+    let svgs = html.matches("<svg").count();
+    assert!(svgs >= 8, "{svgs} plots");
+    // Every figure and table links a CSV that exists and parses with rows of equal width.
+    let linked: std::collections::BTreeSet<&str> = html
+        .split("href=\"csv/")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert!(linked.len() >= 7, "{linked:?}");
+    for f in &linked {
+        let mut r = csv::Reader::from_path(out.join("csv").join(f)).unwrap();
+        let width = r.headers().unwrap().len();
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        assert!(!rows.is_empty(), "{f} is empty");
+        assert!(rows.iter().all(|x| x.len() == width), "{f}");
+    }
+    // Each plot's caption names its rig and seed.
+    assert_eq!(
+        html.matches("Rig: seed-16ch; workload: deep-loop-2048; seed 1; quick mode.")
+            .count(),
+        html.matches("<figcaption>").count()
+    );
+    assert!(!out.with_extension("partial").exists());
+    // A bad override is refused before anything is written.
+    let bad = dir.join("bad");
+    let o = run(&[
+        "report",
+        "--quick",
+        "--set",
+        "laser.power=\"-3 mW\"",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("laser.power"), "{}", stderr(&o));
+    assert!(!bad.exists() && !bad.with_extension("partial").exists());
+}

@@ -19,6 +19,8 @@ pub enum BenchKind {
     Physics,
     /// The twin's noisy ternary VMM against a plain f32 GEMM of the same library
     Twin,
+    /// Report generation time, quick and full, against one cost-model evaluation of the rig
+    Report,
     /// All of them
     All,
 }
@@ -273,6 +275,55 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     }
     if matches!(a.which, BenchKind::Sweep | BenchKind::All) {
         sweep(a.points)?;
+        println!();
     }
+    if matches!(a.which, BenchKind::Report | BenchKind::All) {
+        report()?;
+    }
+    Ok(())
+}
+
+/// Time to build the report (every section, CSV and the HTML page, not the disk writes), quick and
+/// full, on the default rig; the baseline is one cost-model evaluation of the same rig and workload.
+fn report() -> CliResult<()> {
+    use lightloop_report::{Settings, build, html};
+    use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+    let settings = |quick| Settings {
+        rig: DEFAULT_RIG.into(),
+        rig_sets: vec![],
+        workload: DEFAULT_WORKLOAD.into(),
+        workload_sets: vec![],
+        gpus: super::compare::DEFAULT_GPUS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        seed: 1,
+        quick,
+    };
+    let time = |quick| -> CliResult<f64> {
+        let start = Instant::now();
+        let r = build(&settings(quick), &mut |_| {}).map_err(CliError::Message)?;
+        black_box(html::page(&r));
+        Ok(start.elapsed().as_secs_f64())
+    };
+    let rig = load_rig(DEFAULT_RIG, &[])?.value;
+    let wl = load_workload(DEFAULT_WORKLOAD, &[])?.value;
+    let eval = 1.0
+        / rate(0.5, || {
+            black_box(lightloop_cost::evaluate(&rig, &wl).ok());
+        });
+    let (quick, full) = (time(true)?, time(false)?);
+    println!("Report generation ({DEFAULT_RIG}, {DEFAULT_WORKLOAD}; all threads)");
+    println!("  one cost-model evaluation (baseline): {}", si(eval, "s"));
+    println!(
+        "  report --quick:                       {}  ({} evaluations)",
+        si(quick, "s"),
+        num(quick / eval)
+    );
+    println!(
+        "  report (full):                        {}  ({} evaluations)",
+        si(full, "s"),
+        num(full / eval)
+    );
     Ok(())
 }

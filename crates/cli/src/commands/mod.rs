@@ -8,6 +8,7 @@ pub mod energy;
 pub mod noise;
 pub mod output;
 pub mod presets;
+pub mod report;
 pub mod simulate;
 pub mod sweep;
 pub mod throughput;

@@ -1,0 +1,11 @@
+//! The report: every figure a user needs to judge a rig, from one description, as one
+//! self-contained HTML file (SVG inline) plus the CSV behind every plot and table.
+//!
+//! Layout: [`chart`] draws SVG, [`sections`] computes the figures from the cost model and the
+//! physics engine, [`html`] assembles the page.
+
+pub mod chart;
+pub mod html;
+pub mod sections;
+
+pub use sections::{Report, Settings, build};
