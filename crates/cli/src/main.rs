@@ -103,6 +103,9 @@ enum Command {
     /// every plot
     #[command(long_about = commands::report::LONG_ABOUT)]
     Report(commands::report::ReportArgs),
+    /// A local dashboard: sliders for the rig's main knobs, headline figures and plots that update
+    #[command(long_about = commands::serve::LONG_ABOUT)]
+    Serve(commands::serve::ServeArgs),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +148,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => commands::simulate::run(&a),
         Command::BenchPlan(a) => commands::bench_plan::run(&a),
         Command::Report(a) => commands::report::run(&a),
+        Command::Serve(a) => commands::serve::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

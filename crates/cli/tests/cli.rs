@@ -578,3 +578,80 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
     assert!(stderr(&o).contains("laser.power"), "{}", stderr(&o));
     assert!(!bad.exists() && !bad.with_extension("partial").exists());
 }
+
+/// One HTTP/1.1 GET: status code and body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let code = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or("")
+        .to_string();
+    (code, body)
+}
+
+#[test]
+fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
+    use std::io::{BufRead, BufReader};
+    let mut child = bin()
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    let (code, page) = http_get(&addr, "/");
+    assert_eq!(code, 200);
+    assert_eq!(page.matches("type=\"range\"").count(), 9);
+    let figures = |q: &str| -> serde_json::Value {
+        let (code, body) = http_get(&addr, &format!("/api/update?{q}"));
+        assert_eq!(code, 200, "{q}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let base = figures("");
+    let wide = figures("channels=64&readout_width=64");
+    assert!(base["plot_size"].as_str().unwrap().starts_with("<svg"));
+    assert_ne!(base["fj_per_mac"], wide["fj_per_mac"]);
+    // Cheaper conversions can only lower the energy per token.
+    let cheap = figures("eo_pj=0.01&oe_pj=0.01");
+    assert!(cheap["j_per_token"].as_f64() < base["j_per_token"].as_f64());
+    for (q, want) in [
+        ("channels=0", "outside"),
+        ("channels=1.5", "whole number"),
+        ("channels=NaN", "outside"),
+        ("nonsense=1", "unknown parameter"),
+        ("channels=4&channels=8", "twice"),
+        ("tier=Z", "tier"),
+        ("laser_dbm=%3Cscript%3E", "not a number"),
+    ] {
+        let (code, body) = http_get(&addr, &format!("/api/update?{q}"));
+        assert_eq!(code, 400, "{q}: {body}");
+        assert!(body.contains(want), "{q}: {body}");
+    }
+    let (code, _) = http_get(&addr, &format!("/api/update?{}", "a".repeat(2000)));
+    assert_eq!(code, 414);
+    // Still serving after the bad requests.
+    assert_eq!(http_get(&addr, "/api/update?adc_bits=4").0, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -21,6 +21,8 @@ pub enum BenchKind {
     Twin,
     /// Report generation time, quick and full, against one cost-model evaluation of the rig
     Report,
+    /// The dashboard's server-side time per slider change (target < 100 ms)
+    Serve,
     /// All of them
     All,
 }
@@ -279,7 +281,67 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     }
     if matches!(a.which, BenchKind::Report | BenchKind::All) {
         report()?;
+        println!();
     }
+    if matches!(a.which, BenchKind::Serve | BenchKind::All) {
+        serve()?;
+    }
+    Ok(())
+}
+
+/// Target of the dashboard benchmark: server-side time per slider change, s.
+pub const SERVE_TARGET: f64 = 0.1;
+
+/// The dashboard's answer to a slider change (parse, evaluate, sweep, draw, serialise), timed
+/// over a walk of every knob; the baseline is one cost-model evaluation.
+fn serve() -> CliResult<()> {
+    use super::serve::{Base, update};
+    use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+    let base = Base::load(DEFAULT_RIG, DEFAULT_WORKLOAD)?;
+    let queries: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "channels={}&loop_passes={}&adc_bits={}&eo_pj={}",
+                [8, 16, 32, 64][i % 4],
+                [4, 12, 64][i % 3],
+                4 + i % 8,
+                [0.1, 1.0, 25.0][i % 3]
+            )
+        })
+        .collect();
+    let mut times: Vec<f64> = queries
+        .iter()
+        .map(|q| {
+            let start = Instant::now();
+            let u = update(&base, q).map_err(|r| CliError::Message(r.1));
+            let json = u.map(|u| serde_json::to_string(&u).unwrap_or_default());
+            black_box(json).map(|_| start.elapsed().as_secs_f64())
+        })
+        .collect::<CliResult<_>>()?;
+    times.sort_by(f64::total_cmp);
+    let (median, worst) = (times[times.len() / 2], times[times.len() - 1]);
+    let rig = load_rig(DEFAULT_RIG, &[])?.value;
+    let wl = load_workload(DEFAULT_WORKLOAD, &[])?.value;
+    let eval = 1.0
+        / rate(0.5, || {
+            black_box(lightloop_cost::evaluate(&rig, &wl).ok());
+        });
+    println!(
+        "Dashboard: server-side time per slider change ({DEFAULT_RIG}, {} changes)",
+        times.len()
+    );
+    println!("  one cost-model evaluation (baseline): {}", si(eval, "s"));
+    println!(
+        "  median update:                        {}  ({} evaluations)",
+        si(median, "s"),
+        num(median / eval)
+    );
+    println!("  slowest update:                       {}", si(worst, "s"));
+    println!(
+        "  ratio target ÷ median (target {} ⇒ ≥ 1): {:.0}",
+        si(SERVE_TARGET, "s"),
+        SERVE_TARGET / median
+    );
     Ok(())
 }
 

@@ -1,0 +1,88 @@
+// End-to-end test of `lightloop serve`: starts the server, drives the page in headless Chromium,
+// moves the channels slider with the keyboard and checks that the headline figure and the plot
+// change, and that the figure shown is the one the server computes for the slider's new value.
+// Writes a screenshot for inspection. Usage: node dashboard.mjs [path to the lightloop binary]
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = process.argv[2] ?? resolve(root, 'target/debug/lightloop');
+const shots = resolve(root, 'target/browser');
+mkdirSync(shots, { recursive: true });
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exitCode = 1;
+  throw new Error(message);
+}
+
+const server = spawn(bin, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const address = await new Promise((ok, no) => {
+  let text = '';
+  server.stdout.on('data', (d) => {
+    text += d;
+    const m = text.match(/http:\/\/([0-9.]+:[0-9]+)\//);
+    if (m) ok(m[1]);
+  });
+  server.on('exit', (code) => no(new Error(`the server exited (${code}) before listening`)));
+  setTimeout(() => no(new Error('the server did not print its address within 60 s')), 60000);
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://${address}/`);
+  await page.waitForFunction(() => document.body.dataset.updates === '1', null, { timeout: 30000 });
+  const before = {
+    fj: await page.textContent('#fj'),
+    n: await page.textContent('#channels-v'),
+    plot: await page.innerHTML('#plot-size'),
+  };
+  if (!before.plot.startsWith('<svg')) fail('no plot after loading');
+
+  // Move the channels slider two powers of two to the right, as a user would with the keyboard.
+  await page.focus('#channels');
+  for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(
+    (n) => document.getElementById('channels-v').textContent !== n && +document.body.dataset.updates > 1,
+    before.n,
+    { timeout: 30000 },
+  );
+  // Let the debounced last update arrive.
+  await page.waitForTimeout(500);
+  const after = {
+    fj: await page.textContent('#fj'),
+    n: await page.textContent('#channels-v'),
+    plot: await page.innerHTML('#plot-size'),
+  };
+  console.log(`channels ${before.n} → ${after.n}; fJ/MAC ${before.fj} → ${after.fj}`);
+  if (+after.n <= +before.n) fail(`the slider did not raise N (${before.n} → ${after.n})`);
+  if (after.fj === before.fj) fail('the headline fJ/MAC did not change');
+  if (after.plot === before.plot) fail('the plot did not change');
+
+  // The figure shown is the server's figure for the slider's value.
+  const query = await page.evaluate(() =>
+    [...document.querySelectorAll('input[type=range]')]
+      .map((k) => `${k.id}=${document.getElementById(k.id + '-v').textContent}`)
+      .join('&') + '&tier=' + document.getElementById('tier').value,
+  );
+  const answer = await (await fetch(`http://${address}/api/update?${query}`)).json();
+  const shown = +after.fj;
+  if (Math.abs(shown / answer.fj_per_mac - 1) > 1e-3) {
+    fail(`shown ${shown} fJ/MAC, server says ${answer.fj_per_mac} for ${query}`);
+  }
+  if (errors.length) fail(`page errors: ${errors.join('; ')}`);
+  await page.screenshot({ path: resolve(shots, 'dashboard.png'), fullPage: true });
+  console.log(`ok: dashboard follows the slider; screenshot ${resolve(shots, 'dashboard.png')}`);
+} finally {
+  await browser.close();
+  server.kill();
+}
