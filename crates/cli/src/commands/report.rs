@@ -7,7 +7,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_report::sections::STEPS;
 use lightloop_report::{Settings, build, html};
-use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+use lightloop_rig::DescKind;
+use lightloop_rig::presets::{self, DEFAULT_RIG, DEFAULT_WORKLOAD};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -29,9 +30,10 @@ pub struct ReportArgs {
     /// Rig: a preset name (see `lightloop presets`) or a TOML file
     #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
     pub rig: String,
-    /// Headline workload: a preset name or a TOML file (the workload sections also cover every preset)
-    #[arg(long, short, default_value = DEFAULT_WORKLOAD, value_name = "WORKLOAD")]
-    pub workload: String,
+    /// Headline workload: a preset name or a TOML file (the workload sections also cover every
+    /// preset) [default: deep-loop-2048, or the first preset workload the rig can run]
+    #[arg(long, short, value_name = "WORKLOAD")]
+    pub workload: Option<String>,
     /// Override a key of the rig or the workload, e.g. --set laser.power="12 dBm"; repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
@@ -49,14 +51,37 @@ pub struct ReportArgs {
     pub out: PathBuf,
 }
 
+/// The headline workload when none is given: the default if the rig can run it, else the first
+/// preset workload that fits the rig.
+fn default_workload(a: &ReportArgs) -> String {
+    let fits = |w: &str| load_pair(&a.rig, w, &a.sets).is_ok();
+    if fits(DEFAULT_WORKLOAD) {
+        return DEFAULT_WORKLOAD.to_string();
+    }
+    match presets::names(DescKind::Workload)
+        .into_iter()
+        .find(|w| fits(w))
+    {
+        Some(w) => {
+            eprintln!(
+                "note: {} cannot run {DEFAULT_WORKLOAD}; the headline workload is {w} (choose with --workload)",
+                a.rig
+            );
+            w.to_string()
+        }
+        None => DEFAULT_WORKLOAD.to_string(),
+    }
+}
+
 pub fn run(a: &ReportArgs) -> CliResult<()> {
+    let workload = a.workload.clone().unwrap_or_else(|| default_workload(a));
     // Load once up front so that bad input is reported with file, line and key (exit status 2).
-    load_pair(&a.rig, &a.workload, &a.sets)?;
+    load_pair(&a.rig, &workload, &a.sets)?;
     let (rig_sets, workload_sets) = route_sets(&a.sets);
     let settings = Settings {
         rig: a.rig.clone(),
         rig_sets,
-        workload: a.workload.clone(),
+        workload,
         workload_sets,
         gpus: if a.gpus.is_empty() {
             DEFAULT_GPUS.iter().map(|s| s.to_string()).collect()
