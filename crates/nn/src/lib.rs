@@ -2,4 +2,6 @@
 //! exact definitions, and (as they land) reservoirs, readouts and trained loop models.
 
 pub mod datasets;
+pub mod esn;
+pub mod ridge;
 pub mod tasks;
