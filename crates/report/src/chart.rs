@@ -82,6 +82,19 @@ fn frame<'a, 'b>(
     builder
 }
 
+/// The legend box of every plot, in the upper right corner.
+fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(error)
+}
+
 fn error(e: impl std::fmt::Display) -> String {
     format!("drawing a chart: {e}")
 }
@@ -162,13 +175,7 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
                     }
                 }
                 if series.len() > 1 || series.iter().any(|s| !s.name.is_empty()) {
-                    chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.85))
-                        .border_style(RGBColor(200, 200, 200))
-                        .position(SeriesLabelPosition::UpperRight)
-                        .draw()
-                        .map_err(error)?;
+                    legend(&mut chart)?;
                 }
             }};
         }
@@ -278,13 +285,7 @@ pub fn bar_chart(
                             Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
                         });
                 }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(RGBColor(200, 200, 200))
-                    .position(SeriesLabelPosition::UpperRight)
-                    .draw()
-                    .map_err(error)?;
+                legend(&mut chart)?;
             }};
         }
         if axes.log_y {

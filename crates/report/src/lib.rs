@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod html;
+pub mod rows;
 pub mod sections;
 
 pub use sections::{Report, Settings, build};

@@ -1,6 +1,7 @@
 //! The sections of the report, each computed from the rig by the cost model or the physics engine.
 
 use crate::chart::{self, Axes, Series};
+use crate::rows::{BerRow, SnrRow};
 use lightloop_cost::audit::{self, AuditRigs};
 use lightloop_cost::{Category, Evaluation, evaluate, evaluate_gpu};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
@@ -127,10 +128,7 @@ impl Ctx<'_> {
     }
 
     fn eval(&self, rig: &Rig, wl: &Workload) -> Result<Evaluation, String> {
-        let (errors, _) = pair_problems(rig, wl);
-        if let Some(p) = errors.first() {
-            return Err(format!("{}: {}", p.key, p.message));
-        }
+        check_pair(rig, wl)?;
         evaluate(rig, wl).map_err(|e| e.to_string())
     }
 
@@ -148,6 +146,15 @@ impl Ctx<'_> {
             caption: format!("{caption} {}", self.basis),
             csv: csv.to_string(),
         }
+    }
+}
+
+/// Whether `rig` can run `wl`: the first problem of the pair, as "key: message".
+pub fn check_pair(rig: &Rig, wl: &Workload) -> Result<(), String> {
+    let (errors, _) = pair_problems(rig, wl);
+    match errors.first() {
+        Some(p) => Err(format!("{}: {}", p.key, p.message)),
+        None => Ok(()),
     }
 }
 
@@ -784,33 +791,6 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
     })
 }
 
-#[derive(Serialize)]
-struct BerRow {
-    received_power_dbm: f64,
-    photons_per_symbol: f64,
-    symbols: u64,
-    symbol_errors: u64,
-    ser: f64,
-    ser_low: f64,
-    ser_high: f64,
-    ser_upper_bound_only: bool,
-    ber: f64,
-    ber_low: f64,
-    ber_high: f64,
-    ser_predicted_from_eye: f64,
-    ser_noise_budget: f64,
-}
-
-#[derive(Serialize)]
-struct SnrRow {
-    pass: usize,
-    snr_db: f64,
-    snr_db_low: f64,
-    snr_db_high: f64,
-    decision_flips: u64,
-    decisions: u64,
-}
-
 fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
     let settings = if c.s.quick {
         PlanSettings::quick(c.s.seed)
@@ -818,25 +798,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         PlanSettings::full(c.s.seed)
     };
     let p = plan::run(&c.rig, &settings, &mut |_| {});
-    let ber: Vec<BerRow> = p
-        .ber_vs_power
-        .iter()
-        .map(|b| BerRow {
-            received_power_dbm: b.received_power_dbm,
-            photons_per_symbol: b.photons_per_symbol,
-            symbols: b.symbols.trials,
-            symbol_errors: b.symbols.errors,
-            ser: b.symbols.rate,
-            ser_low: b.symbols.low,
-            ser_high: b.symbols.high,
-            ser_upper_bound_only: b.symbols.is_bound(),
-            ber: b.bits.rate,
-            ber_low: b.bits.low,
-            ber_high: b.bits.high,
-            ser_predicted_from_eye: b.ser_gaussian,
-            ser_noise_budget: b.ser_noise_budget,
-        })
-        .collect();
+    let ber: Vec<BerRow> = p.ber_vs_power.iter().map(BerRow::from).collect();
     let csv = c.csv("ber_vs_power.csv", &ber)?;
     // Predictions below 10⁻¹² are left off the plot (the CSV has them).
     let floor = |v: f64| if v >= 1e-12 { v } else { f64::NAN };
@@ -848,8 +810,8 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
             .map(|b| {
                 (
                     b.received_power_dbm,
-                    if b.symbol_errors == 0 {
-                        b.ser_high
+                    if b.ser_upper_bound_only {
+                        b.ser_high95
                     } else {
                         b.ser
                     },
@@ -858,7 +820,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
             .collect(),
         intervals: Some(
             ber.iter()
-                .map(|b| (b.ser_low.max(b.ser_high / 10.0), b.ser_high))
+                .map(|b| (b.ser_low95.max(b.ser_high95 / 10.0), b.ser_high95))
                 .collect(),
         ),
         dashed: false,
@@ -867,7 +829,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         name: "predicted from the eye".into(),
         points: ber
             .iter()
-            .map(|b| (b.received_power_dbm, floor(b.ser_predicted_from_eye)))
+            .map(|b| (b.received_power_dbm, floor(b.ser_gaussian_from_eye)))
             .collect(),
         dashed: true,
         ..Default::default()
@@ -906,18 +868,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
     )];
     let mut text = Vec::new();
     if let Some(d) = &p.depth {
-        let snr: Vec<SnrRow> = d
-            .points
-            .iter()
-            .map(|q| SnrRow {
-                pass: q.pass,
-                snr_db: q.snr_db,
-                snr_db_low: q.snr_db_low,
-                snr_db_high: q.snr_db_high,
-                decision_flips: q.decisions.errors,
-                decisions: q.decisions.trials,
-            })
-            .collect();
+        let snr: Vec<SnrRow> = d.points.iter().map(SnrRow::from).collect();
         let csv = c.csv("snr_vs_passes.csv", &snr)?;
         let svg = chart::line_chart(
             &Axes {

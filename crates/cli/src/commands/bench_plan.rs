@@ -7,11 +7,11 @@ use crate::load::{CliResult, load_rig};
 use crate::table::{Align, Table, num, pct, si};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use lightloop_physics::instruments::ber::BerPoint;
 use lightloop_physics::instruments::depth::DepthCurve;
 use lightloop_physics::instruments::plan::{self, BenchPlan, PlanSettings, STEPS};
 use lightloop_physics::instruments::return_map::ReturnMap;
 use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
+use lightloop_report::rows::{BerRow, SnrRow};
 use lightloop_rig::presets::DEFAULT_RIG;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -47,72 +47,6 @@ pub struct BenchPlanArgs {
     /// Print the whole result as JSON instead of tables
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct BerRow {
-    #[serde(rename = "received_power [W]")]
-    received_power_w: f64,
-    #[serde(rename = "received_power [dBm]")]
-    received_power_dbm: f64,
-    #[serde(rename = "symbol_period [s]")]
-    symbol_period_s: f64,
-    photons_per_symbol: f64,
-    symbols: u64,
-    symbol_errors: u64,
-    ser: f64,
-    ser_low95: f64,
-    ser_high95: f64,
-    bits: u64,
-    bit_errors: u64,
-    ber: f64,
-    ber_low95: f64,
-    ber_high95: f64,
-    ser_gaussian_from_eye: f64,
-    ser_noise_budget: f64,
-    eye_margin_sigma: f64,
-    eye_opening: f64,
-}
-
-impl From<&BerPoint> for BerRow {
-    fn from(p: &BerPoint) -> Self {
-        Self {
-            received_power_w: p.received_power_w,
-            received_power_dbm: p.received_power_dbm,
-            symbol_period_s: p.symbol_period_s,
-            photons_per_symbol: p.photons_per_symbol,
-            symbols: p.symbols.trials,
-            symbol_errors: p.symbols.errors,
-            ser: p.symbols.rate,
-            ser_low95: p.symbols.low,
-            ser_high95: p.symbols.high,
-            bits: p.bits.trials,
-            bit_errors: p.bits.errors,
-            ber: p.bits.rate,
-            ber_low95: p.bits.low,
-            ber_high95: p.bits.high,
-            ser_gaussian_from_eye: p.ser_gaussian,
-            ser_noise_budget: p.ser_noise_budget,
-            eye_margin_sigma: p.eye.margin_sigma,
-            eye_opening: p.eye.opening,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct SnrRow {
-    pass: usize,
-    #[serde(rename = "snr [dB]")]
-    snr_db: f64,
-    #[serde(rename = "snr_low95 [dB]")]
-    snr_db_low: f64,
-    #[serde(rename = "snr_high95 [dB]")]
-    snr_db_high: f64,
-    decisions: u64,
-    decision_errors: u64,
-    decision_error_rate: f64,
-    rate_low95: f64,
-    rate_high95: f64,
 }
 
 #[derive(Serialize)]
@@ -190,21 +124,7 @@ fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
     let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
     out.csv("ber_vs_slot_time.csv", &slot)?;
     if let Some(d) = &plan.depth {
-        let snr: Vec<SnrRow> = d
-            .points
-            .iter()
-            .map(|p| SnrRow {
-                pass: p.pass,
-                snr_db: p.snr_db,
-                snr_db_low: p.snr_db_low,
-                snr_db_high: p.snr_db_high,
-                decisions: p.decisions.trials,
-                decision_errors: p.decisions.errors,
-                decision_error_rate: p.decisions.rate,
-                rate_low95: p.decisions.low,
-                rate_high95: p.decisions.high,
-            })
-            .collect();
+        let snr: Vec<SnrRow> = d.points.iter().map(SnrRow::from).collect();
         out.csv("snr_vs_passes.csv", &snr)?;
     }
     if let Some(m) = &plan.return_map {

@@ -13,10 +13,11 @@ use clap::Args;
 use lightloop_cost::{Category, evaluate, evaluate_gpu};
 use lightloop_report::chart::{self, Axes, Series};
 use lightloop_report::html::escape;
+use lightloop_report::sections::check_pair;
 use lightloop_rig::gpu::Gpu;
 use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
 use lightloop_rig::workload::Workload;
-use lightloop_rig::{Rig, load_rig, pair_problems};
+use lightloop_rig::{Rig, load_rig};
 use serde::Serialize;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -295,11 +296,8 @@ fn rig_for(base: &Base, sets: &[String]) -> Result<Rig, Rejected> {
                 .join(" "))
         })?
         .value;
-    let (errors, _) = pair_problems(&rig, &base.workload);
-    match errors.first() {
-        Some(p) => Err(bad(format!("{}: {}", p.key, p.message))),
-        None => Ok(rig),
-    }
+    check_pair(&rig, &base.workload).map_err(bad)?;
+    Ok(rig)
 }
 
 /// The answer to one slider change.
