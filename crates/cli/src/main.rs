@@ -103,6 +103,10 @@ enum Command {
     /// every plot
     #[command(long_about = commands::report::LONG_ABOUT)]
     Report(commands::report::ReportArgs),
+    /// Reservoir computing on the simulated optics: one model on one task, the benchmark suite,
+    /// the gain sweep
+    #[command(long_about = commands::reservoir::LONG_ABOUT)]
+    Reservoir(commands::reservoir::ReservoirArgs),
     /// A local dashboard: sliders for the rig's main knobs, headline figures and plots that update
     #[command(long_about = commands::serve::LONG_ABOUT)]
     Serve(commands::serve::ServeArgs),
@@ -148,6 +152,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => commands::simulate::run(&a),
         Command::BenchPlan(a) => commands::bench_plan::run(&a),
         Command::Report(a) => commands::report::run(&a),
+        Command::Reservoir(a) => commands::reservoir::run(&a),
         Command::Serve(a) => commands::serve::run(&a),
     };
     match result {

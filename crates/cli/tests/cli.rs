@@ -655,3 +655,78 @@ fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
+    let dir = tmp("reservoir");
+    let out = dir.join("suite");
+    let o = run(&[
+        "reservoir",
+        "suite",
+        "--models",
+        "esn,ternary",
+        "--tasks",
+        "narma10",
+        "--seeds",
+        "2",
+        "--nodes",
+        "60",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["runs.csv", "summary.csv", "dynamics.csv", "summary.md"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let header = runs.lines().next().unwrap();
+    assert!(
+        header.contains("nmse") && header.contains("nrmse"),
+        "{header}"
+    );
+    // 2 models × 1 task × 2 seeds × 8 readout levels.
+    assert_eq!(runs.lines().count(), 1 + 2 * 2 * 8);
+    let md = stdout(&o);
+    assert!(
+        md.contains("## narma10 — NRMSE") && md.contains("| ternary |"),
+        "{md}"
+    );
+
+    let o = run(&[
+        "reservoir",
+        "--model",
+        "esn",
+        "--task",
+        "narma10",
+        "--seeds",
+        "1",
+        "--nodes",
+        "50",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let nrmse = v[0]["nrmse"].as_f64().unwrap();
+    assert!(nrmse > 0.0 && nrmse < 1.0, "{nrmse}");
+
+    for (args, needle) in [
+        (
+            vec!["reservoir", "--model", "lstm"],
+            "unknown reservoir model `lstm`",
+        ),
+        (vec!["reservoir", "--task", "narma"], "unknown task `narma`"),
+        (
+            vec!["reservoir", "--photons=-3"],
+            "--photons must be a positive number",
+        ),
+        (
+            vec!["reservoir", "--model", "ternary", "--gain", "3"],
+            "attenuator",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

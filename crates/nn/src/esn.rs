@@ -1,9 +1,10 @@
 //! The software echo-state network, the digital reference of the reservoir benchmarks:
-//! x(t+1) = tanh(W·x(t) + W_in·u(t) + b), W sparse with i.i.d. Gaussian entries scaled so that
+//! x(t+1) = tanh(W·x(t) + W_in·u(t) + b) (tanh to 1e-10 by a fast exponential), W sparse with i.i.d. Gaussian entries scaled so that
 //! its spectral radius is ρ by the circular law (a random N×N matrix with entry variance σ² has
 //! its eigenvalues spread over a disc of radius σ·√N — approximate for finite N).
 
-use lightloop_cost::rng::{Rng, normal, uniform};
+use crate::reservoir::Reservoir;
+use lightloop_cost::rng::{normal, stream, uniform};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EsnSettings {
@@ -29,48 +30,231 @@ impl Default for EsnSettings {
     }
 }
 
+/// An echo-state network with its recurrent matrix in compressed sparse rows.
+#[derive(Debug, Clone)]
 pub struct Esn {
-    /// Sparse rows: (column, weight).
-    w: Vec<Vec<(usize, f64)>>,
+    row_start: Vec<usize>,
+    col: Vec<u32>,
+    weight: Vec<f64>,
+    /// nodes × inputs, row-major.
     w_in: Vec<f64>,
     bias: Vec<f64>,
+    inputs: usize,
     pub state: Vec<f64>,
+    next: Vec<f64>,
 }
 
 impl Esn {
-    pub fn new(s: &EsnSettings, rng: &mut Rng) -> Self {
+    /// A network for `inputs` input dimensions; weights from streams (seed, "esn.*").
+    pub fn new(s: &EsnSettings, inputs: usize, seed: u64) -> Self {
         let n = s.nodes;
         let sd = s.spectral_radius / (n as f64 * s.density).sqrt();
-        let mut w = vec![Vec::new(); n];
-        for row in w.iter_mut() {
+        let mut rng = stream(seed, "esn.recurrent", 0, 0);
+        let (mut row_start, mut col, mut weight) = (vec![0], Vec::new(), Vec::new());
+        for _ in 0..n {
             for j in 0..n {
-                if uniform(rng) < s.density {
-                    row.push((j, sd * normal(rng)));
+                if uniform(&mut rng) < s.density {
+                    col.push(j as u32);
+                    weight.push(sd * normal(&mut rng));
                 }
             }
+            row_start.push(col.len());
         }
-        let mut sym = |scale: f64| (0..n).map(|_| scale * (2.0 * uniform(rng) - 1.0)).collect();
+        let mut rng = stream(seed, "esn.input", 0, 0);
+        let mut sym = |count: usize, scale: f64| -> Vec<f64> {
+            (0..count)
+                .map(|_| scale * (2.0 * uniform(&mut rng) - 1.0))
+                .collect()
+        };
+        let w_in = sym(n * inputs, s.input_scaling);
+        let bias = sym(n, s.bias_scaling);
         Self {
-            w,
-            w_in: sym(s.input_scaling),
-            bias: sym(s.bias_scaling),
+            row_start,
+            col,
+            weight,
+            w_in,
+            bias,
+            inputs,
             state: vec![0.0; n],
+            next: vec![0.0; n],
         }
     }
 
-    /// Runs the input through the reservoir; the states after each step.
+    /// Non-zero recurrent weights.
+    pub fn connections(&self) -> usize {
+        self.weight.len()
+    }
+
+    /// Runs a one-dimensional input through the reservoir; the states after each step.
     pub fn run(&mut self, input: &[f64]) -> Vec<Vec<f64>> {
         let mut out = Vec::with_capacity(input.len());
-        let mut next = vec![0.0; self.state.len()];
+        let mut x = vec![0.0; self.state.len()];
         for u in input {
-            for (i, row) in self.w.iter().enumerate() {
-                let a: f64 = row.iter().map(|(j, w)| w * self.state[*j]).sum();
-                next[i] = (a + self.w_in[i] * u + self.bias[i]).tanh();
-            }
-            std::mem::swap(&mut self.state, &mut next);
-            out.push(self.state.clone());
+            self.step(std::slice::from_ref(u), &mut x);
+            out.push(x.clone());
         }
         out
+    }
+}
+
+/// One complete echo-state run as a benchmark times it: the states for every input step and a
+/// ridge readout (λ, with a constant feature) fitted on the steps after `washout`, accumulated in
+/// blocks so that the state matrix is never held whole. Returns the readout (`None` when the
+/// normal equations are singular).
+///
+/// Two threads share each step's rows (the two halves of x(t+1) depend only on x(t)) and meet
+/// at a spin barrier after every step; between blocks of steps the Gram update runs on all
+/// threads. The numbers do not depend on the thread count: each row is summed by one thread in
+/// a fixed order.
+pub fn fit_run(
+    esn: &mut Esn,
+    input: &[f64],
+    target: &[f64],
+    washout: usize,
+    lambda: f64,
+) -> Option<crate::ridge::Readout> {
+    use faer::MatRef;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    const BLOCK: usize = 1024;
+    let n = esn.nodes();
+    // The main thread also copies each state into the block: give it a little less than half
+    // of the non-zeros.
+    let total = esn.weight.len();
+    let mid = (0..=n)
+        .find(|i| esn.row_start[*i] * 100 >= total * 46)
+        .unwrap_or(n / 2);
+    let bufs: [Vec<AtomicU64>; 2] = [
+        esn.state
+            .iter()
+            .map(|v| AtomicU64::new(v.to_bits()))
+            .collect(),
+        (0..n).map(|_| AtomicU64::new(0)).collect(),
+    ];
+    let mut gram = crate::ridge::Gram::new(n + 1, 1);
+    // The block's states row-major (each step's row written contiguously).
+    let mut x = vec![0.0; BLOCK * (n + 1)];
+    let mut y = vec![0.0; BLOCK];
+    let steps = input.len().min(target.len());
+    let this: &Esn = esn;
+    let mut t0 = 0;
+    while t0 < steps {
+        let len = BLOCK.min(steps - t0);
+        let arrived = AtomicUsize::new(0);
+        let barrier = |k: usize| {
+            arrived.fetch_add(1, Ordering::AcqRel);
+            while arrived.load(Ordering::Acquire) < 2 * (k + 1) {
+                std::hint::spin_loop();
+            }
+        };
+        // Each thread copies x(t) into its own plain buffer, then sums its rows from there.
+        let rows = |range: std::ops::Range<usize>, t: usize, local: &mut Vec<f64>| {
+            let (from, to) = (&bufs[t % 2], &bufs[(t + 1) % 2]);
+            for (l, a) in local.iter_mut().zip(from) {
+                *l = f64::from_bits(a.load(Ordering::Relaxed));
+            }
+            for i in range {
+                let v = this.row_sum(i, local, &input[t..t + 1]);
+                to[i].store(
+                    lightloop_physics::fastmath::tanh(v).to_bits(),
+                    Ordering::Relaxed,
+                );
+            }
+        };
+        let mut filled = 0;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut local = vec![0.0; n];
+                for k in 0..len {
+                    rows(mid..n, t0 + k, &mut local);
+                    barrier(k);
+                }
+            });
+            let mut local = vec![0.0; n];
+            for k in 0..len {
+                let t = t0 + k;
+                rows(0..mid, t, &mut local);
+                barrier(k);
+                if t >= washout {
+                    let state = &bufs[(t + 1) % 2];
+                    let row = &mut x[filled * (n + 1)..(filled + 1) * (n + 1)];
+                    for (r, v) in row.iter_mut().zip(state) {
+                        *r = f64::from_bits(v.load(Ordering::Relaxed));
+                    }
+                    row[n] = 1.0;
+                    y[filled] = target[t];
+                    filled += 1;
+                }
+            }
+        });
+        if filled > 0 {
+            gram.add_block(
+                MatRef::from_row_major_slice(&x[..filled * (n + 1)], filled, n + 1),
+                MatRef::from_row_major_slice(&y[..filled], filled, 1),
+            );
+        }
+        t0 += len;
+    }
+    for (s, v) in esn.state.iter_mut().zip(&bufs[steps % 2]) {
+        *s = f64::from_bits(v.load(Ordering::Relaxed));
+    }
+    gram.solve(lambda)
+}
+
+impl Esn {
+    /// Σ_j W_ij·x_j + W_in,i·u + b_i.
+    #[inline]
+    fn row_sum(&self, i: usize, x: &[f64], u: &[f64]) -> f64 {
+        assert_eq!(x.len(), self.state.len(), "one value per node");
+        let k = self.inputs;
+        let (a, b) = (self.row_start[i], self.row_start[i + 1]);
+        let (cols, ws) = (&self.col[a..b], &self.weight[a..b]);
+        // Four independent sums: the products of a row do not wait on one another.
+        let mut acc = [0.0; 4];
+        let (c4, w4) = (cols.chunks_exact(4), ws.chunks_exact(4));
+        let (cr, wr) = (c4.remainder(), w4.remainder());
+        for (c, w) in c4.zip(w4) {
+            for l in 0..4 {
+                debug_assert!((c[l] as usize) < x.len());
+                // SAFETY: `new` builds every column index below `nodes`, and x has `nodes`
+                // values (asserted above). This gather is the benchmark's inner loop.
+                acc[l] += w[l] * unsafe { *x.get_unchecked(c[l] as usize) };
+            }
+        }
+        let mut sum = self.bias[i] + (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (c, w) in cr.iter().zip(wr) {
+            sum += w * x[*c as usize];
+        }
+        for (w, v) in self.w_in[i * k..(i + 1) * k].iter().zip(u) {
+            sum += w * v;
+        }
+        sum
+    }
+}
+
+impl Reservoir for Esn {
+    fn nodes(&self) -> usize {
+        self.state.len()
+    }
+
+    fn step(&mut self, u: &[f64], out: &mut [f64]) {
+        let mut next = std::mem::take(&mut self.next);
+        for (i, nx) in next.iter_mut().enumerate() {
+            *nx = lightloop_physics::fastmath::tanh(self.row_sum(i, &self.state, u));
+        }
+        self.next = std::mem::replace(&mut self.state, next);
+        out.copy_from_slice(&self.state);
+    }
+
+    fn reset(&mut self) {
+        self.state.iter_mut().for_each(|x| *x = 0.0);
+    }
+
+    fn state(&self) -> Option<Vec<f64>> {
+        Some(self.state.clone())
+    }
+
+    fn set_state(&mut self, state: &[f64]) {
+        self.state.copy_from_slice(state);
     }
 }
 
@@ -78,12 +262,11 @@ impl Esn {
 mod tests {
     use super::*;
     use crate::{ridge, tasks};
-    use lightloop_cost::rng::stream;
 
     /// NARMA10 on 2 000 test steps after 12 000 training steps, for one seed (data and reservoir).
     fn narma10_nrmse(seed: u64) -> f64 {
         let data = tasks::narma10(14_200, &mut stream(seed, "narma", 0, 0));
-        let mut esn = Esn::new(&EsnSettings::default(), &mut stream(seed, "esn", 0, 0));
+        let mut esn = Esn::new(&EsnSettings::default(), 1, seed);
         let features: Vec<Vec<f64>> = esn
             .run(&data.input)
             .into_iter()

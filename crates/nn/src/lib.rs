@@ -2,6 +2,10 @@
 //! exact definitions, and (as they land) reservoirs, readouts and trained loop models.
 
 pub mod datasets;
+pub mod dynamics;
 pub mod esn;
+pub mod reservoir;
 pub mod ridge;
+pub mod sensing;
+pub mod suite;
 pub mod tasks;

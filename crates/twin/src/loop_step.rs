@@ -100,7 +100,6 @@ impl LoopTwin {
         let d = state.x.len();
         let mut rng = stream(self.seed, "twin.loop", vector, pass);
         let k2 = kappa * kappa;
-        let (alpha_s, alpha_ns, sa_p_sat) = self.sa;
         let mut out = vec![0.0; d];
         let (mut quad_sum, mut bg_sum) = (0.0, 0.0);
         for (i, o) in out.iter_mut().enumerate() {
@@ -121,18 +120,14 @@ impl LoopTwin {
             }
             // Quadrature noise and background mix by power like the background in the physics.
             let pre = kappa * acc;
-            let mut quad = k2 * nnz * state.quadrature;
-            let mut bg = k2 * nnz * state.background;
-            let p = (pre * pre) * self.p_unit + quad + bg;
-            let t = absorber_transmission(alpha_s, alpha_ns, sa_p_sat, p);
-            let p_sa = p * t;
-            let g = saturated_gain(self.soa_g0, p_sa, self.soa_p_sat);
-            let s = ase_psd(1.0, self.nsp_hv, g);
-            let in_phase_sd = (s * self.fs / 2.0 / self.p_unit).sqrt();
             let z: f64 = StandardNormal.sample(&mut rng);
-            *o = pre * (t * g).sqrt() + in_phase_sd * z;
-            quad = quad * t * g + s * self.fs / 2.0;
-            bg = bg * t * g + s * (2.0 * self.b_o - self.fs);
+            let (x, quad, bg) = self.node(
+                pre,
+                k2 * nnz * state.quadrature,
+                k2 * nnz * state.background,
+                z,
+            );
+            *o = x;
             quad_sum += quad;
             bg_sum += bg;
         }
@@ -143,6 +138,30 @@ impl LoopTwin {
         state.x = out.into_iter().map(|x| x * amp).collect();
         state.quadrature = quad * trim;
         state.background = bg * trim;
+    }
+
+    /// One slot through the absorber and the amplifier at their steady states: in-phase
+    /// amplitude `pre` (value units), incoherent powers `quad` (quadrature noise) and `bg`
+    /// (background) in W, and `z` a standard normal draw for the in-phase ASE (0 for a noiseless
+    /// slot). Returns the same three after the amplifier.
+    pub fn node(&self, pre: f64, quad: f64, bg: f64, z: f64) -> (f64, f64, f64) {
+        let (alpha_s, alpha_ns, sa_p_sat) = self.sa;
+        let p = (pre * pre) * self.p_unit + quad + bg;
+        let t = absorber_transmission(alpha_s, alpha_ns, sa_p_sat, p);
+        let g = saturated_gain(self.soa_g0, p * t, self.soa_p_sat);
+        let s = ase_psd(1.0, self.nsp_hv, g);
+        let in_phase_sd = (s * self.fs / 2.0 / self.p_unit).sqrt();
+        (
+            pre * (t * g).sqrt() + in_phase_sd * z,
+            quad * t * g + s * self.fs / 2.0,
+            bg * t * g + s * (2.0 * self.b_o - self.fs),
+        )
+    }
+
+    /// Small-signal power transmission of the absorber times the amplifier's gain, T₀·G₀.
+    pub fn small_signal_gain(&self) -> f64 {
+        let (alpha_s, alpha_ns, _) = self.sa;
+        (1.0 - alpha_s - alpha_ns) * self.soa_g0
     }
 
     /// Variance of one homodyne readout in value units for a state of mean power `p` (W).

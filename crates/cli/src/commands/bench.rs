@@ -23,6 +23,9 @@ pub enum BenchKind {
     Report,
     /// The dashboard's server-side time per slider change (target < 100 ms)
     Serve,
+    /// An echo-state network run (states + ridge fit) against ReservoirPy: run
+    /// bench/reservoirpy/run.sh, which times ReservoirPy 0.4.2 and passes its time here
+    Esn,
     /// All of them
     All,
 }
@@ -38,6 +41,18 @@ pub struct BenchArgs {
     /// Grid points of the small sweep (the large one has 100 times as many)
     #[arg(long, default_value_t = 2000)]
     pub points: u64,
+    /// esn: reservoir nodes
+    #[arg(long, default_value_t = 500)]
+    pub nodes: usize,
+    /// esn: input steps (ridge fit on all after a 200-step washout)
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: usize,
+    /// esn: the baseline's time for the same run, seconds (bench/reservoirpy/run.sh measures it)
+    #[arg(long)]
+    pub baseline_seconds: Option<f64>,
+    /// esn: the baseline's name
+    #[arg(long, default_value = "ReservoirPy 0.4.2")]
+    pub baseline_name: String,
 }
 
 /// Target of the cost-model benchmark: evaluations per second per core.
@@ -285,6 +300,87 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     }
     if matches!(a.which, BenchKind::Serve | BenchKind::All) {
         serve()?;
+    }
+    if a.which == BenchKind::Esn {
+        esn(a)?;
+    }
+    Ok(())
+}
+
+/// Target of the echo-state benchmark: times faster than ReservoirPy on the same run.
+pub const ESN_TARGET: f64 = 5.0;
+
+/// One echo-state run on NARMA10 (N nodes, density 0.1, ρ 0.95, input scaling 0.1, bias 0.3,
+/// tanh, ridge λ = 1e-8 with a constant feature, 200-step washout), the sizes ReservoirPy's run
+/// uses; the weights are built before the clock starts, as on the other side.
+fn esn(a: &BenchArgs) -> CliResult<()> {
+    use lightloop_cost::rng::stream;
+    use lightloop_nn::esn::{Esn, EsnSettings, fit_run};
+    use lightloop_nn::reservoir::Reservoir;
+    if a.nodes == 0 || a.steps <= 2_200 {
+        return Err(CliError::BadInput(
+            "esn bench: --nodes must be ≥ 1 and --steps > 2200".into(),
+        ));
+    }
+    if let Some(b) = a.baseline_seconds
+        && !(b.is_finite() && b > 0.0)
+    {
+        return Err(CliError::BadInput(format!(
+            "--baseline-seconds must be a positive number, not {b}"
+        )));
+    }
+    let data = lightloop_nn::tasks::narma10(a.steps, &mut stream(1, "bench.esn", 0, 0));
+    let settings = EsnSettings {
+        nodes: a.nodes,
+        spectral_radius: 0.95,
+        input_scaling: 0.1,
+        bias_scaling: 0.3,
+        density: 0.1,
+    };
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let mut esn = Esn::new(&settings, 1, 1);
+        let start = Instant::now();
+        let readout = fit_run(&mut esn, &data.input, &data.target, 200, 1e-8);
+        times.push(start.elapsed().as_secs_f64());
+        last = readout.map(|r| (r, esn));
+    }
+    times.sort_by(f64::total_cmp);
+    let (readout, _) = last.ok_or_else(|| CliError::Message("the ridge fit failed".into()))?;
+    // Check: training NRMSE over the last 2 000 steps, states recomputed from rest (untimed).
+    let mut esn = Esn::new(&settings, 1, 1);
+    let mut x = vec![0.0; a.nodes];
+    let (mut pred, mut truth) = (Vec::new(), Vec::new());
+    for (t, (u, y)) in data.input.iter().zip(&data.target).enumerate() {
+        esn.step(std::slice::from_ref(u), &mut x);
+        if t + 2_000 >= a.steps {
+            let mut f = x.clone();
+            f.push(1.0);
+            pred.push(readout.apply(&f)[0]);
+            truth.push(*y);
+        }
+    }
+    let nrmse = lightloop_nn::tasks::nmse(&truth, &pred).1;
+    println!(
+        "echo-state run: N = {}, {} steps, density 0.1, tanh, ridge fit included ({} threads)",
+        a.nodes,
+        a.steps,
+        rayon::current_num_threads()
+    );
+    println!(
+        "  lightloop: {:.3} s (fastest of 3; slowest {:.3} s), training NRMSE over the last 2000 steps {nrmse:.3}",
+        times[0], times[2]
+    );
+    match a.baseline_seconds {
+        Some(b) => println!(
+            "  {}: {b:.3} s  →  ratio {:.1}× faster (target ≥ {ESN_TARGET}×)",
+            a.baseline_name,
+            b / times[0]
+        ),
+        None => println!(
+            "  no baseline given: bench/reservoirpy/run.sh measures ReservoirPy 0.4.2 on the same run and passes --baseline-seconds"
+        ),
     }
     Ok(())
 }

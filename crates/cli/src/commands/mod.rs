@@ -9,6 +9,7 @@ pub mod noise;
 pub mod output;
 pub mod presets;
 pub mod report;
+pub mod reservoir;
 pub mod serve;
 pub mod simulate;
 pub mod sweep;

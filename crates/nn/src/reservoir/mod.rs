@@ -1,0 +1,234 @@
+//! Reservoirs: fixed dynamical systems driven by an input, of which only a linear readout is
+//! trained. Every model here turns one input step into one vector of node readouts.
+//!
+//! | model | dynamics | runs on |
+//! |---|---|---|
+//! | `esn` | software echo-state network, tanh nodes | digital reference |
+//! | `delay-mg` | one Mackey–Glass node with a delay loop (the model of Appeltant et al., Nat. Commun. 2, 468, 2011), settings tuned here | ODE |
+//! | `delay-appeltant` | the same, at Appeltant's published settings | ODE |
+//! | `delay-ikeda` | one electro-optic (Ikeda, sin²) node with a delay loop (Larger et al., Opt. Express 20, 3241, 2012) | ODE |
+//! | `soa-twin` | the rig's fibre loop: saturable absorber + SOA as the node | twin |
+//! | `soa-engine` | the same loop, sample by sample, with carrier dynamics and ASE | physics engine |
+//! | `ternary` | x ← φ(g·κ·A·x + B·u + b), ternary A and B, φ the absorber + SOA | twin |
+
+pub mod delay;
+pub mod photonic;
+pub mod ternary;
+
+use crate::esn::{Esn, EsnSettings};
+use lightloop_rig::Rig;
+use std::fmt;
+use std::str::FromStr;
+
+/// A reservoir driven one input step at a time.
+pub trait Reservoir: Send {
+    /// Node readouts per step.
+    fn nodes(&self) -> usize;
+    /// Takes one input step `u` (one value per input dimension, scaled to [0, 1]) and writes
+    /// the node readouts after it into `out` (length [`Reservoir::nodes`]).
+    fn step(&mut self, u: &[f64], out: &mut [f64]);
+    /// Back to the rest state, as between independent sequences.
+    fn reset(&mut self);
+    /// The complete dynamical state (delay-line contents, node values), for the Lyapunov
+    /// exponent; `None` where the state is not a plain vector (the physics engine's parts).
+    fn state(&self) -> Option<Vec<f64>>;
+    /// Sets the state returned by [`Reservoir::state`].
+    fn set_state(&mut self, state: &[f64]);
+}
+
+/// The reservoir models, by their command-line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    Esn,
+    DelayMg,
+    DelayAppeltant,
+    DelayIkeda,
+    SoaTwin,
+    SoaEngine,
+    Ternary,
+}
+
+impl Model {
+    pub const ALL: [Model; 7] = [
+        Model::Esn,
+        Model::DelayMg,
+        Model::DelayAppeltant,
+        Model::DelayIkeda,
+        Model::SoaTwin,
+        Model::SoaEngine,
+        Model::Ternary,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Esn => "esn",
+            Model::DelayMg => "delay-mg",
+            Model::DelayAppeltant => "delay-appeltant",
+            Model::DelayIkeda => "delay-ikeda",
+            Model::SoaTwin => "soa-twin",
+            Model::SoaEngine => "soa-engine",
+            Model::Ternary => "ternary",
+        }
+    }
+
+    /// What the model's gain knob is, and its default.
+    pub fn gain_meaning(self) -> (&'static str, f64) {
+        match self {
+            Model::Esn => ("spectral radius ρ", 0.95),
+            Model::DelayMg => ("feedback strength η", 0.7),
+            Model::DelayAppeltant => ("feedback strength η", 0.4),
+            Model::DelayIkeda => ("feedback strength β", 0.6),
+            Model::SoaTwin | Model::SoaEngine => ("round-trip gain at the operating point", 0.9),
+            Model::Ternary => ("loop gain g (small-signal spectral radius)", 0.95),
+        }
+    }
+
+    /// Default number of nodes.
+    pub fn default_nodes(self) -> usize {
+        match self {
+            Model::SoaEngine => 100,
+            _ => 400,
+        }
+    }
+
+    /// Whether the model's own dynamics are noisy (ASE inside the loop).
+    pub fn noisy_inside(self) -> bool {
+        matches!(self, Model::SoaTwin | Model::SoaEngine | Model::Ternary)
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Model {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Model::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Model::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown reservoir model `{s}` (known: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Everything that picks one reservoir.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spec {
+    pub model: Model,
+    pub nodes: usize,
+    /// The model's gain knob ([`Model::gain_meaning`]); `None` for its default.
+    pub gain: Option<f64>,
+    /// Scale of the input drive relative to the model's default (1 = default).
+    pub input_scale: f64,
+    /// Noise inside the reservoir (ASE); off for noiseless and Lyapunov runs. The physics
+    /// engine's noise cannot be switched off.
+    pub inner_noise: bool,
+    pub seed: u64,
+}
+
+impl Spec {
+    pub fn new(model: Model, seed: u64) -> Self {
+        Self {
+            model,
+            nodes: model.default_nodes(),
+            gain: None,
+            input_scale: 1.0,
+            inner_noise: true,
+            seed,
+        }
+    }
+
+    pub fn gain(&self) -> f64 {
+        self.gain.unwrap_or(self.model.gain_meaning().1)
+    }
+}
+
+/// Builds the reservoir of `spec` for `inputs` input dimensions on `rig`.
+pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>, String> {
+    if spec.nodes == 0 {
+        return Err("a reservoir needs at least one node".into());
+    }
+    let gain = spec.gain();
+    if !(gain.is_finite() && gain >= 0.0) {
+        return Err(format!("the gain must be a finite number ≥ 0, not {gain}"));
+    }
+    Ok(match spec.model {
+        Model::Esn => {
+            let s = EsnSettings {
+                nodes: spec.nodes,
+                spectral_radius: gain,
+                input_scaling: EsnSettings::default().input_scaling * spec.input_scale,
+                ..EsnSettings::default()
+            };
+            Box::new(Esn::new(&s, inputs, spec.seed))
+        }
+        Model::DelayMg | Model::DelayAppeltant | Model::DelayIkeda => {
+            let mut s = match spec.model {
+                Model::DelayMg => delay::DelaySettings::mackey_glass(),
+                Model::DelayAppeltant => delay::DelaySettings::appeltant(),
+                _ => delay::DelaySettings::ikeda(),
+            };
+            s.nodes = spec.nodes;
+            s.feedback = gain;
+            s.input_scaling *= spec.input_scale;
+            Box::new(delay::DelayReservoir::new(s, inputs, spec.seed))
+        }
+        Model::SoaTwin | Model::SoaEngine => {
+            let s = photonic::LoopSettings {
+                nodes: spec.nodes,
+                round_trip_gain: gain,
+                input_depth: photonic::LoopSettings::default().input_depth * spec.input_scale,
+                inner_noise: spec.inner_noise,
+                ..Default::default()
+            };
+            if spec.model == Model::SoaTwin {
+                Box::new(photonic::TwinLoop::new(rig, s, inputs, spec.seed)?)
+            } else {
+                Box::new(photonic::EngineLoop::new(rig, s, inputs, spec.seed)?)
+            }
+        }
+        Model::Ternary => {
+            let s = ternary::TernarySettings {
+                nodes: spec.nodes,
+                loop_gain: gain,
+                input_scaling: ternary::TernarySettings::default().input_scaling * spec.input_scale,
+                inner_noise: spec.inner_noise,
+                ..Default::default()
+            };
+            Box::new(ternary::TernaryReservoir::new(rig, s, inputs, spec.seed)?)
+        }
+    })
+}
+
+/// Random binary mask values ±1 (`nodes × inputs`, row-major) from stream (seed, purpose).
+pub(crate) fn binary_mask(nodes: usize, inputs: usize, seed: u64, purpose: &str) -> Vec<f64> {
+    let mut rng = lightloop_cost::rng::stream(seed, purpose, 0, 0);
+    (0..nodes * inputs)
+        .map(|_| {
+            if lightloop_cost::rng::uniform(&mut rng) < 0.5 {
+                -1.0
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// Σ_d mask[i·inputs + d]·u_d: the masked input of node i.
+#[inline]
+pub(crate) fn masked(mask: &[f64], u: &[f64], i: usize) -> f64 {
+    let n = u.len();
+    mask[i * n..(i + 1) * n]
+        .iter()
+        .zip(u)
+        .map(|(m, v)| m * v)
+        .sum()
+}

@@ -1,0 +1,201 @@
+//! The readout of a reservoir's nodes: a photodiode and TIA per node, then the ADC — with the
+//! noise of the one noise budget ([`lightloop_cost::noise::NoiseBudget`]).
+//!
+//! Each node's readout range (its minimum to maximum over the training run) is mapped onto the
+//! receiver's full-scale swing, as a calibration of gain and offset would; the analog noise is
+//! the budget's full-scale σ at the detected power (shot, dark, receiver, RIN; no ASE here —
+//! the reservoir's own amplifier adds that inside its dynamics), so σ/swing is its relative
+//! standard deviation; then the ADC rounds to its codes over the same range and adds the excess
+//! noise of its ENOB below its bits. Simplification: the shot noise is taken at full scale
+//! for every value (conservative for values below full scale).
+//!
+//! Photons per sample set the detected power: P = n·hν/T_s over the symbol period T_s.
+
+use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint, adc_excess_sd, adc_round};
+use lightloop_cost::optics::path_loss_db;
+use lightloop_cost::rng::{Rng, normal};
+use lightloop_rig::Rig;
+use lightloop_rig::units::db_to_linear;
+
+/// The readout noise applied to node values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sensing {
+    /// Photons per sample at full scale (`None`: no analog noise).
+    pub photons_per_sample: Option<f64>,
+    /// Analog noise σ over the full-scale swing.
+    pub relative_sd: f64,
+    /// ADC resolution (`None`: no converter, the values stay analog).
+    pub adc_bits: Option<u32>,
+    /// ENOB of the converter.
+    pub adc_enob: f64,
+}
+
+impl Sensing {
+    /// No noise and no quantisation.
+    pub fn ideal() -> Self {
+        Self {
+            photons_per_sample: None,
+            relative_sd: 0.0,
+            adc_bits: None,
+            adc_enob: 0.0,
+        }
+    }
+
+    /// The rig's readout: its detected power (laser through the path to one detector) and its
+    /// ADC, or `photons` / `adc_bits` in their place. A new bit count keeps the rig's ENOB
+    /// shortfall (bits − ENOB).
+    pub fn from_rig(rig: &Rig, photons: Option<f64>, adc_bits: Option<u32>) -> Self {
+        let mut params = NoiseParams::from_rig(rig);
+        // The ADC is applied below as rounding, not as noise.
+        params.quantisation_factor = 0.0;
+        params.jitter = 0.0;
+        params.comparator_current = 0.0;
+        let t = rig.topology.symbol_period.si();
+        let power = match photons {
+            Some(n) => n * params.photon_energy / t,
+            None => rig.laser.power.si() * db_to_linear(-path_loss_db(rig)),
+        };
+        let budget = NoiseBudget::at(
+            &params,
+            ReadoutPoint {
+                received_power: power,
+                integration_time: t,
+                amplified_passes: 0.0,
+                amplifier_input_power: 0.0,
+            },
+        );
+        let shortfall = rig.adc.bits as f64 - rig.adc.enob;
+        let bits = adc_bits.or(Some(rig.adc.bits));
+        Self {
+            photons_per_sample: Some(budget.photons_per_sample),
+            relative_sd: budget.sigma() / budget.signal_current,
+            adc_bits: bits,
+            adc_enob: bits.map_or(0.0, |b| (b as f64 - shortfall).max(1.0)),
+        }
+    }
+
+    /// A short description for tables.
+    pub fn label(&self) -> String {
+        let analog = match self.photons_per_sample {
+            None => "no analog noise".to_string(),
+            Some(n) => format!("{n:.3e} photons/sample (σ/swing {:.2e})", self.relative_sd),
+        };
+        match self.adc_bits {
+            None => analog,
+            Some(b) => format!("{analog}, {b}-bit ADC (ENOB {:.1})", self.adc_enob),
+        }
+    }
+
+    /// Reads `values` (steps × nodes) in place, with the per-node ranges `range` (min, max).
+    pub fn apply(&self, values: &mut [Vec<f64>], range: &[(f64, f64)], rng: &mut Rng) {
+        if self.photons_per_sample.is_none() && self.adc_bits.is_none() {
+            return;
+        }
+        for row in values.iter_mut() {
+            for (v, (lo, hi)) in row.iter_mut().zip(range) {
+                let swing = (hi - lo).max(f64::MIN_POSITIVE);
+                let mut y = (*v - lo) / swing;
+                if self.relative_sd > 0.0 {
+                    y += self.relative_sd * normal(rng);
+                }
+                if let Some(bits) = self.adc_bits {
+                    let excess = adc_excess_sd(1.0, bits, self.adc_enob);
+                    if excess > 0.0 {
+                        y += excess * normal(rng);
+                    }
+                    y = adc_round(y, 1.0, bits);
+                }
+                *v = lo + y * swing;
+            }
+        }
+    }
+}
+
+/// The readout noise levels of the benchmark table: ideal, the rig's own readout, fewer photons
+/// per sample (10⁶, 10⁵, 10⁴: the rig's receiver noise dominates below about 10⁶) and fewer
+/// ADC bits (8, 6, 4) at the rig's photon count.
+pub fn levels(rig: &Rig, quick: bool) -> Vec<(String, Sensing)> {
+    let mut v = vec![
+        ("ideal".to_string(), Sensing::ideal()),
+        ("rig".to_string(), Sensing::from_rig(rig, None, None)),
+    ];
+    let photons: &[f64] = if quick { &[1e5] } else { &[1e6, 1e5, 1e4] };
+    for n in photons {
+        v.push((
+            format!("{n:.0e} photons"),
+            Sensing::from_rig(rig, Some(*n), None),
+        ));
+    }
+    let bits: &[u32] = if quick { &[4] } else { &[8, 6, 4] };
+    for b in bits {
+        v.push((
+            format!("{b}-bit ADC"),
+            Sensing::from_rig(rig, None, Some(*b)),
+        ));
+    }
+    v
+}
+
+/// Per-column (min, max) of `values`.
+pub fn ranges(values: &[Vec<f64>]) -> Vec<(f64, f64)> {
+    let n = values.first().map_or(0, Vec::len);
+    let mut r = vec![(f64::INFINITY, f64::NEG_INFINITY); n];
+    for row in values {
+        for (x, (lo, hi)) in row.iter().zip(r.iter_mut()) {
+            *lo = lo.min(*x);
+            *hi = hi.max(*x);
+        }
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightloop_cost::rng::stream;
+
+    fn rig() -> Rig {
+        lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value
+    }
+
+    /// At a low photon count the budget is shot-noise limited: σ/swing → 1/(swing·√n) (the
+    /// swing 1 − 1/ER of the modulator).
+    #[test]
+    fn few_photons_give_shot_noise() {
+        let r = rig();
+        let s = Sensing::from_rig(&r, Some(1e6), None);
+        let n = s.photons_per_sample.unwrap();
+        assert!((n / 1e6 - 1.0).abs() < 1e-9, "{n}");
+        // Shot variance 2qIB with B = 1/(2T): q·I/T = q²·n/T², i.e. σ = q√n/T; the swing is
+        // R·P·(1 − 1/ER) = q·n·η/T with η = R·hν/q.
+        let p = NoiseParams::from_rig(&r);
+        let eta = p.responsivity * p.photon_energy / lightloop_rig::constants::ELEMENTARY_CHARGE;
+        let shot_only = 1.0 / (p.swing * (eta * n).sqrt() * eta.sqrt());
+        // Other terms (receiver, RIN) only add.
+        assert!(
+            s.relative_sd >= shot_only * 0.999,
+            "{} vs {shot_only}",
+            s.relative_sd
+        );
+        let fewer = Sensing::from_rig(&r, Some(1e4), None);
+        assert!(fewer.relative_sd > 5.0 * s.relative_sd);
+    }
+
+    #[test]
+    fn quantises_to_the_requested_codes() {
+        let r = rig();
+        let mut s = Sensing::from_rig(&r, None, Some(2));
+        s.relative_sd = 0.0;
+        s.adc_enob = 2.0;
+        let mut v: Vec<Vec<f64>> = (0..=30)
+            .map(|i| vec![i as f64 / 30.0 * 4.0 - 2.0])
+            .collect();
+        let range = ranges(&v);
+        assert_eq!(range, vec![(-2.0, 2.0)]);
+        s.apply(&mut v, &range, &mut stream(1, "t", 0, 0));
+        let mut codes: Vec<f64> = v.iter().map(|r| r[0]).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), 4, "{codes:?}");
+        assert!((codes[0] + 2.0).abs() < 1e-12 && (codes[3] - 2.0).abs() < 1e-12);
+    }
+}
