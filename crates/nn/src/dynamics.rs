@@ -98,12 +98,12 @@ pub fn participation_ratio(states: &[Vec<f64>]) -> f64 {
     if s2 > 0.0 { s1 * s1 / s2 } else { 0.0 }
 }
 
-/// The first lag (in steps) at which the node-averaged autocorrelation of the states falls
-/// below ½, up to `max_lag`; `None` if it never does.
-pub fn autocorrelation_half_life(states: &[Vec<f64>], max_lag: usize) -> Option<usize> {
+/// Node-averaged autocorrelation of the states at each lag 1 … `max_lag` (nodes with zero
+/// variance are left out).
+pub fn autocorrelation(states: &[Vec<f64>], max_lag: usize) -> Vec<f64> {
     let (t, n) = (states.len(), states.first().map_or(0, Vec::len));
     if t <= max_lag + 1 || n == 0 {
-        return None;
+        return Vec::new();
     }
     let mean: Vec<f64> = (0..n)
         .map(|j| states.iter().map(|r| r[j]).sum::<f64>() / t as f64)
@@ -111,24 +111,29 @@ pub fn autocorrelation_half_life(states: &[Vec<f64>], max_lag: usize) -> Option<
     let var: Vec<f64> = (0..n)
         .map(|j| states.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>())
         .collect();
-    for lag in 1..=max_lag {
-        let mut acc = 0.0;
-        let mut used = 0.0;
-        for j in 0..n {
-            if var[j] <= 0.0 {
-                continue;
+    (1..=max_lag)
+        .map(|lag| {
+            let (mut acc, mut used) = (0.0, 0.0);
+            for j in (0..n).filter(|j| var[*j] > 0.0) {
+                let c: f64 = (lag..t)
+                    .map(|i| (states[i][j] - mean[j]) * (states[i - lag][j] - mean[j]))
+                    .sum();
+                acc += c / var[j];
+                used += 1.0;
             }
-            let c: f64 = (lag..t)
-                .map(|i| (states[i][j] - mean[j]) * (states[i - lag][j] - mean[j]))
-                .sum();
-            acc += c / var[j];
-            used += 1.0;
-        }
-        if used > 0.0 && acc / used < 0.5 {
-            return Some(lag);
-        }
-    }
-    None
+            if used > 0.0 { acc / used } else { f64::NAN }
+        })
+        .collect()
+}
+
+/// The first lag (in steps) at which the node-averaged autocorrelation of the states falls
+/// below ½, up to `max_lag`; `None` if it never does. Under i.i.d. input a half-life of 1 means
+/// each step's input dominates the nodes.
+pub fn autocorrelation_half_life(states: &[Vec<f64>], max_lag: usize) -> Option<usize> {
+    autocorrelation(states, max_lag)
+        .iter()
+        .position(|r| *r < 0.5)
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]

@@ -123,6 +123,26 @@ impl Readout {
             .map(|w| w.iter().zip(features).map(|(a, b)| a * b).sum())
             .collect()
     }
+
+    /// The outputs for many samples at once (one matrix product).
+    pub fn apply_all(&self, features: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let (n, o) = (features.len(), self.weights.len());
+        let f = self.weights.first().map_or(0, Vec::len);
+        let x = Mat::from_fn(n, f, |i, j| features[i][j]);
+        let w = Mat::from_fn(f, o, |j, k| self.weights[k][j]);
+        let mut y = Mat::<f64>::zeros(n, o);
+        matmul(
+            y.as_mut(),
+            Accum::Replace,
+            x.as_ref(),
+            w.as_ref(),
+            1.0,
+            Par::rayon(0),
+        );
+        (0..n)
+            .map(|i| (0..o).map(|k| y[(i, k)]).collect())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +161,10 @@ mod tests {
         let r = fit(&xs, &ys, 0.0).unwrap();
         for (w, want) in r.weights[0].iter().zip([0.5, -2.0, 0.25]) {
             assert!((w - want).abs() < 1e-9, "{w} vs {want}");
+        }
+        let all = r.apply_all(&xs);
+        for (x, y) in xs.iter().zip(&all) {
+            assert!((r.apply(x)[0] - y[0]).abs() < 1e-9);
         }
         let shrunk = fit(&xs, &ys, 1e4).unwrap();
         let norm = |w: &[f64]| w.iter().map(|v| v * v).sum::<f64>();

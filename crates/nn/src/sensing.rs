@@ -133,7 +133,11 @@ pub fn levels(rig: &Rig, quick: bool) -> Vec<(String, Sensing)> {
             Sensing::from_rig(rig, None, Some(*b)),
         ));
     }
-    v
+    // A level identical to the rig's own readout is left out.
+    let own = v[1].1;
+    let mut kept: Vec<(String, Sensing)> = v.drain(..2).collect();
+    kept.extend(v.into_iter().filter(|(_, s)| *s != own));
+    kept
 }
 
 /// Per-column (min, max) of `values`.

@@ -411,7 +411,7 @@ pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score
     let mut val = Gram::new(f, o);
     val.add(&val_x, &val_y);
     let loss = |w: &crate::ridge::Readout| -> f64 {
-        let pred: Vec<Vec<f64>> = val_x.iter().map(|r| w.apply(r)).collect();
+        let pred = w.apply_all(&val_x);
         match c.scoring {
             Scoring::Classes => {
                 let wrong = pred
@@ -440,7 +440,7 @@ pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score
         .solve(lambda)
         .ok_or("the readout could not be refitted")?;
     let test = c.train..x.len();
-    let pred: Vec<Vec<f64>> = x[test.clone()].iter().map(|r| w.apply(r)).collect();
+    let pred = w.apply_all(&x[test.clone()]);
     let truth = &c.targets[test];
     let mut score = Score {
         lambda,

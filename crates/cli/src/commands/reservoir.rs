@@ -8,7 +8,9 @@ use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_cost::rng::stream;
-use lightloop_nn::dynamics::{autocorrelation_half_life, lyapunov, participation_ratio};
+use lightloop_nn::dynamics::{
+    autocorrelation, autocorrelation_half_life, lyapunov, participation_ratio,
+};
 use lightloop_nn::reservoir::{Model, Spec, build};
 use lightloop_nn::sensing::{Sensing, levels};
 use lightloop_nn::suite::{Score, Task, collect, evaluate};
@@ -115,7 +117,8 @@ pub struct SuiteArgs {
     /// Seeds per model and task (1 … N)
     #[arg(long, default_value_t = 5)]
     pub seeds: u64,
-    /// Two seeds, three tasks, three readout levels: a look in well under a minute
+    /// Two seeds, three tasks, four readout levels: a look in under a minute (the full suite
+    /// takes several minutes on two cores)
     #[arg(long)]
     pub quick: bool,
     /// Output folder
@@ -348,6 +351,7 @@ struct DynamicsRow {
     gain: f64,
     lyapunov_per_step: Option<f64>,
     participation_ratio: f64,
+    autocorrelation_lag1: f64,
     autocorrelation_half_life_steps: Option<usize>,
 }
 
@@ -492,7 +496,27 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
             }
         }
     }
-    let md = markdown(&summary, &lv, &tasks, &models, &rig, seeds);
+    let mut md = markdown(&summary, &lv, &tasks, &models, &rig, seeds);
+    md += "\n## Dynamics (inner noise off for the Lyapunov exponent; states under i.i.d. input)\n\n\
+| model | gain | largest Lyapunov exponent /step | participation ratio | lag-1 autocorrelation |\n|---|---|---|---|---|\n";
+    for m in &models {
+        let sel: Vec<&DynamicsRow> = dynamics.iter().filter(|d| d.model == m.name()).collect();
+        let med = |f: &dyn Fn(&DynamicsRow) -> Option<f64>| {
+            median_min_max(sel.iter().filter_map(|d| f(d)).collect()).0
+        };
+        let lyap = med(&|d| d.lyapunov_per_step);
+        md += &format!(
+            "| {m} | {} | {} | {:.2} | {:.3} |\n",
+            sel.first().map_or(f64::NAN, |d| d.gain),
+            if lyap.is_nan() {
+                "— (engine state not a vector)".to_string()
+            } else {
+                format!("{lyap:.3}")
+            },
+            med(&|d| Some(d.participation_ratio)),
+            med(&|d| Some(d.autocorrelation_lag1)),
+        );
+    }
     out.csv("runs.csv", &rows)?;
     out.csv("summary.csv", &summary)?;
     out.csv("dynamics.csv", &dynamics)?;
@@ -516,6 +540,10 @@ fn dynamics_of(s: &Spec, rig: &Rig) -> CliResult<DynamicsRow> {
         gain: s.gain(),
         lyapunov_per_step: lyap,
         participation_ratio: participation_ratio(&c.states[..5000]),
+        autocorrelation_lag1: autocorrelation(&c.states[..5000], 1)
+            .first()
+            .copied()
+            .unwrap_or(f64::NAN),
         autocorrelation_half_life_steps: autocorrelation_half_life(&c.states[..5000], 100),
     })
 }
