@@ -731,3 +731,63 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn experiment_depth_writes_its_files_and_refuses_bad_input() {
+    let dir = tmp("experiment");
+    let out = dir.join("depth");
+    let o = run(&[
+        "experiment",
+        "depth",
+        "--passes",
+        "1,3",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--width",
+        "16",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "depth.csv",
+        "passes.csv",
+        "accuracy_vs_passes.svg",
+        "early_exit.svg",
+        "effective_rank.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let mut r = csv::Reader::from_path(out.join("depth.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let acc: f64 = row[2].parse().unwrap();
+        // Two epochs already beat chance (0.1) by far.
+        assert!(acc > 0.3 && acc <= 1.0, "{acc}");
+    }
+    // The deepest network's early exits: one row per pass, plus the entering state.
+    let passes = std::fs::read_to_string(out.join("passes.csv")).unwrap();
+    assert_eq!(passes.lines().count(), 1 + 4);
+    for (args, needle) in [
+        (
+            vec!["experiment", "depth", "--passes", "0"],
+            "--passes must be 1",
+        ),
+        (
+            vec!["experiment", "depth", "--width", "2"],
+            "--width must be 4",
+        ),
+        (
+            vec!["experiment", "readout", "--rig", "lighton-opu"],
+            "has no SOA",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

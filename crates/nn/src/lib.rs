@@ -4,6 +4,7 @@
 pub mod datasets;
 pub mod dynamics;
 pub mod esn;
+pub mod loopnet;
 pub mod reservoir;
 pub mod ridge;
 pub mod sensing;

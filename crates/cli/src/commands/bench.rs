@@ -26,6 +26,9 @@ pub enum BenchKind {
     /// An echo-state network run (states + ridge fit) against ReservoirPy: run
     /// bench/reservoirpy/run.sh, which times ReservoirPy 0.4.2 and passes its time here
     Esn,
+    /// Training steps per second of the reference loop model (candle) against PyTorch: run
+    /// bench/pytorch/run.sh, which times the same model in PyTorch and passes its rate here
+    Loop,
     /// All of them
     All,
 }
@@ -50,9 +53,24 @@ pub struct BenchArgs {
     /// esn: the baseline's time for the same run, seconds (bench/reservoirpy/run.sh measures it)
     #[arg(long)]
     pub baseline_seconds: Option<f64>,
-    /// esn: the baseline's name
-    #[arg(long, default_value = "ReservoirPy 0.4.2")]
-    pub baseline_name: String,
+    /// esn / loop: the baseline's name [default: ReservoirPy 0.4.2 / PyTorch (CPU)]
+    #[arg(long)]
+    pub baseline_name: Option<String>,
+    /// loop: width d of the loop state
+    #[arg(long, default_value_t = 256)]
+    pub width: usize,
+    /// loop: passes T
+    #[arg(long, default_value_t = 64)]
+    pub passes: usize,
+    /// loop: batch size
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// loop: the baseline's training steps per second (bench/pytorch/run.sh measures it)
+    #[arg(long)]
+    pub baseline_steps_per_second: Option<f64>,
+    /// loop: write the default rig's tabulated activation (a, phi, slope) to this CSV and stop
+    #[arg(long, value_name = "FILE")]
+    pub export_phi: Option<std::path::PathBuf>,
 }
 
 /// Target of the cost-model benchmark: evaluations per second per core.
@@ -304,6 +322,120 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     if a.which == BenchKind::Esn {
         esn(a)?;
     }
+    if a.which == BenchKind::Loop {
+        loop_training(a)?;
+    }
+    Ok(())
+}
+
+/// Target of the loop-training benchmark: training steps per second relative to PyTorch.
+pub const LOOP_TARGET: f64 = 1.0;
+
+/// Training steps per second of the reference loop model (width d, T tied ternary passes with
+/// the rig's absorber/SOA activation, batch B, AdamW) on random inputs; the same model as
+/// bench/pytorch/loop_bench.py.
+fn loop_training(a: &BenchArgs) -> CliResult<()> {
+    use lightloop_cost::rng::{stream, uniform};
+    use lightloop_nn::loopnet::phi::Phi;
+    use lightloop_nn::loopnet::{ForwardNoise, LoopNet, LoopNetConfig};
+    use lightloop_rig::presets::DEFAULT_RIG;
+    let msg = |e: candle_core::Error| CliError::Message(e.to_string());
+    let rig = load_rig(DEFAULT_RIG, &[])?.value;
+    let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+    if let Some(path) = &a.export_phi {
+        let mut w = csv::Writer::from_path(path)
+            .map_err(|e| CliError::Message(format!("{}: {e}", path.display())))?;
+        w.write_record(["a", "phi", "slope"])
+            .map_err(|e| CliError::Message(e.to_string()))?;
+        for (x, p, s) in phi.table() {
+            w.write_record([x.to_string(), p.to_string(), s.to_string()])
+                .map_err(|e| CliError::Message(e.to_string()))?;
+        }
+        w.flush().map_err(|e| CliError::Message(e.to_string()))?;
+        println!(
+            "wrote {} (the activation of rig {})",
+            path.display(),
+            rig.rig.name
+        );
+        return Ok(());
+    }
+    if a.width == 0 || a.passes == 0 || a.batch == 0 {
+        return Err(CliError::BadInput(
+            "--width, --passes and --batch must be ≥ 1".into(),
+        ));
+    }
+    let config = LoopNetConfig {
+        inputs: 64,
+        width: a.width,
+        passes: a.passes,
+        classes: 10,
+        alpha_init: 0.1,
+        seed: 1,
+    };
+    let net = LoopNet::new(config, phi).map_err(msg)?;
+    let mut rng = stream(1, "bench.loop", 0, 0);
+    let x: Vec<f32> = (0..a.batch * 64)
+        .map(|_| uniform(&mut rng) as f32)
+        .collect();
+    let y: Vec<u32> = (0..a.batch)
+        .map(|_| (uniform(&mut rng) * 10.0) as u32 % 10)
+        .collect();
+    let dev = candle_core::Device::Cpu;
+    let x = candle_core::Tensor::from_vec(x, (a.batch, 64), &dev).map_err(msg)?;
+    let y = candle_core::Tensor::from_vec(y, a.batch, &dev).map_err(msg)?;
+    use candle_nn::optim::Optimizer;
+    let mut opt = candle_nn::optim::AdamW::new(
+        net.vars(),
+        candle_nn::optim::ParamsAdamW {
+            lr: 3e-3,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+    .map_err(msg)?;
+    let off = ForwardNoise::off();
+    let mut step = |call: u64| -> CliResult<f32> {
+        let logits = net.forward(&x, a.passes, &off, call).map_err(msg)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y).map_err(msg)?;
+        opt.backward_step(&loss).map_err(msg)?;
+        loss.to_scalar::<f32>().map_err(msg)
+    };
+    for c in 0..3 {
+        step(c)?;
+    }
+    // Steps within about 3 s, at least 5.
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut loss = 0.0;
+    while n < 5 || start.elapsed().as_secs_f64() < 3.0 {
+        loss = step(100 + n)?;
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "loop-model training: width {}, {} passes, batch {}, AdamW, candle 0.11 on the CPU (matrix products on {} threads, element-wise operations on {})",
+        a.width,
+        a.passes,
+        a.batch,
+        candle_core::utils::get_num_threads(),
+        std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "all".into())
+    );
+    println!("  lightloop: {rate:.2} steps/s over {n} steps (final loss {loss:.3})");
+    match a.baseline_steps_per_second {
+        Some(b) if b.is_finite() && b > 0.0 => println!(
+            "  {}: {b:.2} steps/s  →  ratio {:.2} (lightloop ÷ baseline; target ≥ {LOOP_TARGET})",
+            a.baseline_name.as_deref().unwrap_or("PyTorch (CPU)"),
+            rate / b
+        ),
+        Some(b) => {
+            return Err(CliError::BadInput(format!(
+                "--baseline-steps-per-second must be a positive number, not {b}"
+            )));
+        }
+        None => println!(
+            "  no baseline given: bench/pytorch/run.sh measures the same model in PyTorch and passes --baseline-steps-per-second"
+        ),
+    }
     Ok(())
 }
 
@@ -374,8 +506,8 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
     );
     match a.baseline_seconds {
         Some(b) => println!(
-            "  {}: {b:.3} s  →  ratio {:.1}× faster (target ≥ {ESN_TARGET}×)",
-            a.baseline_name,
+            "  {}: {b:.3} s  →  ratio {:.2} (baseline time ÷ lightloop time; target ≥ {ESN_TARGET})",
+            a.baseline_name.as_deref().unwrap_or("ReservoirPy 0.4.2"),
             b / times[0]
         ),
         None => println!(

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_plan;
 pub mod compare;
 pub mod energy;
+pub mod experiment;
 pub mod noise;
 pub mod output;
 pub mod presets;

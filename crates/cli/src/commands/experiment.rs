@@ -1,0 +1,520 @@
+//! `lightloop experiment`: deep-loop ternary networks trained on the twin (candle, CPU), one
+//! experiment per subcommand, each writing its CSV and SVG plot.
+
+use super::output::OutputDir;
+use crate::load::{CliError, CliResult, load_rig};
+use crate::table::{Align, Table};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use lightloop_nn::dynamics::participation_ratio;
+use lightloop_nn::loopnet::phi::Phi;
+use lightloop_nn::loopnet::train::{Digits, TrainSettings, train_digits};
+use lightloop_nn::loopnet::{ForwardNoise, LoopNetConfig};
+use lightloop_nn::sensing::Sensing;
+use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_rig::presets::DEFAULT_RIG;
+use lightloop_twin::LoopTwin;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub const LONG_ABOUT: &str = "Experiments with deep-loop ternary networks on the rig's twin, trained \
+with candle on the CPU: the input is encoded once, multiplied optically by a ternary matrix, and the \
+state circulates T times through the loop h ← h + α_t·φ(g·A·h + noise) (one ternary A for every \
+pass, φ the rig's saturable absorber and SOA, the ASE of the rig's SOA as noise) before the \
+photodiodes read it once (the rig's receiver noise and ADC) and a digital layer classifies. \
+Training is noise-aware: the rig's noise is injected in every forward pass.\n\nTask: scikit-learn's \
+8×8 digits (1 797 images, shipped in data/), 80 % training and 20 % held-out test, a seeded \
+split.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
+lightloop experiment readout            accuracy versus photons per sample and ADC bits";
+
+#[derive(Args)]
+pub struct ExperimentArgs {
+    #[command(subcommand)]
+    pub which: Which,
+}
+
+#[derive(Subcommand)]
+pub enum Which {
+    /// Test accuracy versus loop passes T (each T trained from scratch), with the effective
+    /// rank of the loop state pass by pass and the accuracy of early exits
+    Depth(DepthArgs),
+    /// Accuracy of a network trained at the rig's noise, read out at other photon counts and
+    /// ADC resolutions
+    Readout(ReadoutArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Rig: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
+    pub rig: String,
+    /// Override a rig key; repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Width of the loop state (slots × channels)
+    #[arg(long, default_value_t = 64)]
+    pub width: usize,
+    /// Training epochs
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Seeds (weights, batches, noise, data split): 1 … N
+    #[arg(long, default_value_t = 2)]
+    pub seeds: u64,
+}
+
+#[derive(Args)]
+pub struct DepthArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Loop passes T, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 4, 16, 64, 256])]
+    pub passes: Vec<usize>,
+    /// Output folder
+    #[arg(
+        long,
+        default_value = "lightloop-out/experiment-depth",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ReadoutArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Loop passes T of the trained network
+    #[arg(long, default_value_t = 8)]
+    pub passes: usize,
+    /// Output folder
+    #[arg(
+        long,
+        default_value = "lightloop-out/experiment-readout",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
+}
+
+struct Setup {
+    rig_name: String,
+    phi: Phi,
+    noise: ForwardNoise,
+    rig: lightloop_rig::Rig,
+}
+
+fn setup(c: &Common) -> CliResult<Setup> {
+    if !(4..=1024).contains(&c.width) {
+        return Err(CliError::BadInput(format!(
+            "--width must be 4 … 1024, not {}",
+            c.width
+        )));
+    }
+    if c.epochs == 0 || c.seeds == 0 {
+        return Err(CliError::BadInput(
+            "--epochs and --seeds must be at least 1".into(),
+        ));
+    }
+    let rig = load_rig(&c.rig, &c.sets)?.value;
+    if rig.soa.is_none() {
+        return Err(CliError::BadInput(format!(
+            "rig `{}` has no SOA: the loop networks need the loop's amplifier",
+            rig.rig.name
+        )));
+    }
+    let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+    let noise = ForwardNoise {
+        pass_sd: phi.pass_noise_sd(),
+        sensing: Sensing::from_rig(&rig, None, None),
+    };
+    Ok(Setup {
+        rig_name: rig.rig.name.clone(),
+        phi,
+        noise,
+        rig,
+    })
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let b = ProgressBar::new(len);
+    b.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .expect("valid template"),
+    );
+    b.set_message(what.to_string());
+    b
+}
+
+fn config(c: &Common, passes: usize, seed: u64) -> LoopNetConfig {
+    LoopNetConfig {
+        inputs: 64,
+        width: c.width,
+        passes,
+        classes: 10,
+        alpha_init: 0.1,
+        seed,
+    }
+}
+
+fn median_range(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let m = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    };
+    (m, v[0], v[n - 1])
+}
+
+pub fn run(a: &ExperimentArgs) -> CliResult<()> {
+    match &a.which {
+        Which::Depth(d) => depth(d),
+        Which::Readout(r) => readout(r),
+    }
+}
+
+#[derive(Serialize)]
+struct DepthRow {
+    passes: usize,
+    seed: u64,
+    test_accuracy: f64,
+    test_accuracy_noiseless: f64,
+    train_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct PassRow {
+    trained_passes: usize,
+    seed: u64,
+    exit_after_pass: usize,
+    test_accuracy: f64,
+    participation_ratio: f64,
+}
+
+fn depth(a: &DepthArgs) -> CliResult<()> {
+    let s = setup(&a.common)?;
+    if a.passes.is_empty() || a.passes.iter().any(|p| *p == 0 || *p > 4096) {
+        return Err(CliError::BadInput("--passes must be 1 … 4096".into()));
+    }
+    let out = OutputDir::create(&a.out, "depth.csv")?;
+    let settings = TrainSettings {
+        epochs: a.common.epochs,
+        ..TrainSettings::default()
+    };
+    let b = bar(a.passes.len() as u64 * a.common.seeds, "networks trained");
+    let (mut rows, mut per_pass) = (Vec::new(), Vec::new());
+    let deepest = *a.passes.iter().max().unwrap_or(&1);
+    for seed in 1..=a.common.seeds {
+        let data = Digits::load(seed).map_err(CliError::Message)?;
+        for &t in &a.passes {
+            let start = Instant::now();
+            let (net, acc) = train_digits(
+                config(&a.common, t, seed),
+                s.phi.clone(),
+                &s.noise,
+                &settings,
+                &data,
+            )
+            .map_err(CliError::Message)?;
+            let secs = start.elapsed().as_secs_f64();
+            let clean = net
+                .accuracy(&data.test_x, &data.test_y, t, &ForwardNoise::off(), 0)
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            rows.push(DepthRow {
+                passes: t,
+                seed,
+                test_accuracy: acc,
+                test_accuracy_noiseless: clean,
+                train_seconds: secs,
+            });
+            if t == deepest {
+                // Early exits of the deepest network and the effective rank of its state.
+                let states = net
+                    .states(&data.test_x, t)
+                    .map_err(|e| CliError::Message(e.to_string()))?;
+                for (k, h) in states.iter().enumerate() {
+                    let m: Vec<Vec<f32>> =
+                        h.to_vec2().map_err(|e| CliError::Message(e.to_string()))?;
+                    let m: Vec<Vec<f64>> = m
+                        .into_iter()
+                        .map(|r| r.into_iter().map(f64::from).collect())
+                        .collect();
+                    let acc_k = if k == 0 {
+                        f64::NAN
+                    } else {
+                        net.accuracy(&data.test_x, &data.test_y, k, &s.noise, 1_000 + k as u64)
+                            .map_err(|e| CliError::Message(e.to_string()))?
+                    };
+                    per_pass.push(PassRow {
+                        trained_passes: t,
+                        seed,
+                        exit_after_pass: k,
+                        test_accuracy: acc_k,
+                        participation_ratio: participation_ratio(&m),
+                    });
+                }
+            }
+            b.inc(1);
+        }
+    }
+    b.finish_and_clear();
+    let mut table = Table::new(
+        &[
+            "passes T",
+            "test accuracy (rig noise)",
+            "min – max",
+            "noiseless",
+            "train s",
+        ],
+        &[Align::Right; 5],
+    );
+    let mut points = Vec::new();
+    let mut clean_points = Vec::new();
+    for &t in &a.passes {
+        let sel: Vec<&DepthRow> = rows.iter().filter(|r| r.passes == t).collect();
+        let (m, lo, hi) = median_range(sel.iter().map(|r| r.test_accuracy).collect());
+        let (mc, _, _) = median_range(sel.iter().map(|r| r.test_accuracy_noiseless).collect());
+        let secs = sel.iter().map(|r| r.train_seconds).sum::<f64>() / sel.len() as f64;
+        table.row(vec![
+            t.to_string(),
+            format!("{m:.4}"),
+            format!("{lo:.4} – {hi:.4}"),
+            format!("{mc:.4}"),
+            format!("{secs:.1}"),
+        ]);
+        points.push((t as f64, m, lo, hi));
+        clean_points.push((t as f64, mc));
+    }
+    println!(
+        "depth sweep on digits: rig {}, width {}, {} epochs, seeds 1–{} (medians)\n",
+        s.rig_name, a.common.width, a.common.epochs, a.common.seeds
+    );
+    println!("{}", table.render());
+    let basis = format!(
+        "rig {}, width {}, {} epochs, seeds 1–{}",
+        s.rig_name, a.common.width, a.common.epochs, a.common.seeds
+    );
+    let svg = line_chart(
+        &Axes {
+            title: format!("Digits test accuracy versus loop passes — {basis}"),
+            x_label: "loop passes T (tied ternary weights)".into(),
+            y_label: "test accuracy".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[
+            Series {
+                name: "rig noise (median, min–max)".into(),
+                points: points.iter().map(|p| (p.0, p.1)).collect(),
+                intervals: Some(points.iter().map(|p| (p.2, p.3)).collect()),
+                dashed: false,
+            },
+            Series {
+                name: "same networks, noiseless".into(),
+                points: clean_points,
+                dashed: true,
+                ..Default::default()
+            },
+        ],
+    )
+    .map_err(CliError::Message)?;
+    let exits: Vec<(f64, f64)> = per_pass
+        .iter()
+        .filter(|r| r.seed == 1 && r.exit_after_pass > 0)
+        .map(|r| (r.exit_after_pass as f64, r.test_accuracy))
+        .collect();
+    let ranks: Vec<(f64, f64)> = per_pass
+        .iter()
+        .filter(|r| r.seed == 1)
+        .map(|r| ((r.exit_after_pass as f64).max(0.5), r.participation_ratio))
+        .collect();
+    let exit_svg = line_chart(
+        &Axes {
+            title: format!("Early exits of the T = {deepest} network — {basis}, seed 1"),
+            x_label: "passes before the readout".into(),
+            y_label: "test accuracy".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[Series {
+            name: "accuracy when read after k passes".into(),
+            points: exits,
+            ..Default::default()
+        }],
+    )
+    .map_err(CliError::Message)?;
+    let rank_svg = line_chart(
+        &Axes {
+            title: format!("Effective rank of the loop state — T = {deepest}, {basis}, seed 1"),
+            x_label: "pass (0.5 = entering the loop)".into(),
+            y_label: "participation ratio of the state covariance".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[Series {
+            name: "participation ratio".into(),
+            points: ranks,
+            ..Default::default()
+        }],
+    )
+    .map_err(CliError::Message)?;
+    out.csv("passes.csv", &per_pass)?;
+    out.text("accuracy_vs_passes.svg", &svg)?;
+    out.text("early_exit.svg", &exit_svg)?;
+    out.text("effective_rank.svg", &rank_svg)?;
+    out.csv("depth.csv", &rows)?;
+    let dir = out.finish()?;
+    println!(
+        "\nwrote {}/{{depth.csv, passes.csv, accuracy_vs_passes.svg, early_exit.svg, effective_rank.svg}}",
+        dir.display()
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ReadoutRow {
+    sweep: &'static str,
+    seed: u64,
+    photons_per_sample: Option<f64>,
+    adc_bits: Option<u32>,
+    test_accuracy: f64,
+}
+
+fn readout(a: &ReadoutArgs) -> CliResult<()> {
+    let s = setup(&a.common)?;
+    if a.passes == 0 || a.passes > 4096 {
+        return Err(CliError::BadInput("--passes must be 1 … 4096".into()));
+    }
+    let out = OutputDir::create(&a.out, "readout.csv")?;
+    let settings = TrainSettings {
+        epochs: a.common.epochs,
+        ..TrainSettings::default()
+    };
+    let photons: Vec<f64> = (3..=9).map(|e| 10f64.powi(e)).collect();
+    let bits: Vec<u32> = vec![2, 3, 4, 5, 6, 8, 10, 12];
+    let b = bar(a.common.seeds, "networks trained and read out");
+    let mut rows = Vec::new();
+    for seed in 1..=a.common.seeds {
+        let data = Digits::load(seed).map_err(CliError::Message)?;
+        let (net, _) = train_digits(
+            config(&a.common, a.passes, seed),
+            s.phi.clone(),
+            &s.noise,
+            &settings,
+            &data,
+        )
+        .map_err(CliError::Message)?;
+        let mut eval = |sweep: &'static str, sensing: Sensing, k: u64| -> CliResult<()> {
+            let noise = ForwardNoise {
+                pass_sd: s.noise.pass_sd,
+                sensing,
+            };
+            let acc = net
+                .accuracy(&data.test_x, &data.test_y, a.passes, &noise, 10_000 + k)
+                .map_err(|e| CliError::Message(e.to_string()))?;
+            rows.push(ReadoutRow {
+                sweep,
+                seed,
+                photons_per_sample: sensing.photons_per_sample,
+                adc_bits: sensing.adc_bits,
+                test_accuracy: acc,
+            });
+            Ok(())
+        };
+        for (k, p) in photons.iter().enumerate() {
+            eval(
+                "photons",
+                Sensing::from_rig(&s.rig, Some(*p), None),
+                k as u64,
+            )?;
+        }
+        for (k, bb) in bits.iter().enumerate() {
+            eval(
+                "adc bits",
+                Sensing::from_rig(&s.rig, None, Some(*bb)),
+                100 + k as u64,
+            )?;
+        }
+        b.inc(1);
+    }
+    b.finish_and_clear();
+    let med = |sweep: &str, pick: &dyn Fn(&ReadoutRow) -> f64| -> Vec<(f64, f64, f64, f64)> {
+        let mut xs: Vec<f64> = rows.iter().filter(|r| r.sweep == sweep).map(pick).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs.into_iter()
+            .map(|x| {
+                let (m, lo, hi) = median_range(
+                    rows.iter()
+                        .filter(|r| r.sweep == sweep && pick(r) == x)
+                        .map(|r| r.test_accuracy)
+                        .collect(),
+                );
+                (x, m, lo, hi)
+            })
+            .collect()
+    };
+    let by_photons = med("photons", &|r| r.photons_per_sample.unwrap_or(f64::NAN));
+    let by_bits = med("adc bits", &|r| r.adc_bits.map_or(f64::NAN, f64::from));
+    let basis = format!(
+        "rig {}, width {}, T = {}, {} epochs at the rig's noise, seeds 1–{}",
+        s.rig_name, a.common.width, a.passes, a.common.epochs, a.common.seeds
+    );
+    let series = |v: &[(f64, f64, f64, f64)]| Series {
+        name: "median (min–max over seeds)".into(),
+        points: v.iter().map(|p| (p.0, p.1)).collect(),
+        intervals: Some(v.iter().map(|p| (p.2, p.3)).collect()),
+        dashed: false,
+    };
+    let svg_p = line_chart(
+        &Axes {
+            title: format!("Digits accuracy versus photons per sample — {basis}"),
+            x_label: "photons per sample at the readout's full scale".into(),
+            y_label: "test accuracy".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[series(&by_photons)],
+    )
+    .map_err(CliError::Message)?;
+    let svg_b = line_chart(
+        &Axes {
+            title: format!("Digits accuracy versus ADC bits — {basis}"),
+            x_label: "ADC bits".into(),
+            y_label: "test accuracy".into(),
+            log_x: false,
+            log_y: false,
+        },
+        &[series(&by_bits)],
+    )
+    .map_err(CliError::Message)?;
+    let mut t = Table::new(
+        &["readout", "test accuracy (median)", "min – max"],
+        &[Align::Left, Align::Right, Align::Right],
+    );
+    for p in &by_photons {
+        t.row(vec![
+            format!("{:.0e} photons", p.0),
+            format!("{:.4}", p.1),
+            format!("{:.4} – {:.4}", p.2, p.3),
+        ]);
+    }
+    for p in &by_bits {
+        t.row(vec![
+            format!("{}-bit ADC", p.0),
+            format!("{:.4}", p.1),
+            format!("{:.4} – {:.4}", p.2, p.3),
+        ]);
+    }
+    println!("readout sweep on digits: {basis}\n");
+    println!("{}", t.render());
+    out.text("accuracy_vs_photons.svg", &svg_p)?;
+    out.text("accuracy_vs_adc_bits.svg", &svg_b)?;
+    out.csv("readout.csv", &rows)?;
+    let dir = out.finish()?;
+    println!(
+        "\nwrote {}/{{readout.csv, accuracy_vs_photons.svg, accuracy_vs_adc_bits.svg}}",
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Deep-loop ternary networks on the twin, trained with candle (CPU).
+//!
+//! The model (architecture (b) of the loop issue: a tied-weight loop unrolled and trained end to
+//! end): the input vector is encoded once (E/O) and multiplied optically by a ternary matrix,
+//! then the state circulates T times through the loop,
+//!
+//!   h ← h + α_t·φ(g·A·h + n_t),
+//!
+//! A one ternary matrix for every pass (tied weights), g a learned gain, α_t learned per-pass
+//! gains initialised near zero (near-identity passes, as LayerScale), φ the rig's absorber and
+//! SOA ([`phi::Phi`]), n_t the ASE of one pass; then the photodiodes read h once (with the
+//! rig's readout noise and ADC) and a digital linear layer classifies.
+//!
+//! Ternary weights: each latent matrix W is ternarised as in Ternary Weight Networks (Li, Zhang &
+//! Liu, arXiv:1605.04711, 2016): Δ = 0.7·mean|W|, Wₜ = s·sign(W)·[|W| > Δ] with s the mean |W|
+//! above Δ, and the straight-through estimator W + (Wₜ − W)|detached carries the gradient to W.
+
+pub mod phi;
+pub mod train;
+
+use crate::sensing::Sensing;
+use candle_core::{D, DType, Device, Result, Tensor, Var};
+use lightloop_cost::rng::{Rng, normal, stream};
+use phi::Phi;
+
+/// Ternarises `w` (TWN) with a straight-through gradient.
+pub fn ternary(w: &Tensor) -> Result<Tensor> {
+    let abs = w.abs()?;
+    let delta = (abs.mean_all()? * 0.7)?;
+    let pos = w.broadcast_gt(&delta)?.to_dtype(w.dtype())?;
+    let neg = w.broadcast_lt(&delta.neg()?)?.to_dtype(w.dtype())?;
+    let mask = (&pos + &neg)?;
+    let kept = mask.sum_all()?.to_scalar::<f32>()?.max(1.0);
+    let scale = ((&abs * &mask)?.sum_all()? / kept as f64)?;
+    let t = (pos - neg)?.broadcast_mul(&scale)?;
+    w + (t - w)?.detach()
+}
+
+/// The ternary values {−1, 0, +1} of `w` (what the optical mesh would be programmed with).
+pub fn ternary_codes(w: &Tensor) -> Result<Vec<i8>> {
+    let delta = (w.abs()?.mean_all()?.to_scalar::<f32>()?) * 0.7;
+    Ok(w.flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(|v| {
+            if v > delta {
+                1
+            } else if v < -delta {
+                -1
+            } else {
+                0
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoopNetConfig {
+    pub inputs: usize,
+    pub width: usize,
+    pub passes: usize,
+    pub classes: usize,
+    /// Initial per-pass gain α_t.
+    pub alpha_init: f64,
+    pub seed: u64,
+}
+
+/// A loop network's parameters.
+pub struct LoopNet {
+    pub config: LoopNetConfig,
+    pub w_in: Var,
+    pub a: Var,
+    pub gain: Var,
+    pub alpha: Var,
+    pub w_out: Var,
+    pub b_out: Var,
+    phi: Phi,
+}
+
+/// The noise the forward pass injects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForwardNoise {
+    /// ASE per pass, in φ's output units (0: off).
+    pub pass_sd: f64,
+    /// The readout's sensing (its noise relative to the state's range, and its ADC).
+    pub sensing: Sensing,
+}
+
+impl ForwardNoise {
+    pub fn off() -> Self {
+        Self {
+            pass_sd: 0.0,
+            sensing: Sensing::ideal(),
+        }
+    }
+}
+
+fn gaussian(rows: usize, cols: usize, sd: f64, rng: &mut Rng) -> Vec<f32> {
+    (0..rows * cols)
+        .map(|_| (sd * normal(rng)) as f32)
+        .collect()
+}
+
+impl LoopNet {
+    pub fn new(config: LoopNetConfig, phi: Phi) -> Result<Self> {
+        let dev = Device::Cpu;
+        let c = config;
+        let mut rng = stream(c.seed, "loopnet.init", 0, 0);
+        let mut mat = |r: usize, k: usize| {
+            Var::from_vec(
+                gaussian(r, k, 1.0 / (k as f64).sqrt(), &mut rng),
+                (r, k),
+                &dev,
+            )
+        };
+        let w_in = mat(c.width, c.inputs)?;
+        let a = mat(c.width, c.width)?;
+        let w_out = mat(c.classes, c.width)?;
+        Ok(Self {
+            w_in,
+            a,
+            w_out,
+            gain: Var::from_vec(vec![1.0f32], 1, &dev)?,
+            alpha: Var::from_vec(
+                vec![c.alpha_init as f32; c.passes.max(1)],
+                c.passes.max(1),
+                &dev,
+            )?,
+            b_out: Var::zeros(c.classes, DType::F32, &dev)?,
+            phi,
+            config,
+        })
+    }
+
+    pub fn vars(&self) -> Vec<Var> {
+        vec![
+            self.w_in.clone(),
+            self.a.clone(),
+            self.gain.clone(),
+            self.alpha.clone(),
+            self.w_out.clone(),
+            self.b_out.clone(),
+        ]
+    }
+
+    /// Logits for a batch `x` (batch × inputs, values in [0, 1]) after `passes` passes (at most
+    /// the configured number), noise from stream (seed, "loopnet.noise", `call`).
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        passes: usize,
+        noise: &ForwardNoise,
+        call: u64,
+    ) -> Result<Tensor> {
+        let dev = x.device();
+        let batch = x.dim(0)?;
+        let w = self.config.width;
+        let mut rng = stream(self.config.seed, "loopnet.noise", call, 0);
+        let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
+        let at = ternary(self.a.as_tensor())?.t()?;
+        for t in 0..passes.min(self.config.passes) {
+            let mut z = h.matmul(&at)?.broadcast_mul(self.gain.as_tensor())?;
+            if noise.pass_sd > 0.0 {
+                let n =
+                    Tensor::from_vec(gaussian(batch, w, noise.pass_sd, &mut rng), (batch, w), dev)?;
+                z = (z + n)?;
+            }
+            let step = self.phi.apply(&z)?;
+            let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
+            h = (h + step.broadcast_mul(&a_t)?)?;
+        }
+        let h = self.read(&h, noise, &mut rng)?;
+        h.matmul(&self.w_out.as_tensor().t()?)?
+            .broadcast_add(self.b_out.as_tensor())
+    }
+
+    /// The loop state after each pass (no noise, no readout), for diagnostics: `passes + 1`
+    /// matrices (batch × width), the first the state entering the loop.
+    pub fn states(&self, x: &Tensor, passes: usize) -> Result<Vec<Tensor>> {
+        let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
+        let at = ternary(self.a.as_tensor())?.t()?;
+        let mut out = vec![h.clone()];
+        for t in 0..passes.min(self.config.passes) {
+            let z = h.matmul(&at)?.broadcast_mul(self.gain.as_tensor())?;
+            let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
+            h = (&h + self.phi.apply(&z)?.broadcast_mul(&a_t)?)?;
+            out.push(h.clone());
+        }
+        Ok(out)
+    }
+
+    /// The photodiodes' reading of the state: Gaussian noise of the sensing's relative σ and of
+    /// the ADC's step (Δ²/12, Δ = range/2^ENOB) over the batch's range of each value, added in
+    /// the forward pass (its gradient passes straight through).
+    fn read(&self, h: &Tensor, noise: &ForwardNoise, rng: &mut Rng) -> Result<Tensor> {
+        let s = &noise.sensing;
+        let quant = s.adc_bits.map_or(0.0, |_| 4f64.powf(-s.adc_enob) / 12.0);
+        let rel = (s.relative_sd.powi(2) + quant).sqrt();
+        if rel == 0.0 {
+            return Ok(h.clone());
+        }
+        let range = (h.max_keepdim(0)? - h.min_keepdim(0)?)?.detach();
+        let (b, w) = h.dims2()?;
+        let z = Tensor::from_vec(gaussian(b, w, rel, rng), (b, w), h.device())?;
+        h + z.broadcast_mul(&range)?
+    }
+
+    /// Fraction of `x`'s rows whose largest logit is their label.
+    pub fn accuracy(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+        passes: usize,
+        noise: &ForwardNoise,
+        call: u64,
+    ) -> Result<f64> {
+        let pred = self.forward(x, passes, noise, call)?.argmax(D::Minus1)?;
+        let right = pred
+            .eq(labels)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
+        Ok(right as f64 / x.dim(0)? as f64)
+    }
+}

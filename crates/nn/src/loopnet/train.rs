@@ -1,0 +1,142 @@
+//! Training a loop network on the 8×8 digits (scikit-learn's set, shipped in data/).
+
+use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
+use crate::datasets;
+use candle_core::{Device, Result, Tensor};
+use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+use lightloop_cost::rng::{stream, uniform};
+
+/// The digits split into training and test sets (a seeded shuffle, 80 % / 20 %), pixels scaled
+/// to [0, 1].
+pub struct Digits {
+    pub train_x: Tensor,
+    pub train_y: Tensor,
+    pub test_x: Tensor,
+    pub test_y: Tensor,
+}
+
+impl Digits {
+    pub fn load(seed: u64) -> std::result::Result<Self, String> {
+        let mut all = datasets::digits().map_err(|e| e.to_string())?;
+        let mut rng = stream(seed, "digits.split", 0, 0);
+        // Fisher–Yates.
+        for i in (1..all.len()).rev() {
+            let j = (uniform(&mut rng) * (i + 1) as f64) as usize;
+            all.swap(i, j.min(i));
+        }
+        let cut = all.len() * 4 / 5;
+        let dev = Device::Cpu;
+        let tensors = |part: &[datasets::Example]| -> Result<(Tensor, Tensor)> {
+            let x: Vec<f32> = part
+                .iter()
+                .flat_map(|e| e.features.iter().map(|v| (*v / 16.0) as f32))
+                .collect();
+            let y: Vec<u32> = part.iter().map(|e| e.label as u32).collect();
+            Ok((
+                Tensor::from_vec(x, (part.len(), 64), &dev)?,
+                Tensor::from_vec(y, part.len(), &dev)?,
+            ))
+        };
+        let (train_x, train_y) = tensors(&all[..cut]).map_err(|e| e.to_string())?;
+        let (test_x, test_y) = tensors(&all[cut..]).map_err(|e| e.to_string())?;
+        Ok(Self {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            batch: 64,
+            learning_rate: 3e-3,
+        }
+    }
+}
+
+/// Trains `config` on the digits with `noise` injected in every forward pass (noise-aware
+/// training); returns the network and its test accuracy under the same noise.
+pub fn train_digits(
+    config: LoopNetConfig,
+    phi: Phi,
+    noise: &ForwardNoise,
+    settings: &TrainSettings,
+    data: &Digits,
+) -> std::result::Result<(LoopNet, f64), String> {
+    let run = || -> Result<(LoopNet, f64)> {
+        let net = LoopNet::new(config, phi.clone())?;
+        let mut opt = AdamW::new(
+            net.vars(),
+            ParamsAdamW {
+                lr: settings.learning_rate,
+                weight_decay: 0.0,
+                ..Default::default()
+            },
+        )?;
+        let n = data.train_x.dim(0)?;
+        let mut rng = stream(config.seed, "loopnet.batches", 0, 0);
+        let mut call = 0u64;
+        for _ in 0..settings.epochs {
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                let j = ((uniform(&mut rng) * (i + 1) as f64) as usize).min(i);
+                order.swap(i, j);
+            }
+            for chunk in order.chunks(settings.batch) {
+                let idx = Tensor::from_vec(chunk.to_vec(), chunk.len(), &Device::Cpu)?;
+                let x = data.train_x.index_select(&idx, 0)?;
+                let y = data.train_y.index_select(&idx, 0)?;
+                let logits = net.forward(&x, config.passes, noise, call)?;
+                call += 1;
+                let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+                opt.backward_step(&loss)?;
+            }
+        }
+        let acc = net.accuracy(&data.test_x, &data.test_y, config.passes, noise, u64::MAX)?;
+        Ok((net, acc))
+    };
+    run().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sensing::Sensing;
+    use lightloop_twin::LoopTwin;
+
+    /// A small loop network (width 64, 8 tied passes, ternary weights) trained under the
+    /// default rig's noise (ASE per pass, the rig's photodiode/TIA noise and 8-bit ADC at the
+    /// readout) classifies the held-out digits above 90 %.
+    #[test]
+    fn small_loop_model_learns_digits_under_the_default_rigs_noise() {
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+        let noise = ForwardNoise {
+            pass_sd: phi.pass_noise_sd(),
+            sensing: Sensing::from_rig(&rig, None, None),
+        };
+        let data = Digits::load(1).unwrap();
+        let config = LoopNetConfig {
+            inputs: 64,
+            width: 64,
+            passes: 8,
+            classes: 10,
+            alpha_init: 0.1,
+            seed: 1,
+        };
+        let (_, acc) = train_digits(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
+        eprintln!("digits test accuracy {acc:.4}");
+        assert!(acc > 0.9, "{acc}");
+    }
+}
