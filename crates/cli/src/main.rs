@@ -136,22 +136,31 @@ fn restore_sigpipe() {
     }
 }
 
-/// Runs candle's element-wise operations on the calling thread unless the user chose otherwise:
-/// the networks here are small (width ≤ 1024), and waking a pool worker per operation costs more
-/// than the operation (reference loop model, width 256, 64 passes, batch 64, on 2 cores: 3.0
-/// training steps/s with the pool, 11.8 without; matrix products stay multi-threaded).
-fn single_threaded_elementwise() {
-    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-        // SAFETY: called once at start-up, before any thread exists (no concurrent reader of
-        // the environment).
-        unsafe { std::env::set_var("CANDLE_NUM_THREADS", "1") };
+/// Runs candle on the calling thread for the commands that train the small loop networks,
+/// unless the user chose otherwise (CANDLE_NUM_THREADS for element-wise operations,
+/// RAYON_NUM_THREADS, which candle reads for matrix products): at widths ≤ 1024 waking pool
+/// workers costs more than the work. Measured on 2 cores, reference loop model (width 256, 64
+/// passes, batch 64): 3.0 training steps/s with both pools, 10.5 with element-wise operations
+/// on one thread, 17.1 with everything on one thread.
+fn single_threaded_candle(command: &Command) {
+    let small = matches!(command, Command::Experiment(_))
+        || matches!(command, Command::Bench(b) if b.which == commands::bench::BenchKind::Loop);
+    if !small {
+        return;
+    }
+    for var in ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"] {
+        if std::env::var_os(var).is_none() {
+            // SAFETY: called once at start-up, after argument parsing and before any thread
+            // exists (no concurrent reader of the environment).
+            unsafe { std::env::set_var(var, "1") };
+        }
     }
 }
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    single_threaded_elementwise();
     let cli = Cli::parse();
+    single_threaded_candle(&cli.command);
     let result = match cli.command {
         Command::Energy(t) => commands::energy::run(&t),
         Command::Throughput(t) => commands::throughput::run(&t),

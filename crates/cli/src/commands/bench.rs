@@ -413,7 +413,7 @@ fn loop_training(a: &BenchArgs) -> CliResult<()> {
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
     println!(
-        "loop-model training: width {}, {} passes, batch {}, AdamW, candle 0.11 on the CPU (matrix products on {} threads, element-wise operations on {})",
+        "loop-model training: width {}, {} passes, batch {}, AdamW, candle 0.11 on the CPU (matrix products on {} thread(s), element-wise operations on {})",
         a.width,
         a.passes,
         a.batch,

@@ -157,9 +157,12 @@ impl LoopNet {
         let w = self.config.width;
         let mut rng = stream(self.config.seed, "loopnet.noise", call, 0);
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
-        let at = ternary(self.a.as_tensor())?.t()?;
+        // g·Aᵀ once per forward pass rather than scaling every pass's product.
+        let at = ternary(self.a.as_tensor())?
+            .t()?
+            .broadcast_mul(self.gain.as_tensor())?;
         for t in 0..passes.min(self.config.passes) {
-            let mut z = h.matmul(&at)?.broadcast_mul(self.gain.as_tensor())?;
+            let mut z = h.matmul(&at)?;
             if noise.pass_sd > 0.0 {
                 let n =
                     Tensor::from_vec(gaussian(batch, w, noise.pass_sd, &mut rng), (batch, w), dev)?;
@@ -178,10 +181,12 @@ impl LoopNet {
     /// matrices (batch × width), the first the state entering the loop.
     pub fn states(&self, x: &Tensor, passes: usize) -> Result<Vec<Tensor>> {
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
-        let at = ternary(self.a.as_tensor())?.t()?;
+        let at = ternary(self.a.as_tensor())?
+            .t()?
+            .broadcast_mul(self.gain.as_tensor())?;
         let mut out = vec![h.clone()];
         for t in 0..passes.min(self.config.passes) {
-            let z = h.matmul(&at)?.broadcast_mul(self.gain.as_tensor())?;
+            let z = h.matmul(&at)?;
             let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
             h = (&h + self.phi.apply(&z)?.broadcast_mul(&a_t)?)?;
             out.push(h.clone());
