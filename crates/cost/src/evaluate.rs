@@ -164,15 +164,15 @@ impl Core {
                 &mut limited_loop,
             );
         }
-        if rig.rig.tier.has_loop() {
-            if let Some(sa) = &rig.saturable_absorber {
-                consider(
-                    sa.recovery_time.si(),
-                    "saturable-absorber recovery",
-                    &mut loop_period,
-                    &mut limited_loop,
-                );
-            }
+        if rig.rig.tier.has_loop()
+            && let Some(sa) = &rig.saturable_absorber
+        {
+            consider(
+                sa.recovery_time.si(),
+                "saturable-absorber recovery",
+                &mut loop_period,
+                &mut limited_loop,
+            );
         }
         let mut vmm_period = loop_period;
         let mut limited_vmm = limited_loop;

@@ -60,7 +60,7 @@ pub fn mackey_glass(samples: usize, every: f64) -> Vec<f64> {
         let k3 = f(xn + 0.5 * DT * k2, dh);
         let k4 = f(xn + DT * k3, d1);
         x.push(xn + DT / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4));
-        if n >= skip && (n - skip) % stride == 0 {
+        if n >= skip && (n - skip).is_multiple_of(stride) {
             out.push(x[i + 1]);
         }
     }

@@ -228,10 +228,10 @@ pub fn conversion_for<D: Dimension>(unit: &str) -> Option<Conversion> {
         if unit == *base {
             return Some(Conversion::Pow10(0, *factor));
         }
-        if let Some(prefix) = unit.strip_suffix(base) {
-            if let Some((_, p)) = SI_PREFIXES.iter().find(|(sym, _)| *sym == prefix) {
-                return Some(Conversion::Pow10(*p, *factor));
-            }
+        if let Some(prefix) = unit.strip_suffix(base)
+            && let Some((_, p)) = SI_PREFIXES.iter().find(|(sym, _)| *sym == prefix)
+        {
+            return Some(Conversion::Pow10(*p, *factor));
         }
     }
     None

@@ -7,13 +7,12 @@ use std::path::PathBuf;
 /// Recognises a description's kind from its top-level sections (following `extends`).
 fn kind_of(doc_text: &str) -> DescKind {
     let table: toml::Table = toml::from_str(doc_text).unwrap_or_default();
-    if let Some(base) = table.get("extends").and_then(|v| v.as_str()) {
-        if let Some(p) = lightloop_rig::presets::PRESETS
+    if let Some(base) = table.get("extends").and_then(|v| v.as_str())
+        && let Some(p) = lightloop_rig::presets::PRESETS
             .iter()
             .find(|p| p.name == base)
-        {
-            return p.kind;
-        }
+    {
+        return p.kind;
     }
     if table.contains_key("gpu") {
         DescKind::Gpu

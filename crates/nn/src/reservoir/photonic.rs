@@ -125,7 +125,8 @@ impl Line {
         })
     }
 
-    /// The power entering the node in slot i: fed back plus injected, W. Advances the line.
+    /// The power entering the node in slot i: fed back plus injected, W ([`Line::left`] then
+    /// records what leaves and advances the line).
     fn entering(&mut self, u: &[f64], i: usize) -> f64 {
         let j = masked(&self.mask, u, i) / self.inputs as f64;
         let p_in = self.p_scale * (self.s.bias + self.s.input_depth * j).clamp(0.0, 1.0);
