@@ -204,7 +204,9 @@ impl Esn {
     /// Σ_j W_ij·x_j + W_in,i·u + b_i.
     #[inline]
     fn row_sum(&self, i: usize, x: &[f64], u: &[f64]) -> f64 {
-        assert_eq!(x.len(), self.state.len(), "one value per node");
+        // The node count fixed at construction (not `state`, which is public and could be
+        // replaced): every column index is below it.
+        assert_eq!(x.len(), self.row_start.len() - 1, "one value per node");
         let k = self.inputs;
         let (a, b) = (self.row_start[i], self.row_start[i + 1]);
         let (cols, ws) = (&self.col[a..b], &self.weight[a..b]);
@@ -215,8 +217,8 @@ impl Esn {
         for (c, w) in c4.zip(w4) {
             for l in 0..4 {
                 debug_assert!((c[l] as usize) < x.len());
-                // SAFETY: `new` builds every column index below `nodes`, and x has `nodes`
-                // values (asserted above). This gather is the benchmark's inner loop.
+                // SAFETY: `new` builds every column index below `nodes` = row_start.len() − 1,
+                // and x has that many values (asserted above). The benchmark's inner loop.
                 acc[l] += w[l] * unsafe { *x.get_unchecked(c[l] as usize) };
             }
         }

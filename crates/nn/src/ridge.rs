@@ -50,6 +50,8 @@ impl Gram {
 
     /// Adds a block of samples given as matrices (rows = samples). Only the lower triangle of
     /// the symmetric XᵀX is accumulated (half the work): the Cholesky solve reads no other.
+    /// XᵀY is computed sequentially (a parallel matrix–vector product may split its sums across
+    /// threads and change the last bits with the thread count).
     pub fn add_block(&mut self, x: MatRef<'_, f64>, y: MatRef<'_, f64>) {
         triangular::matmul(
             self.xtx.as_mut(),
@@ -68,7 +70,7 @@ impl Gram {
             x.transpose(),
             y,
             1.0,
-            Par::rayon(0),
+            Par::Seq,
         );
         self.rows += x.nrows();
     }
@@ -131,13 +133,15 @@ impl Readout {
         let x = Mat::from_fn(n, f, |i, j| features[i][j]);
         let w = Mat::from_fn(f, o, |j, k| self.weights[k][j]);
         let mut y = Mat::<f64>::zeros(n, o);
+        // Sequential: a parallel product may split the sum over features across threads, which
+        // would make the last bits depend on the thread count.
         matmul(
             y.as_mut(),
             Accum::Replace,
             x.as_ref(),
             w.as_ref(),
             1.0,
-            Par::rayon(0),
+            Par::Seq,
         );
         (0..n)
             .map(|i| (0..o).map(|k| y[(i, k)]).collect())

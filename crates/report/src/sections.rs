@@ -1033,7 +1033,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .photons_per_sample
         .unwrap_or(f64::NAN);
     let common = format!(
-        "{nodes}-node reservoirs (esn: software echo-state network, the digital reference; delay-mg:          one Mackey–Glass node with a delay loop; soa-twin: the rig's fibre loop with its absorber and          SOA as the node, on the twin; ternary: the multi-channel ternary loop on the twin), NARMA10          with 6 000 training and 2 000 held-out steps, ridge readout with λ chosen on a validation          split. The readout reads every node through the rig's photodiode, TIA and ADC with the noise          budget's shot, dark, receiver and RIN terms at full scale (the rig delivers {} photons per          sample); each node's range is calibrated onto the receiver's swing.",
+        "{nodes}-node reservoirs (esn: software echo-state network, the digital reference; delay-mg: one Mackey–Glass node with a delay loop; soa-twin: the rig's fibre loop with its absorber and SOA as the node, on the twin; ternary: the multi-channel ternary loop on the twin), NARMA10 with 6 000 training and 2 000 held-out steps, ridge readout with λ chosen on a validation split. The readout reads every node through the rig's photodiode, TIA and ADC with the noise budget's shot, dark, receiver and RIN terms at full scale (the rig delivers {} photons per sample); each node's range is calibrated onto the receiver's swing.",
         sci(rig_photons)
     );
     let figures = vec![

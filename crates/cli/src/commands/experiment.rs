@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_nn::dynamics::participation_ratio;
 use lightloop_nn::loopnet::phi::Phi;
-use lightloop_nn::loopnet::train::{Digits, TrainSettings, train_digits};
+use lightloop_nn::loopnet::train::{NetTask, TrainSettings, train_digits};
 use lightloop_nn::loopnet::{ForwardNoise, LoopNetConfig};
 use lightloop_nn::sensing::Sensing;
 use lightloop_report::chart::{Axes, Series, line_chart};
@@ -23,9 +23,10 @@ with candle on the CPU: the input is encoded once, multiplied optically by a ter
 state circulates T times through the loop h ← h + α_t·φ(g·A·h + noise) (one ternary A for every \
 pass, φ the rig's saturable absorber and SOA, the ASE of the rig's SOA as noise) before the \
 photodiodes read it once (the rig's receiver noise and ADC) and a digital layer classifies. \
-Training is noise-aware: the rig's noise is injected in every forward pass.\n\nTask: scikit-learn's \
-8×8 digits (1 797 images, shipped in data/), 80 % training and 20 % held-out test, a seeded \
-split.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
+Training is noise-aware: the rig's noise is injected in every forward pass.\n\nTasks: scikit-learn's \
+8×8 digits (1 797 images, shipped in data/; 80 % training and 20 % held-out test, a seeded \
+split) and parity-N (the parity of N random bits: 2 000 training and 1 000 distinct test codes), \
+an algorithmic task where depth should matter.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
 lightloop experiment readout            accuracy versus photons per sample and ADC bits";
 
 #[derive(Args)]
@@ -61,6 +62,9 @@ pub struct Common {
     /// Seeds (weights, batches, noise, data split): 1 … N
     #[arg(long, default_value_t = 2)]
     pub seeds: u64,
+    /// Task: digits (the 8×8 images) or parity-N (parity of N bits, 12 ≤ N ≤ 24)
+    #[arg(long, default_value = "digits")]
+    pub task: String,
 }
 
 #[derive(Args)]
@@ -96,6 +100,7 @@ pub struct ReadoutArgs {
 }
 
 struct Setup {
+    task: NetTask,
     rig_name: String,
     phi: Phi,
     noise: ForwardNoise,
@@ -114,6 +119,7 @@ fn setup(c: &Common) -> CliResult<Setup> {
             "--epochs and --seeds must be at least 1".into(),
         ));
     }
+    let task: NetTask = c.task.parse().map_err(CliError::BadInput)?;
     let rig = load_rig(&c.rig, &c.sets)?.value;
     if rig.soa.is_none() {
         return Err(CliError::BadInput(format!(
@@ -127,6 +133,7 @@ fn setup(c: &Common) -> CliResult<Setup> {
         sensing: Sensing::from_rig(&rig, None, None),
     };
     Ok(Setup {
+        task,
         rig_name: rig.rig.name.clone(),
         phi,
         noise,
@@ -144,12 +151,17 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     b
 }
 
-fn config(c: &Common, passes: usize, seed: u64) -> LoopNetConfig {
+fn config(
+    c: &Common,
+    data: &lightloop_nn::loopnet::train::Digits,
+    passes: usize,
+    seed: u64,
+) -> LoopNetConfig {
     LoopNetConfig {
-        inputs: 64,
+        inputs: data.inputs,
         width: c.width,
         passes,
-        classes: 10,
+        classes: data.classes,
         alpha_init: 0.1,
         seed,
     }
@@ -205,11 +217,11 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
     let (mut rows, mut per_pass) = (Vec::new(), Vec::new());
     let deepest = *a.passes.iter().max().unwrap_or(&1);
     for seed in 1..=a.common.seeds {
-        let data = Digits::load(seed).map_err(CliError::Message)?;
+        let data = s.task.load(seed).map_err(CliError::Message)?;
         for &t in &a.passes {
             let start = Instant::now();
             let (net, acc) = train_digits(
-                config(&a.common, t, seed),
+                config(&a.common, &data, t, seed),
                 s.phi.clone(),
                 &s.noise,
                 &settings,
@@ -286,8 +298,8 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         clean_points.push((t as f64, mc));
     }
     println!(
-        "depth sweep on digits: rig {}, width {}, {} epochs, seeds 1–{} (medians)\n",
-        s.rig_name, a.common.width, a.common.epochs, a.common.seeds
+        "depth sweep on {}: rig {}, width {}, {} epochs, seeds 1–{} (medians)\n",
+        s.task, s.rig_name, a.common.width, a.common.epochs, a.common.seeds
     );
     println!("{}", table.render());
     let basis = format!(
@@ -296,7 +308,7 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
     );
     let svg = line_chart(
         &Axes {
-            title: format!("Digits test accuracy versus loop passes — {basis}"),
+            title: format!("{} test accuracy versus loop passes — {basis}", s.task),
             x_label: "loop passes T (tied ternary weights)".into(),
             y_label: "test accuracy".into(),
             log_x: true,
@@ -395,9 +407,9 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     let b = bar(a.common.seeds, "networks trained and read out");
     let mut rows = Vec::new();
     for seed in 1..=a.common.seeds {
-        let data = Digits::load(seed).map_err(CliError::Message)?;
+        let data = s.task.load(seed).map_err(CliError::Message)?;
         let (net, _) = train_digits(
-            config(&a.common, a.passes, seed),
+            config(&a.common, &data, a.passes, seed),
             s.phi.clone(),
             &s.noise,
             &settings,
@@ -468,7 +480,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     };
     let svg_p = line_chart(
         &Axes {
-            title: format!("Digits accuracy versus photons per sample — {basis}"),
+            title: format!("{} accuracy versus photons per sample — {basis}", s.task),
             x_label: "photons per sample at the readout's full scale".into(),
             y_label: "test accuracy".into(),
             log_x: true,
@@ -479,7 +491,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     .map_err(CliError::Message)?;
     let svg_b = line_chart(
         &Axes {
-            title: format!("Digits accuracy versus ADC bits — {basis}"),
+            title: format!("{} accuracy versus ADC bits — {basis}", s.task),
             x_label: "ADC bits".into(),
             y_label: "test accuracy".into(),
             log_x: false,
@@ -506,7 +518,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
             format!("{:.4} – {:.4}", p.2, p.3),
         ]);
     }
-    println!("readout sweep on digits: {basis}\n");
+    println!("readout sweep on {}: {basis}\n", s.task);
     println!("{}", t.render());
     out.text("accuracy_vs_photons.svg", &svg_p)?;
     out.text("accuracy_vs_adc_bits.svg", &svg_b)?;

@@ -80,7 +80,10 @@ pub struct LoopNet {
 /// The noise the forward pass injects.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForwardNoise {
-    /// ASE per pass, in φ's output units (0: off).
+    /// ASE per pass, added to φ's argument (standard deviation in value units, 0: off).
+    /// Simplification: the noise is absolute, so a network that learns a larger state (through
+    /// the ternary scales and the gain g, which the mesh's passivity does not bound here) gains
+    /// SNR for free; at the seed rig the ASE is far below the readout's noise.
     pub pass_sd: f64,
     /// The readout's sensing (its noise relative to the state's range, and its ADC).
     pub sensing: Sensing,

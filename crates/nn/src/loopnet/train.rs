@@ -1,4 +1,5 @@
-//! Training a loop network on the 8×8 digits (scikit-learn's set, shipped in data/).
+//! Training a loop network on a classification task: the 8×8 digits (scikit-learn's set,
+//! shipped in data/) or n-bit parity (an algorithmic task where depth should matter).
 
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
 use crate::datasets;
@@ -6,16 +7,110 @@ use candle_core::{Device, Result, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
 use lightloop_cost::rng::{stream, uniform};
 
-/// The digits split into training and test sets (a seeded shuffle, 80 % / 20 %), pixels scaled
-/// to [0, 1].
+/// A classification data set split into training and test sets.
 pub struct Digits {
     pub train_x: Tensor,
     pub train_y: Tensor,
     pub test_x: Tensor,
     pub test_y: Tensor,
+    /// Input dimensions and classes.
+    pub inputs: usize,
+    pub classes: usize,
+}
+
+/// A classification task for the loop networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetTask {
+    Digits,
+    /// Parity of `bits` random bits (inputs 0/1): 2 000 training and 1 000 test codes, all
+    /// distinct (no test code is seen in training).
+    Parity {
+        bits: usize,
+    },
+}
+
+impl std::str::FromStr for NetTask {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s == "digits" {
+            return Ok(NetTask::Digits);
+        }
+        match s.strip_prefix("parity-").map(str::parse::<usize>) {
+            Some(Ok(bits)) if (12..=24).contains(&bits) => Ok(NetTask::Parity { bits }),
+            _ => Err(format!(
+                "unknown task `{s}` (known: digits, parity-N with 12 ≤ N ≤ 24 so that 3 000 distinct codes exist)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for NetTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetTask::Digits => f.write_str("digits"),
+            NetTask::Parity { bits } => write!(f, "parity-{bits}"),
+        }
+    }
+}
+
+impl NetTask {
+    pub fn load(self, seed: u64) -> std::result::Result<Digits, String> {
+        match self {
+            NetTask::Digits => Digits::load(seed),
+            NetTask::Parity { bits } => Digits::parity(bits, seed),
+        }
+    }
 }
 
 impl Digits {
+    /// Parity of `bits` bits: distinct random codes (a partial Fisher–Yates shuffle of all
+    /// 2^bits), 2 000 for training and 1 000 for testing.
+    pub fn parity(bits: usize, seed: u64) -> std::result::Result<Self, String> {
+        let total = 1usize << bits;
+        let (n_train, n_test) = (2_000, 1_000);
+        if total < n_train + n_test {
+            return Err(format!(
+                "parity-{bits} has fewer than {} codes",
+                n_train + n_test
+            ));
+        }
+        let mut rng = stream(seed, "parity.codes", bits as u64, 0);
+        // Partial shuffle through a sparse map of swapped positions.
+        let mut swapped = std::collections::HashMap::new();
+        let mut codes = Vec::with_capacity(n_train + n_test);
+        for i in 0..n_train + n_test {
+            let j = i + ((uniform(&mut rng) * (total - i) as f64) as usize).min(total - i - 1);
+            let vi = *swapped.get(&i).unwrap_or(&i);
+            let vj = *swapped.get(&j).unwrap_or(&j);
+            swapped.insert(j, vi);
+            codes.push(vj);
+        }
+        let dev = Device::Cpu;
+        let tensors = |part: &[usize]| -> Result<(Tensor, Tensor)> {
+            let x: Vec<f32> = part
+                .iter()
+                .flat_map(|c| (0..bits).map(move |b| ((c >> b) & 1) as f32))
+                .collect();
+            let y: Vec<u32> = part.iter().map(|c| c.count_ones() % 2).collect();
+            Ok((
+                Tensor::from_vec(x, (part.len(), bits), &dev)?,
+                Tensor::from_vec(y, part.len(), &dev)?,
+            ))
+        };
+        let (train_x, train_y) = tensors(&codes[..n_train]).map_err(|e| e.to_string())?;
+        let (test_x, test_y) = tensors(&codes[n_train..]).map_err(|e| e.to_string())?;
+        Ok(Self {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+            inputs: bits,
+            classes: 2,
+        })
+    }
+
+    /// The digits split into training and test sets (a seeded shuffle, 80 % / 20 %), pixels
+    /// scaled to [0, 1].
     pub fn load(seed: u64) -> std::result::Result<Self, String> {
         let mut all = datasets::digits().map_err(|e| e.to_string())?;
         let mut rng = stream(seed, "digits.split", 0, 0);
@@ -44,6 +139,8 @@ impl Digits {
             train_y,
             test_x,
             test_y,
+            inputs: 64,
+            classes: 10,
         })
     }
 }
@@ -127,6 +224,7 @@ mod tests {
             sensing: Sensing::from_rig(&rig, None, None),
         };
         let data = Digits::load(1).unwrap();
+        assert_eq!((data.inputs, data.classes), (64, 10));
         let config = LoopNetConfig {
             inputs: 64,
             width: 64,
@@ -138,5 +236,32 @@ mod tests {
         let (_, acc) = train_digits(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
         eprintln!("digits test accuracy {acc:.4}");
         assert!(acc > 0.9, "{acc}");
+    }
+
+    /// Parity codes are distinct across training and test, and labelled by their bit count.
+    #[test]
+    fn parity_codes_are_distinct_and_labelled() {
+        let d = Digits::parity(12, 3).unwrap();
+        let rows = |x: &Tensor| -> Vec<Vec<u32>> {
+            x.to_vec2::<f32>()
+                .unwrap()
+                .into_iter()
+                .map(|r| r.into_iter().map(|v| v as u32).collect())
+                .collect()
+        };
+        let (tr, te) = (rows(&d.train_x), rows(&d.test_x));
+        let mut all: Vec<&Vec<u32>> = tr.iter().chain(&te).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 3_000);
+        let labels: Vec<u32> = d.train_y.to_vec1().unwrap();
+        for (r, y) in tr.iter().zip(labels) {
+            assert_eq!(r.iter().sum::<u32>() % 2, y);
+        }
+        assert!("parity-8".parse::<NetTask>().is_err());
+        assert_eq!(
+            "parity-16".parse::<NetTask>(),
+            Ok(NetTask::Parity { bits: 16 })
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! | `delay-ikeda` | one electro-optic (Ikeda, sin²) node with a delay loop (Larger et al., Opt. Express 20, 3241, 2012) | ODE |
 //! | `soa-twin` | the rig's fibre loop: saturable absorber + SOA as the node | twin |
 //! | `soa-engine` | the same loop, sample by sample, with carrier dynamics and ASE | physics engine |
-//! | `ternary` | x ← φ(g·κ·A·x + B·u + b), ternary A and B, φ the absorber + SOA | twin |
+//! | `ternary` | x ← a·φ(κ·A·x + s·B·u + b), ternary A through the mesh, binary input mask B, attenuator a setting the loop gain g, φ the absorber + SOA | twin |
 
 pub mod delay;
 pub mod photonic;

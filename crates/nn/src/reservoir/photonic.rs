@@ -4,9 +4,10 @@
 //! Opt. Express 20, 22783, 2012). Each slot passes the rig's saturable absorber and SOA, the
 //! node's nonlinearity; a tap feeds a photodiode, whose reading is the node's value; a passive
 //! attenuator α sets the round-trip gain at the operating point, g = α·T(P*)·G(P*): the
-//! absorber's transmission times the SOA's saturated gain at the power P* = b·P_u/(1 − g) that
+//! absorber's transmission times the SOA's saturated gain at the power P* = b·P_s/(1 − g) that
 //! the loop settles to under the input's bias alone (steady-state transfers of the twin, used to
-//! calibrate both implementations).
+//! calibrate both implementations; the calibration counts the ASE's mean power as output, so
+//! the signal's own round-trip gain is slightly below g).
 //!
 //! Input: a modulator and an attenuator add P_in,i = P_s·clamp(b + d·Jᵢ, 0, 1) to slot i, with
 //! Jᵢ the input masked by a random binary mask (±1, averaged over input dimensions), bias b and
@@ -160,6 +161,8 @@ pub struct TwinLoop {
     twin: LoopTwin,
     rng: Rng,
     seed: u64,
+    /// Sequences started so far: each restart draws its noise from a new stream.
+    sequence: u64,
 }
 
 impl TwinLoop {
@@ -169,6 +172,7 @@ impl TwinLoop {
             twin: LoopTwin::from_rig(rig, 0.0, seed),
             rng: stream(seed, "reservoir.loop.ase", 0, 0),
             seed,
+            sequence: 0,
         })
     }
 }
@@ -197,7 +201,8 @@ impl Reservoir for TwinLoop {
     fn reset(&mut self) {
         self.line.ring.iter_mut().for_each(|p| *p = 0.0);
         self.line.pos = 0;
-        self.rng = stream(self.seed, "reservoir.loop.ase", 0, 0);
+        self.sequence += 1;
+        self.rng = stream(self.seed, "reservoir.loop.ase", self.sequence, 0);
     }
 
     fn state(&self) -> Option<Vec<f64>> {
@@ -217,6 +222,7 @@ pub struct EngineLoop {
     fresh: (SaturableAbsorber, Soa),
     rng: Rng,
     seed: u64,
+    sequence: u64,
     light: Light,
 }
 
@@ -240,6 +246,7 @@ impl EngineLoop {
             soa,
             rng: stream(seed, "reservoir.loop.engine", 0, 0),
             seed,
+            sequence: 0,
             light: Light::dark(s.nodes),
         })
     }
@@ -275,7 +282,8 @@ impl Reservoir for EngineLoop {
         self.line.ring.iter_mut().for_each(|p| *p = 0.0);
         self.line.pos = 0;
         (self.absorber, self.soa) = self.fresh.clone();
-        self.rng = stream(self.seed, "reservoir.loop.engine", 0, 0);
+        self.sequence += 1;
+        self.rng = stream(self.seed, "reservoir.loop.engine", self.sequence, 0);
     }
 
     fn state(&self) -> Option<Vec<f64>> {

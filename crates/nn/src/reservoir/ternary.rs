@@ -62,6 +62,8 @@ pub struct TernaryReservoir {
     next: Vec<f64>,
     rng: Rng,
     seed: u64,
+    /// Sequences started so far: each restart draws its noise from a new stream.
+    sequence: u64,
 }
 
 impl TernaryReservoir {
@@ -122,6 +124,7 @@ impl TernaryReservoir {
             next: vec![0.0; n],
             rng: stream(seed, "reservoir.ternary.ase", 0, 0),
             seed,
+            sequence: 0,
             s,
         })
     }
@@ -153,7 +156,8 @@ impl Reservoir for TernaryReservoir {
 
     fn reset(&mut self) {
         self.x.iter_mut().for_each(|v| *v = 0.0);
-        self.rng = stream(self.seed, "reservoir.ternary.ase", 0, 0);
+        self.sequence += 1;
+        self.rng = stream(self.seed, "reservoir.ternary.ase", self.sequence, 0);
     }
 
     fn state(&self) -> Option<Vec<f64>> {
