@@ -38,6 +38,23 @@ pub fn pam_symbol_error_rate(levels: u32, spacing: f64, sigma: f64) -> f64 {
     2.0 * (m - 1.0) / m * q_function(spacing / (2.0 * sigma))
 }
 
+/// Median, minimum and maximum of the finite-or-infinite values (NaN left out); all NaN when
+/// none remain. The median of an even count is the mean of the middle two.
+pub fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.retain(|x| !x.is_nan());
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let m = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    };
+    (m, v[0], v[n - 1])
+}
+
 /// Wilson score interval for `k` successes (errors) in `n` trials at normal quantile `z`
 /// (1.959964 for 95 %): (p̂ + z²/2n ± z·√(p̂(1−p̂)/n + z²/4n²)) / (1 + z²/n)
 /// (Wilson, J. Am. Stat. Assoc. 22(158), 1927). With k = 0 the upper end is ≈ z²/n, close to
@@ -117,5 +134,18 @@ mod tests {
             (lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3,
             "{lo} {hi}"
         );
+    }
+
+    #[test]
+    fn median_min_max_leaves_out_nan() {
+        assert_eq!(
+            super::median_min_max(vec![3.0, f64::NAN, 1.0, 2.0]),
+            (2.0, 1.0, 3.0)
+        );
+        assert_eq!(
+            super::median_min_max(vec![4.0, 1.0, 2.0, 3.0]),
+            (2.5, 1.0, 4.0)
+        );
+        assert!(super::median_min_max(vec![f64::NAN]).0.is_nan());
     }
 }

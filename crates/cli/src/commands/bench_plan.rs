@@ -6,7 +6,7 @@ use super::print_json;
 use crate::load::{CliResult, load_rig};
 use crate::table::{Align, Table, num, pct, si};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use lightloop_physics::instruments::depth::DepthCurve;
 use lightloop_physics::instruments::plan::{self, BenchPlan, PlanSettings, STEPS};
 use lightloop_physics::instruments::return_map::ReturnMap;
@@ -414,14 +414,7 @@ pub fn run(a: &BenchPlanArgs) -> CliResult<()> {
     let bar = if a.json {
         ProgressBar::hidden()
     } else {
-        let b = ProgressBar::new(STEPS.len() as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
-            )
-            .expect("valid template"),
-        );
-        b
+        super::progress(STEPS.len() as u64, "")
     };
     let plan = plan::run(&rig, &settings, &mut |step| {
         bar.set_position(step as u64);

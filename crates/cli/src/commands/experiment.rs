@@ -5,10 +5,10 @@ use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use lightloop_cost::stats::median_min_max;
 use lightloop_nn::dynamics::participation_ratio;
 use lightloop_nn::loopnet::phi::Phi;
-use lightloop_nn::loopnet::train::{NetTask, TrainSettings, train_digits};
+use lightloop_nn::loopnet::train::{NetTask, TrainSettings, train};
 use lightloop_nn::loopnet::{ForwardNoise, LoopNetConfig};
 use lightloop_nn::sensing::Sensing;
 use lightloop_report::chart::{Axes, Series, line_chart};
@@ -101,7 +101,6 @@ pub struct ReadoutArgs {
 
 struct Setup {
     task: NetTask,
-    rig_name: String,
     phi: Phi,
     noise: ForwardNoise,
     rig: lightloop_rig::Rig,
@@ -134,26 +133,15 @@ fn setup(c: &Common) -> CliResult<Setup> {
     };
     Ok(Setup {
         task,
-        rig_name: rig.rig.name.clone(),
         phi,
         noise,
         rig,
     })
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
-    let b = ProgressBar::new(len);
-    b.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .expect("valid template"),
-    );
-    b.set_message(what.to_string());
-    b
-}
-
 fn config(
     c: &Common,
-    data: &lightloop_nn::loopnet::train::Digits,
+    data: &lightloop_nn::loopnet::train::Dataset,
     passes: usize,
     seed: u64,
 ) -> LoopNetConfig {
@@ -165,17 +153,6 @@ fn config(
         alpha_init: 0.1,
         seed,
     }
-}
-
-fn median_range(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let m = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    };
-    (m, v[0], v[n - 1])
 }
 
 pub fn run(a: &ExperimentArgs) -> CliResult<()> {
@@ -213,14 +190,14 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         epochs: a.common.epochs,
         ..TrainSettings::default()
     };
-    let b = bar(a.passes.len() as u64 * a.common.seeds, "networks trained");
+    let b = super::progress(a.passes.len() as u64 * a.common.seeds, "networks trained");
     let (mut rows, mut per_pass) = (Vec::new(), Vec::new());
     let deepest = *a.passes.iter().max().unwrap_or(&1);
     for seed in 1..=a.common.seeds {
         let data = s.task.load(seed).map_err(CliError::Message)?;
         for &t in &a.passes {
             let start = Instant::now();
-            let (net, acc) = train_digits(
+            let (net, acc) = train(
                 config(&a.common, &data, t, seed),
                 s.phi.clone(),
                 &s.noise,
@@ -284,8 +261,8 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
     let mut clean_points = Vec::new();
     for &t in &a.passes {
         let sel: Vec<&DepthRow> = rows.iter().filter(|r| r.passes == t).collect();
-        let (m, lo, hi) = median_range(sel.iter().map(|r| r.test_accuracy).collect());
-        let (mc, _, _) = median_range(sel.iter().map(|r| r.test_accuracy_noiseless).collect());
+        let (m, lo, hi) = median_min_max(sel.iter().map(|r| r.test_accuracy).collect());
+        let (mc, _, _) = median_min_max(sel.iter().map(|r| r.test_accuracy_noiseless).collect());
         let secs = sel.iter().map(|r| r.train_seconds).sum::<f64>() / sel.len() as f64;
         table.row(vec![
             t.to_string(),
@@ -299,12 +276,12 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
     }
     println!(
         "depth sweep on {}: rig {}, width {}, {} epochs, seeds 1–{} (medians)\n",
-        s.task, s.rig_name, a.common.width, a.common.epochs, a.common.seeds
+        s.task, s.rig.rig.name, a.common.width, a.common.epochs, a.common.seeds
     );
     println!("{}", table.render());
     let basis = format!(
         "rig {}, width {}, {} epochs, seeds 1–{}",
-        s.rig_name, a.common.width, a.common.epochs, a.common.seeds
+        s.rig.rig.name, a.common.width, a.common.epochs, a.common.seeds
     );
     let svg = line_chart(
         &Axes {
@@ -404,11 +381,11 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     };
     let photons: Vec<f64> = (3..=9).map(|e| 10f64.powi(e)).collect();
     let bits: Vec<u32> = vec![2, 3, 4, 5, 6, 8, 10, 12];
-    let b = bar(a.common.seeds, "networks trained and read out");
+    let b = super::progress(a.common.seeds, "networks trained and read out");
     let mut rows = Vec::new();
     for seed in 1..=a.common.seeds {
         let data = s.task.load(seed).map_err(CliError::Message)?;
-        let (net, _) = train_digits(
+        let (net, _) = train(
             config(&a.common, &data, a.passes, seed),
             s.phi.clone(),
             &s.noise,
@@ -456,7 +433,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
         xs.dedup();
         xs.into_iter()
             .map(|x| {
-                let (m, lo, hi) = median_range(
+                let (m, lo, hi) = median_min_max(
                     rows.iter()
                         .filter(|r| r.sweep == sweep && pick(r) == x)
                         .map(|r| r.test_accuracy)
@@ -470,7 +447,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     let by_bits = med("adc bits", &|r| r.adc_bits.map_or(f64::NAN, f64::from));
     let basis = format!(
         "rig {}, width {}, T = {}, {} epochs at the rig's noise, seeds 1–{}",
-        s.rig_name, a.common.width, a.passes, a.common.epochs, a.common.seeds
+        s.rig.rig.name, a.common.width, a.passes, a.common.epochs, a.common.seeds
     );
     let series = |v: &[(f64, f64, f64, f64)]| Series {
         name: "median (min–max over seeds)".into(),

@@ -21,6 +21,19 @@ use crate::load::{CliError, CliResult, Pair};
 use lightloop_cost::Evaluation;
 use serde::Serialize;
 
+/// A progress bar for work counted in steps: elapsed time, bar, count and a message.
+pub fn progress(len: u64, message: &str) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(len);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+        )
+        .expect("valid template"),
+    );
+    b.set_message(message.to_string());
+    b
+}
+
 /// Evaluates a loaded pair.
 pub fn evaluate(pair: &Pair) -> CliResult<Evaluation> {
     lightloop_cost::evaluate(&pair.rig.value, &pair.workload.value)

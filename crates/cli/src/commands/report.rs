@@ -4,7 +4,6 @@ use super::compare::DEFAULT_GPUS;
 use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_pair, route_sets};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_report::sections::STEPS;
 use lightloop_report::{Settings, build, html};
 use lightloop_rig::DescKind;
@@ -95,11 +94,7 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
         crate::load::load_gpu(g)?;
     }
     let start = Instant::now();
-    let bar = ProgressBar::new(STEPS.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .expect("valid template"),
-    );
+    let bar = super::progress(STEPS.len() as u64, "");
     let report = build(&settings, &mut |step| {
         bar.set_position(step as u64);
         bar.set_message(STEPS[step]);

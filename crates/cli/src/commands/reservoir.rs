@@ -6,8 +6,8 @@ use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 use lightloop_cost::rng::stream;
+use lightloop_cost::stats::median_min_max;
 use lightloop_nn::dynamics::{
     autocorrelation, autocorrelation_half_life, lyapunov, participation_ratio,
 };
@@ -192,20 +192,6 @@ fn headline(task: &Task, s: &Score) -> (&'static str, f64, bool) {
 
 fn opt(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{v:.4}"))
-}
-
-fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.retain(|x| !x.is_nan());
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    v.sort_by(f64::total_cmp);
-    let m = if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
-    };
-    (m, v[0], v[v.len() - 1])
 }
 
 pub fn run(a: &ReservoirArgs) -> CliResult<()> {
@@ -398,12 +384,10 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
         .iter()
         .flat_map(|m| (0..tasks.len()).flat_map(move |t| (1..=seeds).map(move |s| (*m, t, s))))
         .collect();
-    let bar = ProgressBar::new(jobs.len() as u64 + (models.len() as u64 * seeds));
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-            .expect("valid template"),
+    let bar = super::progress(
+        jobs.len() as u64 + (models.len() as u64 * seeds),
+        "model × task × seed runs",
     );
-    bar.set_message("model × task × seed runs");
     let results: Vec<CliResult<Vec<SuiteRow>>> = jobs
         .par_iter()
         .map(|&(m, ti, seed)| {
@@ -654,13 +638,7 @@ fn sweep(a: &SweepArgs) -> CliResult<()> {
         .iter()
         .flat_map(|g| (1..=a.seeds).map(move |s| (*g, s)))
         .collect();
-    let bar = ProgressBar::new(jobs.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} gains × seeds",
-        )
-        .expect("valid template"),
-    );
+    let bar = super::progress(jobs.len() as u64, "gains × seeds");
     let rows: Vec<SweepRow> = jobs
         .par_iter()
         .map(|&(gain, seed)| {

@@ -5,10 +5,18 @@ use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
 use crate::datasets;
 use candle_core::{Device, Result, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
-use lightloop_cost::rng::{stream, uniform};
+use lightloop_cost::rng::{Rng, stream, uniform};
+
+/// Fisher–Yates shuffle of `v` with draws from `rng`.
+fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
+    for i in (1..v.len()).rev() {
+        let j = ((uniform(rng) * (i + 1) as f64) as usize).min(i);
+        v.swap(i, j);
+    }
+}
 
 /// A classification data set split into training and test sets.
-pub struct Digits {
+pub struct Dataset {
     pub train_x: Tensor,
     pub train_y: Tensor,
     pub test_x: Tensor,
@@ -54,15 +62,15 @@ impl std::fmt::Display for NetTask {
 }
 
 impl NetTask {
-    pub fn load(self, seed: u64) -> std::result::Result<Digits, String> {
+    pub fn load(self, seed: u64) -> std::result::Result<Dataset, String> {
         match self {
-            NetTask::Digits => Digits::load(seed),
-            NetTask::Parity { bits } => Digits::parity(bits, seed),
+            NetTask::Digits => Dataset::digits(seed),
+            NetTask::Parity { bits } => Dataset::parity(bits, seed),
         }
     }
 }
 
-impl Digits {
+impl Dataset {
     /// Parity of `bits` bits: distinct random codes (a partial Fisher–Yates shuffle of all
     /// 2^bits), 2 000 for training and 1 000 for testing.
     pub fn parity(bits: usize, seed: u64) -> std::result::Result<Self, String> {
@@ -111,14 +119,10 @@ impl Digits {
 
     /// The digits split into training and test sets (a seeded shuffle, 80 % / 20 %), pixels
     /// scaled to [0, 1].
-    pub fn load(seed: u64) -> std::result::Result<Self, String> {
+    pub fn digits(seed: u64) -> std::result::Result<Self, String> {
         let mut all = datasets::digits().map_err(|e| e.to_string())?;
         let mut rng = stream(seed, "digits.split", 0, 0);
-        // Fisher–Yates.
-        for i in (1..all.len()).rev() {
-            let j = (uniform(&mut rng) * (i + 1) as f64) as usize;
-            all.swap(i, j.min(i));
-        }
+        shuffle(&mut all, &mut rng);
         let cut = all.len() * 4 / 5;
         let dev = Device::Cpu;
         let tensors = |part: &[datasets::Example]| -> Result<(Tensor, Tensor)> {
@@ -162,14 +166,14 @@ impl Default for TrainSettings {
     }
 }
 
-/// Trains `config` on the digits with `noise` injected in every forward pass (noise-aware
+/// Trains `config` on `data` with `noise` injected in every forward pass (noise-aware
 /// training); returns the network and its test accuracy under the same noise.
-pub fn train_digits(
+pub fn train(
     config: LoopNetConfig,
     phi: Phi,
     noise: &ForwardNoise,
     settings: &TrainSettings,
-    data: &Digits,
+    data: &Dataset,
 ) -> std::result::Result<(LoopNet, f64), String> {
     let run = || -> Result<(LoopNet, f64)> {
         let net = LoopNet::new(config, phi.clone())?;
@@ -186,10 +190,7 @@ pub fn train_digits(
         let mut call = 0u64;
         for _ in 0..settings.epochs {
             let mut order: Vec<u32> = (0..n as u32).collect();
-            for i in (1..n).rev() {
-                let j = ((uniform(&mut rng) * (i + 1) as f64) as usize).min(i);
-                order.swap(i, j);
-            }
+            shuffle(&mut order, &mut rng);
             for chunk in order.chunks(settings.batch) {
                 let idx = Tensor::from_vec(chunk.to_vec(), chunk.len(), &Device::Cpu)?;
                 let x = data.train_x.index_select(&idx, 0)?;
@@ -223,7 +224,7 @@ mod tests {
             pass_sd: phi.pass_noise_sd(),
             sensing: Sensing::from_rig(&rig, None, None),
         };
-        let data = Digits::load(1).unwrap();
+        let data = Dataset::digits(1).unwrap();
         assert_eq!((data.inputs, data.classes), (64, 10));
         let config = LoopNetConfig {
             inputs: 64,
@@ -233,7 +234,7 @@ mod tests {
             alpha_init: 0.1,
             seed: 1,
         };
-        let (_, acc) = train_digits(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
+        let (_, acc) = train(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
         eprintln!("digits test accuracy {acc:.4}");
         assert!(acc > 0.9, "{acc}");
     }
@@ -241,7 +242,7 @@ mod tests {
     /// Parity codes are distinct across training and test, and labelled by their bit count.
     #[test]
     fn parity_codes_are_distinct_and_labelled() {
-        let d = Digits::parity(12, 3).unwrap();
+        let d = Dataset::parity(12, 3).unwrap();
         let rows = |x: &Tensor| -> Vec<Vec<u32>> {
             x.to_vec2::<f32>()
                 .unwrap()

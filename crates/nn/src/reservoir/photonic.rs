@@ -142,9 +142,7 @@ impl Line {
 
     fn state(&self) -> Vec<f64> {
         let (a, b) = self.ring.split_at(self.pos);
-        let mut v: Vec<f64> = b.iter().chain(a).map(|p| p / self.p_unit).collect();
-        v.shrink_to_fit();
-        v
+        b.iter().chain(a).map(|p| p / self.p_unit).collect()
     }
 
     fn set_state(&mut self, state: &[f64]) {
