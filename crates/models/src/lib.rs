@@ -12,6 +12,7 @@ pub mod eval;
 pub mod fetch;
 pub mod linear;
 pub mod llama;
+pub mod reference;
 
 use std::path::Path;
 

@@ -13,12 +13,20 @@
 //! "Ternary weight networks", arXiv:1605.04711) or **analog** (w_r/max|w_r| ∈ [−1, 1] as weight
 //! modulator transmissions, scale a_r = max|w_r|), the latter at the rig's noise and ADC bits
 //! only, with no weight quantisation.
+//!
+//! **ADC range.** The twin's converter spans the worst case by default (every input of a
+//! conversion at full light). With offset-encoded inputs of real activations the signal uses a
+//! small part of that span, so [`AdcRange::Calibrated`] sets each layer's receiver gain once,
+//! from the first batch it sees (a calibration pass the caller runs on data it does not score):
+//! the span becomes the largest photocurrent of that batch times a margin, and larger signals
+//! later clip at the converter's ends.
 
 use crate::{Error, Result};
 use candle_core::{DType, Tensor};
 use faer::Mat;
 use lightloop_rig::Rig;
 use lightloop_twin::vmm::{NoisyVmm, TernaryMatrix};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How the weights of an optical layer are represented.
@@ -51,6 +59,25 @@ impl std::str::FromStr for Weights {
     }
 }
 
+/// How the converter's span is set.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdcRange {
+    /// The worst case: all inputs of a conversion at full light.
+    WorstCase,
+    /// Set per layer from a calibration batch: its largest photocurrent times `margin`.
+    Calibrated { margin: f64 },
+}
+
+impl std::fmt::Display for AdcRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdcRange::WorstCase => f.write_str("worst-case ADC range"),
+            AdcRange::Calibrated { margin } => write!(f, "calibrated ADC range (×{margin})"),
+        }
+    }
+}
+
 /// What is needed to put a layer on the optical core.
 #[derive(Debug, Clone)]
 pub struct Optics {
@@ -58,6 +85,7 @@ pub struct Optics {
     pub weights: Weights,
     /// Photons per input per symbol at full modulation in place of the rig's (`None`: the rig's).
     pub photons: Option<f64>,
+    pub adc_range: AdcRange,
     pub seed: u64,
     /// Threads for the integer product kernel (results do not depend on it).
     pub threads: usize,
@@ -90,6 +118,9 @@ struct OpticalLayer {
     matrix: TernaryMatrix,
     scale: Vec<f32>,
     vmm: NoisyVmm,
+    adc_range: AdcRange,
+    /// The twin with its span set by the first batch ([`AdcRange::Calibrated`]).
+    calibrated: OnceLock<NoisyVmm>,
     /// This layer's index among the model's layers: its noise streams are (seed, layer, call).
     index: u64,
     calls: AtomicU64,
@@ -172,6 +203,8 @@ impl Linear {
             matrix,
             scale,
             vmm,
+            adc_range: optics.adc_range,
+            calibrated: OnceLock::new(),
             index,
             calls: AtomicU64::new(0),
         });
@@ -213,9 +246,29 @@ impl Linear {
                 0.5
             }
         });
+        let vmm = match o.adc_range {
+            AdcRange::WorstCase => &o.vmm,
+            AdcRange::Calibrated { margin } => o.calibrated.get_or_init(|| {
+                // The balanced photocurrent in units of one input's, t_min·Σw + (1 − t_min)·Σw·q.
+                let ideal = o.vmm.ideal(&o.matrix, u.as_ref());
+                let t_min = o.vmm.noise.t_min;
+                let sums = o.matrix.row_sums();
+                let mut peak = 0f64;
+                for t in 0..tokens {
+                    for (r, s) in sums.iter().enumerate() {
+                        let i = t_min * s + (1.0 - t_min) * ideal[(r, t)] as f64;
+                        peak = peak.max(i.abs());
+                    }
+                }
+                let worst = o.vmm.noise.full_scale(cols as f64) / o.vmm.noise.unit_current;
+                let mut v = o.vmm.clone();
+                v.noise.range = (peak * margin / worst).clamp(1e-9, 1.0);
+                v
+            }),
+        };
         let call = o.calls.fetch_add(1, Ordering::Relaxed);
         // Each layer draws from its own streams: the layer index in the high bits of the call.
-        let y = o.vmm.apply(&o.matrix, u.as_ref(), (o.index << 40) | call);
+        let y = vmm.apply(&o.matrix, u.as_ref(), (o.index << 40) | call);
         let sums = o.matrix.row_sums();
         let mut out = vec![0f32; tokens * self.rows];
         for t in 0..tokens {
@@ -240,6 +293,43 @@ mod tests {
         let t = Tensor::from_vec(w.clone(), (rows, cols), &Device::Cpu).unwrap();
         let b = Tensor::from_vec(vec![0.5f32; rows], rows, &Device::Cpu).unwrap();
         (Linear::new(t, Some(b)).unwrap(), w)
+    }
+
+    #[test]
+    fn a_calibrated_adc_range_resolves_what_the_worst_case_range_rounds_away() {
+        // 8-bit converter, bright light: with the worst-case span, a 256-input product's small
+        // signal falls within a few codes; with the span set from the batch it is resolved.
+        let (mut l, _) = layer(32, 256);
+        let x = Tensor::from_vec(
+            (0..8 * 256)
+                .map(|k| (k * 13 % 29) as f32 / 14.0 - 1.0)
+                .collect::<Vec<_>>(),
+            (8, 256),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let exact = l.forward(&x).unwrap();
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let mut err = |adc_range: AdcRange| {
+            let optics = Optics {
+                rig: rig.clone(),
+                weights: Weights::Analog,
+                photons: Some(1e9),
+                adc_range,
+                seed: 3,
+                threads: 1,
+            };
+            l.make_optical(&optics, 0).unwrap();
+            let y = l.forward(&x).unwrap();
+            let d = (y - &exact).unwrap().sqr().unwrap().mean_all().unwrap();
+            d.to_scalar::<f32>().unwrap().sqrt()
+        };
+        let worst = err(AdcRange::WorstCase);
+        let calibrated = err(AdcRange::Calibrated { margin: 1.25 });
+        assert!(
+            calibrated < 0.25 * worst,
+            "calibrated {calibrated} vs worst case {worst}"
+        );
     }
 
     #[test]
@@ -296,6 +386,7 @@ mod tests {
                 rig,
                 weights: Weights::Analog,
                 photons: Some(photons),
+                adc_range: AdcRange::WorstCase,
                 seed: 3,
                 threads: 1,
             };

@@ -44,6 +44,10 @@ pub struct VmmNoise {
     pub integrate: bool,
     /// DAC levels 2^bits − 1.
     pub dac_levels: f64,
+    /// The converter's span as a fraction of the worst case (every input of a conversion at
+    /// full light): 1 by default; less when the receiver's gain is set to the signals actually
+    /// seen (finer steps, clipping beyond).
+    pub range: f64,
 }
 
 impl VmmNoise {
@@ -64,6 +68,7 @@ impl VmmNoise {
             channels: core.n,
             integrate: core.integrate,
             dac_levels: 2f64.powi(rig.dac.bits as i32) - 1.0,
+            range: 1.0,
         }
     }
 
@@ -118,14 +123,15 @@ impl VmmNoise {
         (c0, c1, c2)
     }
 
-    /// Full scale of one conversion, A: all inputs of the conversion at their maximum.
+    /// Full scale of one conversion, A: all inputs of the conversion at their maximum, times
+    /// [`VmmNoise::range`].
     pub fn full_scale(&self, inputs: f64) -> f64 {
         let per_conversion = if self.integrate {
             inputs
         } else {
             inputs.min(self.channels)
         };
-        self.unit_current * per_conversion
+        self.unit_current * per_conversion * self.range
     }
 
     /// Quantisation as a variance, A², for products converted as several partial sums

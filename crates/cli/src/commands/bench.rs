@@ -29,7 +29,10 @@ pub enum BenchKind {
     /// Training steps per second of the reference loop model (candle) against PyTorch: run
     /// bench/pytorch/run.sh, which times the same model in PyTorch and passes its rate here
     Loop,
-    /// All of them
+    /// Simulated tokens per second of SmolLM2 with its linear layers on the twin, against plain
+    /// digital candle inference of the same model (needs `lightloop model fetch smollm2`)
+    Model,
+    /// All of them (except esn, loop and model, which need baselines or downloads)
     All,
 }
 
@@ -68,6 +71,9 @@ pub struct BenchArgs {
     /// loop: the baseline's training steps per second (bench/pytorch/run.sh measures it)
     #[arg(long)]
     pub baseline_steps_per_second: Option<f64>,
+    /// model: tokens per window (each window is one forward pass from position 0)
+    #[arg(long, default_value_t = 128)]
+    pub window: usize,
     /// loop: write the default rig's tabulated activation (a, phi, slope) to this CSV and stop
     #[arg(long, value_name = "FILE")]
     pub export_phi: Option<std::path::PathBuf>,
@@ -324,6 +330,9 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     }
     if a.which == BenchKind::Loop {
         loop_training(a)?;
+    }
+    if a.which == BenchKind::Model {
+        super::model::bench(a.window)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use lightloop_models::bert::Bert;
 use lightloop_models::eval::{self, Perplexity, SentenceCheck};
 use lightloop_models::fetch::{self, CATALOGUE, Catalogued};
-use lightloop_models::linear::{Optics, Weights};
+use lightloop_models::linear::{AdcRange, Optics, Weights};
 use lightloop_models::llama::Llama;
 use lightloop_report::chart::{Axes, Series, line_chart};
 use lightloop_rig::presets::DEFAULT_RIG;
@@ -76,6 +76,11 @@ pub struct EvalArgs {
     /// Weight representations to measure: ternary, analog
     #[arg(long, value_delimiter = ',', default_values_t = vec!["ternary".to_string(), "analog".to_string()])]
     pub weights: Vec<String>,
+    /// ADC span: calibrated (each layer's receiver gain set once from a calibration window of
+    /// text that is not scored, ×1.25 margin) and/or worst-case (all inputs at full light); the
+    /// sweeps use the first
+    #[arg(long = "adc-range", value_delimiter = ',', default_values_t = vec!["calibrated".to_string(), "worst-case".to_string()])]
+    pub adc_range: Vec<String>,
     /// Also sweep photons per input per symbol (comma-separated, e.g. 1e3,1e4,1e5)
     #[arg(long, value_delimiter = ',')]
     pub photons: Vec<f64>,
@@ -171,6 +176,7 @@ fn fetch_cmd(f: &FetchArgs) -> CliResult<()> {
 #[derive(Debug, Clone, Copy)]
 struct Setting {
     weights: Option<Weights>,
+    range: AdcRange,
     sweep: &'static str,
     photons: Option<f64>,
     adc_bits: Option<u32>,
@@ -182,7 +188,8 @@ struct Row {
     setting: String,
     sweep: &'static str,
     weights: String,
-    photons_per_sample: f64,
+    adc_range: String,
+    photons_per_sample: Option<f64>,
     adc_bits: Option<u32>,
     optical_layers: usize,
     /// smollm2
@@ -293,23 +300,45 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     let root = fetch::cache_root().map_err(model_err)?;
     let dir = fetch::locate(&root, c).map_err(model_err)?;
 
+    let ranges: Vec<AdcRange> = a
+        .adc_range
+        .iter()
+        .map(|r| match r.as_str() {
+            "calibrated" => Ok(AdcRange::Calibrated { margin: 1.25 }),
+            "worst-case" => Ok(AdcRange::WorstCase),
+            other => Err(CliError::BadInput(format!(
+                "--adc-range: `{other}` is not calibrated or worst-case"
+            ))),
+        })
+        .collect::<CliResult<_>>()?;
+    let Some(&sweep_range) = ranges.first() else {
+        return Err(CliError::BadInput(
+            "--adc-range needs at least one value".into(),
+        ));
+    };
+
     // Settings: digital, the rig as it is, then the sweeps.
     let mut settings = vec![Setting {
         weights: None,
+        range: AdcRange::WorstCase,
         sweep: "digital",
         photons: None,
         adc_bits: None,
     }];
     for w in &weights {
-        settings.push(Setting {
-            weights: Some(*w),
-            sweep: "rig",
-            photons: None,
-            adc_bits: None,
-        });
+        for r in &ranges {
+            settings.push(Setting {
+                weights: Some(*w),
+                range: *r,
+                sweep: "rig",
+                photons: None,
+                adc_bits: None,
+            });
+        }
         for p in &a.photons {
             settings.push(Setting {
                 weights: Some(*w),
+                range: sweep_range,
                 sweep: "photons",
                 photons: Some(*p),
                 adc_bits: None,
@@ -318,6 +347,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         for b in &a.adc_bits {
             settings.push(Setting {
                 weights: Some(*w),
+                range: sweep_range,
                 sweep: "adc bits",
                 photons: None,
                 adc_bits: Some(*b),
@@ -339,34 +369,21 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     };
     eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
 
-    // The text for perplexity.
-    let ids: Vec<u32> = if let Loaded::Llama(_, tok) = &model {
-        let text = lightloop_nn::datasets::english_text();
-        let start = text
-            .char_indices()
-            .nth(a.offset)
-            .map(|(i, _)| i)
-            .ok_or_else(|| {
-                CliError::BadInput(format!(
-                    "--offset {} is past the end of the text ({} characters)",
-                    a.offset,
-                    text.chars().count()
-                ))
-            })?;
-        let mut ids = eval::encode(tok, &text[start..], false).map_err(model_err)?;
-        if ids.len() < a.tokens {
-            return Err(CliError::BadInput(format!(
-                "--tokens {}: the text has only {} tokens after --offset {}",
-                a.tokens,
-                ids.len(),
-                a.offset
-            )));
-        }
-        ids.truncate(a.tokens);
-        ids
-    } else {
-        Vec::new()
+    // The text for perplexity, and a calibration window from the text's start (before
+    // --offset, never scored) for the calibrated ADC range.
+    let (ids, calibration): (Vec<u32>, Vec<u32>) = match &model {
+        Loaded::Llama(_, tok) => (
+            english_ids(tok, a.offset, a.tokens)?,
+            english_ids(tok, 0, a.window.min(128))?,
+        ),
+        Loaded::Bert(_, tok) => (Vec::new(), english_ids(tok, 0, 128)?),
     };
+    if a.offset < 2_000
+        && ranges.contains(&AdcRange::Calibrated { margin: 1.25 })
+        && llama_model(&model)
+    {
+        eprintln!("note: with --offset below 2000 the calibration window overlaps the scored text");
+    }
 
     let threads = rayon::current_num_threads();
     let bar = super::progress(settings.len() as u64, "settings evaluated");
@@ -393,6 +410,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             rig: rig_s.clone(),
             weights: w,
             photons: s.photons,
+            adc_range: s.range,
             seed: a.seed.wrapping_add(k as u64),
             threads,
         });
@@ -409,11 +427,12 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             setting: describe(s),
             sweep: s.sweep,
             weights: s.weights.map_or("digital".into(), |w| w.to_string()),
-            photons_per_sample: if s.weights.is_some() {
-                photons
+            adc_range: if s.weights.is_some() {
+                range_name(s.range).into()
             } else {
-                f64::NAN
+                String::new()
             },
+            photons_per_sample: s.weights.map(|_| photons),
             adc_bits: s.weights.map(|_| rig_s.adc.bits),
             optical_layers: 0,
             perplexity: None,
@@ -428,6 +447,9 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         match &mut model {
             Loaded::Llama(m, _) => {
                 row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
+                if optics.is_some() {
+                    m.forward(&calibration).map_err(model_err)?;
+                }
                 let p: Perplexity = eval::perplexity(m, &ids, a.window, &mut |_, _| bar.tick())
                     .map_err(model_err)?;
                 row.perplexity = Some(p.perplexity);
@@ -436,6 +458,9 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             }
             Loaded::Bert(m, tok) => {
                 row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
+                if optics.is_some() {
+                    m.hidden(&calibration).map_err(model_err)?;
+                }
                 let e = eval::embed_pairs(m, tok).map_err(model_err)?;
                 let r = reference.get_or_insert_with(|| e.clone());
                 let ch: SentenceCheck = eval::sentence_check(&e, r);
@@ -494,7 +519,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         a.seed
     );
     println!("{} on the optical twin — {basis}\n", c.description);
-    let llama = matches!(model, Loaded::Llama(..));
+    let llama = llama_model(&model);
     let mut t = if llama {
         Table::new(
             &[
@@ -630,7 +655,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         ] {
             let x = |r: &Row| {
                 if sweep == "photons" {
-                    r.photons_per_sample
+                    r.photons_per_sample.unwrap_or(f64::NAN)
                 } else {
                     r.adc_bits.map_or(f64::NAN, f64::from)
                 }
@@ -685,13 +710,142 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// The first `tokens` token ids of data/english.txt after `offset` characters.
+fn english_ids(tok: &eval::Tokenizer, offset: usize, tokens: usize) -> CliResult<Vec<u32>> {
+    let text = lightloop_nn::datasets::english_text();
+    let start = text
+        .char_indices()
+        .nth(offset)
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            CliError::BadInput(format!(
+                "--offset {offset} is past the end of the text ({} characters)",
+                text.chars().count()
+            ))
+        })?;
+    let mut ids = eval::encode(tok, &text[start..], false).map_err(model_err)?;
+    if ids.len() < tokens {
+        return Err(CliError::BadInput(format!(
+            "--tokens {tokens}: the text has only {} tokens after --offset {offset}",
+            ids.len()
+        )));
+    }
+    ids.truncate(tokens);
+    Ok(ids)
+}
+
+/// `lightloop bench model`: tokens per second of SmolLM2 over one window of `window` tokens
+/// (a whole-window forward pass, as in prefill) — candle-transformers' quantised Llama (the
+/// plain digital baseline, Q4_1 kernels), this crate's forward pass with dequantised f32
+/// weights, and the same with the default rig's optical mapping on the twin (ternary and
+/// analog weights). Rounds alternate so machine noise affects all alike; medians are reported.
+pub fn bench(window: usize) -> CliResult<()> {
+    use lightloop_models::reference::Reference;
+    if !(2..=2048).contains(&window) {
+        return Err(CliError::BadInput(format!(
+            "--window must be 2 … 2048, not {window}"
+        )));
+    }
+    let c = fetch::catalogued("smollm2").map_err(model_err)?;
+    let root = fetch::cache_root().map_err(model_err)?;
+    let dir = fetch::locate(&root, c).map_err(model_err)?;
+    let path = dir.join("model.gguf");
+    let (mut model, ct) = Llama::from_gguf(&path).map_err(model_err)?;
+    let tok = eval::gguf_tokenizer(&ct, &path).map_err(model_err)?;
+    let mut reference = Reference::from_gguf(&path).map_err(model_err)?;
+    let ids = english_ids(&tok, 12_000, window)?;
+    let pair = load_pair(DEFAULT_RIG, "smollm2-135m", &[])?;
+    let ops = pair.workload.value.run.optical_ops.clone();
+    let optics = |w: Weights| Optics {
+        rig: pair.rig.value.clone(),
+        weights: w,
+        photons: None,
+        adc_range: AdcRange::WorstCase,
+        seed: 1,
+        threads: rayon::current_num_threads(),
+    };
+    println!(
+        "SmolLM2-135M, one window of {window} tokens per forward pass, {} threads; optical: {} on the {} twin",
+        rayon::current_num_threads(),
+        ops.iter()
+            .map(|o| op_name(*o))
+            .collect::<Vec<_>>()
+            .join(", "),
+        DEFAULT_RIG
+    );
+    const ROUNDS: usize = 3;
+    let mut times = [const { Vec::new() }; 4];
+    let bar = super::progress(ROUNDS as u64, "rounds");
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        reference.last_logits(&ids).map_err(model_err)?;
+        times[0].push(t.elapsed().as_secs_f64());
+        model.map(&ops, None).map_err(model_err)?;
+        let t = Instant::now();
+        model.forward(&ids).map_err(model_err)?;
+        times[1].push(t.elapsed().as_secs_f64());
+        for (k, w) in [Weights::Ternary, Weights::Analog].into_iter().enumerate() {
+            model.map(&ops, Some(&optics(w))).map_err(model_err)?;
+            let t = Instant::now();
+            model.forward(&ids).map_err(model_err)?;
+            times[2 + k].push(t.elapsed().as_secs_f64());
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let rate: Vec<f64> = times
+        .into_iter()
+        .map(|t| window as f64 / lightloop_cost::stats::median_min_max(t).0)
+        .collect();
+    let mut t = Table::new(
+        &["forward pass", "tokens/s", "÷ baseline"],
+        &[Align::Left, Align::Right, Align::Right],
+    );
+    for (name, r) in [
+        "candle-transformers quantized_llama, Q4_1 (baseline)",
+        "lightloop, digital (dequantised f32)",
+        "lightloop, optical twin, ternary weights",
+        "lightloop, optical twin, analog weights",
+    ]
+    .iter()
+    .zip(&rate)
+    {
+        t.row(vec![
+            name.to_string(),
+            num(*r),
+            format!("{:.2}", r / rate[0]),
+        ]);
+    }
+    println!("{}", t.render());
+    println!(
+        "simulated tokens per second on the twin ÷ plain digital candle inference: {:.2} (ternary), {:.2} (analog)",
+        rate[2] / rate[0],
+        rate[3] / rate[0]
+    );
+    Ok(())
+}
+
+fn range_name(r: AdcRange) -> &'static str {
+    match r {
+        AdcRange::WorstCase => "worst-case",
+        AdcRange::Calibrated { .. } => "calibrated",
+    }
+}
+
+fn llama_model(m: &Loaded) -> bool {
+    matches!(m, Loaded::Llama(..))
+}
+
 fn describe(s: &Setting) -> String {
     match s.weights {
         None => "digital".into(),
-        Some(w) => match (s.photons, s.adc_bits) {
-            (Some(p), _) => format!("{w}, {p:.0e} photons"),
-            (_, Some(b)) => format!("{w}, {b}-bit ADC"),
-            _ => format!("{w}, the rig as described"),
-        },
+        Some(w) => {
+            let r = range_name(s.range);
+            match (s.photons, s.adc_bits) {
+                (Some(p), _) => format!("{w}, {r}, {p:.0e} photons"),
+                (_, Some(b)) => format!("{w}, {r}, {b}-bit ADC"),
+                _ => format!("{w}, {r}, the rig's light and ADC"),
+            }
+        }
     }
 }
