@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod linear;
 pub mod llama;
 pub mod reference;
+pub mod retrofit;
 
 use std::path::Path;
 

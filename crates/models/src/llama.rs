@@ -47,6 +47,33 @@ struct Block {
     gate: Linear,
     up: Linear,
     down: Linear,
+    /// The FFN replaced by tied micro-steps ([`crate::retrofit`]).
+    retrofit: Option<crate::retrofit::Retrofit>,
+}
+
+/// One layer's FFN block (see [`Llama::ffn`]).
+pub struct Ffn<'a> {
+    pub norm: &'a Tensor,
+    pub eps: f32,
+    pub gate: &'a Linear,
+    pub up: &'a Linear,
+    pub down: &'a Linear,
+}
+
+impl Ffn<'_> {
+    /// The block's output for residual-stream input x: down(silu(gate·n) ⊙ up·n), n = RMSNorm(x).
+    pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        let n = candle_nn::ops::rms_norm(x, self.norm, self.eps)?;
+        Llama::ffn_apply(self.gate, self.up, self.down, &n)
+    }
+    pub fn normed(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(candle_nn::ops::rms_norm(x, self.norm, self.eps)?)
+    }
+}
+
+enum Run {
+    Logits(Tensor),
+    Captured(Tensor, Tensor),
 }
 
 /// A loaded model.
@@ -155,6 +182,7 @@ impl Llama {
                 down: lin("ffn_down")?,
                 attn_norm: tensor(&format!("blk.{i}.attn_norm.weight"))?,
                 ffn_norm: tensor(&format!("blk.{i}.ffn_norm.weight"))?,
+                retrofit: None,
             });
         }
         let norm = tensor("output_norm.weight")?;
@@ -236,6 +264,20 @@ impl Llama {
         Ok(n)
     }
 
+    /// Puts only layer `layer`'s FFN (gate, up, down) on the optical core; the rest is left as
+    /// it is.
+    pub fn map_ffn_of(&mut self, layer: usize, optics: &Optics) -> Result<()> {
+        let n = self.blocks.len();
+        let b = self.blocks.get_mut(layer).ok_or_else(|| {
+            Error::Invalid(format!("layer {layer} does not exist (the model has {n})"))
+        })?;
+        let base = 7 * layer as u64;
+        b.gate.make_optical(optics, base + 4)?;
+        b.up.make_optical(optics, base + 5)?;
+        b.down.make_optical(optics, base + 6)?;
+        Ok(())
+    }
+
     /// cos and sin of the rotary angles pos·base^(−2i/d_head), (tokens, d_head/2).
     fn rope_tables(&self, tokens: usize) -> Result<(Tensor, Tensor)> {
         let hd = self.config.head_dim();
@@ -250,8 +292,63 @@ impl Llama {
         Ok((a.cos()?, a.sin()?))
     }
 
+    /// Replaces layer `layer`'s FFN by `r` (`None`: the original FFN).
+    pub fn set_retrofit(
+        &mut self,
+        layer: usize,
+        r: Option<crate::retrofit::Retrofit>,
+    ) -> Result<()> {
+        let n = self.blocks.len();
+        let b = self.blocks.get_mut(layer).ok_or_else(|| {
+            Error::Invalid(format!("layer {layer} does not exist (the model has {n})"))
+        })?;
+        b.retrofit = r;
+        Ok(())
+    }
+
+    /// Layer `layer`'s FFN block: its RMSNorm and its three linear layers.
+    pub fn ffn(&self, layer: usize) -> Result<Ffn<'_>> {
+        let b = self.blocks.get(layer).ok_or_else(|| {
+            Error::Invalid(format!(
+                "layer {layer} does not exist (the model has {})",
+                self.blocks.len()
+            ))
+        })?;
+        Ok(Ffn {
+            norm: &b.ffn_norm,
+            eps: self.config.rms_eps as f32,
+            gate: &b.gate,
+            up: &b.up,
+            down: &b.down,
+        })
+    }
+
+    /// The original FFN: down(silu(gate·h) ⊙ up·h).
+    pub fn ffn_apply(gate: &Linear, up: &Linear, down: &Linear, h: &Tensor) -> Result<Tensor> {
+        down.forward(&(gate.forward(h)?.silu()? * up.forward(h)?)?)
+    }
+
+    /// Layer `layer`'s FFN block input (the residual stream before the block's RMSNorm) and
+    /// the block's output, for a window of token ids.
+    pub fn ffn_io(&self, ids: &[u32], layer: usize) -> Result<(Tensor, Tensor)> {
+        match self.run(ids, Some(layer))? {
+            Run::Captured(h, y) => Ok((h, y)),
+            Run::Logits(_) => Err(Error::Invalid(format!(
+                "layer {layer} does not exist (the model has {})",
+                self.blocks.len()
+            ))),
+        }
+    }
+
     /// Logits (tokens, vocab) for a window of token ids starting at position 0.
     pub fn forward(&self, ids: &[u32]) -> Result<Tensor> {
+        match self.run(ids, None)? {
+            Run::Logits(l) => Ok(l),
+            Run::Captured(..) => unreachable!("nothing to capture"),
+        }
+    }
+
+    fn run(&self, ids: &[u32], capture: Option<usize>) -> Result<Run> {
         let c = &self.config;
         let t = ids.len();
         if t == 0 {
@@ -278,7 +375,7 @@ impl Llama {
         let mask = Tensor::from_vec(mask, (t, t), &self.device)?;
         let idx = Tensor::from_vec(ids.to_vec(), t, &self.device)?;
         let mut x = self.embed.index_select(&idx, 0)?;
-        for b in &self.blocks {
+        for (layer, b) in self.blocks.iter().enumerate() {
             let hn = candle_nn::ops::rms_norm(&x, &b.attn_norm, eps)?;
             let heads = |y: Tensor, n: usize| -> Result<Tensor> {
                 Ok(y.reshape((1, t, n, hd))?.transpose(1, 2)?.contiguous()?)
@@ -304,13 +401,20 @@ impl Llama {
                 .transpose(1, 2)?
                 .reshape((t, h * hd))?;
             x = (x + b.o.forward(&y)?)?;
-            let hn = candle_nn::ops::rms_norm(&x, &b.ffn_norm, eps)?;
-            let g = b.gate.forward(&hn)?.silu()?;
-            let u = b.up.forward(&hn)?;
-            x = (x + b.down.forward(&(g * u)?)?)?;
+            let y = match &b.retrofit {
+                None => {
+                    let hn = candle_nn::ops::rms_norm(&x, &b.ffn_norm, eps)?;
+                    Self::ffn_apply(&b.gate, &b.up, &b.down, &hn)?
+                }
+                Some(r) => r.forward(&x, &self.ffn(layer)?)?,
+            };
+            if capture == Some(layer) {
+                return Ok(Run::Captured(x, y));
+            }
+            x = (x + y)?;
         }
         let x = candle_nn::ops::rms_norm(&x, &self.norm, eps)?;
-        self.head.forward(&x)
+        Ok(Run::Logits(self.head.forward(&x)?))
     }
 
     /// Summed negative log-likelihood (nats) of each next token in `ids` and how many were

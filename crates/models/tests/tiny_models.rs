@@ -538,3 +538,47 @@ fn a_bert_missing_a_tensor_names_it() {
         "{e}"
     );
 }
+
+#[test]
+fn retrofit_of_one_step_is_the_ffn_and_distillation_reduces_the_error_of_more_steps() {
+    use lightloop_models::retrofit::{Retrofit, Training, distillation_error, train};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut m, _) = load_llama(
+        dir.path(),
+        TinyLlama {
+            kv_heads: 2,
+            zero_embedding: false,
+        },
+    );
+    let ids: Vec<u32> = vec![5, 70, 256, 33, 100, 7, 200, 18];
+    let original = m.forward(&ids).unwrap();
+    // K = 1 with α = 1 and U = 0: exactly the original FFN.
+    let mut one = Retrofit::init(D, 1, 2, 1).unwrap();
+    one.alphas = Tensor::ones(1, candle_core::DType::F32, &Device::Cpu).unwrap();
+    m.set_retrofit(1, Some(one)).unwrap();
+    assert!(max_abs_diff(&m.forward(&ids).unwrap(), &original) < 1e-5);
+    m.set_retrofit(1, None).unwrap();
+    assert!(m.set_retrofit(LAYERS, None).is_err());
+    // Distillation data from the frozen model; 4 steps trained on it fit better than at start.
+    let data: Vec<_> = [ids.clone(), vec![9, 8, 7, 6, 5, 4, 3, 2, 1]]
+        .iter()
+        .map(|w| m.ffn_io(w, 1).unwrap())
+        .collect();
+    let start = Retrofit::init(D, 4, 2, 1).unwrap();
+    let before = distillation_error(&m, 1, &start, &data).unwrap();
+    let t = Training {
+        rank: 2,
+        iterations: 60,
+        learning_rate: 0.02,
+        seed: 1,
+    };
+    let trained = train(&m, 1, 4, &data, &t).unwrap();
+    let after = distillation_error(&m, 1, &trained, &data).unwrap();
+    assert!(
+        after < 0.5 * before,
+        "distillation error {before} → {after}"
+    );
+    // Same seed, same result.
+    let again = train(&m, 1, 4, &data, &t).unwrap();
+    assert_eq!(max_abs_diff(&again.alphas, &trained.alphas), 0.0);
+}
