@@ -342,12 +342,12 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             "--window and --tokens must be at least 2".into(),
         ));
     }
+    let root = fetch::cache_root().map_err(model_err)?;
+    let dir = fetch::locate(&root, c).map_err(model_err)?;
     let out = match &a.out {
         Some(d) => Some(OutputDir::create(d, "model_eval.csv")?),
         None => None,
     };
-    let root = fetch::cache_root().map_err(model_err)?;
-    let dir = fetch::locate(&root, c).map_err(model_err)?;
 
     let ranges: Vec<AdcRange> = a
         .adc_range
@@ -789,12 +789,12 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
         ));
     }
     let rig = crate::load::load_rig(&a.rig, &a.sets)?.value;
-    let out = OutputDir::create(&a.out, "retrofit.csv")?;
     let c = fetch::catalogued("smollm2").map_err(model_err)?;
     let root = fetch::cache_root().map_err(model_err)?;
     let path = fetch::locate(&root, c)
         .map_err(model_err)?
         .join("model.gguf");
+    let out = OutputDir::create(&a.out, "retrofit.csv")?;
     let (mut m, ct) = Llama::from_gguf(&path).map_err(model_err)?;
     if a.layer >= m.config.layers {
         return Err(CliError::BadInput(format!(
