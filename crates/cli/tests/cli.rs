@@ -531,6 +531,7 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
         "ledger",
         "physics",
         "accuracy",
+        "pareto",
     ] {
         assert!(
             html.contains(&format!("<section id=\"{id}\">")),
@@ -564,6 +565,79 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
         html.matches("<figcaption>").count()
     );
     assert!(!out.with_extension("partial").exists());
+    // The energy–accuracy front, re-checked from the CSV's own numbers: some point is on each
+    // model's front, the flags match the definition (a point is on its model's front exactly when
+    // no point of that model is as cheap and as accurate and strictly better in one), and the
+    // energy rises with the laser power and with the ADC bits.
+    let mut r = csv::Reader::from_path(out.join("csv").join("pareto.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let col = |name: &str| {
+        head.iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("pareto.csv has no column {name}: {head:?}"))
+    };
+    let cols = [
+        "model",
+        "laser_power_dbm",
+        "adc_bits",
+        "j_per_token",
+        "nrmse",
+        "on_front",
+        "on_front_all_models",
+    ]
+    .map(col);
+    struct P {
+        model: String,
+        dbm: f64,
+        bits: f64,
+        j: f64,
+        e: f64,
+        front: bool,
+        front_all: bool,
+    }
+    let points: Vec<P> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            let num = |i: usize| x[cols[i]].parse::<f64>().unwrap();
+            P {
+                model: x[cols[0]].to_string(),
+                dbm: num(1),
+                bits: num(2),
+                j: num(3),
+                e: num(4),
+                front: &x[cols[5]] == "true",
+                front_all: &x[cols[6]] == "true",
+            }
+        })
+        .collect();
+    let dominates = |b: &P, a: &P| b.j <= a.j && b.e <= a.e && (b.j < a.j || b.e < a.e);
+    for model in ["esn", "delay-mg", "soa-twin", "ternary"] {
+        assert!(
+            points.iter().any(|p| p.model == model && p.front),
+            "no {model} point on the front"
+        );
+    }
+    for a in &points {
+        let beaten = points.iter().any(|b| b.model == a.model && dominates(b, a));
+        assert_eq!(
+            a.front, !beaten,
+            "{} at {} dBm, {} bits",
+            a.model, a.dbm, a.bits
+        );
+        let beaten_all = points.iter().any(|b| dominates(b, a));
+        assert_eq!(a.front_all, !beaten_all, "{} at {} dBm", a.model, a.dbm);
+        for b in points.iter().filter(|b| b.model == a.model) {
+            if (b.bits == a.bits && b.dbm > a.dbm) || (b.dbm == a.dbm && b.bits > a.bits) {
+                assert!(
+                    b.j > a.j,
+                    "more light or bits cost no energy: {} dBm",
+                    b.dbm
+                );
+            }
+        }
+    }
+    assert!(points.iter().any(|p| p.front_all));
     // A bad override is refused before anything is written.
     let bad = dir.join("bad");
     let o = run(&[

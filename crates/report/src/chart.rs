@@ -1,5 +1,6 @@
 //! SVG charts for the report (and the dashboard): line charts with optional error bars and
-//! logarithmic axes, and bar charts (grouped or stacked), drawn with plotters' SVG backend.
+//! logarithmic axes, scatter charts with lines over them, and bar charts (grouped or stacked),
+//! drawn with plotters' SVG backend.
 //!
 //! Text is emitted as SVG `<text>` and laid out by the viewer; plotters sizes labels with its
 //! built-in estimate (no font files are read), so label boxes are approximate.
@@ -99,12 +100,65 @@ fn error(e: impl std::fmt::Display) -> String {
     format!("drawing a chart: {e}")
 }
 
+/// One series as drawn: its colour, whether it is a line or bare markers, and whether it has a
+/// legend entry.
+struct Layer<'a> {
+    series: &'a Series,
+    colour: RGBColor,
+    markers_only: bool,
+    in_legend: bool,
+}
+
 /// A line chart as an SVG document.
 pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
-    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let ys = series.iter().flat_map(|s| {
-        s.points.iter().map(|p| p.1).chain(
-            s.intervals
+    let layers: Vec<Layer> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Layer {
+            series: s,
+            colour: PALETTE[i % PALETTE.len()],
+            markers_only: false,
+            in_legend: true,
+        })
+        .collect();
+    let legend = series.len() > 1 || series.iter().any(|s| !s.name.is_empty());
+    xy_chart(axes, &layers, legend)
+}
+
+/// A scatter chart as an SVG document: each series of `clouds` as unconnected open markers with a
+/// legend entry, and each series of `lines` drawn over them as a solid line with filled markers
+/// in the colour of the cloud of the same index, without a legend entry (the caption says what
+/// the lines are). `dashed` and `intervals` apply to `lines` as in [`line_chart`].
+pub fn scatter_chart(axes: &Axes, clouds: &[Series], lines: &[Series]) -> Result<String, String> {
+    let colour = |i: usize| PALETTE[i % PALETTE.len()];
+    let layers: Vec<Layer> = clouds
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Layer {
+            series: s,
+            colour: colour(i),
+            markers_only: true,
+            in_legend: true,
+        })
+        .chain(lines.iter().enumerate().map(|(i, s)| Layer {
+            series: s,
+            colour: colour(i),
+            markers_only: false,
+            in_legend: false,
+        }))
+        .collect();
+    xy_chart(axes, &layers, !clouds.is_empty())
+}
+
+/// Draws `layers` on one pair of axes, in order; `legend_box`: whether to draw the legend.
+fn xy_chart(axes: &Axes, layers: &[Layer], legend_box: bool) -> Result<String, String> {
+    let xs = layers
+        .iter()
+        .flat_map(|l| l.series.points.iter().map(|p| p.0));
+    let ys = layers.iter().flat_map(|l| {
+        l.series.points.iter().map(|p| p.1).chain(
+            l.series
+                .intervals
                 .iter()
                 .flat_map(|v| v.iter().flat_map(|(l, h)| [*l, *h])),
         )
@@ -128,8 +182,8 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
                     .light_line_style(RGBColor(235, 235, 235))
                     .draw()
                     .map_err(error)?;
-                for (i, s) in series.iter().enumerate() {
-                    let c = PALETTE[i % PALETTE.len()];
+                for layer in layers {
+                    let (s, c) = (layer.series, layer.colour);
                     let pts: Vec<(f64, f64)> = s
                         .points
                         .iter()
@@ -141,6 +195,17 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
                                 && (!axes.log_y || *y > 0.0)
                         })
                         .collect();
+                    if layer.markers_only {
+                        let drawn = chart
+                            .draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.stroke_width(2))))
+                            .map_err(error)?;
+                        if layer.in_legend {
+                            drawn.label(s.name.clone()).legend(move |(x, y)| {
+                                Circle::new((x + 9, y), 4, c.stroke_width(2))
+                            });
+                        }
+                        continue;
+                    }
                     let style = c.stroke_width(2);
                     let drawn = if s.dashed {
                         chart
@@ -151,9 +216,11 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
                             .draw_series(LineSeries::new(pts.clone(), style))
                             .map_err(error)?
                     };
-                    drawn.label(s.name.clone()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                    });
+                    if layer.in_legend {
+                        drawn.label(s.name.clone()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                        });
+                    }
                     if !s.dashed {
                         chart
                             .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
@@ -174,7 +241,7 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
                             .map_err(error)?;
                     }
                 }
-                if series.len() > 1 || series.iter().any(|s| !s.name.is_empty()) {
+                if legend_box {
                     legend(&mut chart)?;
                 }
             }};
@@ -341,6 +408,38 @@ mod tests {
             assert_eq!(svg.matches("fill=\"none\" stroke=\"#0072B2\"").count(), 3);
             assert!(svg.contains(">\na\n</text>"), "legend missing: {svg}");
         }
+    }
+
+    #[test]
+    fn scatter_chart_draws_open_markers_and_lines_over_them() {
+        let cloud = Series {
+            name: "all".into(),
+            points: vec![(1.0, 3.0), (2.0, 2.0), (4.0, 2.5)],
+            ..Default::default()
+        };
+        let line = Series {
+            name: "front".into(),
+            points: vec![(1.0, 3.0), (2.0, 2.0)],
+            ..Default::default()
+        };
+        let svg = scatter_chart(&axes(true, false), &[cloud], &[line]).unwrap();
+        // Three open markers and the legend's, two filled markers on the line.
+        assert_eq!(
+            svg.matches("fill=\"none\" stroke=\"#0072B2\"").count(),
+            4,
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
+        assert_eq!(
+            svg.matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#0072B2\"")
+                .count(),
+            1,
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">\nall\n</text>") && !svg.contains("front"),
+            "{svg}"
+        );
     }
 
     #[test]

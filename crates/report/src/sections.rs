@@ -3,13 +3,17 @@
 use crate::chart::{self, Axes, Series};
 use crate::rows::{BerRow, SnrRow};
 use lightloop_cost::audit::{self, AuditRigs};
-use lightloop_cost::{Category, Evaluation, evaluate, evaluate_gpu};
+use lightloop_cost::{Category, Evaluation, Item, evaluate, evaluate_gpu};
+use lightloop_nn::reservoir::Model;
+use lightloop_nn::sensing::Sensing;
+use lightloop_nn::suite::{Collected, Task};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
 use lightloop_rig::document::DescKind;
 use lightloop_rig::gpu::Gpu;
 use lightloop_rig::workload::Workload;
 use lightloop_rig::{Rig, load_gpu, load_rig, load_workload, pair_problems, presets};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What to build the report from.
 #[derive(Debug, Clone)]
@@ -75,7 +79,7 @@ pub struct Report {
 }
 
 /// The steps of [`build`], for progress reporting.
-pub const STEPS: [&str; 8] = [
+pub const STEPS: [&str; 9] = [
     "headline and GPU comparison",
     "claims audit",
     "energy per MAC versus size, passes and lanes",
@@ -84,6 +88,7 @@ pub const STEPS: [&str; 8] = [
     "energy ledger",
     "bench plan in simulation (BER, SNR versus passes)",
     "reservoir accuracy versus photons and ADC bits",
+    "energy–accuracy Pareto front over laser power and ADC bits",
 ];
 
 fn csv_text<T: Serialize>(rows: &[T]) -> Result<String, String> {
@@ -101,7 +106,8 @@ fn sci(v: f64) -> String {
     }
     let a = v.abs();
     if (0.01..1e5).contains(&a) || v == 0.0 {
-        format!("{}", audit::round_sig(v, 4))
+        // Formatted to its digits, so a rounded value prints without binary residue.
+        lightloop_rig::units::trim_float(audit::round_sig(v, 4), 4)
     } else {
         format!("{v:.3e}")
     }
@@ -115,6 +121,9 @@ struct Ctx<'a> {
     csvs: Vec<CsvFile>,
     /// One line naming rig, workload and seed, appended to every caption.
     basis: String,
+    /// NARMA10 states of the report's reservoirs on the rig, collected on first use and shared
+    /// by the accuracy and Pareto sections.
+    narma: Option<Arc<Vec<Narma>>>,
 }
 
 impl Ctx<'_> {
@@ -138,6 +147,30 @@ impl Ctx<'_> {
             text: csv_text(rows)?,
         });
         Ok(name.to_string())
+    }
+
+    /// The NARMA10 states of [`RESERVOIRS`] on the rig, collected once (in parallel, one
+    /// reservoir per model) and shared by the sections that read them out.
+    fn narma(&mut self) -> Result<Arc<Vec<Narma>>, String> {
+        use rayon::prelude::*;
+        if let Some(n) = &self.narma {
+            return Ok(n.clone());
+        }
+        let nodes = if self.s.quick { 100 } else { 400 };
+        let (rig, seed) = (&self.rig, self.s.seed);
+        let n: Vec<Narma> = RESERVOIRS
+            .par_iter()
+            .map(|m| {
+                Ok(Narma {
+                    model: *m,
+                    nodes,
+                    data: collect_narma(rig, *m, nodes, seed)?,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        let n = Arc::new(n);
+        self.narma = Some(n.clone());
+        Ok(n)
     }
 
     fn figure(&self, svg: String, caption: &str, csv: &str) -> Figure {
@@ -185,10 +218,11 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, St
         gpus,
         csvs: Vec::new(),
         basis,
+        narma: None,
     };
     let mut sections = Vec::new();
     type Step = fn(&mut Ctx) -> Result<Section, String>;
-    let steps: [Step; 8] = [
+    let steps: [Step; 9] = [
         headline,
         claims,
         energy_per_mac,
@@ -197,6 +231,7 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, St
         ledger,
         bench_plan,
         accuracy,
+        pareto,
     ];
     for (i, step) in steps.iter().enumerate() {
         progress(i);
@@ -938,62 +973,81 @@ struct AccuracyRow {
     nrmse: f64,
 }
 
+/// The reservoir models of the accuracy and Pareto sections, in their order.
+const RESERVOIRS: [Model; 4] = [Model::Esn, Model::DelayMg, Model::SoaTwin, Model::Ternary];
+
+/// One reservoir's NARMA10 run: node values before the readout.
+struct Narma {
+    model: Model,
+    nodes: usize,
+    data: Collected,
+}
+
+/// Builds `model` with `nodes` nodes on `rig` (the loop models take their absorber, SOA, ASE and
+/// laser power from it; esn and delay-mg do not depend on the rig) and records its NARMA10 run.
+fn collect_narma(rig: &Rig, model: Model, nodes: usize, seed: u64) -> Result<Collected, String> {
+    use lightloop_nn::reservoir::{Spec, build};
+    let mut spec = Spec::new(model, seed);
+    spec.nodes = if model == Model::SoaEngine {
+        100
+    } else {
+        nodes
+    };
+    let mut r = build(&spec, rig, 1)?;
+    lightloop_nn::suite::collect(Task::Narma10, r.as_mut(), seed)
+}
+
 /// Reservoirs read out through the rig's receiver: NARMA10 error versus photons per sample and
-/// ADC bits. The trained loop networks (and with them the energy–accuracy Pareto front) are not
-/// built yet.
+/// ADC bits, each swept alone with the other at the rig's value. The states are collected once
+/// ([`Ctx::narma`]); only the readout (noise, rounding, ridge fit) is redone per point.
 fn accuracy(c: &mut Ctx) -> Result<Section, String> {
-    use lightloop_nn::reservoir::{Model, Spec, build};
-    use lightloop_nn::sensing::Sensing;
-    use lightloop_nn::suite::{Task, collect, evaluate};
+    use lightloop_nn::suite::evaluate;
     use rayon::prelude::*;
-    let models = [Model::Esn, Model::DelayMg, Model::SoaTwin, Model::Ternary];
-    let (nodes, photons, bits): (usize, Vec<f64>, Vec<u32>) = if c.s.quick {
-        (100, vec![1e4, 1e6, 1e8], vec![3, 6, 10])
+    let models = RESERVOIRS;
+    let (photons, bits): (Vec<f64>, Vec<u32>) = if c.s.quick {
+        (vec![1e4, 1e6, 1e8], vec![3, 6, 10])
     } else {
         (
-            400,
             (3..=9).map(|e| 10f64.powi(e)).collect(),
             vec![2, 3, 4, 5, 6, 8, 10, 12],
         )
     };
+    let narma = c.narma()?;
+    let nodes = narma.first().map_or(0, |n| n.nodes);
     let rig = &c.rig.clone();
     let seed = c.s.seed;
-    let runs: Vec<Result<Vec<AccuracyRow>, String>> = models
+    // (sweep, photons, bits, stream key) of each point, the same for every model.
+    type Point = (&'static str, Option<f64>, Option<u32>, u64);
+    let points: Vec<Point> = photons
+        .iter()
+        .enumerate()
+        .map(|(k, p)| ("photons", Some(*p), None, k as u64))
+        .chain(
+            bits.iter()
+                .enumerate()
+                .map(|(k, b)| ("adc bits", None, Some(*b), 100 + k as u64)),
+        )
+        .collect();
+    let jobs: Vec<(&Narma, &Point)> = narma
+        .iter()
+        .flat_map(|n| points.iter().map(move |p| (n, p)))
+        .collect();
+    let rows: Vec<AccuracyRow> = jobs
         .par_iter()
-        .map(|m| {
-            let mut spec = Spec::new(*m, seed);
-            spec.nodes = if *m == Model::SoaEngine { 100 } else { nodes };
-            let mut r = build(&spec, rig, 1)?;
-            let data = collect(Task::Narma10, r.as_mut(), seed)?;
-            let mut rows = Vec::new();
-            let at = |sweep: &'static str, p: Option<f64>, b: Option<u32>, k: u64| {
-                let sensing = Sensing::from_rig(rig, p, b);
-                let mut rng = lightloop_cost::rng::stream(seed, "report.accuracy", k, 0);
-                evaluate(&data, &sensing, &mut rng).map(|sc| AccuracyRow {
-                    model: m.to_string(),
-                    task: "narma10",
-                    sweep,
-                    photons_per_sample: sensing.photons_per_sample,
-                    adc_bits: sensing.adc_bits,
-                    nmse: sc.nmse.unwrap_or(f64::NAN),
-                    nrmse: sc.nrmse.unwrap_or(f64::NAN),
-                })
-            };
-            for (k, p) in photons.iter().enumerate() {
-                rows.push(at("photons", Some(*p), None, k as u64)?);
-            }
-            for (k, b) in bits.iter().enumerate() {
-                rows.push(at("adc bits", None, Some(*b), 100 + k as u64)?);
-            }
-            Ok(rows)
+        .map(|&(n, &(sweep, p, b, k))| {
+            let sensing = Sensing::from_rig(rig, p, b);
+            let mut rng = lightloop_cost::rng::stream(seed, "report.accuracy", k, 0);
+            evaluate(&n.data, &sensing, &mut rng).map(|sc| AccuracyRow {
+                model: n.model.to_string(),
+                task: "narma10",
+                sweep,
+                photons_per_sample: sensing.photons_per_sample,
+                adc_bits: sensing.adc_bits,
+                nmse: sc.nmse.unwrap_or(f64::NAN),
+                nrmse: sc.nrmse.unwrap_or(f64::NAN),
+            })
         })
-        .collect();
-    let rows: Vec<AccuracyRow> = runs
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+        .collect::<Result<_, String>>()?;
     let csv = c.csv("accuracy_vs_readout.csv", &rows)?;
     let series = |sweep: &str, x: &dyn Fn(&AccuracyRow) -> f64| -> Vec<Series> {
         models
@@ -1052,12 +1106,617 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         id: "accuracy",
         title: "Accuracy versus photons per sample and ADC bits",
         text: vec![
-            "The reservoirs of `lightloop reservoir` (fixed dynamics, trained linear readout) show how              much readout noise and resolution a task tolerates; `lightloop reservoir suite` has every              task and model with spreads over seeds."
+            "The reservoirs of `lightloop reservoir` (fixed dynamics, trained linear readout) show how \
+             much readout noise and resolution a task tolerates; `lightloop reservoir suite` has every \
+             task and model with spreads over seeds."
                 .into(),
-            "Not in this version of the report: trained deep-loop networks and the energy–accuracy              Pareto front, which need the network experiments that are not built yet."
+            "The energy–accuracy Pareto front of these reservoirs, with the laser power and the ADC \
+             moving energy and readout together, is in the next section. Not in this version of the \
+             report: trained deep-loop networks (`lightloop experiment` trains them on small tasks \
+             outside the report)."
                 .into(),
         ],
         figures,
         ..Default::default()
     })
+}
+
+/// Which of `points` (cost, error) lie on the Pareto front of lowest cost and lowest error: a
+/// point is on it when no other point has a cost ≤ its own and an error ≤ its own with at least
+/// one of the two strictly lower. Equal points do not dominate each other (both stay on the
+/// front); a point with a NaN or infinite coordinate is never on it and dominates nothing.
+pub fn pareto_front(points: &[(f64, f64)]) -> Vec<bool> {
+    let ok = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    points
+        .iter()
+        .map(|p| {
+            ok(p)
+                && !points
+                    .iter()
+                    .any(|q| ok(q) && q.0 <= p.0 && q.1 <= p.1 && (q.0 < p.0 || q.1 < p.1))
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ParetoRow {
+    model: String,
+    /// Laser power per channel, and its offset from the rig's own.
+    laser_power_dbm: f64,
+    laser_offset_db: f64,
+    adc_bits: u32,
+    adc_enob: f64,
+    /// ADC energy per conversion as evaluated (the rig's, scaled at a fixed Walden FoM).
+    adc_pj_per_conversion: f64,
+    photons_per_sample: f64,
+    j_per_token: f64,
+    fj_per_mac: f64,
+    /// The two ledger items the grid moves, per token.
+    laser_j_per_token: f64,
+    adc_conversion_j_per_token: f64,
+    nrmse: f64,
+    /// On the front of this model's points.
+    on_front: bool,
+    /// On the front of all models' points together.
+    on_front_all_models: bool,
+}
+
+#[derive(Serialize)]
+struct ParetoChoice {
+    model: String,
+    best_nrmse: f64,
+    best_setting: String,
+    cheapest_within_10pct: String,
+    cheapest_j_per_token: f64,
+    cheapest_nrmse: f64,
+    rig_setting_j_per_token: f64,
+    rig_setting_nrmse: f64,
+    saving_vs_rig_setting: f64,
+}
+
+/// One point of the rig grid: the overrides that make it and what the cost model and the
+/// readout model make of it.
+struct Variant {
+    level: usize,
+    offset_db: f64,
+    bits: u32,
+    rig: Rig,
+    eval: Evaluation,
+    sensing: Sensing,
+}
+
+/// The overrides of one grid point: the laser power `offset_db` from the rig's, and the ADC at
+/// `bits` with the rig's ENOB shortfall (bits − ENOB) and, where the rig gives an energy per
+/// conversion, that energy scaled as 2^ENOB (a fixed Walden figure of merit, the ADC model the
+/// rig description itself offers). The rig's own values are not overridden.
+fn pareto_sets(rig: &Rig, offset_db: f64, bits: u32) -> Vec<String> {
+    let mut sets = Vec::new();
+    if offset_db != 0.0 {
+        sets.push(format!(
+            "laser.power=\"{:.3} dBm\"",
+            rig.laser.power.dbm() + offset_db
+        ));
+    }
+    if bits != rig.adc.bits {
+        let enob = bits as f64 - (rig.adc.bits as f64 - rig.adc.enob);
+        sets.push(format!("adc.bits={bits}"));
+        sets.push(format!("adc.enob={enob:?}"));
+        if let Some(e) = rig.adc.energy_per_conversion {
+            let scaled = e.si() * 2f64.powf(enob - rig.adc.enob);
+            sets.push(format!("adc.energy_per_conversion=\"{scaled:e} J\""));
+        }
+    }
+    sets
+}
+
+/// The energy–accuracy Pareto front. One rig description is varied along the two settings that
+/// move both the energy and the readout: the laser power per channel (the laser's wall-plug draw
+/// in the ledger; the photons per sample at the detectors in the readout) and the ADC bits (the
+/// conversion energy, at a fixed Walden figure of merit, and the readout's rounding). For each
+/// variant the cost model gives J/token of the report's workload with every load counted, and
+/// the readout model ([`Sensing::from_rig`] of the variant, no overrides) the held-out NARMA10
+/// NRMSE of each reservoir. The loop reservoirs (soa-twin, ternary) are re-simulated at each
+/// laser power, since their operating point and in-loop ASE depend on it; esn and delay-mg do
+/// not depend on the rig, so their states are collected once. Simplified: the quality is a
+/// reservoir proxy, not the trained deep-loop networks; one seed (no spread); the ADC's static
+/// power and rate stay at the rig's values.
+fn pareto(c: &mut Ctx) -> Result<Section, String> {
+    use lightloop_nn::suite::evaluate;
+    use rayon::prelude::*;
+    // Laser power in dB from the rig's (3 decades in full mode), and ADC bits; the bits are coarse
+    // here because the accuracy section sweeps them finely at the rig's photon count, and each
+    // point costs one readout fit per model.
+    let (offsets, mut bits): (Vec<f64>, Vec<u32>) = if c.s.quick {
+        (vec![-24.0, -12.0, 0.0], vec![4, 8])
+    } else {
+        (vec![-24.0, -16.0, -8.0, 0.0, 6.0], vec![4, 8, 10])
+    };
+    if !bits.contains(&c.rig.adc.bits) {
+        bits.push(c.rig.adc.bits);
+        bits.sort_unstable();
+    }
+    let mut skipped = Vec::new();
+    let rig_dbm = c.rig.laser.power.dbm();
+    let max_dbm = c.rig.laser.max_power.dbm();
+    let mut levels = Vec::new();
+    for &off in &offsets {
+        if rig_dbm + off > max_dbm + 1e-9 {
+            skipped.push(format!(
+                "laser power {:.1} dBm: above the laser's maximum of {:.1} dBm",
+                rig_dbm + off,
+                max_dbm
+            ));
+        } else {
+            levels.push(off);
+        }
+    }
+    // The grid, energy first (the cost model is cheap).
+    let mut variants = Vec::new();
+    for (level, &offset_db) in levels.iter().enumerate() {
+        for &b in &bits {
+            let made = c
+                .rig_with(&pareto_sets(&c.rig, offset_db, b))
+                .and_then(|r| c.eval(&r, &c.wl).map(|e| (r, e)));
+            match made {
+                Ok((rig, eval)) => variants.push(Variant {
+                    level,
+                    offset_db,
+                    bits: b,
+                    sensing: Sensing::from_rig(&rig, None, None),
+                    rig,
+                    eval,
+                }),
+                Err(e) => skipped.push(format!("laser {:+} dB, {b}-bit ADC: {e}", offset_db)),
+            }
+        }
+    }
+    // Quality: one job per (laser level, model); the loop models are re-simulated at the level's
+    // laser power, the others reuse the shared run. Every setting of one model reads its states
+    // with the same noise stream (common random numbers), so differences between settings are
+    // the settings' and not the draws'.
+    let narma = c.narma()?;
+    let seed = c.s.seed;
+    let jobs: Vec<(usize, usize)> = (0..levels.len())
+        .flat_map(|l| (0..narma.len()).map(move |m| (l, m)))
+        .collect();
+    let variants = &variants;
+    let narma_ref = &narma;
+    // (variant, model, NRMSE) of each job's points.
+    type Scored = (usize, usize, Result<f64, String>);
+    let scored: Vec<Vec<Scored>> = jobs
+        .par_iter()
+        .map(|&(l, m)| {
+            let n = &narma_ref[m];
+            let mine: Vec<usize> = (0..variants.len())
+                .filter(|&v| variants[v].level == l)
+                .collect();
+            // Any variant of the level will do for the dynamics: they differ only in the ADC,
+            // which acts after the reservoir.
+            let own;
+            let data = match mine.first() {
+                Some(&v) if n.model.noisy_inside() && variants[v].offset_db != 0.0 => {
+                    match collect_narma(&variants[v].rig, n.model, n.nodes, seed) {
+                        Ok(d) => {
+                            own = d;
+                            &own
+                        }
+                        Err(e) => {
+                            let e = format!("the reservoir cannot run at this laser power: {e}");
+                            return mine.iter().map(|&v| (v, m, Err(e.clone()))).collect();
+                        }
+                    }
+                }
+                _ => &n.data,
+            };
+            mine.iter()
+                .map(|&v| {
+                    let mut rng = lightloop_cost::rng::stream(seed, "report.pareto", m as u64, 0);
+                    let r = evaluate(data, &variants[v].sensing, &mut rng)
+                        .and_then(|sc| sc.nrmse.ok_or_else(|| "no NRMSE".to_string()));
+                    (v, m, r)
+                })
+                .collect()
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for (v, m, r) in scored.into_iter().flatten() {
+        let x = &variants[v];
+        let model = narma[m].model.to_string();
+        let nrmse = match r {
+            Ok(e) => e,
+            Err(e) => {
+                skipped.push(format!(
+                    "{model} at laser {:+} dB, {}-bit ADC: {e}",
+                    x.offset_db, x.bits
+                ));
+                continue;
+            }
+        };
+        let per_token = &x.eval.per_token;
+        rows.push(ParetoRow {
+            model,
+            laser_power_dbm: (x.rig.laser.power.dbm() * 1e6).round() / 1e6,
+            laser_offset_db: x.offset_db,
+            adc_bits: x.rig.adc.bits,
+            adc_enob: x.rig.adc.enob,
+            adc_pj_per_conversion: x.rig.adc.conversion_energy() * 1e12,
+            photons_per_sample: x.sensing.photons_per_sample.unwrap_or(f64::NAN),
+            j_per_token: x.eval.metrics.j_per_token,
+            fj_per_mac: x.eval.metrics.fj_per_mac,
+            laser_j_per_token: per_token.get(Item::LaserWallPlug),
+            adc_conversion_j_per_token: per_token.get(Item::AdcConversions),
+            nrmse,
+            on_front: false,
+            on_front_all_models: false,
+        });
+    }
+    let all = pareto_front(
+        &rows
+            .iter()
+            .map(|r| (r.j_per_token, r.nrmse))
+            .collect::<Vec<_>>(),
+    );
+    for (r, f) in rows.iter_mut().zip(all) {
+        r.on_front_all_models = f;
+    }
+    let models: Vec<String> = narma.iter().map(|n| n.model.to_string()).collect();
+    for name in &models {
+        let idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].model == *name)
+            .collect();
+        let pts: Vec<(f64, f64)> = idx
+            .iter()
+            .map(|&i| (rows[i].j_per_token, rows[i].nrmse))
+            .collect();
+        for (i, f) in idx.iter().zip(pareto_front(&pts)) {
+            rows[*i].on_front = f;
+        }
+    }
+    let csv = c.csv("pareto.csv", &rows)?;
+
+    // The chart: every point, and each model's front as a line over them.
+    let of = |name: &str, front: bool| -> Vec<(f64, f64)> {
+        let mut p: Vec<(f64, f64)> = rows
+            .iter()
+            .filter(|r| r.model == name && (!front || r.on_front))
+            .map(|r| (r.j_per_token, r.nrmse))
+            .collect();
+        p.sort_by(|a, b| a.0.total_cmp(&b.0));
+        p
+    };
+    let clouds: Vec<Series> = models
+        .iter()
+        .map(|m| Series {
+            name: m.clone(),
+            points: of(m, false),
+            ..Default::default()
+        })
+        .collect();
+    let fronts: Vec<Series> = models
+        .iter()
+        .map(|m| Series {
+            name: format!("{m} front"),
+            points: of(m, true),
+            ..Default::default()
+        })
+        .collect();
+    let (jmin, jmax) = rows
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r.j_per_token), hi.max(r.j_per_token))
+        });
+    // A logarithmic energy axis where the grid spans a wide range; a narrow span (static loads
+    // dominating) would sit in a sliver of a log axis with no tick inside it.
+    let log_x = jmax / jmin >= 3.0;
+    let svg = chart::scatter_chart(
+        &Axes {
+            title: "Energy per token against reservoir NARMA10 error".into(),
+            x_label: "J per token (all energy)".into(),
+            y_label: "NRMSE (held-out)".into(),
+            log_x,
+            log_y: false,
+        },
+        &clouds,
+        &fronts,
+    )?;
+
+    // The cheapest setting within 10 % of each model's best error, and the rig's own setting.
+    let setting = |r: &ParetoRow| {
+        format!(
+            "{:.1} dBm ({:+} dB), {}-bit ADC",
+            r.laser_power_dbm, r.laser_offset_db, r.adc_bits
+        )
+    };
+    let rig_bits = c.rig.adc.bits;
+    let mut choices = Vec::new();
+    for name in &models {
+        let mine: Vec<&ParetoRow> = rows.iter().filter(|r| r.model == *name).collect();
+        let Some(best) = mine.iter().min_by(|a, b| a.nrmse.total_cmp(&b.nrmse)) else {
+            continue;
+        };
+        let Some(cheap) = mine
+            .iter()
+            .filter(|r| r.nrmse <= 1.1 * best.nrmse)
+            .min_by(|a, b| {
+                a.j_per_token
+                    .total_cmp(&b.j_per_token)
+                    .then(a.nrmse.total_cmp(&b.nrmse))
+            })
+        else {
+            continue;
+        };
+        let own = mine
+            .iter()
+            .find(|r| r.laser_offset_db == 0.0 && r.adc_bits == rig_bits);
+        choices.push(ParetoChoice {
+            model: name.clone(),
+            best_nrmse: best.nrmse,
+            best_setting: setting(best),
+            cheapest_within_10pct: setting(cheap),
+            cheapest_j_per_token: cheap.j_per_token,
+            cheapest_nrmse: cheap.nrmse,
+            rig_setting_j_per_token: own.map_or(f64::NAN, |r| r.j_per_token),
+            rig_setting_nrmse: own.map_or(f64::NAN, |r| r.nrmse),
+            saving_vs_rig_setting: own
+                .map_or(f64::NAN, |r| 1.0 - cheap.j_per_token / r.j_per_token),
+        });
+    }
+    let choice_csv = c.csv("pareto_choices.csv", &choices)?;
+    let table = Table {
+        head: [
+            "model",
+            "best NRMSE",
+            "at",
+            "cheapest within 10 % of the best",
+            "its J/token",
+            "its NRMSE",
+            "rig's setting: J/token",
+            "rig's setting: NRMSE",
+            "J/token saved vs the rig's setting",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: choices
+            .iter()
+            .map(|r| {
+                vec![
+                    r.model.clone(),
+                    sci(r.best_nrmse),
+                    r.best_setting.clone(),
+                    r.cheapest_within_10pct.clone(),
+                    sci(r.cheapest_j_per_token),
+                    sci(r.cheapest_nrmse),
+                    sci(r.rig_setting_j_per_token),
+                    sci(r.rig_setting_nrmse),
+                    format!("{} %", sci(100.0 * r.saving_vs_rig_setting)),
+                ]
+            })
+            .collect(),
+        csv: choice_csv,
+    };
+
+    // What moves the energy, in numbers.
+    let base = c.eval(&c.rig, &c.wl)?;
+    let total = base.per_token.total();
+    let share = |j: f64| 100.0 * j / total;
+    let mut cats: Vec<(Category, f64)> = Category::ALL
+        .iter()
+        .map(|k| (*k, base.per_token.category(*k)))
+        .collect();
+    cats.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (pmin, pmax) = variants
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            let p = v.sensing.photons_per_sample.unwrap_or(f64::NAN);
+            (lo.min(p), hi.max(p))
+        });
+    let dbm: Vec<String> = levels
+        .iter()
+        .map(|o| format!("{:.1}", rig_dbm + o))
+        .collect();
+    let bit_list: Vec<String> = bits.iter().map(u32::to_string).collect();
+    let mut text = vec![
+        format!(
+            "One rig description, varied along the two settings that set both the energy and the \
+             readout: the laser power per channel ({} dBm; the rig's is {:.1} dBm) and the ADC \
+             ({} bits, ENOB = bits − the rig's shortfall of {:.2}). Each variant's J/token for {} \
+             comes from the cost model with every load counted; its error is the held-out NARMA10 \
+             NRMSE of each reservoir read out through that variant's receiver ({} to {} photons \
+             per sample).",
+            dbm.join(", "),
+            rig_dbm,
+            bit_list.join(", "),
+            c.rig.adc.bits as f64 - c.rig.adc.enob,
+            c.wl.workload.name,
+            sci(pmin),
+            sci(pmax)
+        ),
+        format!(
+            "At the rig's own setting the laser's wall-plug draw is {} % of the energy per token \
+             and the ADC conversions {} %; the largest loads are {} ({:.0} %), {} ({:.0} %) and \
+             {} ({:.0} %), which the grid does not touch. J/token spans {} to {} J across the \
+             grid ({:+.1} %){}",
+            sci(share(base.per_token.get(Item::LaserWallPlug))),
+            sci(share(base.per_token.get(Item::AdcConversions))),
+            cats[0].0.label(),
+            share(cats[0].1),
+            cats[1].0.label(),
+            share(cats[1].1),
+            cats[2].0.label(),
+            share(cats[2].1),
+            sci(jmin),
+            sci(jmax),
+            100.0 * (jmax / jmin - 1.0),
+            if jmax / jmin < 1.1 {
+                ": on this rig readout quality costs little energy, and the front is set mostly by \
+                 where the error stops improving."
+            } else {
+                "."
+            }
+        ),
+        "Simplifications: the ADC's energy per conversion is the rig's scaled as 2^ENOB (a fixed \
+         Walden figure of merit); its static power and rate stay the rig's. The loop reservoirs \
+         (soa-twin, ternary) are re-simulated at each laser power, since their operating point and \
+         in-loop ASE follow it; esn and delay-mg do not depend on the rig. Quality is a reservoir \
+         NARMA10 proxy, not the trained deep-loop networks, which are not in the report yet; one \
+         seed, so NRMSE differences of a few per cent between settings are within the spread \
+         `lightloop reservoir suite` shows over seeds."
+            .to_string(),
+    ];
+    // What the ADC bits cost, at the rig's laser power.
+    let at_rig_power: Vec<&Variant> = variants.iter().filter(|v| v.offset_db == 0.0).collect();
+    let by_bits = |pick: fn(u32, u32) -> bool| {
+        at_rig_power
+            .iter()
+            .copied()
+            .reduce(|a, b| if pick(b.bits, a.bits) { b } else { a })
+    };
+    if let (Some(lo), Some(hi)) = (by_bits(|b, a| b < a), by_bits(|b, a| b > a))
+        && hi.bits > lo.bits
+    {
+        let (el, eh) = (&lo.eval.per_token, &hi.eval.per_token);
+        let dj = hi.eval.metrics.j_per_token - lo.eval.metrics.j_per_token;
+        let conv = eh.get(Item::AdcConversions) - el.get(Item::AdcConversions);
+        let traffic = eh.category(Category::MemoryTraffic) - el.category(Category::MemoryTraffic);
+        text.insert(
+            2,
+            format!(
+                "From a {}-bit to a {}-bit ADC at the rig's laser power, J/token rises by {} J ({} %): \
+                 {} J in the conversions themselves, {} J in memory and link traffic, and the other \
+                 {} J is the static draw over a step {} longer (more bits per value to move over the \
+                 host link).",
+                lo.bits,
+                hi.bits,
+                sci(dj),
+                sci(100.0 * dj / lo.eval.metrics.j_per_token),
+                sci(conv),
+                sci(traffic),
+                sci(dj - conv - traffic),
+                lightloop_rig::units::format_si(
+                    hi.eval.metrics.step_time - lo.eval.metrics.step_time,
+                    "s",
+                    3
+                ),
+            ),
+        );
+    }
+    // Loop reservoirs that get worse at the strongest laser power: their node values are fields
+    // in units of the laser power, so more power moves their operating point into saturation.
+    let top = levels.len().checked_sub(1);
+    let worse: Vec<String> = narma
+        .iter()
+        .filter(|n| n.model.noisy_inside())
+        .filter_map(|n| {
+            let name = n.model.to_string();
+            let best = |only_top: bool| {
+                rows.iter()
+                    .filter(|r| r.model == name)
+                    .filter(|r| !only_top || Some(r.laser_offset_db) == top.map(|t| levels[t]))
+                    .map(|r| r.nrmse)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let (at_top, overall) = (best(true), best(false));
+            (at_top.is_finite() && at_top > 1.1 * overall)
+                .then(|| format!("{name} ({} against {} at best)", sci(at_top), sci(overall)))
+        })
+        .collect();
+    if !worse.is_empty() {
+        text.push(format!(
+            "At the strongest laser power the re-simulated loop reservoir{} worse: {}. The loop's \
+             node values are optical fields in units of the laser power while the absorber and SOA \
+             saturate at fixed powers, so more light moves its operating point deeper into \
+             saturation, with the reservoir's settings (input scaling, bias, loop gain) kept the \
+             same at every power.",
+            if worse.len() > 1 { "s are" } else { " is" },
+            worse.join(", ")
+        ));
+    }
+    if c.rig.readout.kind == lightloop_rig::rig::ReadoutKind::Comparator {
+        text.push(
+            "The rig reads out through comparators, so the ADC bits change the readout model here \
+             but not the cost model's readout energy."
+                .into(),
+        );
+    }
+    let fig = c.figure(
+        svg,
+        &format!(
+            "Held-out NARMA10 NRMSE of each reservoir ({} nodes) against J/token of {} ({}), over \
+             a grid of laser power per channel ({} dBm) × ADC bits ({}); open circles are \
+             every grid point, each line joins the points on that model's Pareto front (no other \
+             point of the model is both as cheap and as accurate). The photons per sample follow \
+             the laser power through the rig's path loss; the ADC's energy per conversion scales as \
+             2^ENOB; the loop reservoirs are re-simulated at each laser power. The error is a \
+             reservoir proxy, not the trained deep-loop networks.",
+            narma.first().map_or(0, |n| n.nodes),
+            c.wl.workload.name,
+            if log_x {
+                "logarithmic axis".to_string()
+            } else {
+                format!(
+                    "linear axis: the grid moves J/token by only {} %",
+                    sci(100.0 * (jmax / jmin - 1.0))
+                )
+            },
+            dbm.join(", "),
+            bit_list.join(", ")
+        ),
+        &csv,
+    );
+    Ok(Section {
+        id: "pareto",
+        title: "Energy–accuracy Pareto front",
+        text,
+        tables: vec![table],
+        figures: vec![fig],
+        skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pareto_front_keeps_only_undominated_finite_points() {
+        let nan = f64::NAN;
+        let points = [
+            (1.0, 5.0),           // cheapest
+            (2.0, 3.0),           // on the front
+            (2.0, 3.0),           // its twin: equal points do not dominate each other
+            (2.0, 4.0),           // same cost, larger error
+            (3.0, 3.0),           // same error, larger cost
+            (4.0, 1.0),           // most accurate
+            (nan, 0.5),           // NaN cost
+            (0.5, nan),           // NaN error: must not push (1, 5) off the front
+            (5.0, 1.0),           // dominated by (4, 1)
+            (f64::INFINITY, 0.1), // not finite
+        ];
+        assert_eq!(
+            pareto_front(&points),
+            [
+                true, true, true, false, false, true, false, false, false, false
+            ]
+        );
+        assert_eq!(pareto_front(&[(3.0, 2.0)]), [true]);
+        assert!(pareto_front(&[]).is_empty());
+    }
+
+    #[test]
+    fn pareto_overrides_scale_the_adc_at_a_fixed_walden_figure() {
+        let rig = load_rig("seed-16ch", &[]).unwrap().value;
+        assert!(pareto_sets(&rig, 0.0, rig.adc.bits).is_empty());
+        let sets = pareto_sets(&rig, -12.0, rig.adc.bits + 2).join(" ");
+        let v = load_rig("seed-16ch", &pareto_sets(&rig, -12.0, rig.adc.bits + 2))
+            .unwrap()
+            .value;
+        assert!(
+            (v.laser.power.dbm() - (rig.laser.power.dbm() - 12.0)).abs() < 1e-9,
+            "{sets}"
+        );
+        assert_eq!(v.adc.bits, rig.adc.bits + 2);
+        assert!((v.adc.enob - rig.adc.enob - 2.0).abs() < 1e-9);
+        let ratio = v.adc.conversion_energy() / rig.adc.conversion_energy();
+        assert!((ratio - 4.0).abs() < 1e-9, "{ratio}");
+    }
 }

@@ -17,7 +17,9 @@ Sections: the rig against H100, H200 and B200 on the headline workload; the clai
 N = M, loop passes and WDM lanes under several conversion-energy floors; J/token of every preset \
 workload against the GPUs; time to first token and tokens/s versus WDM lanes and ADC rate; the energy \
 ledger by category; symbol error rate versus received power and SNR versus loop passes from the \
-time-domain engine, with 95 % intervals. Every caption states the rig, workload, seed and assumptions.\n\n\
+time-domain engine, with 95 % intervals; reservoir NARMA10 error versus photons per sample and ADC bits; \
+the energy–accuracy Pareto front over laser power and ADC bits. Every caption states the rig, workload, \
+seed and assumptions.\n\n\
 The full report takes about half a minute; --quick takes a few seconds with fewer points and \
 Monte-Carlo symbols. The folder is written as DIR.partial and renamed when complete; an existing DIR is \
 replaced only if it holds an earlier report.\n\n\
