@@ -206,7 +206,10 @@ pub fn fetch(root: &Path, c: &Catalogued, wheel: Option<&Path>) -> Result<PathBu
         Some(w) => (w.to_path_buf(), false),
         None => {
             let part = dir.join("wheel.part");
-            download(c.url, &part)?;
+            if let Err(e) = download(c.url, &part) {
+                let _ = fs::remove_file(&part);
+                return Err(e);
+            }
             (part, true)
         }
     };

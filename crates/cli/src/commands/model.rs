@@ -254,6 +254,13 @@ struct Row {
 }
 
 #[derive(Serialize)]
+struct LedgerRow {
+    category: String,
+    j_per_token: f64,
+    share: f64,
+}
+
+#[derive(Serialize)]
 struct CostRow {
     system: String,
     j_per_token: f64,
@@ -666,6 +673,26 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         wl.workload.name,
         ct.render()
     );
+    // The rig's ledger for this mapping, by category.
+    let mut lt = Table::new(
+        &["ledger of the mapping, per token", "energy", "share"],
+        &[Align::Left, Align::Right, Align::Right],
+    );
+    let mut ledger_rows = Vec::new();
+    for cat in lightloop_cost::Category::ALL {
+        let j = e.per_token.category(cat);
+        lt.row(vec![
+            cat.label().to_string(),
+            si(j, "J"),
+            format!("{:.1} %", 100.0 * j / e.metrics.j_per_token),
+        ]);
+        ledger_rows.push(LedgerRow {
+            category: cat.label().to_string(),
+            j_per_token: j,
+            share: j / e.metrics.j_per_token,
+        });
+    }
+    println!("\n{}", lt.render());
     println!(
         "\nmodel: the optical products are the twin's (noise from the noise budget, inputs scaled per token and offset-encoded, weights {}); the GPU figures are the cost model's roofline with its calibration. `lightloop energy -r {} -w {}` itemises the ledger.",
         weights
@@ -680,6 +707,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     if let Some(out) = out {
         out.csv("model_eval.csv", &rows)?;
         out.csv("cost.csv", &costs)?;
+        out.csv("ledger.csv", &ledger_rows)?;
         let metric = |r: &Row| {
             if llama {
                 r.perplexity.unwrap_or(f64::NAN)
@@ -692,7 +720,11 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         } else {
             "mean cosine similarity to the digital embedding"
         };
-        let mut files = vec!["model_eval.csv".to_string(), "cost.csv".to_string()];
+        let mut files = vec![
+            "model_eval.csv".to_string(),
+            "cost.csv".to_string(),
+            "ledger.csv".to_string(),
+        ];
         for (sweep, name, x_label, log_x) in [
             (
                 "photons",
