@@ -865,3 +865,53 @@ fn experiment_depth_writes_its_files_and_refuses_bad_input() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
+    let dir = tmp("experiment-width");
+    let out = dir.join("width");
+    let o = run(&[
+        "experiment",
+        "width",
+        "--widths",
+        "16,48",
+        "--passes",
+        "2",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "width.csv",
+        "accuracy_vs_width.svg",
+        "accuracy_vs_energy.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let mut r = csv::Reader::from_path(out.join("width.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let e: Vec<f64> = rows
+        .iter()
+        .map(|r| r[col("j_per_input")].parse().unwrap())
+        .collect();
+    assert!(e[0] > 0.0 && e[1] > e[0], "energy per input {e:?}");
+    for row in &rows {
+        let acc: f64 = row[col("test_accuracy")].parse().unwrap();
+        assert!(acc > 0.2 && acc <= 1.0, "{acc}");
+    }
+    let o = run(&["experiment", "width", "--widths", "2"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--widths must be 4"), "{}", stderr(&o));
+    // A width the rig's 16 channels cannot hold is refused before any training.
+    let o = run(&["experiment", "width", "--widths", "8"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not divide"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Weights {
-    /// {−1, 0, +1} with a learned-free per-row scale (TWN thresholding).
+    /// {−1, 0, +1} with a per-row scale fitted from the weights (TWN thresholding, no training).
     Ternary,
     /// Full-precision weights as analog transmissions in [−1, 1] with a per-row scale.
     Analog,

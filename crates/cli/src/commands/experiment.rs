@@ -27,7 +27,8 @@ Training is noise-aware: the rig's noise is injected in every forward pass.\n\nT
 8×8 digits (1 797 images, shipped in data/; 80 % training and 20 % held-out test, a seeded \
 split) and parity-N (the parity of N random bits: 2 000 training and 1 000 distinct test codes), \
 an algorithmic task where depth should matter.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
-lightloop experiment readout            accuracy versus photons per sample and ADC bits";
+lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
+lightloop experiment width              accuracy and energy per input versus the loop's width";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -43,6 +44,27 @@ pub enum Which {
     /// Accuracy of a network trained at the rig's noise, read out at other photon counts and
     /// ADC resolutions
     Readout(ReadoutArgs),
+    /// Test accuracy and the cost model's energy per input versus the loop's width
+    Width(WidthArgs),
+}
+
+#[derive(Args)]
+pub struct WidthArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Widths of the loop state, comma-separated (replaces --width)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![16usize, 32, 64, 128])]
+    pub widths: Vec<usize>,
+    /// Loop passes T
+    #[arg(long, default_value_t = 8)]
+    pub passes: usize,
+    /// Output folder
+    #[arg(
+        long,
+        default_value = "lightloop-out/experiment-width",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Clone)]
@@ -159,7 +181,147 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
     match &a.which {
         Which::Depth(d) => depth(d),
         Which::Readout(r) => readout(r),
+        Which::Width(w) => width(w),
     }
+}
+
+#[derive(Serialize)]
+struct WidthRow {
+    width: usize,
+    passes: usize,
+    seed: u64,
+    test_accuracy: f64,
+    /// The cost model's energy for one input vector through a bare tied loop of this width and
+    /// passes on the rig (workload loop-1024 with loop.width and loop.micro_steps set), J.
+    j_per_input: f64,
+    train_seconds: f64,
+}
+
+fn width(a: &WidthArgs) -> CliResult<()> {
+    if a.widths.is_empty() || a.widths.iter().any(|w| !(4..=1024).contains(w)) {
+        return Err(CliError::BadInput("--widths must be 4 … 1024".into()));
+    }
+    if a.passes == 0 || a.passes > 4096 {
+        return Err(CliError::BadInput("--passes must be 1 … 4096".into()));
+    }
+    let s = setup(&a.common)?;
+    // Energy per input from the cost model: the bare loop kernel at each width.
+    let mut energy = Vec::new();
+    for &w in &a.widths {
+        let mut sets = a.common.sets.clone();
+        sets.push(format!("loop.width={w}"));
+        sets.push(format!("loop.micro_steps={}", a.passes));
+        let pair = crate::load::load_pair(&a.common.rig, "loop-1024", &sets)?;
+        energy.push(super::evaluate(&pair)?.metrics.j_per_token);
+    }
+    let out = OutputDir::create(&a.out, "width.csv")?;
+    let settings = TrainSettings {
+        epochs: a.common.epochs,
+        ..TrainSettings::default()
+    };
+    let b = super::progress(a.widths.len() as u64 * a.common.seeds, "networks trained");
+    let mut rows = Vec::new();
+    for seed in 1..=a.common.seeds {
+        let data = s.task.load(seed).map_err(CliError::Message)?;
+        for (k, &w) in a.widths.iter().enumerate() {
+            let common = Common {
+                width: w,
+                ..a.common.clone()
+            };
+            let start = Instant::now();
+            let (_, acc) = train(
+                config(&common, &data, a.passes, seed),
+                s.phi.clone(),
+                &s.noise,
+                &settings,
+                &data,
+            )
+            .map_err(CliError::Message)?;
+            rows.push(WidthRow {
+                width: w,
+                passes: a.passes,
+                seed,
+                test_accuracy: acc,
+                j_per_input: energy[k],
+                train_seconds: start.elapsed().as_secs_f64(),
+            });
+            b.inc(1);
+        }
+    }
+    b.finish_and_clear();
+    let mut table = Table::new(
+        &[
+            "width",
+            "test accuracy (median)",
+            "min – max",
+            "J per input (cost model)",
+        ],
+        &[Align::Right; 4],
+    );
+    let mut acc_points = Vec::new();
+    let mut front = Vec::new();
+    for (k, &w) in a.widths.iter().enumerate() {
+        let (m, lo, hi) = median_min_max(
+            rows.iter()
+                .filter(|r| r.width == w)
+                .map(|r| r.test_accuracy)
+                .collect(),
+        );
+        table.row(vec![
+            w.to_string(),
+            format!("{m:.4}"),
+            format!("{lo:.4} – {hi:.4}"),
+            crate::table::si(energy[k], "J"),
+        ]);
+        acc_points.push((w as f64, m, lo, hi));
+        front.push((energy[k], m));
+    }
+    let basis = format!(
+        "rig {}, T = {}, {} epochs at the rig's noise, seeds 1–{}",
+        s.rig.rig.name, a.passes, a.common.epochs, a.common.seeds
+    );
+    println!("width sweep on {}: {basis}\n", s.task);
+    println!("{}", table.render());
+    let svg_w = line_chart(
+        &Axes {
+            title: format!("{} accuracy versus loop width — {basis}", s.task),
+            x_label: "width of the loop state (channels × slots)".into(),
+            y_label: "test accuracy".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[Series {
+            name: "median (min–max over seeds)".into(),
+            points: acc_points.iter().map(|p| (p.0, p.1)).collect(),
+            intervals: Some(acc_points.iter().map(|p| (p.2, p.3)).collect()),
+            dashed: false,
+        }],
+    )
+    .map_err(CliError::Message)?;
+    let svg_e = line_chart(
+        &Axes {
+            title: format!("{} accuracy versus energy per input — {basis}", s.task),
+            x_label: "J per input vector (cost model, bare loop of this width)".into(),
+            y_label: "test accuracy (median)".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[Series {
+            name: "one point per width".into(),
+            points: front,
+            ..Default::default()
+        }],
+    )
+    .map_err(CliError::Message)?;
+    out.text("accuracy_vs_width.svg", &svg_w)?;
+    out.text("accuracy_vs_energy.svg", &svg_e)?;
+    out.csv("width.csv", &rows)?;
+    let dir = out.finish()?;
+    println!(
+        "\nenergy: the cost model's J per input for the bare tied loop (workload loop-1024 with this width and T) on the rig; the input encoding and readout layers of the network are not in it.\nwrote {}/{{width.csv, accuracy_vs_width.svg, accuracy_vs_energy.svg}}",
+        dir.display()
+    );
+    Ok(())
 }
 
 #[derive(Serialize)]
