@@ -148,7 +148,7 @@ pub struct EvalArgs {
     /// Seed of the optical noise
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output folder (CSV, SVG, JSON)
+    /// Output folder for the CSV files and SVG plots
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
