@@ -866,52 +866,92 @@ fn experiment_depth_writes_its_files_and_refuses_bad_input() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
-    let dir = tmp("experiment-width");
-    let out = dir.join("width");
-    let o = run(&[
+/// Runs a short `experiment WHICH` (2 passes, 1 seed, 2 epochs, `extra` arguments) into a
+/// fresh folder; returns the folder and the columns of `csv` by name.
+fn short_experiment(
+    which: &str,
+    extra: &[&str],
+    csv_name: &str,
+) -> (PathBuf, std::collections::HashMap<String, Vec<f64>>) {
+    let dir = tmp(&format!("experiment-{which}"));
+    let out = dir.join(which);
+    let mut args = vec![
         "experiment",
-        "width",
-        "--widths",
-        "16,48",
+        which,
         "--passes",
         "2",
         "--seeds",
         "1",
         "--epochs",
         "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    for f in [
-        "width.csv",
-        "accuracy_vs_width.svg",
-        "accuracy_vs_energy.svg",
-    ] {
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = run(&args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    let mut r = csv::Reader::from_path(out.join(csv_name)).unwrap();
+    let h = r.headers().unwrap().clone();
+    let mut cols: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+    for rec in r.records() {
+        for (name, v) in h.iter().zip(rec.unwrap().iter()) {
+            cols.entry(name.to_string())
+                .or_default()
+                .push(v.parse().unwrap_or(f64::NAN));
+        }
+    }
+    (out, cols)
+}
+
+#[test]
+fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
+    let (out, cols) = short_experiment("width", &["--widths", "16,48"], "width.csv");
+    for f in ["accuracy_vs_width.svg", "accuracy_vs_energy.svg"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    let mut r = csv::Reader::from_path(out.join("width.csv")).unwrap();
-    let h = r.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
-    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
-    assert_eq!(rows.len(), 2);
-    let e: Vec<f64> = rows
-        .iter()
-        .map(|r| r[col("j_per_input")].parse().unwrap())
-        .collect();
+    let e = &cols["j_per_input"];
+    assert_eq!(e.len(), 2);
     assert!(e[0] > 0.0 && e[1] > e[0], "energy per input {e:?}");
-    for row in &rows {
-        let acc: f64 = row[col("test_accuracy")].parse().unwrap();
-        assert!(acc > 0.2 && acc <= 1.0, "{acc}");
+    for acc in &cols["test_accuracy"] {
+        assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
     }
-    let o = run(&["experiment", "width", "--widths", "2"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--widths must be 4"), "{}", stderr(&o));
-    // A width the rig's 16 channels cannot hold is refused before any training.
-    let o = run(&["experiment", "width", "--widths", "8"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("does not divide"), "{}", stderr(&o));
-    let _ = std::fs::remove_dir_all(&dir);
+    for (args, needle) in [
+        (
+            vec!["experiment", "width", "--widths", "2"],
+            "--widths must be 4",
+        ),
+        // A width the rig's 16 channels cannot hold is refused before any training.
+        (
+            vec!["experiment", "width", "--widths", "8"],
+            "does not divide",
+        ),
+        (
+            vec!["experiment", "distill", "--weight", "1.5"],
+            "--weight in 0",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+#[test]
+fn experiment_distill_compares_students_trained_both_ways() {
+    let (out, cols) = short_experiment(
+        "distill",
+        &["--widths", "16", "--teacher-width", "32"],
+        "distill.csv",
+    );
+    assert!(out.join("distill.svg").is_file());
+    for name in [
+        "scratch_accuracy",
+        "distilled_accuracy",
+        "teacher_accuracy_noiseless",
+    ] {
+        assert_eq!(cols[name].len(), 1);
+        let acc = cols[name][0];
+        assert!(acc > 0.2 && acc <= 1.0, "{name} {acc}");
+    }
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }

@@ -28,7 +28,8 @@ Training is noise-aware: the rig's noise is injected in every forward pass.\n\nT
 split) and parity-N (the parity of N random bits: 2 000 training and 1 000 distinct test codes), \
 an algorithmic task where depth should matter.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
 lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
-lightloop experiment width              accuracy and energy per input versus the loop's width";
+lightloop experiment width              accuracy and energy per input versus the loop's width\n  \
+lightloop experiment distill            students from scratch versus distilled from a wider teacher";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -46,6 +47,36 @@ pub enum Which {
     Readout(ReadoutArgs),
     /// Test accuracy and the cost model's energy per input versus the loop's width
     Width(WidthArgs),
+    /// Students trained from scratch against students distilled from a wider noiseless teacher
+    Distill(DistillArgs),
+}
+
+#[derive(Args)]
+pub struct DistillArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Student widths, comma-separated (replaces --width)
+    #[arg(long, value_delimiter = ',', default_values_t = vec![16usize, 32])]
+    pub widths: Vec<usize>,
+    /// Width of the teacher (the same loop network, trained without noise)
+    #[arg(long, default_value_t = 256)]
+    pub teacher_width: usize,
+    /// Loop passes T of teacher and students
+    #[arg(long, default_value_t = 8)]
+    pub passes: usize,
+    /// Distillation temperature τ
+    #[arg(long, default_value_t = 4.0)]
+    pub temperature: f64,
+    /// Weight of the distillation term (the rest is the label cross-entropy)
+    #[arg(long, default_value_t = 0.7)]
+    pub weight: f64,
+    /// Output folder
+    #[arg(
+        long,
+        default_value = "lightloop-out/experiment-distill",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]
@@ -182,7 +213,179 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Depth(d) => depth(d),
         Which::Readout(r) => readout(r),
         Which::Width(w) => width(w),
+        Which::Distill(d) => distill(d),
     }
+}
+
+#[derive(Serialize)]
+struct DistillRow {
+    seed: u64,
+    width: usize,
+    passes: usize,
+    teacher_width: usize,
+    teacher_accuracy_noiseless: f64,
+    scratch_accuracy: f64,
+    distilled_accuracy: f64,
+}
+
+fn distill(a: &DistillArgs) -> CliResult<()> {
+    use lightloop_nn::loopnet::train::{Distillation, train_distilled};
+    if a.widths.is_empty()
+        || a.widths
+            .iter()
+            .chain([&a.teacher_width])
+            .any(|w| !(4..=1024).contains(w))
+    {
+        return Err(CliError::BadInput(
+            "--widths and --teacher-width must be 4 … 1024".into(),
+        ));
+    }
+    if a.passes == 0 || a.passes > 4096 {
+        return Err(CliError::BadInput("--passes must be 1 … 4096".into()));
+    }
+    if !(a.temperature.is_finite() && a.temperature > 0.0 && (0.0..=1.0).contains(&a.weight)) {
+        return Err(CliError::BadInput(
+            "--temperature must be positive and --weight in 0 … 1".into(),
+        ));
+    }
+    let s = setup(&a.common)?;
+    let out = OutputDir::create(&a.out, "distill.csv")?;
+    let settings = TrainSettings {
+        epochs: a.common.epochs,
+        ..TrainSettings::default()
+    };
+    let msg = |e: candle_core::Error| CliError::Message(e.to_string());
+    let b = super::progress(
+        a.common.seeds * (1 + 2 * a.widths.len() as u64),
+        "networks trained",
+    );
+    let mut rows = Vec::new();
+    for seed in 1..=a.common.seeds {
+        let data = s.task.load(seed).map_err(CliError::Message)?;
+        let with_width = |w: usize| Common {
+            width: w,
+            ..a.common.clone()
+        };
+        let off = ForwardNoise::off();
+        let (teacher, _) = train(
+            config(&with_width(a.teacher_width), &data, a.passes, seed),
+            s.phi.clone(),
+            &off,
+            &settings,
+            &data,
+        )
+        .map_err(CliError::Message)?;
+        let teacher_acc = teacher
+            .accuracy(&data.test_x, &data.test_y, a.passes, &off, 0)
+            .map_err(msg)?;
+        let logits = teacher
+            .forward(&data.train_x, a.passes, &off, 0)
+            .map_err(msg)?
+            .detach();
+        b.inc(1);
+        for &w in &a.widths {
+            let cfg = config(&with_width(w), &data, a.passes, seed);
+            let (_, scratch) =
+                train(cfg, s.phi.clone(), &s.noise, &settings, &data).map_err(CliError::Message)?;
+            b.inc(1);
+            let (_, distilled) = train_distilled(
+                cfg,
+                s.phi.clone(),
+                &s.noise,
+                &settings,
+                &data,
+                Some(Distillation {
+                    teacher_logits: &logits,
+                    temperature: a.temperature,
+                    weight: a.weight,
+                }),
+            )
+            .map_err(CliError::Message)?;
+            b.inc(1);
+            rows.push(DistillRow {
+                seed,
+                width: w,
+                passes: a.passes,
+                teacher_width: a.teacher_width,
+                teacher_accuracy_noiseless: teacher_acc,
+                scratch_accuracy: scratch,
+                distilled_accuracy: distilled,
+            });
+        }
+    }
+    b.finish_and_clear();
+    let basis = format!(
+        "rig {}, T = {}, teacher width {} without noise, τ = {}, weight {}, {} epochs, seeds 1–{}",
+        s.rig.rig.name,
+        a.passes,
+        a.teacher_width,
+        a.temperature,
+        a.weight,
+        a.common.epochs,
+        a.common.seeds
+    );
+    let mut table = Table::new(
+        &[
+            "student width",
+            "from scratch",
+            "distilled",
+            "teacher (noiseless)",
+        ],
+        &[Align::Right; 4],
+    );
+    let med = |w: usize, f: &dyn Fn(&DistillRow) -> f64| {
+        median_min_max(rows.iter().filter(|r| r.width == w).map(f).collect()).0
+    };
+    let (mut scratch_pts, mut distilled_pts) = (Vec::new(), Vec::new());
+    for &w in &a.widths {
+        let (sc, di) = (
+            med(w, &|r| r.scratch_accuracy),
+            med(w, &|r| r.distilled_accuracy),
+        );
+        table.row(vec![
+            w.to_string(),
+            format!("{sc:.4}"),
+            format!("{di:.4}"),
+            format!("{:.4}", med(w, &|r| r.teacher_accuracy_noiseless)),
+        ]);
+        scratch_pts.push((w as f64, sc));
+        distilled_pts.push((w as f64, di));
+    }
+    println!(
+        "distillation on {}: {basis} (test accuracy under the rig's noise, medians)\n",
+        s.task
+    );
+    println!("{}", table.render());
+    let svg = line_chart(
+        &Axes {
+            title: format!(
+                "{} students: from scratch versus distilled — {basis}",
+                s.task
+            ),
+            x_label: "student width".into(),
+            y_label: "test accuracy at the rig's noise (median)".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[
+            Series {
+                name: "from scratch".into(),
+                points: scratch_pts,
+                ..Default::default()
+            },
+            Series {
+                name: "distilled".into(),
+                points: distilled_pts,
+                ..Default::default()
+            },
+        ],
+    )
+    .map_err(CliError::Message)?;
+    out.text("distill.svg", &svg)?;
+    out.csv("distill.csv", &rows)?;
+    let dir = out.finish()?;
+    println!("\nwrote {}/{{distill.csv, distill.svg}}", dir.display());
+    Ok(())
 }
 
 #[derive(Serialize)]

@@ -175,6 +175,30 @@ pub fn train(
     settings: &TrainSettings,
     data: &Dataset,
 ) -> std::result::Result<(LoopNet, f64), String> {
+    train_distilled(config, phi, noise, settings, data, None)
+}
+
+/// Knowledge distillation from a teacher (Hinton, Vinyals & Dean 2015, arXiv:1503.02531): the
+/// loss is (1 − w)·CE(student, labels) + w·τ²·KL(softmax(z_t/τ) ‖ softmax(z_s/τ)).
+#[derive(Debug, Clone, Copy)]
+pub struct Distillation<'a> {
+    /// The teacher's logits for every training example (examples × classes).
+    pub teacher_logits: &'a Tensor,
+    /// Temperature τ.
+    pub temperature: f64,
+    /// Weight w of the distillation term.
+    pub weight: f64,
+}
+
+/// [`train`], with the distillation term of `teacher` in the loss when given.
+pub fn train_distilled(
+    config: LoopNetConfig,
+    phi: Phi,
+    noise: &ForwardNoise,
+    settings: &TrainSettings,
+    data: &Dataset,
+    teacher: Option<Distillation>,
+) -> std::result::Result<(LoopNet, f64), String> {
     let run = || -> Result<(LoopNet, f64)> {
         let net = LoopNet::new(config, phi.clone())?;
         let mut opt = AdamW::new(
@@ -197,7 +221,19 @@ pub fn train(
                 let y = data.train_y.index_select(&idx, 0)?;
                 let logits = net.forward(&x, config.passes, noise, call)?;
                 call += 1;
-                let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+                let mut loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+                if let Some(t) = &teacher {
+                    use candle_nn::ops::{log_softmax, softmax_last_dim};
+                    let tau = t.temperature;
+                    let zt = (t.teacher_logits.index_select(&idx, 0)? / tau)?;
+                    let pt = softmax_last_dim(&zt)?;
+                    let kl = (&pt
+                        * (log_softmax(&zt, candle_core::D::Minus1)?
+                            - log_softmax(&(&logits / tau)?, candle_core::D::Minus1)?)?)?
+                    .sum(1)?
+                    .mean_all()?;
+                    loss = ((loss * (1.0 - t.weight))? + (kl * (t.weight * tau * tau))?)?;
+                }
                 opt.backward_step(&loss)?;
             }
         }
@@ -264,5 +300,47 @@ mod tests {
             "parity-16".parse::<NetTask>(),
             Ok(NetTask::Parity { bits: 16 })
         );
+    }
+
+    /// With the whole loss on the distillation term, the student follows the teacher, not the
+    /// labels: a teacher that names the next class for every image makes a student that is
+    /// wrong on the held-out labels almost always.
+    #[test]
+    fn a_student_learns_what_its_teacher_says() {
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+        let data = Dataset::digits(2).unwrap();
+        let labels: Vec<u32> = data.train_y.to_vec1().unwrap();
+        let shifted: Vec<f32> = labels
+            .iter()
+            .flat_map(|l| (0..10u32).map(move |c| if c == (l + 1) % 10 { 8.0 } else { 0.0 }))
+            .collect();
+        let teacher = Tensor::from_vec(shifted, (labels.len(), 10), &Device::Cpu).unwrap();
+        let config = LoopNetConfig {
+            inputs: 64,
+            width: 32,
+            passes: 2,
+            classes: 10,
+            alpha_init: 0.1,
+            seed: 2,
+        };
+        let settings = TrainSettings {
+            epochs: 8,
+            ..TrainSettings::default()
+        };
+        let d = Distillation {
+            teacher_logits: &teacher,
+            temperature: 1.0,
+            weight: 1.0,
+        };
+        let off = ForwardNoise::off();
+        let (_, acc) =
+            train_distilled(config, phi.clone(), &off, &settings, &data, Some(d)).unwrap();
+        let (_, plain) = train(config, phi, &off, &settings, &data).unwrap();
+        assert!(
+            acc < 0.2,
+            "a student of a wrong teacher scores {acc} on the labels"
+        );
+        assert!(plain > 0.8, "the same student on the labels scores {plain}");
     }
 }
