@@ -955,3 +955,21 @@ fn experiment_distill_compares_students_trained_both_ways() {
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn experiment_curriculum_trains_both_ways_at_each_depth() {
+    // --passes 2 from the helper and 4 here: two depths, each above --start 1.
+    let (out, cols) = short_experiment(
+        "curriculum",
+        &["--passes", "4", "--start", "1", "--width", "16"],
+        "curriculum.csv",
+    );
+    assert!(out.join("curriculum.svg").is_file());
+    assert_eq!(cols["passes"], vec![2.0, 4.0]);
+    for name in ["full_depth_accuracy", "curriculum_accuracy"] {
+        for acc in &cols[name] {
+            assert!(*acc > 0.2 && *acc <= 1.0, "{name} {acc}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

@@ -29,7 +29,8 @@ split) and parity-N (the parity of N random bits: 2 000 training and 1 000 disti
 an algorithmic task where depth should matter.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
 lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
 lightloop experiment width              accuracy and energy per input versus the loop's width\n  \
-lightloop experiment distill            students from scratch versus distilled from a wider teacher";
+lightloop experiment distill            students from scratch versus distilled from a wider teacher\n  \
+lightloop experiment curriculum         full depth from the start versus passes doubling in training";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -49,6 +50,28 @@ pub enum Which {
     Width(WidthArgs),
     /// Students trained from scratch against students distilled from a wider noiseless teacher
     Distill(DistillArgs),
+    /// Deep loops trained at full depth from the start against a curriculum in depth (the
+    /// passes double during training)
+    Curriculum(CurriculumArgs),
+}
+
+#[derive(Args)]
+pub struct CurriculumArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Loop passes T of the trained networks, comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = vec![16usize, 64])]
+    pub passes: Vec<usize>,
+    /// Passes at the start of the curriculum (doubled at equal shares of the epochs up to T)
+    #[arg(long, default_value_t = 2)]
+    pub start: usize,
+    /// Output folder
+    #[arg(
+        long,
+        default_value = "lightloop-out/experiment-curriculum",
+        value_name = "DIR"
+    )]
+    pub out: PathBuf,
 }
 
 #[derive(Args)]
@@ -214,7 +237,128 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Readout(r) => readout(r),
         Which::Width(w) => width(w),
         Which::Distill(d) => distill(d),
+        Which::Curriculum(c) => curriculum(c),
     }
+}
+
+#[derive(Serialize)]
+struct CurriculumRow {
+    seed: u64,
+    passes: usize,
+    curriculum_start: usize,
+    full_depth_accuracy: f64,
+    curriculum_accuracy: f64,
+}
+
+fn curriculum(a: &CurriculumArgs) -> CliResult<()> {
+    if a.passes.is_empty() || a.passes.iter().any(|p| *p < 2 || *p > 4096) {
+        return Err(CliError::BadInput("--passes must be 2 … 4096".into()));
+    }
+    if a.start == 0 || a.passes.iter().any(|p| a.start >= *p) {
+        return Err(CliError::BadInput(
+            "--start must be at least 1 and below every --passes value".into(),
+        ));
+    }
+    let s = setup(&a.common)?;
+    let out = OutputDir::create(&a.out, "curriculum.csv")?;
+    let plain = TrainSettings {
+        epochs: a.common.epochs,
+        ..TrainSettings::default()
+    };
+    let staged = TrainSettings {
+        curriculum_start: Some(a.start),
+        ..plain
+    };
+    let b = super::progress(
+        2 * a.passes.len() as u64 * a.common.seeds,
+        "networks trained",
+    );
+    let mut rows = Vec::new();
+    for seed in 1..=a.common.seeds {
+        let data = s.task.load(seed).map_err(CliError::Message)?;
+        for &t in &a.passes {
+            let mut acc = [0.0; 2];
+            for (k, settings) in [plain, staged].iter().enumerate() {
+                acc[k] = train(
+                    config(&a.common, &data, t, seed),
+                    s.phi.clone(),
+                    &s.noise,
+                    settings,
+                    &data,
+                )
+                .map_err(CliError::Message)?
+                .1;
+                b.inc(1);
+            }
+            rows.push(CurriculumRow {
+                seed,
+                passes: t,
+                curriculum_start: a.start,
+                full_depth_accuracy: acc[0],
+                curriculum_accuracy: acc[1],
+            });
+        }
+    }
+    b.finish_and_clear();
+    let basis = format!(
+        "rig {}, width {}, curriculum from {} passes, {} epochs at the rig's noise, seeds 1–{}",
+        s.rig.rig.name, a.common.width, a.start, a.common.epochs, a.common.seeds
+    );
+    let mut table = Table::new(
+        &["passes T", "full depth from the start", "curriculum"],
+        &[Align::Right; 3],
+    );
+    let (mut full_pts, mut cur_pts) = (Vec::new(), Vec::new());
+    for &t in &a.passes {
+        let med = |f: &dyn Fn(&CurriculumRow) -> f64| {
+            median_min_max(rows.iter().filter(|r| r.passes == t).map(f).collect())
+        };
+        let (f, flo, fhi) = med(&|r| r.full_depth_accuracy);
+        let (c, clo, chi) = med(&|r| r.curriculum_accuracy);
+        table.row(vec![
+            t.to_string(),
+            format!("{f:.4} [{flo:.4} – {fhi:.4}]"),
+            format!("{c:.4} [{clo:.4} – {chi:.4}]"),
+        ]);
+        full_pts.push((t as f64, f, flo, fhi));
+        cur_pts.push((t as f64, c, clo, chi));
+    }
+    println!(
+        "curriculum in depth on {}: {basis} (test accuracy, median [min – max])\n",
+        s.task
+    );
+    println!("{}", table.render());
+    let series = |name: &str, p: &[(f64, f64, f64, f64)]| Series {
+        name: name.into(),
+        points: p.iter().map(|q| (q.0, q.1)).collect(),
+        intervals: Some(p.iter().map(|q| (q.2, q.3)).collect()),
+        dashed: false,
+    };
+    let svg = line_chart(
+        &Axes {
+            title: format!(
+                "{} accuracy: full depth versus a depth curriculum — {basis}",
+                s.task
+            ),
+            x_label: "loop passes T at the end of training".into(),
+            y_label: "test accuracy at the rig's noise".into(),
+            log_x: true,
+            log_y: false,
+        },
+        &[
+            series("full depth from the start", &full_pts),
+            series("curriculum (passes doubling)", &cur_pts),
+        ],
+    )
+    .map_err(CliError::Message)?;
+    out.text("curriculum.svg", &svg)?;
+    out.csv("curriculum.csv", &rows)?;
+    let dir = out.finish()?;
+    println!(
+        "\nwrote {}/{{curriculum.csv, curriculum.svg}}",
+        dir.display()
+    );
+    Ok(())
 }
 
 #[derive(Serialize)]

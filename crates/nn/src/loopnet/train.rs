@@ -154,6 +154,9 @@ pub struct TrainSettings {
     pub epochs: usize,
     pub batch: usize,
     pub learning_rate: f64,
+    /// Curriculum in depth: training starts with this many passes and doubles them at equal
+    /// shares of the epochs until the network's T (`None`: T from the start).
+    pub curriculum_start: Option<usize>,
 }
 
 impl Default for TrainSettings {
@@ -162,7 +165,26 @@ impl Default for TrainSettings {
             epochs: 30,
             batch: 64,
             learning_rate: 3e-3,
+            curriculum_start: None,
         }
+    }
+}
+
+impl TrainSettings {
+    /// Passes trained in epoch `epoch` (0-based) of a network of `passes` passes: with a
+    /// curriculum from T₀, the stages T₀, 2T₀, 4T₀, … (capped at T, the last stage T itself)
+    /// each take an equal share of the epochs.
+    pub fn passes_at(&self, epoch: usize, passes: usize) -> usize {
+        let Some(t0) = self.curriculum_start.filter(|t| (1..passes).contains(t)) else {
+            return passes;
+        };
+        let mut stages = 1;
+        while t0 << (stages - 1) < passes {
+            stages += 1;
+        }
+        let per_stage = self.epochs.div_ceil(stages).max(1);
+        let stage = (epoch / per_stage).min(stages - 1);
+        (t0 << stage).min(passes)
     }
 }
 
@@ -212,14 +234,15 @@ pub fn train_distilled(
         let n = data.train_x.dim(0)?;
         let mut rng = stream(config.seed, "loopnet.batches", 0, 0);
         let mut call = 0u64;
-        for _ in 0..settings.epochs {
+        for epoch in 0..settings.epochs {
+            let passes = settings.passes_at(epoch, config.passes);
             let mut order: Vec<u32> = (0..n as u32).collect();
             shuffle(&mut order, &mut rng);
             for chunk in order.chunks(settings.batch) {
                 let idx = Tensor::from_vec(chunk.to_vec(), chunk.len(), &Device::Cpu)?;
                 let x = data.train_x.index_select(&idx, 0)?;
                 let y = data.train_y.index_select(&idx, 0)?;
-                let logits = net.forward(&x, config.passes, noise, call)?;
+                let logits = net.forward(&x, passes, noise, call)?;
                 call += 1;
                 let mut loss = candle_nn::loss::cross_entropy(&logits, &y)?;
                 if let Some(t) = &teacher {
@@ -342,5 +365,31 @@ mod tests {
             "a student of a wrong teacher scores {acc} on the labels"
         );
         assert!(plain > 0.8, "the same student on the labels scores {plain}");
+    }
+
+    #[test]
+    fn the_depth_curriculum_doubles_the_passes_in_equal_shares_of_the_epochs() {
+        let s = TrainSettings {
+            epochs: 8,
+            curriculum_start: Some(4),
+            ..TrainSettings::default()
+        };
+        // T = 16: stages 4, 8, 16, two or three epochs each (8 epochs over 3 stages → 3, 3, 2).
+        let got: Vec<usize> = (0..8).map(|e| s.passes_at(e, 16)).collect();
+        assert_eq!(got, vec![4, 4, 4, 8, 8, 8, 16, 16]);
+        // T = 12 is not a power of two times T₀: the last stage is capped at T.
+        let got: Vec<usize> = (0..8).map(|e| s.passes_at(e, 12)).collect();
+        assert_eq!(got, vec![4, 4, 4, 8, 8, 8, 12, 12]);
+        // No curriculum, or one that starts at T or beyond: T from the start.
+        let plain = TrainSettings {
+            epochs: 8,
+            ..TrainSettings::default()
+        };
+        assert!((0..8).all(|e| plain.passes_at(e, 16) == 16));
+        let late = TrainSettings {
+            curriculum_start: Some(16),
+            ..s
+        };
+        assert!((0..8).all(|e| late.passes_at(e, 16) == 16));
     }
 }
