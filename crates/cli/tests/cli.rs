@@ -928,6 +928,14 @@ fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
             vec!["experiment", "distill", "--weight", "1.5"],
             "--weight in 0",
         ),
+        (
+            vec!["experiment", "curriculum", "--start", "16"],
+            "below every --passes",
+        ),
+        (
+            vec!["experiment", "depth", "--task", "chars-99"],
+            "1 ≤ K ≤ 16",
+        ),
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

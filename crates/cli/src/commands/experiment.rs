@@ -25,8 +25,11 @@ pass, φ the rig's saturable absorber and SOA, the ASE of the rig's SOA as noise
 photodiodes read it once (the rig's receiver noise and ADC) and a digital layer classifies. \
 Training is noise-aware: the rig's noise is injected in every forward pass.\n\nTasks: scikit-learn's \
 8×8 digits (1 797 images, shipped in data/; 80 % training and 20 % held-out test, a seeded \
-split) and parity-N (the parity of N random bits: 2 000 training and 1 000 distinct test codes), \
-an algorithmic task where depth should matter.\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
+split); parity-N (the parity of N random bits: 2 000 training and 1 000 distinct test codes), \
+an algorithmic task where depth should matter; and chars-K (a character-level language model \
+on data/english.txt: the next character from the K before it, one-hot; 16 000 training positions \
+from the first 80 % of the text and 4 000 test positions from the rest; scored by next-character \
+accuracy).\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
 lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
 lightloop experiment width              accuracy and energy per input versus the loop's width\n  \
 lightloop experiment distill            students from scratch versus distilled from a wider teacher\n  \
@@ -138,7 +141,8 @@ pub struct Common {
     /// Seeds (weights, batches, noise, data split): 1 … N
     #[arg(long, default_value_t = 2)]
     pub seeds: u64,
-    /// Task: digits (the 8×8 images) or parity-N (parity of N bits, 12 ≤ N ≤ 24)
+    /// Task: digits (the 8×8 images), parity-N (parity of N bits, 12 ≤ N ≤ 24) or chars-K (the
+    /// next character of data/english.txt from the K before it, 1 ≤ K ≤ 16)
     #[arg(long, default_value = "digits")]
     pub task: String,
 }

@@ -35,6 +35,11 @@ pub enum NetTask {
     Parity {
         bits: usize,
     },
+    /// Next character of data/english.txt from the `context` characters before it (one-hot
+    /// inputs): a character-level language model, scored by next-character accuracy.
+    Chars {
+        context: usize,
+    },
 }
 
 impl std::str::FromStr for NetTask {
@@ -43,10 +48,18 @@ impl std::str::FromStr for NetTask {
         if s == "digits" {
             return Ok(NetTask::Digits);
         }
+        if let Some(k) = s.strip_prefix("chars-") {
+            return match k.parse::<usize>() {
+                Ok(context) if (1..=16).contains(&context) => Ok(NetTask::Chars { context }),
+                _ => Err(format!(
+                    "unknown task `{s}`: chars-K takes a context of 1 ≤ K ≤ 16 characters"
+                )),
+            };
+        }
         match s.strip_prefix("parity-").map(str::parse::<usize>) {
             Some(Ok(bits)) if (12..=24).contains(&bits) => Ok(NetTask::Parity { bits }),
             _ => Err(format!(
-                "unknown task `{s}` (known: digits, parity-N with 12 ≤ N ≤ 24 so that 3 000 distinct codes exist)"
+                "unknown task `{s}` (known: digits, parity-N with 12 ≤ N ≤ 24 so that 3 000 distinct codes exist, chars-K with 1 ≤ K ≤ 16)"
             )),
         }
     }
@@ -57,6 +70,7 @@ impl std::fmt::Display for NetTask {
         match self {
             NetTask::Digits => f.write_str("digits"),
             NetTask::Parity { bits } => write!(f, "parity-{bits}"),
+            NetTask::Chars { context } => write!(f, "chars-{context}"),
         }
     }
 }
@@ -66,6 +80,7 @@ impl NetTask {
         match self {
             NetTask::Digits => Dataset::digits(seed),
             NetTask::Parity { bits } => Dataset::parity(bits, seed),
+            NetTask::Chars { context } => Dataset::chars(context, seed),
         }
     }
 }
@@ -114,6 +129,60 @@ impl Dataset {
             test_y,
             inputs: bits,
             classes: 2,
+        })
+    }
+
+    /// Next-character examples from data/english.txt: the `context` characters before each
+    /// position, one-hot over the text's alphabet (inputs = context × alphabet), and the
+    /// character at it. 16 000 training positions drawn (seeded) from the first 80 % of the text
+    /// and 4 000 test positions from the last 20 %, so that no test character is in the
+    /// training text.
+    pub fn chars(context: usize, seed: u64) -> std::result::Result<Self, String> {
+        let text = datasets::english_text().as_bytes();
+        let mut alphabet: Vec<u8> = text.to_vec();
+        alphabet.sort_unstable();
+        alphabet.dedup();
+        let mut index = [usize::MAX; 256];
+        for (i, c) in alphabet.iter().enumerate() {
+            index[*c as usize] = i;
+        }
+        let v = alphabet.len();
+        let cut = text.len() * 4 / 5;
+        let mut rng = stream(seed, "chars.positions", context as u64, 0);
+        let mut draw = |lo: usize, hi: usize, n: usize| -> Vec<usize> {
+            (0..n)
+                .map(|_| lo + ((uniform(&mut rng) * (hi - lo) as f64) as usize).min(hi - lo - 1))
+                .collect()
+        };
+        let train_pos = draw(context, cut, 16_000);
+        let test_pos = draw(cut + context, text.len(), 4_000);
+        let dev = Device::Cpu;
+        let tensors = |pos: &[usize]| -> Result<(Tensor, Tensor)> {
+            let mut x = vec![0f32; pos.len() * context * v];
+            for (k, &p) in pos.iter().enumerate() {
+                for j in 0..context {
+                    let c = index[text[p - context + j] as usize];
+                    x[(k * context + j) * v + c] = 1.0;
+                }
+            }
+            let y: Vec<u32> = pos
+                .iter()
+                .map(|&p| index[text[p] as usize] as u32)
+                .collect();
+            Ok((
+                Tensor::from_vec(x, (pos.len(), context * v), &dev)?,
+                Tensor::from_vec(y, pos.len(), &dev)?,
+            ))
+        };
+        let (train_x, train_y) = tensors(&train_pos).map_err(|e| e.to_string())?;
+        let (test_x, test_y) = tensors(&test_pos).map_err(|e| e.to_string())?;
+        Ok(Self {
+            train_x,
+            train_y,
+            test_x,
+            test_y,
+            inputs: context * v,
+            classes: v,
         })
     }
 
@@ -391,5 +460,29 @@ mod tests {
             ..s
         };
         assert!((0..8).all(|e| late.passes_at(e, 16) == 16));
+    }
+
+    #[test]
+    fn character_examples_are_one_hot_contexts_of_the_next_character() {
+        let d = Dataset::chars(3, 1).unwrap();
+        let v = d.classes;
+        assert!(v > 60 && v < 100, "alphabet of {v}");
+        assert_eq!(d.inputs, 3 * v);
+        assert_eq!(d.train_x.dims(), &[16_000, 3 * v]);
+        assert_eq!(d.test_y.dims(), &[4_000]);
+        // Exactly one 1 per context character.
+        let row: Vec<f32> = d.train_x.get(0).unwrap().to_vec1().unwrap();
+        for j in 0..3 {
+            let ones = row[j * v..(j + 1) * v]
+                .iter()
+                .filter(|x| **x == 1.0)
+                .count();
+            assert_eq!(ones, 1);
+        }
+        assert!("chars-0".parse::<NetTask>().is_err());
+        assert_eq!(
+            "chars-8".parse::<NetTask>().unwrap(),
+            NetTask::Chars { context: 8 }
+        );
     }
 }
