@@ -682,6 +682,9 @@ struct DepthRow {
     test_accuracy: f64,
     test_accuracy_noiseless: f64,
     train_seconds: f64,
+    /// Cross-entropy of the test labels at the rig's noise, bits per example (bits per
+    /// character for chars-K).
+    test_bits_per_example: f64,
 }
 
 #[derive(Serialize)]
@@ -722,12 +725,16 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
             let clean = net
                 .accuracy(&data.test_x, &data.test_y, t, &ForwardNoise::off(), 0)
                 .map_err(|e| CliError::Message(e.to_string()))?;
+            let bits = net
+                .bits_per_example(&data.test_x, &data.test_y, t, &s.noise, u64::MAX - 1)
+                .map_err(|e| CliError::Message(e.to_string()))?;
             rows.push(DepthRow {
                 passes: t,
                 seed,
                 test_accuracy: acc,
                 test_accuracy_noiseless: clean,
                 train_seconds: secs,
+                test_bits_per_example: bits,
             });
             if t == deepest {
                 // Early exits of the deepest network and the effective rank of its state.

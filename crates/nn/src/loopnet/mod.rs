@@ -230,4 +230,49 @@ impl LoopNet {
             .to_scalar::<f32>()?;
         Ok(right as f64 / x.dim(0)? as f64)
     }
+
+    /// Mean cross-entropy of the labels under the network's prediction, in bits per example
+    /// (for the character task: bits per character).
+    pub fn bits_per_example(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+        passes: usize,
+        noise: &ForwardNoise,
+        call: u64,
+    ) -> Result<f64> {
+        let logits = self.forward(x, passes, noise, call)?;
+        let nats = candle_nn::loss::cross_entropy(&logits, labels)?.to_scalar::<f32>()? as f64;
+        Ok(nats / std::f64::consts::LN_2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_with_a_silent_readout_costs_log2_classes_bits() {
+        // Zero readout weights and bias: every logit is 0, so each label costs log2(10) bits.
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let config = LoopNetConfig {
+            inputs: 4,
+            width: 8,
+            passes: 2,
+            classes: 10,
+            alpha_init: 0.1,
+            seed: 1,
+        };
+        let net = LoopNet::new(config, phi).unwrap();
+        net.w_out
+            .set(&Tensor::zeros((10, 8), DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
+        let x = Tensor::from_vec(vec![0.5f32; 12], (3, 4), &Device::Cpu).unwrap();
+        let y = Tensor::from_vec(vec![0u32, 4, 9], 3, &Device::Cpu).unwrap();
+        let bits = net
+            .bits_per_example(&x, &y, 2, &ForwardNoise::off(), 0)
+            .unwrap();
+        assert!((bits - 10f64.log2()).abs() < 1e-5, "{bits}");
+    }
 }
