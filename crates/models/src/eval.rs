@@ -20,13 +20,7 @@ pub fn gguf_tokenizer(ct: &gguf_file::Content, path: &Path) -> Result<Tokenizer>
     };
     let mut t =
         Tokenizer::from_gguf(ct).map_err(|e| Error::format(path, format!("tokenizer: {e}")))?;
-    let pre = ct
-        .metadata
-        .get("tokenizer.ggml.pre")
-        .and_then(|v| v.to_string().ok())
-        .cloned()
-        .unwrap_or_default();
-    if pre == "smollm" {
+    if crate::llama::meta_str(ct, "tokenizer.ggml.pre") == "smollm" {
         let seq: PreTokenizerWrapper = Sequence::new(vec![
             Digits::new(true).into(),
             ByteLevel::new(false, true, true).into(),

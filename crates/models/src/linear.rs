@@ -295,19 +295,36 @@ mod tests {
         (Linear::new(t, Some(b)).unwrap(), w)
     }
 
+    /// `tokens` input vectors of `cols` values spread over [−1, 1].
+    fn inputs(tokens: usize, cols: usize) -> Tensor {
+        Tensor::from_vec(
+            (0..tokens * cols)
+                .map(|k| (k * 13 % 29) as f32 / 14.0 - 1.0)
+                .collect::<Vec<_>>(),
+            (tokens, cols),
+            &Device::Cpu,
+        )
+        .unwrap()
+    }
+
+    /// RMS difference from `exact` of the layer put on `optics`.
+    fn rms_error(l: &mut Linear, optics: &Optics, x: &Tensor, exact: &Tensor) -> f32 {
+        l.make_optical(optics, 0).unwrap();
+        let d = (l.forward(x).unwrap() - exact)
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .mean_all()
+            .unwrap();
+        d.to_scalar::<f32>().unwrap().sqrt()
+    }
+
     #[test]
     fn a_calibrated_adc_range_resolves_what_the_worst_case_range_rounds_away() {
         // 8-bit converter, bright light: with the worst-case span, a 256-input product's small
         // signal falls within a few codes; with the span set from the batch it is resolved.
         let (mut l, _) = layer(32, 256);
-        let x = Tensor::from_vec(
-            (0..8 * 256)
-                .map(|k| (k * 13 % 29) as f32 / 14.0 - 1.0)
-                .collect::<Vec<_>>(),
-            (8, 256),
-            &Device::Cpu,
-        )
-        .unwrap();
+        let x = inputs(8, 256);
         let exact = l.forward(&x).unwrap();
         let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
         let mut err = |adc_range: AdcRange| {
@@ -319,10 +336,7 @@ mod tests {
                 seed: 3,
                 threads: 1,
             };
-            l.make_optical(&optics, 0).unwrap();
-            let y = l.forward(&x).unwrap();
-            let d = (y - &exact).unwrap().sqr().unwrap().mean_all().unwrap();
-            d.to_scalar::<f32>().unwrap().sqrt()
+            rms_error(&mut l, &optics, &x, &exact)
         };
         let worst = err(AdcRange::WorstCase);
         let calibrated = err(AdcRange::Calibrated { margin: 1.25 });
@@ -362,14 +376,7 @@ mod tests {
         // A bright, fine-grained rig: the optical product must match the digital one to the
         // DAC's resolution; at few photons the error must be much larger.
         let (mut l, _) = layer(16, 64);
-        let x = Tensor::from_vec(
-            (0..4 * 64)
-                .map(|k| (k * 13 % 29) as f32 / 14.0 - 1.0)
-                .collect::<Vec<_>>(),
-            (4, 64),
-            &Device::Cpu,
-        )
-        .unwrap();
+        let x = inputs(4, 64);
         let exact = l.forward(&x).unwrap();
         let err = |photons: f64, bits: u32, l: &mut Linear| {
             let rig = lightloop_rig::load_rig(
@@ -390,10 +397,7 @@ mod tests {
                 seed: 3,
                 threads: 1,
             };
-            l.make_optical(&optics, 0).unwrap();
-            let y = l.forward(&x).unwrap();
-            let d = (y - &exact).unwrap().sqr().unwrap().mean_all().unwrap();
-            d.to_scalar::<f32>().unwrap().sqrt()
+            rms_error(l, &optics, &x, &exact)
         };
         let fine = err(1e9, 14, &mut l);
         let coarse = err(1e2, 14, &mut l);

@@ -106,6 +106,14 @@ fn meta_u(ct: &gguf_file::Content, path: &Path, key: &str) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// A string of the GGUF metadata, empty when absent or not a string.
+pub(crate) fn meta_str<'a>(ct: &'a gguf_file::Content, key: &str) -> &'a str {
+    ct.metadata
+        .get(key)
+        .and_then(|v| v.to_string().ok())
+        .map_or("", |s| s.as_str())
+}
+
 fn meta_f(ct: &gguf_file::Content, key: &str, default: f64) -> f64 {
     match ct.metadata.get(key) {
         Some(gguf_file::Value::F32(x)) => *x as f64,
@@ -120,12 +128,7 @@ impl Llama {
         let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let ct = gguf_file::Content::read(&mut f)
             .map_err(|e| Error::format(path, format!("not a readable GGUF file: {e}")))?;
-        let arch = ct
-            .metadata
-            .get("general.architecture")
-            .and_then(|v| v.to_string().ok())
-            .cloned()
-            .unwrap_or_default();
+        let arch = meta_str(&ct, "general.architecture");
         if arch != "llama" {
             return Err(Error::format(
                 path,

@@ -173,7 +173,12 @@ fn write_llama(path: &Path, m: &TinyLlama) {
     gguf_file::write(&mut f, &md_refs, &t_refs).unwrap();
 }
 
-fn load_llama(dir: &Path, m: TinyLlama) -> (Llama, eval::Tokenizer) {
+/// Writes a tiny Llama with `kv_heads` KV heads into `dir` and loads it with its tokenizer.
+fn load_llama(dir: &Path, kv_heads: usize, zero_embedding: bool) -> (Llama, eval::Tokenizer) {
+    let m = TinyLlama {
+        kv_heads,
+        zero_embedding,
+    };
     let path = dir.join(format!("tiny-{}-{}.gguf", m.kv_heads, m.zero_embedding));
     write_llama(&path, &m);
     let (model, ct) = Llama::from_gguf(&path).unwrap();
@@ -181,15 +186,17 @@ fn load_llama(dir: &Path, m: TinyLlama) -> (Llama, eval::Tokenizer) {
     (model, tok)
 }
 
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
+fn max_abs(a: &Tensor) -> f32 {
+    a.abs()
         .unwrap()
         .max_all()
         .unwrap()
         .to_scalar::<f32>()
         .unwrap()
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    max_abs(&(a - b).unwrap())
 }
 
 fn optics(photons: f64, bits: u32, weights: Weights, seed: u64) -> Optics {
@@ -216,13 +223,7 @@ fn optics(photons: f64, bits: u32, weights: Weights, seed: u64) -> Optics {
 #[test]
 fn gguf_llama_loads_with_its_shape_and_tokenizer() {
     let dir = tempfile::tempdir().unwrap();
-    let (m, tok) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: false,
-        },
-    );
+    let (m, tok) = load_llama(dir.path(), 2, false);
     assert_eq!(
         (
             m.config.d_model,
@@ -262,13 +263,7 @@ fn llama_forward_matches_candle_transformers_quantized_llama() {
         ] {
             let a = ours.forward(&ids).unwrap().i(ids.len() - 1).unwrap();
             let b = reference.last_logits(&ids).unwrap();
-            let scale = b
-                .abs()
-                .unwrap()
-                .max_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let scale = max_abs(&b);
             let d = max_abs_diff(&a, &b);
             // The reference quantises activations to 8 bits for its Q4_1 product, hence 2 %.
             assert!(
@@ -283,13 +278,7 @@ fn llama_forward_matches_candle_transformers_quantized_llama() {
 #[test]
 fn llama_forward_is_causal() {
     let dir = tempfile::tempdir().unwrap();
-    let (m, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: false,
-        },
-    );
+    let (m, _) = load_llama(dir.path(), 2, false);
     let ids: Vec<u32> = vec![5, 70, 256, 33, 100, 7, 200, 18];
     let long = m.forward(&ids).unwrap();
     let short = m.forward(&ids[..5]).unwrap();
@@ -311,20 +300,8 @@ fn llama_forward_is_causal() {
 #[test]
 fn grouped_query_attention_equals_attention_with_duplicated_kv_heads() {
     let dir = tempfile::tempdir().unwrap();
-    let (gqa, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: false,
-        },
-    );
-    let (mha, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 4,
-            zero_embedding: false,
-        },
-    );
+    let (gqa, _) = load_llama(dir.path(), 2, false);
+    let (mha, _) = load_llama(dir.path(), 4, false);
     let ids: Vec<u32> = vec![1, 99, 42, 256, 17, 3];
     let d = max_abs_diff(&gqa.forward(&ids).unwrap(), &mha.forward(&ids).unwrap());
     assert!(
@@ -337,13 +314,7 @@ fn grouped_query_attention_equals_attention_with_duplicated_kv_heads() {
 fn uniform_logits_give_the_vocabulary_size_as_perplexity() {
     // Zero embedding and tied head: every logit is 0, so every token has probability 1/257.
     let dir = tempfile::tempdir().unwrap();
-    let (m, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: true,
-        },
-    );
+    let (m, _) = load_llama(dir.path(), 2, true);
     let ids: Vec<u32> = (0..40).map(|k| (k * 7 % 257) as u32).collect();
     let mut calls = 0;
     let p = eval::perplexity(&m, &ids, 16, &mut |_, _| calls += 1).unwrap();
@@ -354,22 +325,10 @@ fn uniform_logits_give_the_vocabulary_size_as_perplexity() {
 #[test]
 fn optical_llama_tends_to_the_digital_one_and_is_reproducible() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut m, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: false,
-        },
-    );
+    let (mut m, _) = load_llama(dir.path(), 2, false);
     let ids: Vec<u32> = vec![5, 70, 256, 33, 100, 7];
     let digital = m.forward(&ids).unwrap();
-    let spread = digital
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
+    let spread = max_abs(&digital);
     let n = m
         .map(&ALL_OPS, Some(&optics(1e10, 16, Weights::Analog, 1)))
         .unwrap();
@@ -543,13 +502,7 @@ fn a_bert_missing_a_tensor_names_it() {
 fn retrofit_of_one_step_is_the_ffn_and_distillation_reduces_the_error_of_more_steps() {
     use lightloop_models::retrofit::{Retrofit, Training, distillation_error, train};
     let dir = tempfile::tempdir().unwrap();
-    let (mut m, _) = load_llama(
-        dir.path(),
-        TinyLlama {
-            kv_heads: 2,
-            zero_embedding: false,
-        },
-    );
+    let (mut m, _) = load_llama(dir.path(), 2, false);
     let ids: Vec<u32> = vec![5, 70, 256, 33, 100, 7, 200, 18];
     let original = m.forward(&ids).unwrap();
     // K = 1 with α = 1 and U = 0: exactly the original FFN.

@@ -64,13 +64,12 @@ impl Sensing {
                 amplifier_input_power: 0.0,
             },
         );
-        let shortfall = rig.adc.bits as f64 - rig.adc.enob;
         let bits = adc_bits.or(Some(rig.adc.bits));
         Self {
             photons_per_sample: Some(budget.photons_per_sample),
             relative_sd: budget.sigma() / budget.signal_current,
             adc_bits: bits,
-            adc_enob: bits.map_or(0.0, |b| (b as f64 - shortfall).max(1.0)),
+            adc_enob: bits.map_or(0.0, |b| rig.adc.enob_at(b)),
         }
     }
 

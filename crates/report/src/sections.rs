@@ -1198,7 +1198,7 @@ fn pareto_sets(rig: &Rig, offset_db: f64, bits: u32) -> Vec<String> {
         ));
     }
     if bits != rig.adc.bits {
-        let enob = bits as f64 - (rig.adc.bits as f64 - rig.adc.enob);
+        let enob = rig.adc.enob_at(bits);
         sets.push(format!("adc.bits={bits}"));
         sets.push(format!("adc.enob={enob:?}"));
         if let Some(e) = rig.adc.energy_per_conversion {

@@ -261,6 +261,12 @@ pub struct Adc {
 }
 
 impl Adc {
+    /// The ENOB of the same converter design at `bits` bits: the rig's shortfall (bits − ENOB)
+    /// kept, at least 1.
+    pub fn enob_at(&self, bits: u32) -> f64 {
+        (bits as f64 - (self.bits as f64 - self.enob)).max(1.0)
+    }
+
     /// Energy per conversion, J.
     pub fn conversion_energy(&self) -> f64 {
         match (self.energy_per_conversion, self.walden_fom) {

@@ -36,52 +36,35 @@ pub struct TernaryMatrix {
 impl TernaryMatrix {
     /// From row-major values in {−1, 0, +1}.
     pub fn from_rows(rows: usize, cols: usize, values: &[i8]) -> Self {
-        assert_eq!(
-            values.len(),
-            rows * cols,
-            "a {rows}×{cols} matrix needs {} values",
-            rows * cols
-        );
+        Self::check_len(rows, cols, values.len());
         let signed = Mat::from_fn(rows, cols, |r, c| values[r * cols + c].clamp(-1, 1) as f32);
-        let magnitude = Mat::from_fn(rows, cols, |r, c| signed[(r, c)].abs());
-        let row = |r: usize| &values[r * cols..(r + 1) * cols];
-        let nonzero = (0..rows)
-            .map(|r| row(r).iter().filter(|w| **w != 0).count() as f64)
-            .collect();
-        let row_sum = (0..rows)
-            .map(|r| {
-                row(r)
-                    .iter()
-                    .map(|w| w.clamp(&-1, &1).to_owned() as f64)
-                    .sum()
-            })
-            .collect();
-        Self {
-            rows,
-            cols,
-            signed,
-            magnitude,
-            nonzero,
-            row_sum,
-            packed: Some(PackedTernary::new(rows, cols, values)),
-        }
+        Self::from_signed(signed, Some(PackedTernary::new(rows, cols, values)))
     }
 
     /// Analog weights from row-major values, clamped to [−1, 1] (NaN is refused by the caller's
     /// checks; here it would count as zero light). Products take the f32 GEMM, and the readout
     /// noise follows from the light Σ|w_j|·p_j that reaches the detectors, as for ternary weights.
     pub fn analog(rows: usize, cols: usize, values: &[f32]) -> Self {
+        Self::check_len(rows, cols, values.len());
+        let signed = Mat::from_fn(rows, cols, |r, c| {
+            let v = values[r * cols + c];
+            if v.is_nan() { 0.0 } else { v.clamp(-1.0, 1.0) }
+        });
+        Self::from_signed(signed, None)
+    }
+
+    fn check_len(rows: usize, cols: usize, len: usize) {
         assert_eq!(
-            values.len(),
+            len,
             rows * cols,
             "a {rows}×{cols} matrix needs {} values",
             rows * cols
         );
-        let w = |r: usize, c: usize| {
-            let v = values[r * cols + c];
-            if v.is_nan() { 0.0 } else { v.clamp(-1.0, 1.0) }
-        };
-        let signed = Mat::from_fn(rows, cols, w);
+    }
+
+    /// |W|, the nonzero count and the sum of each row, derived from W.
+    fn from_signed(signed: Mat<f32>, packed: Option<PackedTernary>) -> Self {
+        let (rows, cols) = (signed.nrows(), signed.ncols());
         let magnitude = Mat::from_fn(rows, cols, |r, c| signed[(r, c)].abs());
         let nonzero = (0..rows)
             .map(|r| (0..cols).filter(|&c| signed[(r, c)] != 0.0).count() as f64)
@@ -96,7 +79,7 @@ impl TernaryMatrix {
             magnitude,
             nonzero,
             row_sum,
-            packed: None,
+            packed,
         }
     }
 

@@ -726,8 +726,9 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
                 .accuracy(&data.test_x, &data.test_y, t, &ForwardNoise::off(), 0)
                 .map_err(|e| CliError::Message(e.to_string()))?;
             let bits = net
-                .bits_per_example(&data.test_x, &data.test_y, t, &s.noise, u64::MAX - 1)
-                .map_err(|e| CliError::Message(e.to_string()))?;
+                .scores(&data.test_x, &data.test_y, t, &s.noise, u64::MAX - 1)
+                .map_err(|e| CliError::Message(e.to_string()))?
+                .bits_per_example;
             rows.push(DepthRow {
                 passes: t,
                 seed,

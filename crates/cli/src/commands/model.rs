@@ -381,34 +381,25 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         photons: None,
         adc_bits: None,
     }];
-    for w in &weights {
-        for r in &ranges {
-            settings.push(Setting {
-                weights: Some(*w),
-                range: *r,
-                sweep: "rig",
-                photons: None,
-                adc_bits: None,
-            });
-        }
-        for p in &a.photons {
-            settings.push(Setting {
-                weights: Some(*w),
-                range: sweep_range,
-                sweep: "photons",
-                photons: Some(*p),
-                adc_bits: None,
-            });
-        }
-        for b in &a.adc_bits {
-            settings.push(Setting {
-                weights: Some(*w),
-                range: sweep_range,
-                sweep: "adc bits",
-                photons: None,
-                adc_bits: Some(*b),
-            });
-        }
+    for &w in &weights {
+        let optical = |range, sweep, photons, adc_bits| Setting {
+            weights: Some(w),
+            range,
+            sweep,
+            photons,
+            adc_bits,
+        };
+        settings.extend(ranges.iter().map(|r| optical(*r, "rig", None, None)));
+        settings.extend(
+            a.photons
+                .iter()
+                .map(|p| optical(sweep_range, "photons", Some(*p), None)),
+        );
+        settings.extend(
+            a.adc_bits
+                .iter()
+                .map(|b| optical(sweep_range, "adc bits", None, Some(*b))),
+        );
     }
 
     let t0 = Instant::now();
@@ -453,8 +444,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
                     // A new bit count keeps the rig's ENOB shortfall (bits − ENOB).
                     let mut v = sets.clone();
                     v.push(format!("adc.bits={b}"));
-                    let enob = (b as f64 - (rig.adc.bits as f64 - rig.adc.enob)).max(1.0);
-                    v.push(format!("adc.enob={enob}"));
+                    v.push(format!("adc.enob={}", rig.adc.enob_at(b)));
                     v
                 })?
                 .rig
@@ -1093,7 +1083,21 @@ fn english_ids(tok: &eval::Tokenizer, offset: usize, tokens: usize) -> CliResult
                 text.chars().count()
             ))
         })?;
-    let mut ids = eval::encode(tok, &text[start..], false).map_err(model_err)?;
+    // Tokenize a prefix long enough for `tokens` tokens and one more (so that the cut at its
+    // end, inside a word, cannot change the tokens kept), doubling it as needed, rather than
+    // the whole rest of the text.
+    let mut len = (tokens + 1) * 8;
+    let mut ids = loop {
+        let mut end = (start + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let ids = eval::encode(tok, &text[start..end], false).map_err(model_err)?;
+        if ids.len() > tokens || end == text.len() {
+            break ids;
+        }
+        len *= 2;
+    };
     if ids.len() < tokens {
         return Err(CliError::BadInput(format!(
             "--tokens {tokens}: the text has only {} tokens after --offset {offset}",

@@ -222,29 +222,41 @@ impl LoopNet {
         noise: &ForwardNoise,
         call: u64,
     ) -> Result<f64> {
-        let pred = self.forward(x, passes, noise, call)?.argmax(D::Minus1)?;
-        let right = pred
-            .eq(labels)?
-            .to_dtype(DType::F32)?
-            .sum_all()?
-            .to_scalar::<f32>()?;
-        Ok(right as f64 / x.dim(0)? as f64)
+        Ok(self.scores(x, labels, passes, noise, call)?.accuracy)
     }
 
-    /// Mean cross-entropy of the labels under the network's prediction, in bits per example
-    /// (for the character task: bits per character).
-    pub fn bits_per_example(
+    /// Accuracy and cross-entropy of one forward pass of `x` (noise from `call`).
+    pub fn scores(
         &self,
         x: &Tensor,
         labels: &Tensor,
         passes: usize,
         noise: &ForwardNoise,
         call: u64,
-    ) -> Result<f64> {
+    ) -> Result<Scores> {
         let logits = self.forward(x, passes, noise, call)?;
+        let right = logits
+            .argmax(D::Minus1)?
+            .eq(labels)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
         let nats = candle_nn::loss::cross_entropy(&logits, labels)?.to_scalar::<f32>()? as f64;
-        Ok(nats / std::f64::consts::LN_2)
+        Ok(Scores {
+            accuracy: right as f64 / x.dim(0)? as f64,
+            bits_per_example: nats / std::f64::consts::LN_2,
+        })
     }
+}
+
+/// Scores of a network on labelled examples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scores {
+    /// Fraction of examples whose largest logit is their label.
+    pub accuracy: f64,
+    /// Mean cross-entropy of the labels, bits per example (for the character task: bits per
+    /// character).
+    pub bits_per_example: f64,
 }
 
 #[cfg(test)]
@@ -271,8 +283,9 @@ mod tests {
         let x = Tensor::from_vec(vec![0.5f32; 12], (3, 4), &Device::Cpu).unwrap();
         let y = Tensor::from_vec(vec![0u32, 4, 9], 3, &Device::Cpu).unwrap();
         let bits = net
-            .bits_per_example(&x, &y, 2, &ForwardNoise::off(), 0)
-            .unwrap();
+            .scores(&x, &y, 2, &ForwardNoise::off(), 0)
+            .unwrap()
+            .bits_per_example;
         assert!((bits - 10f64.log2()).abs() < 1e-5, "{bits}");
     }
 }
