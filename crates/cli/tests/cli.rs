@@ -981,3 +981,63 @@ fn experiment_curriculum_trains_both_ways_at_each_depth() {
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn experiment_gain_trains_at_each_fixed_gain_and_with_it_learned() {
+    let (out, cols) = short_experiment("gain", &["--gains", "0.5,2", "--width", "16"], "gain.csv");
+    assert!(out.join("accuracy_vs_gain.svg").is_file());
+    let g = &cols["loop_gain"];
+    assert_eq!(g.len(), 3);
+    assert!(g[0].is_nan() && g[1] == 0.5 && g[2] == 2.0, "{g:?}");
+    for acc in &cols["test_accuracy"] {
+        assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
+    }
+    let o = run(&["experiment", "gain", "--gains", "0,1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--gains must be positive"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+#[test]
+fn experiment_halting_scores_thresholds_and_fixed_exits_with_their_energy() {
+    let (out, cols) = short_experiment(
+        "halting",
+        &[
+            "--every",
+            "1",
+            "--width",
+            "16",
+            "--prices",
+            "1e-3",
+            "--thresholds",
+            "0.5",
+        ],
+        "halting.csv",
+    );
+    assert!(out.join("accuracy_vs_energy.svg").is_file());
+    // The unpriced reference is always trained: prices 0 and 1e-3, each with one threshold
+    // and two fixed exits (after 1 and 2 passes).
+    assert_eq!(cols["price"], vec![0.0, 0.0, 0.0, 1e-3, 1e-3, 1e-3]);
+    let (passes, energy) = (&cols["mean_passes"], &cols["j_per_input"]);
+    assert_eq!((passes[1], passes[2]), (1.0, 2.0));
+    assert!(energy[1] > 0.0 && energy[2] > energy[1], "{energy:?}");
+    for (p, e) in passes.iter().zip(energy) {
+        assert!((1.0..=2.0).contains(p) && *e >= energy[1] && *e <= energy[2]);
+    }
+    for (args, needle) in [
+        (vec!["experiment", "halting", "--every", "32"], "--every 1"),
+        (
+            vec!["experiment", "halting", "--thresholds", "1.5"],
+            "--thresholds must be 0",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

@@ -373,14 +373,7 @@ fn loop_training(a: &BenchArgs) -> CliResult<()> {
             "--width, --passes and --batch must be ≥ 1".into(),
         ));
     }
-    let config = LoopNetConfig {
-        inputs: 64,
-        width: a.width,
-        passes: a.passes,
-        classes: 10,
-        alpha_init: 0.1,
-        seed: 1,
-    };
+    let config = LoopNetConfig::new(64, a.width, a.passes, 10, 1);
     let net = LoopNet::new(config, phi).map_err(msg)?;
     let mut rng = stream(1, "bench.loop", 0, 0);
     let x: Vec<f32> = (0..a.batch * 64)

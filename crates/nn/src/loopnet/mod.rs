@@ -14,7 +14,19 @@
 //! Ternary weights: each latent matrix W is ternarised as in Ternary Weight Networks (Li, Zhang &
 //! Liu, arXiv:1605.04711, 2016): Δ = 0.7·mean|W|, Wₜ = s·sign(W)·[|W| > Δ] with s the mean |W|
 //! above Δ, and the straight-through estimator W + (Wₜ − W)|detached carries the gradient to W.
+//!
+//! Two options change the loop:
+//! - a fixed loop gain g ([`LoopNetConfig::loop_gain`]): A's scale is not learned but set so
+//!   that the mesh has unit RMS gain on a random state (s = 1/√(mean non-zeros per row)), and g
+//!   is not trained. g is then the small-signal gain of one pass into φ (whose small-signal
+//!   slope is 1): the drive into the absorber/SOA. With both learned, g and s are one product
+//!   and a sweep of either means nothing.
+//! - exits every k passes ([`LoopNetConfig::exit_every`]): the photodiodes read the state after
+//!   passes k, 2k, … and T, each reading with its own readout noise (a tap that leaves the
+//!   light in the loop: simplified, the tap's loss is not modelled); the classifier is shared
+//!   and a halting head λ_n = σ(w_h·r_n + b_h) reads the same reading (see [`halting`]).
 
+pub mod halting;
 pub mod phi;
 pub mod train;
 
@@ -23,16 +35,30 @@ use candle_core::{D, DType, Device, Result, Tensor, Var};
 use lightloop_cost::rng::{Rng, normal, stream};
 use phi::Phi;
 
-/// Ternarises `w` (TWN) with a straight-through gradient.
-pub fn ternary(w: &Tensor) -> Result<Tensor> {
-    let abs = w.abs()?;
-    let delta = (abs.mean_all()? * 0.7)?;
+/// The TWN codes of `w` as a tensor ({−1, 0, +1}), its mask of kept weights and their count.
+fn codes(w: &Tensor) -> Result<(Tensor, Tensor, f32)> {
+    let delta = (w.abs()?.mean_all()? * 0.7)?;
     let pos = w.broadcast_gt(&delta)?.to_dtype(w.dtype())?;
     let neg = w.broadcast_lt(&delta.neg()?)?.to_dtype(w.dtype())?;
     let mask = (&pos + &neg)?;
     let kept = mask.sum_all()?.to_scalar::<f32>()?.max(1.0);
-    let scale = ((&abs * &mask)?.sum_all()? / kept as f64)?;
-    let t = (pos - neg)?.broadcast_mul(&scale)?;
+    Ok(((pos - neg)?, mask, kept))
+}
+
+/// Ternarises `w` (TWN) with a straight-through gradient.
+pub fn ternary(w: &Tensor) -> Result<Tensor> {
+    let (c, mask, kept) = codes(w)?;
+    let scale = ((w.abs()? * &mask)?.sum_all()? / kept as f64)?;
+    let t = c.broadcast_mul(&scale)?;
+    w + (t - w)?.detach()
+}
+
+/// Ternarises the square matrix `w` at a fixed RMS gain: codes × g/√(mean non-zeros per row), so
+/// that ‖Wₜ·x‖ ≈ g·‖x‖ for a state of random signs; straight-through gradient to `w`.
+pub fn ternary_at_gain(w: &Tensor, gain: f64) -> Result<Tensor> {
+    let (c, _, kept) = codes(w)?;
+    let per_row = kept as f64 / w.dim(0)? as f64;
+    let t = (c * (gain / per_row.sqrt()))?;
     w + (t - w)?.detach()
 }
 
@@ -63,6 +89,40 @@ pub struct LoopNetConfig {
     /// Initial per-pass gain α_t.
     pub alpha_init: f64,
     pub seed: u64,
+    /// Fixed small-signal loop gain g with A at unit RMS gain (`None`: g and A's scale learned).
+    pub loop_gain: Option<f64>,
+    /// Exits with a halting head every k passes (`None`: one reading after T passes).
+    pub exit_every: Option<usize>,
+}
+
+impl LoopNetConfig {
+    /// A network with α_t = 0.1 at the start, learned loop gain and one exit.
+    pub fn new(inputs: usize, width: usize, passes: usize, classes: usize, seed: u64) -> Self {
+        Self {
+            inputs,
+            width,
+            passes,
+            classes,
+            alpha_init: 0.1,
+            seed,
+            loop_gain: None,
+            exit_every: None,
+        }
+    }
+
+    /// The passes after which the state is read: k, 2k, … below T, then T (just T without
+    /// exits).
+    pub fn exits(&self) -> Vec<usize> {
+        let t = self.passes.max(1);
+        match self.exit_every.filter(|k| *k >= 1) {
+            Some(k) => (1..)
+                .map(|n| n * k)
+                .take_while(|p| *p < t)
+                .chain(std::iter::once(t))
+                .collect(),
+            None => vec![t],
+        }
+    }
 }
 
 /// A loop network's parameters.
@@ -74,6 +134,9 @@ pub struct LoopNet {
     pub alpha: Var,
     pub w_out: Var,
     pub b_out: Var,
+    /// The halting head (trained only with exits).
+    pub w_halt: Var,
+    pub b_halt: Var,
     phi: Phi,
 }
 
@@ -130,20 +193,58 @@ impl LoopNet {
                 &dev,
             )?,
             b_out: Var::zeros(c.classes, DType::F32, &dev)?,
+            w_halt: Var::zeros((c.width, 1), DType::F32, &dev)?,
+            // σ(−2) ≈ 0.12: most examples go on at the first exits until the head learns.
+            b_halt: Var::from_vec(vec![-2.0f32], 1, &dev)?,
             phi,
             config,
         })
     }
 
+    /// The trained parameters (not g when the loop gain is fixed; the halting head only with
+    /// exits).
     pub fn vars(&self) -> Vec<Var> {
-        vec![
+        let mut v = vec![
             self.w_in.clone(),
             self.a.clone(),
-            self.gain.clone(),
             self.alpha.clone(),
             self.w_out.clone(),
             self.b_out.clone(),
-        ]
+        ];
+        if self.config.loop_gain.is_none() {
+            v.push(self.gain.clone());
+        }
+        if self.config.exit_every.is_some() {
+            v.push(self.w_halt.clone());
+            v.push(self.b_halt.clone());
+        }
+        v
+    }
+
+    /// g·Aᵀ, the loop's product (transposed for row-major states).
+    fn loop_matrix(&self) -> Result<Tensor> {
+        match self.config.loop_gain {
+            Some(g) => ternary_at_gain(self.a.as_tensor(), g)?.t(),
+            None => ternary(self.a.as_tensor())?
+                .t()?
+                .broadcast_mul(self.gain.as_tensor()),
+        }
+    }
+
+    /// The classifier's logits for a reading of the state.
+    pub fn classify(&self, read: &Tensor) -> Result<Tensor> {
+        read.matmul(&self.w_out.as_tensor().t()?)?
+            .broadcast_add(self.b_out.as_tensor())
+    }
+
+    /// The halting probability λ = σ(w_h·r + b_h) for a reading r of the state (batch).
+    pub fn halt(&self, read: &Tensor) -> Result<Tensor> {
+        candle_nn::ops::sigmoid(
+            &read
+                .matmul(self.w_halt.as_tensor())?
+                .broadcast_add(self.b_halt.as_tensor())?,
+        )?
+        .squeeze(1)
     }
 
     /// Logits for a batch `x` (batch × inputs, values in [0, 1]) after `passes` passes (at most
@@ -155,17 +256,38 @@ impl LoopNet {
         noise: &ForwardNoise,
         call: u64,
     ) -> Result<Tensor> {
+        let t = passes.min(self.config.passes);
+        let read = self.readings(x, &[t], noise, call)?;
+        self.classify(&read[0])
+    }
+
+    /// The readings of the state after each of `at` passes (ascending, at most the configured
+    /// T), noise from stream (seed, "loopnet.noise", `call`): the ASE of every pass, and the
+    /// readout noise of each reading.
+    pub fn readings(
+        &self,
+        x: &Tensor,
+        at: &[usize],
+        noise: &ForwardNoise,
+        call: u64,
+    ) -> Result<Vec<Tensor>> {
         let dev = x.device();
         let batch = x.dim(0)?;
         let w = self.config.width;
         let mut rng = stream(self.config.seed, "loopnet.noise", call, 0);
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
         // g·Aᵀ once per forward pass rather than scaling every pass's product.
-        let at = ternary(self.a.as_tensor())?
-            .t()?
-            .broadcast_mul(self.gain.as_tensor())?;
-        for t in 0..passes.min(self.config.passes) {
-            let mut z = h.matmul(&at)?;
+        let at_m = self.loop_matrix()?;
+        let at: Vec<usize> = at.iter().map(|p| (*p).min(self.config.passes)).collect();
+        debug_assert!(at.is_sorted(), "readings in the order of the passes");
+        let last = at.last().copied().unwrap_or(0);
+        let mut out = Vec::with_capacity(at.len());
+        let mut next = at.iter().peekable();
+        while next.next_if(|p| **p == 0).is_some() {
+            out.push(self.read(&h, noise, &mut rng)?);
+        }
+        for t in 0..last {
+            let mut z = h.matmul(&at_m)?;
             if noise.pass_sd > 0.0 {
                 let n =
                     Tensor::from_vec(gaussian(batch, w, noise.pass_sd, &mut rng), (batch, w), dev)?;
@@ -174,19 +296,18 @@ impl LoopNet {
             let step = self.phi.apply(&z)?;
             let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
             h = (h + step.broadcast_mul(&a_t)?)?;
+            while next.next_if(|p| **p == t + 1).is_some() {
+                out.push(self.read(&h, noise, &mut rng)?);
+            }
         }
-        let h = self.read(&h, noise, &mut rng)?;
-        h.matmul(&self.w_out.as_tensor().t()?)?
-            .broadcast_add(self.b_out.as_tensor())
+        Ok(out)
     }
 
     /// The loop state after each pass (no noise, no readout), for diagnostics: `passes + 1`
     /// matrices (batch × width), the first the state entering the loop.
     pub fn states(&self, x: &Tensor, passes: usize) -> Result<Vec<Tensor>> {
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
-        let at = ternary(self.a.as_tensor())?
-            .t()?
-            .broadcast_mul(self.gain.as_tensor())?;
+        let at = self.loop_matrix()?;
         let mut out = vec![h.clone()];
         for t in 0..passes.min(self.config.passes) {
             let z = h.matmul(&at)?;
@@ -263,19 +384,47 @@ pub struct Scores {
 mod tests {
     use super::*;
 
+    /// At a fixed loop gain g the ternary mesh has RMS gain g on states of random signs, and g
+    /// is not among the trained parameters.
+    #[test]
+    fn a_fixed_loop_gain_sets_the_meshs_rms_gain() {
+        let mut rng = stream(7, "test", 0, 0);
+        let n = 256;
+        let w = Tensor::from_vec(gaussian(n, n, 1.0, &mut rng), (n, n), &Device::Cpu).unwrap();
+        let x: Vec<f32> = (0..n * 64)
+            .map(|_| if normal(&mut rng) > 0.0 { 1.0 } else { -1.0 })
+            .collect();
+        let x = Tensor::from_vec(x, (64, n), &Device::Cpu).unwrap();
+        let rms = |t: &Tensor| {
+            t.sqr()
+                .unwrap()
+                .mean_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+                .sqrt()
+        };
+        for g in [0.5, 3.0] {
+            let y = x
+                .matmul(&ternary_at_gain(&w, g).unwrap().t().unwrap())
+                .unwrap();
+            let ratio = (rms(&y) / rms(&x)) as f64;
+            assert!((ratio / g - 1.0).abs() < 0.03, "g {g}: RMS gain {ratio}");
+        }
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let mut c = LoopNetConfig::new(4, 8, 2, 3, 1);
+        let learned = LoopNet::new(c, phi.clone()).unwrap().vars().len();
+        c.loop_gain = Some(2.0);
+        assert_eq!(LoopNet::new(c, phi).unwrap().vars().len(), learned - 1);
+    }
+
     #[test]
     fn a_network_with_a_silent_readout_costs_log2_classes_bits() {
         // Zero readout weights and bias: every logit is 0, so each label costs log2(10) bits.
         let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
         let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
-        let config = LoopNetConfig {
-            inputs: 4,
-            width: 8,
-            passes: 2,
-            classes: 10,
-            alpha_init: 0.1,
-            seed: 1,
-        };
+        let config = LoopNetConfig::new(4, 8, 2, 10, 1);
         let net = LoopNet::new(config, phi).unwrap();
         net.w_out
             .set(&Tensor::zeros((10, 8), DType::F32, &Device::Cpu).unwrap())

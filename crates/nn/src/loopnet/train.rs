@@ -290,6 +290,47 @@ pub fn train_distilled(
     data: &Dataset,
     teacher: Option<Distillation>,
 ) -> std::result::Result<(LoopNet, f64), String> {
+    fit(config, phi, noise, settings, data, |net, b| {
+        let logits = net.forward(b.x, b.passes, noise, b.call)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, b.y)?;
+        let Some(t) = &teacher else {
+            return Ok(loss);
+        };
+        use candle_nn::ops::{log_softmax, softmax_last_dim};
+        let tau = t.temperature;
+        let zt = (t.teacher_logits.index_select(b.idx, 0)? / tau)?;
+        let pt = softmax_last_dim(&zt)?;
+        let kl = (&pt
+            * (log_softmax(&zt, candle_core::D::Minus1)?
+                - log_softmax(&(&logits / tau)?, candle_core::D::Minus1)?)?)?
+        .sum(1)?
+        .mean_all()?;
+        (loss * (1.0 - t.weight))? + (kl * (t.weight * tau * tau))?
+    })
+}
+
+/// One training batch as a loss sees it.
+pub struct Batch<'a> {
+    pub x: &'a Tensor,
+    pub y: &'a Tensor,
+    /// The batch's rows in the training set.
+    pub idx: &'a Tensor,
+    /// Passes trained in this epoch (the curriculum's).
+    pub passes: usize,
+    /// The noise stream's index of this batch.
+    pub call: u64,
+}
+
+/// The training loop shared by every objective: AdamW over `net.vars()`, seeded batches, the
+/// loss of each batch from `loss`; the test accuracy at the end (all T passes, under `noise`).
+pub(crate) fn fit(
+    config: LoopNetConfig,
+    phi: Phi,
+    noise: &ForwardNoise,
+    settings: &TrainSettings,
+    data: &Dataset,
+    loss: impl Fn(&LoopNet, &Batch) -> Result<Tensor>,
+) -> std::result::Result<(LoopNet, f64), String> {
     let run = || -> Result<(LoopNet, f64)> {
         let net = LoopNet::new(config, phi.clone())?;
         let mut opt = AdamW::new(
@@ -311,22 +352,15 @@ pub fn train_distilled(
                 let idx = Tensor::from_vec(chunk.to_vec(), chunk.len(), &Device::Cpu)?;
                 let x = data.train_x.index_select(&idx, 0)?;
                 let y = data.train_y.index_select(&idx, 0)?;
-                let logits = net.forward(&x, passes, noise, call)?;
+                let b = Batch {
+                    x: &x,
+                    y: &y,
+                    idx: &idx,
+                    passes,
+                    call,
+                };
                 call += 1;
-                let mut loss = candle_nn::loss::cross_entropy(&logits, &y)?;
-                if let Some(t) = &teacher {
-                    use candle_nn::ops::{log_softmax, softmax_last_dim};
-                    let tau = t.temperature;
-                    let zt = (t.teacher_logits.index_select(&idx, 0)? / tau)?;
-                    let pt = softmax_last_dim(&zt)?;
-                    let kl = (&pt
-                        * (log_softmax(&zt, candle_core::D::Minus1)?
-                            - log_softmax(&(&logits / tau)?, candle_core::D::Minus1)?)?)?
-                    .sum(1)?
-                    .mean_all()?;
-                    loss = ((loss * (1.0 - t.weight))? + (kl * (t.weight * tau * tau))?)?;
-                }
-                opt.backward_step(&loss)?;
+                opt.backward_step(&loss(&net, &b)?)?;
             }
         }
         let acc = net.accuracy(&data.test_x, &data.test_y, config.passes, noise, u64::MAX)?;
@@ -354,14 +388,7 @@ mod tests {
         };
         let data = Dataset::digits(1).unwrap();
         assert_eq!((data.inputs, data.classes), (64, 10));
-        let config = LoopNetConfig {
-            inputs: 64,
-            width: 64,
-            passes: 8,
-            classes: 10,
-            alpha_init: 0.1,
-            seed: 1,
-        };
+        let config = LoopNetConfig::new(64, 64, 8, 10, 1);
         let (_, acc) = train(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
         eprintln!("digits test accuracy {acc:.4}");
         assert!(acc > 0.9, "{acc}");
@@ -408,14 +435,7 @@ mod tests {
             .flat_map(|l| (0..10u32).map(move |c| if c == (l + 1) % 10 { 8.0 } else { 0.0 }))
             .collect();
         let teacher = Tensor::from_vec(shifted, (labels.len(), 10), &Device::Cpu).unwrap();
-        let config = LoopNetConfig {
-            inputs: 64,
-            width: 32,
-            passes: 2,
-            classes: 10,
-            alpha_init: 0.1,
-            seed: 2,
-        };
+        let config = LoopNetConfig::new(64, 32, 2, 10, 2);
         let settings = TrainSettings {
             epochs: 8,
             ..TrainSettings::default()

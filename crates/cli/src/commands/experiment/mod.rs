@@ -1,6 +1,9 @@
 //! `lightloop experiment`: deep-loop ternary networks trained on the twin (candle, CPU), one
 //! experiment per subcommand, each writing its CSV and SVG plot.
 
+mod gain;
+mod halting;
+
 use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
@@ -33,7 +36,9 @@ accuracy).\n\n  lightloop experiment depth              test accuracy versus loo
 lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
 lightloop experiment width              accuracy and energy per input versus the loop's width\n  \
 lightloop experiment distill            students from scratch versus distilled from a wider teacher\n  \
-lightloop experiment curriculum         full depth from the start versus passes doubling in training";
+lightloop experiment curriculum         full depth from the start versus passes doubling in training\n  \
+lightloop experiment gain               accuracy versus a fixed loop gain (the drive into the absorber/SOA)\n  \
+lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -56,6 +61,13 @@ pub enum Which {
     /// Deep loops trained at full depth from the start against a curriculum in depth (the
     /// passes double during training)
     Curriculum(CurriculumArgs),
+    /// Accuracy versus a fixed small-signal loop gain g (the mesh at unit RMS gain, g not
+    /// trained), beside the same network with g learned
+    Gain(gain::GainArgs),
+    /// Exits every k passes with a halting head trained with a price on the cost model's energy
+    /// (PonderNet): accuracy, mean passes and energy per input versus the halting threshold,
+    /// against stopping every input at the same exit
+    Halting(halting::HaltingArgs),
 }
 
 #[derive(Args)]
@@ -225,14 +237,54 @@ fn config(
     passes: usize,
     seed: u64,
 ) -> LoopNetConfig {
-    LoopNetConfig {
-        inputs: data.inputs,
-        width: c.width,
-        passes,
-        classes: data.classes,
-        alpha_init: 0.1,
-        seed,
+    LoopNetConfig::new(data.inputs, c.width, passes, data.classes, seed)
+}
+
+/// A loop network's size as the cost model sees it.
+#[derive(Debug, Clone, Copy)]
+struct NetShape {
+    width: usize,
+    /// Loop passes T.
+    passes: usize,
+    classes: usize,
+    /// Vectors per example that each run the loop (1 for an image; the positions of a
+    /// sequence).
+    positions: usize,
+    /// Passes between readings of the state (exits or attention checkpoints; T for one reading).
+    cadence: usize,
+    /// Mean passes run (dynamic halting; T when absent).
+    halting_depth: Option<f64>,
+}
+
+/// The cost model's energy per example of a loop network: J/token of the seed deep-loop
+/// workload (deep-loop-2048) resized to the network (d_model = width, one head, the classes as
+/// vocabulary, T passes, a reading every `cadence` passes with its host attention core), times
+/// the vectors per example. Simplified: the host's attention core stands for whatever the
+/// network computes digitally at a reading (a classifier and halting head, or an attention
+/// layer), and a reading re-encodes the state (DAC) as a checkpoint does.
+fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
+    let mut sets = c.sets.clone();
+    let head = n.width.min(64);
+    sets.extend([
+        format!("model.d_model={}", n.width),
+        "model.heads=1".into(),
+        "model.kv_heads=1".into(),
+        format!("model.head_dim={head}"),
+        format!("model.vocab={}", n.classes),
+        format!("model.context={}", n.positions.max(2)),
+        format!("run.prompt_tokens={}", n.positions.max(1)),
+        "run.generated_tokens=1".into(),
+        format!("loop.micro_steps={}", n.passes),
+        format!(
+            "loop.attention_cadence={}",
+            n.cadence.clamp(1, n.passes.max(1))
+        ),
+    ]);
+    if let Some(h) = n.halting_depth {
+        sets.push(format!("loop.halting_depth={h:?}"));
     }
+    let pair = crate::load::load_pair(&c.rig, "deep-loop-2048", &sets)?;
+    Ok(super::evaluate(&pair)?.metrics.j_per_token * n.positions.max(1) as f64)
 }
 
 pub fn run(a: &ExperimentArgs) -> CliResult<()> {
@@ -242,6 +294,8 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Width(w) => width(w),
         Which::Distill(d) => distill(d),
         Which::Curriculum(c) => curriculum(c),
+        Which::Gain(g) => gain::run(g),
+        Which::Halting(h) => halting::run(h),
     }
 }
 
