@@ -1041,3 +1041,51 @@ fn experiment_halting_scores_thresholds_and_fixed_exits_with_their_energy() {
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn experiment_cadence_trains_with_and_without_attention_on_characters() {
+    let (out, cols) = short_experiment(
+        "cadence",
+        &[
+            "--task",
+            "chars-2",
+            "--width",
+            "16",
+            "--cadences",
+            "0,1",
+            "--head",
+            "4",
+        ],
+        "cadence.csv",
+    );
+    assert!(out.join("accuracy_vs_energy.svg").is_file());
+    assert_eq!(cols["checkpoints"], vec![0.0, 2.0]);
+    let e = &cols["j_per_char"];
+    assert!(
+        e[0] > 0.0 && e[1] > e[0],
+        "a checkpoint every pass costs more: {e:?}"
+    );
+    for bits in &cols["test_bits_per_char"] {
+        // Below the 83-character alphabet's uniform 6.4 bits, above zero.
+        assert!(*bits > 1.0 && *bits < 6.4, "{bits}");
+    }
+    for (args, needle) in [
+        (vec!["experiment", "cadence"], "needs a sequence task"),
+        (
+            vec![
+                "experiment",
+                "cadence",
+                "--task",
+                "chars-2",
+                "--cadences",
+                "9",
+            ],
+            "--cadences must be 0",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

@@ -26,6 +26,7 @@
 //!   light in the loop: simplified, the tap's loss is not modelled); the classifier is shared
 //!   and a halting head λ_n = σ(w_h·r_n + b_h) reads the same reading (see [`halting`]).
 
+pub mod attention;
 pub mod halting;
 pub mod phi;
 pub mod train;
@@ -355,18 +356,7 @@ impl LoopNet {
         noise: &ForwardNoise,
         call: u64,
     ) -> Result<Scores> {
-        let logits = self.forward(x, passes, noise, call)?;
-        let right = logits
-            .argmax(D::Minus1)?
-            .eq(labels)?
-            .to_dtype(DType::F32)?
-            .sum_all()?
-            .to_scalar::<f32>()?;
-        let nats = candle_nn::loss::cross_entropy(&logits, labels)?.to_scalar::<f32>()? as f64;
-        Ok(Scores {
-            accuracy: right as f64 / x.dim(0)? as f64,
-            bits_per_example: nats / std::f64::consts::LN_2,
-        })
+        Scores::of(&self.forward(x, passes, noise, call)?, labels)
     }
 }
 
@@ -378,6 +368,23 @@ pub struct Scores {
     /// Mean cross-entropy of the labels, bits per example (for the character task: bits per
     /// character).
     pub bits_per_example: f64,
+}
+
+impl Scores {
+    /// The scores of `logits` (examples × classes) against `labels`.
+    pub fn of(logits: &Tensor, labels: &Tensor) -> Result<Self> {
+        let right = logits
+            .argmax(D::Minus1)?
+            .eq(labels)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
+        let nats = candle_nn::loss::cross_entropy(logits, labels)?.to_scalar::<f32>()? as f64;
+        Ok(Self {
+            accuracy: right as f64 / logits.dim(0)? as f64,
+            bits_per_example: nats / std::f64::consts::LN_2,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -321,6 +321,28 @@ pub struct Batch<'a> {
     pub call: u64,
 }
 
+/// A network that [`fit`] trains.
+pub(crate) trait Trainable {
+    /// The trained parameters.
+    fn vars(&self) -> Vec<candle_core::Var>;
+    /// Test accuracy at full depth under `noise` (noise stream `call`).
+    fn test_accuracy(&self, data: &Dataset, noise: &ForwardNoise, call: u64) -> Result<f64>;
+    /// The loop's passes T (the most a depth curriculum reaches).
+    fn passes(&self) -> usize;
+}
+
+impl Trainable for LoopNet {
+    fn vars(&self) -> Vec<candle_core::Var> {
+        LoopNet::vars(self)
+    }
+    fn test_accuracy(&self, data: &Dataset, noise: &ForwardNoise, call: u64) -> Result<f64> {
+        self.accuracy(&data.test_x, &data.test_y, self.config.passes, noise, call)
+    }
+    fn passes(&self) -> usize {
+        self.config.passes
+    }
+}
+
 /// The training loop shared by every objective: AdamW over `net.vars()`, seeded batches, the
 /// loss of each batch from `loss`; the test accuracy at the end (all T passes, under `noise`).
 pub(crate) fn fit(
@@ -331,8 +353,20 @@ pub(crate) fn fit(
     data: &Dataset,
     loss: impl Fn(&LoopNet, &Batch) -> Result<Tensor>,
 ) -> std::result::Result<(LoopNet, f64), String> {
-    let run = || -> Result<(LoopNet, f64)> {
-        let net = LoopNet::new(config, phi.clone())?;
+    let net = LoopNet::new(config, phi).map_err(|e| e.to_string())?;
+    fit_net(net, config.seed, noise, settings, data, loss)
+}
+
+/// [`fit`] for a network already built (seed: the batches' stream).
+pub(crate) fn fit_net<N: Trainable>(
+    net: N,
+    seed: u64,
+    noise: &ForwardNoise,
+    settings: &TrainSettings,
+    data: &Dataset,
+    loss: impl Fn(&N, &Batch) -> Result<Tensor>,
+) -> std::result::Result<(N, f64), String> {
+    let run = || -> Result<(N, f64)> {
         let mut opt = AdamW::new(
             net.vars(),
             ParamsAdamW {
@@ -342,10 +376,10 @@ pub(crate) fn fit(
             },
         )?;
         let n = data.train_x.dim(0)?;
-        let mut rng = stream(config.seed, "loopnet.batches", 0, 0);
+        let mut rng = stream(seed, "loopnet.batches", 0, 0);
         let mut call = 0u64;
         for epoch in 0..settings.epochs {
-            let passes = settings.passes_at(epoch, config.passes);
+            let passes = settings.passes_at(epoch, net.passes());
             let mut order: Vec<u32> = (0..n as u32).collect();
             shuffle(&mut order, &mut rng);
             for chunk in order.chunks(settings.batch) {
@@ -363,7 +397,7 @@ pub(crate) fn fit(
                 opt.backward_step(&loss(&net, &b)?)?;
             }
         }
-        let acc = net.accuracy(&data.test_x, &data.test_y, config.passes, noise, u64::MAX)?;
+        let acc = net.test_accuracy(data, noise, u64::MAX)?;
         Ok((net, acc))
     };
     run().map_err(|e| e.to_string())

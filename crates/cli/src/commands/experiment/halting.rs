@@ -126,7 +126,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
                         width: a.common.width,
                         passes: a.passes,
                         classes: data.classes,
-                        positions: 1,
+                        context: 1,
                         cadence: a.every,
                         halting_depth: Some(*t as f64),
                     },

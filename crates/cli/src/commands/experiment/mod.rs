@@ -1,6 +1,7 @@
 //! `lightloop experiment`: deep-loop ternary networks trained on the twin (candle, CPU), one
 //! experiment per subcommand, each writing its CSV and SVG plot.
 
+mod cadence;
 mod gain;
 mod halting;
 
@@ -38,7 +39,8 @@ lightloop experiment width              accuracy and energy per input versus the
 lightloop experiment distill            students from scratch versus distilled from a wider teacher\n  \
 lightloop experiment curriculum         full depth from the start versus passes doubling in training\n  \
 lightloop experiment gain               accuracy versus a fixed loop gain (the drive into the absorber/SOA)\n  \
-lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass";
+lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass\n  \
+lightloop experiment cadence            loop with digital attention checkpoints every K passes (chars-K)";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -68,6 +70,9 @@ pub enum Which {
     /// (PonderNet): accuracy, mean passes and energy per input versus the halting threshold,
     /// against stopping every input at the same exit
     Halting(halting::HaltingArgs),
+    /// A sequence task (chars-K) with every position in the loop and a digital causal
+    /// attention layer every K passes: accuracy and energy per character versus K
+    Cadence(cadence::CadenceArgs),
 }
 
 #[derive(Args)]
@@ -247,21 +252,22 @@ struct NetShape {
     /// Loop passes T.
     passes: usize,
     classes: usize,
-    /// Vectors per example that each run the loop (1 for an image; the positions of a
-    /// sequence).
-    positions: usize,
+    /// Positions a prediction attends over (1 for an image; K for a K-character context).
+    context: usize,
     /// Passes between readings of the state (exits or attention checkpoints; T for one reading).
     cadence: usize,
     /// Mean passes run (dynamic halting; T when absent).
     halting_depth: Option<f64>,
 }
 
-/// The cost model's energy per example of a loop network: J/token of the seed deep-loop
-/// workload (deep-loop-2048) resized to the network (d_model = width, one head, the classes as
-/// vocabulary, T passes, a reading every `cadence` passes with its host attention core), times
-/// the vectors per example. Simplified: the host's attention core stands for whatever the
-/// network computes digitally at a reading (a classifier and halting head, or an attention
-/// layer), and a reading re-encodes the state (DAC) as a checkpoint does.
+/// The cost model's energy per prediction of a loop network: J/token of the seed deep-loop
+/// decoder (deep-loop-2048) resized to the network (d_model = width, one head, the classes as
+/// vocabulary, the context, T passes, a reading every `cadence` passes with its host attention
+/// core). One new vector runs the loop per prediction: in a stream of characters the earlier
+/// positions' keys and values are cached, as the decoder's KV cache. Simplified: the host's
+/// attention core stands for whatever the network computes digitally at a reading (a
+/// classifier and halting head, or an attention layer), and a reading re-encodes the state
+/// (DAC) as a checkpoint does.
 fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
     let mut sets = c.sets.clone();
     let head = n.width.min(64);
@@ -271,8 +277,8 @@ fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
         "model.kv_heads=1".into(),
         format!("model.head_dim={head}"),
         format!("model.vocab={}", n.classes),
-        format!("model.context={}", n.positions.max(2)),
-        format!("run.prompt_tokens={}", n.positions.max(1)),
+        format!("model.context={}", n.context.max(1) + 1),
+        format!("run.prompt_tokens={}", n.context.max(1)),
         "run.generated_tokens=1".into(),
         format!("loop.micro_steps={}", n.passes),
         format!(
@@ -284,7 +290,7 @@ fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
         sets.push(format!("loop.halting_depth={h:?}"));
     }
     let pair = crate::load::load_pair(&c.rig, "deep-loop-2048", &sets)?;
-    Ok(super::evaluate(&pair)?.metrics.j_per_token * n.positions.max(1) as f64)
+    Ok(super::evaluate(&pair)?.metrics.j_per_token)
 }
 
 pub fn run(a: &ExperimentArgs) -> CliResult<()> {
@@ -296,6 +302,7 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Curriculum(c) => curriculum(c),
         Which::Gain(g) => gain::run(g),
         Which::Halting(h) => halting::run(h),
+        Which::Cadence(c) => cadence::run(c),
     }
 }
 
