@@ -1089,3 +1089,63 @@ fn experiment_cadence_trains_with_and_without_attention_on_characters() {
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn experiment_pareto_reads_each_network_on_every_rig_variant() {
+    let dir = tmp("experiment-pareto");
+    let out = dir.join("pareto");
+    let o = run(&[
+        "experiment",
+        "pareto",
+        "--widths",
+        "16",
+        "--passes",
+        "1,2",
+        "--laser-db",
+        "-12,0,40",
+        "--adc-bits",
+        "4",
+        "--seeds",
+        "1",
+        "--epochs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // +40 dB is above the laser's maximum: skipped, and said so.
+    assert!(
+        stdout(&o).contains("skipped: laser +40 dB"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(out.join("pareto.svg").is_file());
+    let mut r = csv::Reader::from_path(out.join("pareto.csv")).unwrap();
+    let header = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    // 2 depths × 2 laser levels × 2 ADC settings (4 bits and the rig's 8).
+    assert_eq!(rows.len(), 8);
+    let col = |name: &str| -> Vec<f64> {
+        let i = header.iter().position(|h| h == name).unwrap();
+        rows.iter().map(|x| x[i].parse().unwrap()).collect()
+    };
+    let (db, e) = (col("laser_offset_db"), col("j_per_input"));
+    // More laser power costs more energy, everything else equal (same T, same bits).
+    let at = |d: f64, k: usize| {
+        e[db.iter()
+            .enumerate()
+            .filter(|(_, x)| **x == d)
+            .nth(k)
+            .unwrap()
+            .0]
+    };
+    assert!(at(0.0, 0) > at(-12.0, 0), "{e:?}");
+    let o = run(&["experiment", "pareto", "--adc-bits", "40"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--adc-bits must be 1"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1189,7 +1189,7 @@ struct Variant {
 /// `bits` with the rig's ENOB shortfall (bits − ENOB) and, where the rig gives an energy per
 /// conversion, that energy scaled as 2^ENOB (a fixed Walden figure of merit, the ADC model the
 /// rig description itself offers). The rig's own values are not overridden.
-fn pareto_sets(rig: &Rig, offset_db: f64, bits: u32) -> Vec<String> {
+pub fn pareto_sets(rig: &Rig, offset_db: f64, bits: u32) -> Vec<String> {
     let mut sets = Vec::new();
     if offset_db != 0.0 {
         sets.push(format!(

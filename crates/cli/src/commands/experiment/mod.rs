@@ -4,6 +4,7 @@
 mod cadence;
 mod gain;
 mod halting;
+mod pareto;
 
 use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
@@ -40,7 +41,8 @@ lightloop experiment distill            students from scratch versus distilled f
 lightloop experiment curriculum         full depth from the start versus passes doubling in training\n  \
 lightloop experiment gain               accuracy versus a fixed loop gain (the drive into the absorber/SOA)\n  \
 lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass\n  \
-lightloop experiment cadence            loop with digital attention checkpoints every K passes (chars-K)";
+lightloop experiment cadence            loop with digital attention checkpoints every K passes (chars-K)\n  \
+lightloop experiment pareto             energy–accuracy Pareto front over width, T, laser power and ADC bits";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -73,6 +75,10 @@ pub enum Which {
     /// A sequence task (chars-K) with every position in the loop and a digital causal
     /// attention layer every K passes: accuracy and energy per character versus K
     Cadence(cadence::CadenceArgs),
+    /// The energy–accuracy Pareto front of trained networks: widths × passes trained at the
+    /// rig's noise, each read on variants of the rig (laser power, ADC bits), energy per input
+    /// from the cost model
+    Pareto(pareto::ParetoArgs),
 }
 
 #[derive(Args)]
@@ -303,6 +309,7 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Gain(g) => gain::run(g),
         Which::Halting(h) => halting::run(h),
         Which::Cadence(c) => cadence::run(c),
+        Which::Pareto(p) => pareto::run(p),
     }
 }
 
