@@ -27,6 +27,7 @@
 //!   and a halting head λ_n = σ(w_h·r_n + b_h) reads the same reading (see [`halting`]).
 
 pub mod attention;
+pub mod dfa;
 pub mod halting;
 pub mod phi;
 pub mod train;

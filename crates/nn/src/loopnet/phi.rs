@@ -102,6 +102,11 @@ impl Phi {
     pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
         x.apply_op1(self.clone())
     }
+
+    /// φ' applied to a tensor (no gradient of its own).
+    pub fn slope_of(&self, x: &Tensor) -> Result<Tensor> {
+        x.apply_op1_no_bwd(&Slope(self.clone()))
+    }
 }
 
 /// φ' as an operation without a gradient of its own.
@@ -130,8 +135,7 @@ impl CustomOp1 for Phi {
     }
 
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
-        let slope = arg.apply_op1_no_bwd(&Slope(self.clone()))?;
-        Ok(Some(grad_res.mul(&slope)?))
+        Ok(Some(grad_res.mul(&self.slope_of(arg)?)?))
     }
 }
 

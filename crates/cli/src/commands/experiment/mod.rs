@@ -5,6 +5,7 @@ mod cadence;
 mod gain;
 mod halting;
 mod pareto;
+mod rule;
 
 use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
@@ -42,7 +43,8 @@ lightloop experiment curriculum         full depth from the start versus passes 
 lightloop experiment gain               accuracy versus a fixed loop gain (the drive into the absorber/SOA)\n  \
 lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass\n  \
 lightloop experiment cadence            loop with digital attention checkpoints every K passes (chars-K)\n  \
-lightloop experiment pareto             energy–accuracy Pareto front over width, T, laser power and ADC bits";
+lightloop experiment pareto             energy–accuracy Pareto front over width, T, laser power and ADC bits\n  \
+lightloop experiment rule               backpropagation against direct feedback alignment (DFA)";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -79,6 +81,9 @@ pub enum Which {
     /// rig's noise, each read on variants of the rig (laser power, ADC bits), energy per input
     /// from the cost model
     Pareto(pareto::ParetoArgs),
+    /// Backpropagation through the passes against Direct Feedback Alignment (fixed random
+    /// feedback, an optics-friendly rule), versus the loop's passes
+    Rule(rule::RuleArgs),
 }
 
 #[derive(Args)]
@@ -310,6 +315,7 @@ pub fn run(a: &ExperimentArgs) -> CliResult<()> {
         Which::Halting(h) => halting::run(h),
         Which::Cadence(c) => cadence::run(c),
         Which::Pareto(p) => pareto::run(p),
+        Which::Rule(r) => rule::run(r),
     }
 }
 
