@@ -21,6 +21,11 @@
 //!   is not trained. g is then the small-signal gain of one pass into φ (whose small-signal
 //!   slope is 1): the drive into the absorber/SOA. With both learned, g and s are one product
 //!   and a sweep of either means nothing.
+//! - a shared low-rank adapter ([`LoopNetConfig::adapter_rank`]): the loop's product becomes
+//!   g·A·h + U·(Vᵀ·h) with U, V of rank r, analog and learned, the same for every pass (U starts
+//!   at zero, so the loop starts as the ternary one). Physically a second, small analog mesh
+//!   beside the ternary one; simplified: it adds no noise of its own and the cost model does
+//!   not count it.
 //! - exits every k passes ([`LoopNetConfig::exit_every`]): the photodiodes read the state after
 //!   passes k, 2k, … and T, each reading with its own readout noise (a tap that leaves the
 //!   light in the loop: simplified, the tap's loss is not modelled); the classifier is shared
@@ -95,6 +100,8 @@ pub struct LoopNetConfig {
     pub loop_gain: Option<f64>,
     /// Exits with a halting head every k passes (`None`: one reading after T passes).
     pub exit_every: Option<usize>,
+    /// Rank of the shared analog adapter U·Vᵀ beside A (0: none).
+    pub adapter_rank: usize,
 }
 
 impl LoopNetConfig {
@@ -109,6 +116,7 @@ impl LoopNetConfig {
             seed,
             loop_gain: None,
             exit_every: None,
+            adapter_rank: 0,
         }
     }
 
@@ -139,6 +147,9 @@ pub struct LoopNet {
     /// The halting head (trained only with exits).
     pub w_halt: Var,
     pub b_halt: Var,
+    /// The adapter's U and V (width × rank; trained only with a rank above 0).
+    pub adapter_u: Var,
+    pub adapter_v: Var,
     phi: Phi,
 }
 
@@ -198,6 +209,17 @@ impl LoopNet {
             w_halt: Var::zeros((c.width, 1), DType::F32, &dev)?,
             // σ(−2) ≈ 0.12: most examples go on at the first exits until the head learns.
             b_halt: Var::from_vec(vec![-2.0f32], 1, &dev)?,
+            adapter_u: Var::zeros((c.width, c.adapter_rank), DType::F32, &dev)?,
+            adapter_v: Var::from_vec(
+                gaussian(
+                    c.width,
+                    c.adapter_rank,
+                    1.0 / (c.width as f64).sqrt(),
+                    &mut rng,
+                ),
+                (c.width, c.adapter_rank),
+                &dev,
+            )?,
             phi,
             config,
         })
@@ -220,17 +242,28 @@ impl LoopNet {
             v.push(self.w_halt.clone());
             v.push(self.b_halt.clone());
         }
+        if self.config.adapter_rank > 0 {
+            v.push(self.adapter_u.clone());
+            v.push(self.adapter_v.clone());
+        }
         v
     }
 
-    /// g·Aᵀ, the loop's product (transposed for row-major states).
+    /// (g·A + U·Vᵀ)ᵀ, the loop's product (transposed for row-major states).
     fn loop_matrix(&self) -> Result<Tensor> {
-        match self.config.loop_gain {
-            Some(g) => ternary_at_gain(self.a.as_tensor(), g)?.t(),
+        let m = match self.config.loop_gain {
+            Some(g) => ternary_at_gain(self.a.as_tensor(), g)?.t()?,
             None => ternary(self.a.as_tensor())?
                 .t()?
-                .broadcast_mul(self.gain.as_tensor()),
+                .broadcast_mul(self.gain.as_tensor())?,
+        };
+        if self.config.adapter_rank == 0 {
+            return Ok(m);
         }
+        m + self
+            .adapter_v
+            .as_tensor()
+            .matmul(&self.adapter_u.as_tensor().t()?)
     }
 
     /// The classifier's logits for a reading of the state.
@@ -425,6 +458,49 @@ mod tests {
         let learned = LoopNet::new(c, phi.clone()).unwrap().vars().len();
         c.loop_gain = Some(2.0);
         assert_eq!(LoopNet::new(c, phi).unwrap().vars().len(), learned - 1);
+    }
+
+    /// The adapter starts at U = 0: a network with one computes what the same network without
+    /// it computes, until training moves U.
+    #[test]
+    fn the_adapter_starts_as_the_ternary_loop() {
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let plain = LoopNetConfig::new(6, 8, 3, 4, 9);
+        let adapted = LoopNetConfig {
+            adapter_rank: 2,
+            ..plain
+        };
+        let x = Tensor::from_vec(
+            (0..12).map(|i| i as f32 / 12.0).collect(),
+            (2, 6),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let run = |c| {
+            let net = LoopNet::new(c, phi.clone()).unwrap();
+            let n = net.vars().len();
+            let y: Vec<Vec<f32>> = net
+                .forward(&x, 3, &ForwardNoise::off(), 0)
+                .unwrap()
+                .to_vec2()
+                .unwrap();
+            (y, n, net)
+        };
+        let (y0, n0, _) = run(plain);
+        let (y1, n1, net) = run(adapted);
+        assert_eq!(y0, y1);
+        assert_eq!(n1, n0 + 2);
+        // A non-zero U changes the product.
+        net.adapter_u
+            .set(&Tensor::ones((8, 2), DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
+        let y2: Vec<Vec<f32>> = net
+            .forward(&x, 3, &ForwardNoise::off(), 0)
+            .unwrap()
+            .to_vec2()
+            .unwrap();
+        assert_ne!(y0, y2);
     }
 
     #[test]

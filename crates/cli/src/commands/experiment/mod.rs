@@ -173,6 +173,10 @@ pub struct Common {
     /// next character of data/english.txt from the K before it, 1 ≤ K ≤ 16)
     #[arg(long, default_value = "digits")]
     pub task: String,
+    /// Rank of a shared analog adapter U·Vᵀ beside the ternary loop matrix (0: none; not in
+    /// the cost model's energy)
+    #[arg(long, default_value_t = 0)]
+    pub adapter_rank: usize,
 }
 
 #[derive(Args)]
@@ -221,6 +225,12 @@ fn setup(c: &Common) -> CliResult<Setup> {
             c.width
         )));
     }
+    if c.adapter_rank > c.width {
+        return Err(CliError::BadInput(format!(
+            "--adapter-rank must be at most the width ({})",
+            c.width
+        )));
+    }
     if c.epochs == 0 || c.seeds == 0 {
         return Err(CliError::BadInput(
             "--epochs and --seeds must be at least 1".into(),
@@ -253,7 +263,10 @@ fn config(
     passes: usize,
     seed: u64,
 ) -> LoopNetConfig {
-    LoopNetConfig::new(data.inputs, c.width, passes, data.classes, seed)
+    LoopNetConfig {
+        adapter_rank: c.adapter_rank,
+        ..LoopNetConfig::new(data.inputs, c.width, passes, data.classes, seed)
+    }
 }
 
 /// A loop network's size as the cost model sees it.
