@@ -388,13 +388,17 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
         jobs.len() as u64 + (models.len() as u64 * seeds),
         "model × task × seed runs",
     );
-    let results: Vec<CliResult<Vec<SuiteRow>>> = jobs
+    // Each job's rows, and the state statistics of the memory-capacity run (the dynamics table
+    // reuses them rather than running the reservoir again).
+    type Job = (Vec<SuiteRow>, Option<((Model, u64), StateStats)>);
+    let results: Vec<CliResult<Job>> = jobs
         .par_iter()
         .map(|&(m, ti, seed)| {
             let task = tasks[ti];
             let s = spec(m, &a.knobs, None, seed)?;
             let mut r = build(&s, &rig, task.inputs()).map_err(bad)?;
             let c = collect(task, r.as_mut(), seed).map_err(CliError::Message)?;
+            let stats = (task == Task::MemoryCapacity).then(|| ((m, seed), state_stats(&c.states)));
             let mut rows = Vec::new();
             for (li, (name, sensing)) in lv.iter().enumerate() {
                 // Keyed by the task's name, not its place in --tasks.
@@ -421,15 +425,15 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
                 });
             }
             bar.inc(1);
-            Ok(rows)
+            Ok((rows, stats))
         })
         .collect();
-    let rows: Vec<SuiteRow> = results
-        .into_iter()
-        .collect::<CliResult<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+    let (mut rows, mut known) = (Vec::new(), std::collections::HashMap::new());
+    for r in results {
+        let (job_rows, stats) = r?;
+        rows.extend(job_rows);
+        known.extend(stats);
+    }
     bar.set_message("dynamics (Lyapunov exponent, effective rank)");
     let dyn_jobs: Vec<(Model, u64)> = models
         .iter()
@@ -439,7 +443,7 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
         .par_iter()
         .map(|&(m, seed)| {
             let s = spec(m, &a.knobs, None, seed)?;
-            let d = dynamics_of(&s, &rig)?;
+            let d = dynamics_of(&s, &rig, known.get(&(m, seed)).copied())?;
             bar.inc(1);
             Ok(d)
         })
@@ -523,21 +527,44 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
     Ok(())
 }
 
-fn dynamics_of(s: &Spec, rig: &Rig) -> CliResult<DynamicsRow> {
+/// Statistics of a reservoir's states under the memory-capacity task's i.i.d. input (its first
+/// 5 000 steps).
+#[derive(Debug, Clone, Copy)]
+struct StateStats {
+    participation_ratio: f64,
+    autocorrelation_lag1: f64,
+    half_life: Option<usize>,
+}
+
+fn state_stats(states: &[Vec<f64>]) -> StateStats {
+    let s = &states[..states.len().min(5000)];
+    StateStats {
+        participation_ratio: participation_ratio(s),
+        autocorrelation_lag1: autocorrelation(s, 1).first().copied().unwrap_or(f64::NAN),
+        half_life: autocorrelation_half_life(s, 100),
+    }
+}
+
+/// The dynamics row of one reservoir: its Lyapunov exponent, and the statistics of its states
+/// under the memory-capacity input (`known` when the suite has run that task already).
+fn dynamics_of(s: &Spec, rig: &Rig, known: Option<StateStats>) -> CliResult<DynamicsRow> {
     let lyap = lyapunov(s, rig, 1000).map_err(CliError::Message)?;
-    let mut r = build(s, rig, 1).map_err(bad)?;
-    let c = collect(Task::MemoryCapacity, r.as_mut(), s.seed).map_err(CliError::Message)?;
+    let st = match known {
+        Some(k) => k,
+        None => {
+            let mut r = build(s, rig, 1).map_err(bad)?;
+            let c = collect(Task::MemoryCapacity, r.as_mut(), s.seed).map_err(CliError::Message)?;
+            state_stats(&c.states)
+        }
+    };
     Ok(DynamicsRow {
         model: s.model.to_string(),
         seed: s.seed,
         gain: s.gain(),
         lyapunov_per_step: lyap,
-        participation_ratio: participation_ratio(&c.states[..5000]),
-        autocorrelation_lag1: autocorrelation(&c.states[..5000], 1)
-            .first()
-            .copied()
-            .unwrap_or(f64::NAN),
-        autocorrelation_half_life_steps: autocorrelation_half_life(&c.states[..5000], 100),
+        participation_ratio: st.participation_ratio,
+        autocorrelation_lag1: st.autocorrelation_lag1,
+        autocorrelation_half_life_steps: st.half_life,
     })
 }
 

@@ -32,7 +32,7 @@ pub struct HaltingArgs {
     pub distill: f64,
     /// Halting thresholds q at inference, comma-separated (an example stops at its first exit
     /// with λ ≥ q)
-    #[arg(long, value_delimiter = ',', default_values_t = vec![0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9])]
+    #[arg(long, value_delimiter = ',', default_values_t = vec![0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9])]
     pub thresholds: Vec<f64>,
     /// Accuracy a policy may lose against the unpriced network run to T and still count as
     /// equal quality
