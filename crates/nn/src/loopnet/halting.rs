@@ -8,12 +8,13 @@
 //!
 //! and training minimises the expected loss of stopping, with a price on what the passes cost:
 //!
-//!   L = Σ_n p_n·(CE_n + μ·E_n)  [+ w·mean_{n<N} KL(softmax z_N ‖ softmax z_n)],
+//!   L = Σ_n p_n·(CE_n + C_n)  [+ w·mean_{n<N} KL(softmax z_N ‖ softmax z_n)],
 //!
-//! CE_n the cross-entropy of exit n's logits, E_n the cost model's energy per input when every
-//! input stops at exit n (passes, readings and conversions counted; see the experiment that
-//! builds it) and μ the price in nats per µJ: the energy of one pass is what a pass costs in the
-//! loss. The optional second term is early-exit distillation: each earlier exit learns the last
+//! CE_n the cross-entropy of exit n's logits and C_n the price of stopping there, in nats: the
+//! experiment sets C_n = μ_E·E_n + μ_t·τ_n with E_n and τ_n the cost model's energy and latency
+//! per input when every input stops at exit n (passes, readings and conversions counted), so
+//! that what one pass costs in joules and seconds is what it costs in the loss. The optional
+//! second term is early-exit distillation: each earlier exit learns the last
 //! exit's distribution (its gradient stops at the last exit). Simplified against PonderNet: the
 //! price replaces its KL to a geometric prior, and training takes the expectation over the
 //! exits rather than sampling them.
@@ -30,10 +31,8 @@ use candle_nn::ops::{log_softmax, softmax_last_dim};
 /// The ponder cost and early-exit distillation of training with exits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ponder {
-    /// Energy per input when every input stops at each exit, joules (one per exit).
-    pub exit_energy: Vec<f64>,
-    /// Price μ of energy in the loss, nats per µJ.
-    pub price: f64,
+    /// Price C_n of stopping at each exit, nats (one per exit).
+    pub exit_cost: Vec<f64>,
     /// Weight w of early-exit distillation (0: off).
     pub distill: f64,
 }
@@ -55,7 +54,7 @@ pub fn ponder_loss(
     ponder: &Ponder,
 ) -> Result<Tensor> {
     let exits = net.config.exits();
-    assert_eq!(exits.len(), ponder.exit_energy.len(), "one energy per exit");
+    assert_eq!(exits.len(), ponder.exit_cost.len(), "one price per exit");
     let reads = net.readings(b.x, &exits, noise, b.call)?;
     let n = reads.len();
     let batch = b.x.dim(0)?;
@@ -79,7 +78,7 @@ pub fn ponder_loss(
             survive = (&survive * (1.0 - lambda)?)?;
             p
         };
-        let cost = (nll(&logits, b.y)? + ponder.price * ponder.exit_energy[i] * 1e6)?;
+        let cost = (nll(&logits, b.y)? + ponder.exit_cost[i])?;
         expected = (expected + (p * cost)?)?;
         if ponder.distill > 0.0 && i + 1 < n {
             let d = (&target * (&log_target - log_softmax(&logits, D::Minus1)?)?)?
@@ -105,11 +104,11 @@ pub fn train(
     data: &super::train::Dataset,
     ponder: &Ponder,
 ) -> std::result::Result<(LoopNet, f64), String> {
-    if config.exits().len() != ponder.exit_energy.len() {
+    if config.exits().len() != ponder.exit_cost.len() {
         return Err(format!(
-            "{} exits but {} exit energies",
+            "{} exits but {} exit prices",
             config.exits().len(),
-            ponder.exit_energy.len()
+            ponder.exit_cost.len()
         ));
     }
     super::train::fit(config, phi, noise, settings, data, |net, b| {
@@ -138,8 +137,10 @@ pub struct Halted {
     pub mean_passes: f64,
     /// Fraction of examples stopping before the last exit.
     pub early: f64,
-    /// Mean of `exit_energy` over the examples' exits.
+    /// Mean energy per example over the examples' exits.
     pub mean_energy: f64,
+    /// Mean latency per example over the examples' exits.
+    pub mean_latency: f64,
 }
 
 impl ExitRun {
@@ -184,8 +185,8 @@ impl ExitRun {
             .collect()
     }
 
-    /// Scores a choice of exit per example (`exit_energy`: one per exit, as in [`Ponder`]).
-    pub fn score(&self, exits: &[usize], exit_energy: &[f64]) -> Halted {
+    /// Scores a choice of exit per example (`energy`, `latency`: one per exit).
+    pub fn score(&self, exits: &[usize], energy: &[f64], latency: &[f64]) -> Halted {
         let m = exits.len().max(1) as f64;
         let last = self.passes.len() - 1;
         let mean = |f: &dyn Fn(usize, usize) -> f64| {
@@ -195,7 +196,8 @@ impl ExitRun {
             accuracy: mean(&|e, n| self.right[n][e] as u8 as f64),
             mean_passes: mean(&|_, n| self.passes[n] as f64),
             early: mean(&|_, n| (n < last) as u8 as f64),
-            mean_energy: mean(&|_, n| exit_energy[n]),
+            mean_energy: mean(&|_, n| energy[n]),
+            mean_latency: mean(&|_, n| latency[n]),
         }
     }
 
@@ -261,8 +263,7 @@ mod tests {
             call: 0,
         };
         let ponder = Ponder {
-            exit_energy: vec![0.0; 3],
-            price: 0.0,
+            exit_cost: vec![0.0; 3],
             distill: 0.0,
         };
         let loss = ponder_loss(&net, &b, &ForwardNoise::off(), &ponder)
@@ -270,11 +271,10 @@ mod tests {
             .to_scalar::<f32>()
             .unwrap() as f64;
         assert!((loss - 5f64.ln()).abs() < 1e-5, "{loss}");
-        // A price adds the expected energy: with energies 1, 2, 3 µJ at 1 nat/µJ the loss grows
-        // by between 1 and 3 nats.
+        // A price adds the expected price: with 1, 2, 3 nats at the exits the loss grows by
+        // between 1 and 3 nats.
         let priced = Ponder {
-            exit_energy: vec![1e-6, 2e-6, 3e-6],
-            price: 1.0,
+            exit_cost: vec![1.0, 2.0, 3.0],
             distill: 0.0,
         };
         let more = ponder_loss(&net, &b, &ForwardNoise::off(), &priced)
@@ -300,12 +300,13 @@ mod tests {
         assert_eq!(run.exits_at(0.7), vec![0, 1, 2]);
         assert_eq!(run.exits_at(0.0), vec![0, 0, 0]);
         assert_eq!(run.exits_at(1.5), vec![2, 2, 2]);
-        let h = run.score(&run.exits_at(0.7), &[1.0, 2.0, 3.0]);
+        let h = run.score(&run.exits_at(0.7), &[1.0, 2.0, 3.0], &[0.0, 0.0, 6.0]);
         assert_eq!(h.accuracy, 1.0);
         assert_eq!(h.mean_passes, 4.0);
         assert!((h.early - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(h.mean_energy, 2.0);
-        let f = run.score(&run.fixed(0), &[1.0, 2.0, 3.0]);
+        assert_eq!(h.mean_latency, 2.0);
+        let f = run.score(&run.fixed(0), &[1.0, 2.0, 3.0], &[0.0; 3]);
         assert!((f.accuracy - 1.0 / 3.0).abs() < 1e-12);
     }
 
@@ -316,7 +317,7 @@ mod tests {
         let data = Dataset::digits(1).unwrap();
         let mut c = LoopNetConfig::new(64, 32, 8, 10, 1);
         c.exit_every = Some(2);
-        let energy: Vec<f64> = c.exits().iter().map(|t| *t as f64 * 1e-6).collect();
+        let passes: Vec<f64> = c.exits().iter().map(|t| *t as f64).collect();
         let settings = TrainSettings {
             epochs: 12,
             ..TrainSettings::default()
@@ -324,13 +325,12 @@ mod tests {
         let off = ForwardNoise::off();
         let run = |price: f64| {
             let ponder = Ponder {
-                exit_energy: energy.clone(),
-                price,
+                exit_cost: passes.iter().map(|t| price * t).collect(),
                 distill: 0.0,
             };
             let (net, _) = train(c, phi(), &off, &settings, &data, &ponder).unwrap();
             let r = ExitRun::new(&net, &data.test_x, &data.test_y, &off, 0).unwrap();
-            r.score(&r.exits_at(0.5), &energy)
+            r.score(&r.exits_at(0.5), &passes, &passes)
         };
         let (priced, free) = (run(0.05), run(0.0));
         eprintln!("priced: {priced:?}\nfree: {free:?}");

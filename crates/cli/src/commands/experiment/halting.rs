@@ -1,6 +1,6 @@
 //! `lightloop experiment halting`: per-example halting priced by the cost model's energy.
 
-use super::{Common, NetShape, config, net_energy, setup};
+use super::{Common, NetShape, config, net_cost, setup};
 use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table, si};
@@ -23,10 +23,15 @@ pub struct HaltingArgs {
     #[arg(long, default_value_t = 4)]
     pub every: usize,
     /// Prices μ of energy in the training loss, nats per µJ, comma-separated (one network per
-    /// price and seed; 0, always trained: halting learns only from the cross-entropy, and that
-    /// network run to T is the reference quality)
+    /// price and seed, each with --time-price; a network with no price at all is always
+    /// trained: its halting learns only from the cross-entropy, and it run to T is the
+    /// reference quality)
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.0, 3e-5, 1e-4, 1e-3])]
     pub prices: Vec<f64>,
+    /// Price of latency in the training loss, nats per µs (the cost model's latency per input
+    /// at each exit; added to the energy's price)
+    #[arg(long, default_value_t = 0.0)]
+    pub time_price: f64,
     /// Weight of early-exit distillation (each earlier exit learns the last exit's answer)
     #[arg(long, default_value_t = 0.5)]
     pub distill: f64,
@@ -52,6 +57,8 @@ struct HaltRow {
     seed: u64,
     /// Price of energy in training, nats per µJ.
     price: f64,
+    /// Price of latency in training, nats per µs.
+    time_price: f64,
     /// "threshold" (per-example halting at λ ≥ q) or "fixed" (every input stops at one exit).
     policy: &'static str,
     /// q for "threshold", the exit's passes for "fixed".
@@ -62,18 +69,28 @@ struct HaltRow {
     early_fraction: f64,
     /// Cost model's energy per input, J (mean over the inputs' exits).
     j_per_input: f64,
+    /// Cost model's latency per input, s (mean over the inputs' exits).
+    latency_s: f64,
 }
 
-fn row(seed: u64, price: f64, policy: &'static str, setting: f64, h: Halted) -> HaltRow {
+fn row(
+    seed: u64,
+    (price, time_price): (f64, f64),
+    policy: &'static str,
+    setting: f64,
+    h: Halted,
+) -> HaltRow {
     HaltRow {
         seed,
         price,
+        time_price,
         policy,
         setting,
         test_accuracy: h.accuracy,
         mean_passes: h.mean_passes,
         early_fraction: h.early,
         j_per_input: h.mean_energy,
+        latency_s: h.mean_latency,
     }
 }
 
@@ -94,14 +111,22 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     if bad(&a.thresholds, 0.0, 1.0) {
         return Err(CliError::BadInput("--thresholds must be 0 … 1".into()));
     }
+    if !(0.0..=1e3).contains(&a.time_price) {
+        return Err(CliError::BadInput(
+            "--time-price must be 0 … 1000 nats per µs".into(),
+        ));
+    }
     if !(0.0..=10.0).contains(&a.distill) || !(0.0..1.0).contains(&a.tolerance) {
         return Err(CliError::BadInput(
             "--distill must be 0 … 10 and --tolerance 0 … 1".into(),
         ));
     }
-    let mut prices = a.prices.clone();
-    if !prices.contains(&0.0) {
-        prices.insert(0, 0.0);
+    // (energy price, time price) of each network; the first has none.
+    let mut prices = vec![(0.0, 0.0)];
+    for p in &a.prices {
+        if !prices.contains(&(*p, a.time_price)) {
+            prices.push((*p, a.time_price));
+        }
     }
     let out = OutputDir::create(&a.out, "halting.csv")?;
     let settings = TrainSettings {
@@ -111,7 +136,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     let msg = |e: candle_core::Error| CliError::Message(e.to_string());
     let b = super::super::progress(prices.len() as u64 * a.common.seeds, "networks trained");
     let mut rows = Vec::new();
-    let mut exit_energy = Vec::new();
+    let (mut exit_energy, mut exit_latency) = (Vec::new(), Vec::new());
     let mut exits = Vec::new();
     for seed in 1..=a.common.seeds {
         let data = s.task.load(seed).map_err(CliError::Message)?;
@@ -120,7 +145,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
         if exit_energy.is_empty() {
             exits = c.exits();
             for t in &exits {
-                exit_energy.push(net_energy(
+                let m = net_cost(
                     &a.common,
                     &NetShape {
                         width: a.common.width,
@@ -130,13 +155,18 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
                         cadence: a.every,
                         halting_depth: Some(*t as f64),
                     },
-                )?);
+                )?;
+                exit_energy.push(m.j_per_token);
+                exit_latency.push(m.step_time);
             }
         }
-        for &price in &prices {
+        for &(price, time_price) in &prices {
             let ponder = Ponder {
-                exit_energy: exit_energy.clone(),
-                price,
+                exit_cost: exit_energy
+                    .iter()
+                    .zip(&exit_latency)
+                    .map(|(e, t)| price * e * 1e6 + time_price * t * 1e6)
+                    .collect(),
                 distill: a.distill,
             };
             let (net, _) = train(c, s.phi.clone(), &s.noise, &settings, &data, &ponder)
@@ -146,19 +176,19 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             for &q in &a.thresholds {
                 rows.push(row(
                     seed,
-                    price,
+                    (price, time_price),
                     "threshold",
                     q,
-                    run.score(&run.exits_at(q), &exit_energy),
+                    run.score(&run.exits_at(q), &exit_energy, &exit_latency),
                 ));
             }
             for (n, t) in exits.iter().enumerate() {
                 rows.push(row(
                     seed,
-                    price,
+                    (price, time_price),
                     "fixed",
                     *t as f64,
-                    run.score(&run.fixed(n), &exit_energy),
+                    run.score(&run.fixed(n), &exit_energy, &exit_latency),
                 ));
             }
             b.inc(1);
@@ -166,11 +196,19 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     }
     b.finish_and_clear();
 
-    // Medians over seeds of each (price, policy, setting).
-    let med = |price: f64, policy: &str, setting: f64| -> Option<(f64, f64, f64, f64)> {
+    // Medians over seeds of each (prices, policy, setting).
+    let med = |(price, time_price): (f64, f64),
+               policy: &str,
+               setting: f64|
+     -> Option<(f64, f64, f64, f64)> {
         let sel: Vec<&HaltRow> = rows
             .iter()
-            .filter(|r| r.price == price && r.policy == policy && r.setting == setting)
+            .filter(|r| {
+                r.price == price
+                    && r.time_price == time_price
+                    && r.policy == policy
+                    && r.setting == setting
+            })
             .collect();
         if sel.is_empty() {
             return None;
@@ -184,11 +222,11 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
         ))
     };
     let full_t = a.passes as f64;
-    let reference = med(0.0, "fixed", full_t).expect("the unpriced network is scored");
+    let reference = med((0.0, 0.0), "fixed", full_t).expect("the unpriced network is scored");
     let floor = reference.0 - a.tolerance;
     let mut table = Table::new(
         &[
-            "price (nats/µJ)",
+            "price (nats/µJ, nats/µs)",
             "accuracy at T",
             "J per input at T",
             "halting at equal quality: q",
@@ -213,6 +251,11 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     let mut series = Vec::new();
     for &price in &prices {
         let full = med(price, "fixed", full_t).expect("the last exit is scored");
+        let label = if price.1 > 0.0 {
+            format!("{}, {}", price.0, price.1)
+        } else {
+            format!("{}", price.0)
+        };
         let best = a
             .thresholds
             .iter()
@@ -223,11 +266,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             .iter()
             .filter_map(|t| med(price, "fixed", *t as f64).map(|m| (*t, m)))
             .find(|(_, m)| m.0 >= floor);
-        let mut cells = vec![
-            format!("{price}"),
-            format!("{:.4}", full.0),
-            si(full.3, "J"),
-        ];
+        let mut cells = vec![label.clone(), format!("{:.4}", full.0), si(full.3, "J")];
         match best {
             Some((q, m)) => cells.extend([
                 format!("{q}"),
@@ -253,21 +292,21 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             .map(|m| (m.3, m.0))
             .collect();
         series.push(Series {
-            name: format!("halting, price {price} nats/µJ (threshold sweep)"),
+            name: format!("halting, trained at {label} (threshold sweep)"),
             points: curve,
             ..Default::default()
         });
-        series.push(Series {
-            name: format!("fixed exits, price {price}"),
-            points: exits
-                .iter()
-                .filter_map(|t| med(price, "fixed", *t as f64))
-                .map(|m| (m.3, m.0))
-                .collect(),
-            dashed: true,
-            ..Default::default()
-        });
     }
+    series.push(Series {
+        name: "unpriced network, every input stopped at one exit".into(),
+        points: exits
+            .iter()
+            .filter_map(|t| med((0.0, 0.0), "fixed", *t as f64))
+            .map(|m| (m.3, m.0))
+            .collect(),
+        dashed: true,
+        ..Default::default()
+    });
     let basis = format!(
         "rig {}, width {}, T = {}, exits every {}, {} epochs at the rig's noise, seeds 1–{}",
         s.rig.rig.name, a.common.width, a.passes, a.every, a.common.epochs, a.common.seeds
@@ -280,17 +319,20 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     );
     println!("{}", table.render());
     println!(
-        "\nenergy per input at each exit (cost model): {}",
+        "\nenergy and latency per input at each exit (cost model): {}",
         exits
             .iter()
-            .zip(&exit_energy)
-            .map(|(t, e)| format!("{t}: {}", si(*e, "J")))
+            .zip(exit_energy.iter().zip(&exit_latency))
+            .map(|(t, (e, l))| format!("{t}: {}, {}", si(*e, "J"), si(*l, "s")))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let svg = line_chart(
         &Axes {
-            title: format!("{} accuracy versus energy with halting — {basis}", s.task),
+            title: format!(
+                "{}: halting — rig {}, width {}, T = {}, exits every {}",
+                s.task, s.rig.rig.name, a.common.width, a.passes, a.every
+            ),
             x_label: "J per input (cost model, mean over the inputs' exits)".into(),
             y_label: "test accuracy (median over seeds)".into(),
             log_x: true,

@@ -293,6 +293,11 @@ struct NetShape {
 /// classifier and halting head, or an attention layer), and a reading re-encodes the state
 /// (DAC) as a checkpoint does.
 fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
+    Ok(net_cost(c, n)?.j_per_token)
+}
+
+/// [`net_energy`] with the rest of the cost model's figures (latency: `step_time`).
+fn net_cost(c: &Common, n: &NetShape) -> CliResult<lightloop_cost::evaluate::Metrics> {
     let mut sets = c.sets.clone();
     let head = n.width.min(64);
     sets.extend([
@@ -314,7 +319,7 @@ fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
         sets.push(format!("loop.halting_depth={h:?}"));
     }
     let pair = crate::load::load_pair(&c.rig, "deep-loop-2048", &sets)?;
-    Ok(super::evaluate(&pair)?.metrics.j_per_token)
+    Ok(super::evaluate(&pair)?.metrics)
 }
 
 pub fn run(a: &ExperimentArgs) -> CliResult<()> {
