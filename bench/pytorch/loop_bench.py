@@ -106,7 +106,8 @@ class LoopNet(torch.nn.Module):
         self.w_in = torch.nn.Parameter(torch.randn(width, INPUTS) / INPUTS**0.5)
         self.a = torch.nn.Parameter(torch.randn(width, width) / width**0.5)
         self.gain = torch.nn.Parameter(torch.tensor(1.0))
-        self.alpha = torch.nn.Parameter(torch.full((passes,), 0.1))
+        # min(0.1, 1/T), as lightloop's LoopNetConfig::new.
+        self.alpha = torch.nn.Parameter(torch.full((passes,), min(0.1, 1.0 / passes)))
         self.w_out = torch.nn.Parameter(torch.randn(CLASSES, width) / width**0.5)
         self.b_out = torch.nn.Parameter(torch.zeros(CLASSES))
         a0, step, phi, slope = table

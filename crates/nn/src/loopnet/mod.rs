@@ -7,7 +7,9 @@
 //!   h ← h + α_t·φ(g·A·h + n_t),
 //!
 //! A one ternary matrix for every pass (tied weights), g a learned gain, α_t learned per-pass
-//! gains initialised near zero (near-identity passes, as LayerScale), φ the rig's absorber and
+//! gains initialised near zero at min(0.1, 1/T) (near-identity passes, as LayerScale, scaled
+//! with depth as DeepNorm scales its residual branches: with 0.1 at every depth, T = 1 024
+//! trained to 20 % on the digits against 92 % with 1/T, 5 epochs), φ the rig's absorber and
 //! SOA ([`phi::Phi`]), n_t the ASE of one pass; then the photodiodes read h once (with the
 //! rig's readout noise and ADC) and a digital linear layer classifies.
 //!
@@ -105,14 +107,14 @@ pub struct LoopNetConfig {
 }
 
 impl LoopNetConfig {
-    /// A network with α_t = 0.1 at the start, learned loop gain and one exit.
+    /// A network with α_t = min(0.1, 1/T) at the start, learned loop gain and one exit.
     pub fn new(inputs: usize, width: usize, passes: usize, classes: usize, seed: u64) -> Self {
         Self {
             inputs,
             width,
             passes,
             classes,
-            alpha_init: 0.1,
+            alpha_init: 0.1f64.min(1.0 / passes.max(1) as f64),
             seed,
             loop_gain: None,
             exit_every: None,

@@ -184,7 +184,7 @@ pub struct DepthArgs {
     #[command(flatten)]
     pub common: Common,
     /// Loop passes T, comma-separated
-    #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 4, 16, 64, 256])]
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 4, 16, 64, 256, 1024])]
     pub passes: Vec<usize>,
     /// Output folder
     #[arg(
@@ -834,6 +834,23 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
                 let states = net
                     .states(&data.test_x, t)
                     .map_err(|e| CliError::Message(e.to_string()))?;
+                // The readings after every pass, from one run of the loop (one noise stream).
+                let every: Vec<usize> = (1..=t).collect();
+                let exits = net
+                    .readings(&data.test_x, &every, &s.noise, 1_000)
+                    .and_then(|reads| {
+                        reads
+                            .iter()
+                            .map(|r| {
+                                Ok(lightloop_nn::loopnet::Scores::of(
+                                    &net.classify(r)?,
+                                    &data.test_y,
+                                )?
+                                .accuracy)
+                            })
+                            .collect::<candle_core::Result<Vec<f64>>>()
+                    })
+                    .map_err(|e| CliError::Message(e.to_string()))?;
                 for (k, h) in states.iter().enumerate() {
                     let m: Vec<Vec<f32>> =
                         h.to_vec2().map_err(|e| CliError::Message(e.to_string()))?;
@@ -841,12 +858,7 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
                         .into_iter()
                         .map(|r| r.into_iter().map(f64::from).collect())
                         .collect();
-                    let acc_k = if k == 0 {
-                        f64::NAN
-                    } else {
-                        net.accuracy(&data.test_x, &data.test_y, k, &s.noise, 1_000 + k as u64)
-                            .map_err(|e| CliError::Message(e.to_string()))?
-                    };
+                    let acc_k = if k == 0 { f64::NAN } else { exits[k - 1] };
                     per_pass.push(PassRow {
                         trained_passes: t,
                         seed,
