@@ -137,17 +137,7 @@ impl SeqLoopNet {
         let checkpoints = self.checkpoints();
         let mut digital = false;
         for t in 0..c.passes {
-            let mut z = h.matmul(&at)?;
-            if noise.pass_sd > 0.0 {
-                let (n, w) = z.dims2()?;
-                z = (z + Tensor::from_vec(
-                    super::gaussian(n, w, noise.pass_sd, &mut rng),
-                    (n, w),
-                    x.device(),
-                )?)?;
-            }
-            let a_t = net.alpha.as_tensor().narrow(0, t, 1)?;
-            h = (h + net.phi.apply(&z)?.broadcast_mul(&a_t)?)?;
+            h = net.pass(&h, t, &at, noise.pass_sd, &mut rng)?;
             digital = checkpoints.contains(&(t + 1));
             if digital {
                 h = self.attend(&net.read(&h, noise, &mut rng)?)?;

@@ -17,7 +17,7 @@
 //! Liu, arXiv:1605.04711, 2016): Δ = 0.7·mean|W|, Wₜ = s·sign(W)·[|W| > Δ] with s the mean |W|
 //! above Δ, and the straight-through estimator W + (Wₜ − W)|detached carries the gradient to W.
 //!
-//! Two options change the loop:
+//! Three options change the loop:
 //! - a fixed loop gain g ([`LoopNetConfig::loop_gain`]): A's scale is not learned but set so
 //!   that the mesh has unit RMS gain on a random state (s = 1/√(mean non-zeros per row)), and g
 //!   is not trained. g is then the small-signal gain of one pass into φ (whose small-signal
@@ -308,9 +308,6 @@ impl LoopNet {
         noise: &ForwardNoise,
         call: u64,
     ) -> Result<Vec<Tensor>> {
-        let dev = x.device();
-        let batch = x.dim(0)?;
-        let w = self.config.width;
         let mut rng = stream(self.config.seed, "loopnet.noise", call, 0);
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
         // g·Aᵀ once per forward pass rather than scaling every pass's product.
@@ -324,20 +321,31 @@ impl LoopNet {
             out.push(self.read(&h, noise, &mut rng)?);
         }
         for t in 0..last {
-            let mut z = h.matmul(&at_m)?;
-            if noise.pass_sd > 0.0 {
-                let n =
-                    Tensor::from_vec(gaussian(batch, w, noise.pass_sd, &mut rng), (batch, w), dev)?;
-                z = (z + n)?;
-            }
-            let step = self.phi.apply(&z)?;
-            let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
-            h = (h + step.broadcast_mul(&a_t)?)?;
+            h = self.pass(&h, t, &at_m, noise.pass_sd, &mut rng)?;
             while next.next_if(|p| **p == t + 1).is_some() {
                 out.push(self.read(&h, noise, &mut rng)?);
             }
         }
         Ok(out)
+    }
+
+    /// Pass t of the loop on the state `h`: h + α_t·φ(h·m + n), m = [`Self::loop_matrix`], n the
+    /// pass's ASE (standard deviation `pass_sd`, 0: none) drawn from `rng`.
+    fn pass(
+        &self,
+        h: &Tensor,
+        t: usize,
+        m: &Tensor,
+        pass_sd: f64,
+        rng: &mut Rng,
+    ) -> Result<Tensor> {
+        let mut z = h.matmul(m)?;
+        if pass_sd > 0.0 {
+            let (b, w) = z.dims2()?;
+            z = (z + Tensor::from_vec(gaussian(b, w, pass_sd, rng), (b, w), h.device())?)?;
+        }
+        let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
+        h + self.phi.apply(&z)?.broadcast_mul(&a_t)?
     }
 
     /// The loop state after each pass (no noise, no readout), for diagnostics: `passes + 1`
@@ -346,10 +354,10 @@ impl LoopNet {
         let mut h = x.matmul(&ternary(self.w_in.as_tensor())?.t()?)?;
         let at = self.loop_matrix()?;
         let mut out = vec![h.clone()];
+        // No draws are made without noise: any stream will do.
+        let mut rng = stream(self.config.seed, "loopnet.noise", 0, 0);
         for t in 0..passes.min(self.config.passes) {
-            let z = h.matmul(&at)?;
-            let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
-            h = (&h + self.phi.apply(&z)?.broadcast_mul(&a_t)?)?;
+            h = self.pass(&h, t, &at, 0.0, &mut rng)?;
             out.push(h.clone());
         }
         Ok(out)
