@@ -35,16 +35,7 @@ split); parity-N (the parity of N random bits: 2 000 training and 1 000 distinct
 an algorithmic task where depth should matter; and chars-K (a character-level language model \
 on data/english.txt: the next character from the K before it, one-hot; 16 000 training positions \
 from the first 80 % of the text and 4 000 test positions from the rest; scored by next-character \
-accuracy).\n\n  lightloop experiment depth              test accuracy versus loop passes T\n  \
-lightloop experiment readout            accuracy versus photons per sample and ADC bits\n  \
-lightloop experiment width              accuracy and energy per input versus the loop's width\n  \
-lightloop experiment distill            students from scratch versus distilled from a wider teacher\n  \
-lightloop experiment curriculum         full depth from the start versus passes doubling in training\n  \
-lightloop experiment gain               accuracy versus a fixed loop gain (the drive into the absorber/SOA)\n  \
-lightloop experiment halting            per-example halting (PonderNet) priced by the cost model's energy per pass\n  \
-lightloop experiment cadence            loop with digital attention checkpoints every K passes (chars-K)\n  \
-lightloop experiment pareto             energy–accuracy Pareto front over width, T, laser power and ADC bits\n  \
-lightloop experiment rule               backpropagation against direct feedback alignment (DFA)";
+accuracy). Each experiment writes CSV and SVG files into its --out folder.";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
