@@ -436,7 +436,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     let bar = super::progress(settings.len() as u64, "settings evaluated");
     let mut rows = Vec::new();
     let mut reference: Option<Vec<Vec<f32>>> = None;
-    for (k, s) in settings.iter().enumerate() {
+    for s in &settings {
         bar.set_message(describe(s));
         let rig_s = match s.adc_bits {
             Some(b) => {
@@ -457,7 +457,10 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             weights: w,
             photons: s.photons,
             adc_range: s.range,
-            seed: a.seed.wrapping_add(k as u64),
+            // Every setting draws from the same noise streams (common random numbers): a
+            // setting's numbers do not depend on which other settings are listed, and
+            // differences between settings are the settings', not the draws'.
+            seed: a.seed,
             threads,
         });
         let started = Instant::now();
