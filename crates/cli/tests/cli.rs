@@ -1151,17 +1151,16 @@ fn experiment_pareto_reads_each_network_on_every_rig_variant() {
 }
 
 #[test]
-fn experiment_rule_trains_each_depth_by_backpropagation_and_by_dfa() {
+fn experiment_rule_trains_each_depth_by_backpropagation_dfa_and_as_a_reservoir() {
     let (out, cols) = short_experiment("rule", &["--width", "16"], "rule.csv");
     assert!(out.join("accuracy_vs_passes.svg").is_file());
-    assert_eq!(cols["passes"], vec![2.0, 2.0]);
+    assert_eq!(cols["passes"], vec![2.0, 2.0, 2.0]);
     for acc in &cols["test_accuracy"] {
         assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
     }
     let text = std::fs::read_to_string(out.join("rule.csv")).unwrap();
-    assert!(
-        text.contains("backprop,") && text.contains("dfa,"),
-        "{text}"
-    );
+    for rule in ["backprop,", "dfa,", "reservoir,"] {
+        assert!(text.contains(rule), "{text}");
+    }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }

@@ -104,6 +104,9 @@ pub struct LoopNetConfig {
     pub exit_every: Option<usize>,
     /// Rank of the shared analog adapter U·Vᵀ beside A (0: none).
     pub adapter_rank: usize,
+    /// Train only the digital readout (and halting head): the loop and its input encoding stay
+    /// at their random start, a deep reservoir (architecture (a)).
+    pub readout_only: bool,
 }
 
 impl LoopNetConfig {
@@ -119,6 +122,7 @@ impl LoopNetConfig {
             loop_gain: None,
             exit_every: None,
             adapter_rank: 0,
+            readout_only: false,
         }
     }
 
@@ -228,23 +232,20 @@ impl LoopNet {
     }
 
     /// The trained parameters (not g when the loop gain is fixed; the halting head only with
-    /// exits).
+    /// exits; only the readout and halting head for a reservoir).
     pub fn vars(&self) -> Vec<Var> {
-        let mut v = vec![
-            self.w_in.clone(),
-            self.a.clone(),
-            self.alpha.clone(),
-            self.w_out.clone(),
-            self.b_out.clone(),
-        ];
-        if self.config.loop_gain.is_none() {
-            v.push(self.gain.clone());
+        let mut v = vec![self.w_out.clone(), self.b_out.clone()];
+        if !self.config.readout_only {
+            v.extend([self.w_in.clone(), self.a.clone(), self.alpha.clone()]);
+            if self.config.loop_gain.is_none() {
+                v.push(self.gain.clone());
+            }
         }
         if self.config.exit_every.is_some() {
             v.push(self.w_halt.clone());
             v.push(self.b_halt.clone());
         }
-        if self.config.adapter_rank > 0 {
+        if self.config.adapter_rank > 0 && !self.config.readout_only {
             v.push(self.adapter_u.clone());
             v.push(self.adapter_v.clone());
         }

@@ -407,6 +407,7 @@ pub(crate) fn fit_net<N: Trainable>(
 mod tests {
     use super::*;
     use crate::sensing::Sensing;
+    use candle_core::Var;
     use lightloop_twin::LoopTwin;
 
     /// A small loop network (width 64, 8 tied passes, ternary weights) trained under the
@@ -426,6 +427,34 @@ mod tests {
         let (_, acc) = train(config, phi, &noise, &TrainSettings::default(), &data).unwrap();
         eprintln!("digits test accuracy {acc:.4}");
         assert!(acc > 0.9, "{acc}");
+    }
+
+    /// A deep reservoir trains its readout and leaves the loop and its input encoding as they
+    /// started.
+    #[test]
+    fn a_reservoir_trains_only_its_readout() {
+        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+        let data = Dataset::digits(3).unwrap();
+        let config = LoopNetConfig {
+            readout_only: true,
+            ..LoopNetConfig::new(64, 32, 4, 10, 3)
+        };
+        let start = LoopNet::new(config, phi.clone()).unwrap();
+        let settings = TrainSettings {
+            epochs: 3,
+            ..TrainSettings::default()
+        };
+        let (net, acc) = train(config, phi, &ForwardNoise::off(), &settings, &data).unwrap();
+        let same = |a: &Var, b: &Var| {
+            a.as_tensor().to_vec2::<f32>().unwrap() == b.as_tensor().to_vec2::<f32>().unwrap()
+        };
+        assert!(same(&net.a, &start.a) && same(&net.w_in, &start.w_in));
+        assert!(!same(&net.w_out, &start.w_out));
+        assert!(
+            acc > 0.5,
+            "a random ternary loop with a trained readout: {acc}"
+        );
     }
 
     /// Parity codes are distinct across training and test, and labelled by their bit count.

@@ -73,7 +73,8 @@ pub enum Which {
     /// from the cost model
     Pareto(pareto::ParetoArgs),
     /// Backpropagation through the passes against Direct Feedback Alignment (fixed random
-    /// feedback, an optics-friendly rule), versus the loop's passes
+    /// feedback, an optics-friendly rule) and a deep reservoir (only the readout trained),
+    /// versus the loop's passes
     Rule(rule::RuleArgs),
 }
 
