@@ -216,11 +216,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn phi() -> Phi {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1))
-    }
+    use crate::loopnet::phi::tests::seed_phi as phi;
 
     /// Causality: the last position's prediction does not change when a later position is
     /// changed — checked on the position before the last by reading the attention's output

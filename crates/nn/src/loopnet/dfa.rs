@@ -118,12 +118,8 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loopnet::phi::tests::seed_phi as phi;
     use candle_core::DType;
-
-    fn phi() -> Phi {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1))
-    }
 
     /// The surrogate's gradient for the readout layer is the true one, and for A it is the DFA
     /// update: checked against Σ_t (δ ⊙ α_t·φ'(z_t))ᵀ·h_{t−1}·g computed by hand.
@@ -173,36 +169,24 @@ mod tests {
             let dz = ((&delta * net.phi.slope_of(z).unwrap()).unwrap() * *a_t as f64).unwrap();
             want = (want + (dz.t().unwrap().matmul(hp).unwrap() * g as f64).unwrap()).unwrap();
         }
+        let max_abs = |t: &Tensor| {
+            t.abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
         let got = grads.get(&net.a).unwrap();
-        let diff = (got - &want)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        let scale = want
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs(&(got - &want).unwrap());
+        let scale = max_abs(&want);
         assert!(
             scale > 0.0 && diff < 1e-4 * scale.max(1e-3),
             "{diff} vs {scale}"
         );
         // The readout: the true gradient eᵀ·h_T.
         let want_out = e.t().unwrap().matmul(&h).unwrap();
-        let d = (grads.get(&net.w_out).unwrap() - want_out)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let d = max_abs(&(grads.get(&net.w_out).unwrap() - want_out).unwrap());
         assert!(d < 1e-5, "{d}");
     }
 

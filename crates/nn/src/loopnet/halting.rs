@@ -211,13 +211,8 @@ impl ExitRun {
 mod tests {
     use super::*;
     use crate::loopnet::LoopNetConfig;
-    use crate::loopnet::phi::Phi;
+    use crate::loopnet::phi::tests::seed_phi as phi;
     use crate::loopnet::train::{Dataset, TrainSettings};
-
-    fn phi() -> Phi {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1))
-    }
 
     #[test]
     fn exits_fall_every_k_passes_and_at_t() {

@@ -463,8 +463,7 @@ mod tests {
             let ratio = (rms(&y) / rms(&x)) as f64;
             assert!((ratio / g - 1.0).abs() < 0.03, "g {g}: RMS gain {ratio}");
         }
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let phi = phi::tests::seed_phi();
         let mut c = LoopNetConfig::new(4, 8, 2, 3, 1);
         let learned = LoopNet::new(c, phi.clone()).unwrap().vars().len();
         c.loop_gain = Some(2.0);
@@ -475,8 +474,7 @@ mod tests {
     /// it computes, until training moves U.
     #[test]
     fn the_adapter_starts_as_the_ternary_loop() {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let phi = phi::tests::seed_phi();
         let plain = LoopNetConfig::new(6, 8, 3, 4, 9);
         let adapted = LoopNetConfig {
             adapter_rank: 2,
@@ -517,8 +515,7 @@ mod tests {
     #[test]
     fn a_network_with_a_silent_readout_costs_log2_classes_bits() {
         // Zero readout weights and bias: every logit is 0, so each label costs log2(10) bits.
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+        let phi = phi::tests::seed_phi();
         let config = LoopNetConfig::new(4, 8, 2, 10, 1);
         let net = LoopNet::new(config, phi).unwrap();
         net.w_out

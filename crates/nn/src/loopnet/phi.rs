@@ -153,14 +153,17 @@ impl CustomOp1 for Slope {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
-    fn phi() -> Phi {
+    /// φ of the seed rig, for the networks' tests.
+    pub(crate) fn seed_phi() -> Phi {
         let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
         Phi::new(LoopTwin::from_rig(&rig, 0.0, 1))
     }
+
+    use seed_phi as phi;
 
     #[test]
     fn tables_match_the_direct_evaluation() {

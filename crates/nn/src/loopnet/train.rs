@@ -433,8 +433,7 @@ mod tests {
     /// started.
     #[test]
     fn a_reservoir_trains_only_its_readout() {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+        let phi = crate::loopnet::phi::tests::seed_phi();
         let data = Dataset::digits(3).unwrap();
         let config = LoopNetConfig {
             readout_only: true,
@@ -489,8 +488,7 @@ mod tests {
     /// wrong on the held-out labels almost always.
     #[test]
     fn a_student_learns_what_its_teacher_says() {
-        let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-        let phi = Phi::new(LoopTwin::from_rig(&rig, 0.0, 1));
+        let phi = crate::loopnet::phi::tests::seed_phi();
         let data = Dataset::digits(2).unwrap();
         let labels: Vec<u32> = data.train_y.to_vec1().unwrap();
         let shifted: Vec<f32> = labels
