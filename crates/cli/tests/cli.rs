@@ -1082,6 +1082,17 @@ fn experiment_cadence_trains_with_and_without_attention_on_characters() {
             ],
             "--cadences must be 0",
         ),
+        (
+            vec![
+                "experiment",
+                "cadence",
+                "--task",
+                "chars-2",
+                "--adapter-rank",
+                "2",
+            ],
+            "has no adapter",
+        ),
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -55,6 +55,11 @@ pub fn run(a: &CadenceArgs) -> CliResult<()> {
             s.task
         )));
     };
+    if a.common.adapter_rank > 0 {
+        return Err(CliError::BadInput(
+            "experiment cadence has no adapter: drop --adapter-rank".into(),
+        ));
+    }
     if a.passes == 0 || a.passes > 1024 {
         return Err(CliError::BadInput("--passes must be 1 … 1024".into()));
     }
