@@ -101,6 +101,7 @@ pub fn run(a: &CadenceArgs) -> CliResult<()> {
                         context,
                         cadence: k.unwrap_or(a.passes),
                         halting_depth: None,
+                        head: Some(a.head),
                     },
                 )?);
             }

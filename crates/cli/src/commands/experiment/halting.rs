@@ -154,6 +154,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
                         context: 1,
                         cadence: a.every,
                         halting_depth: Some(*t as f64),
+                        head: None,
                     },
                 )?;
                 exit_energy.push(m.j_per_token);

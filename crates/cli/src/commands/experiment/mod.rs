@@ -274,6 +274,8 @@ struct NetShape {
     cadence: usize,
     /// Mean passes run (dynamic halting; T when absent).
     halting_depth: Option<f64>,
+    /// Width of the host attention head at a reading (`None`: the width, at most 64).
+    head: Option<usize>,
 }
 
 /// The cost model's energy per prediction of a loop network: J/token of the seed deep-loop
@@ -291,7 +293,7 @@ fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
 /// [`net_energy`] with the rest of the cost model's figures (latency: `step_time`).
 fn net_cost(c: &Common, n: &NetShape) -> CliResult<lightloop_cost::evaluate::Metrics> {
     let mut sets = c.sets.clone();
-    let head = n.width.min(64);
+    let head = n.head.unwrap_or(n.width.min(64));
     sets.extend([
         format!("model.d_model={}", n.width),
         "model.heads=1".into(),

@@ -127,6 +127,7 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
                     context: 1,
                     cadence: t,
                     halting_depth: None,
+                    head: None,
                 };
                 energy.insert((v, w, t), super::net_energy(&common, &shape)?);
             }
