@@ -1034,6 +1034,10 @@ fn experiment_halting_scores_thresholds_and_fixed_exits_with_their_energy() {
             vec!["experiment", "halting", "--thresholds", "1.5"],
             "--thresholds must be 0",
         ),
+        (
+            vec!["experiment", "halting", "--prior-lambda", "1"],
+            "--prior-lambda must lie strictly between 0 and 1",
+        ),
     ] {
         let o = run(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

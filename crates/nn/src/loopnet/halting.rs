@@ -15,8 +15,10 @@
 //! per input when every input stops at exit n (passes, readings and conversions counted), so
 //! that what one pass costs in joules and seconds is what it costs in the loss. The optional
 //! second term is early-exit distillation: each earlier exit learns the last
-//! exit's distribution (its gradient stops at the last exit). Simplified against PonderNet: the
-//! price replaces its KL to a geometric prior, and training takes the expectation over the
+//! exit's distribution (its gradient stops at the last exit). PonderNet's regulariser is
+//! optional ([`Prior`]): β·KL(p ‖ q) with q the geometric distribution of parameter λ_p over the
+//! exits, truncated as p is (the last exit takes the rest), which keeps some halting mass on
+//! every exit so that the late exits keep learning. Training takes the expectation over the
 //! exits rather than sampling them.
 //!
 //! At inference an example stops at its first exit with λ_n ≥ q (the last exit otherwise): q is
@@ -35,6 +37,34 @@ pub struct Ponder {
     pub exit_cost: Vec<f64>,
     /// Weight w of early-exit distillation (0: off).
     pub distill: f64,
+    /// PonderNet's geometric prior on the halting distribution (`None`: off).
+    pub prior: Option<Prior>,
+}
+
+/// β·KL(p ‖ Geometric(λ_p)) in the loss (PonderNet uses β = 0.01).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prior {
+    /// λ_p, the prior's probability of halting at each exit (0 < λ_p < 1).
+    pub lambda: f64,
+    /// β.
+    pub weight: f64,
+}
+
+impl Prior {
+    /// The truncated geometric distribution over `n` exits: λ(1 − λ)^k for k < n − 1, and the
+    /// rest, (1 − λ)^(n−1), at the last exit.
+    pub fn distribution(&self, n: usize) -> Vec<f64> {
+        let l = self.lambda;
+        (0..n)
+            .map(|k| {
+                if k + 1 < n {
+                    l * (1.0 - l).powi(k as i32)
+                } else {
+                    (1.0 - l).powi(k as i32)
+                }
+            })
+            .collect()
+    }
 }
 
 /// −log p(label) of each row of `logits` (batch).
@@ -64,6 +94,7 @@ pub fn ponder_loss(
     let mut survive = Tensor::ones(batch, DType::F32, b.x.device())?;
     let mut expected = Tensor::zeros(batch, DType::F32, b.x.device())?;
     let mut kl = Tensor::zeros((), DType::F32, b.x.device())?;
+    let mut halting = Vec::with_capacity(n);
     for (i, r) in reads.iter().enumerate() {
         let logits = if i + 1 == n {
             last.clone()
@@ -79,7 +110,8 @@ pub fn ponder_loss(
             p
         };
         let cost = (nll(&logits, b.y)? + ponder.exit_cost[i])?;
-        expected = (expected + (p * cost)?)?;
+        expected = (expected + (&p * cost)?)?;
+        halting.push(p);
         if ponder.distill > 0.0 && i + 1 < n {
             let d = (&target * (&log_target - log_softmax(&logits, D::Minus1)?)?)?
                 .sum(1)?
@@ -90,6 +122,15 @@ pub fn ponder_loss(
     let mut loss = expected.mean_all()?;
     if ponder.distill > 0.0 && n > 1 {
         loss = (loss + (kl * (ponder.distill / (n - 1) as f64))?)?;
+    }
+    if let Some(prior) = ponder.prior {
+        let q = prior.distribution(n);
+        let mut kl_prior = Tensor::zeros(batch, DType::F32, b.x.device())?;
+        for (p, q) in halting.iter().zip(q) {
+            let log_ratio = (p.clamp(1e-12f32, 1f32)?.log()? - q.max(1e-300).ln())?;
+            kl_prior = (kl_prior + (p * log_ratio)?)?;
+        }
+        loss = (loss + (kl_prior.mean_all()? * prior.weight)?)?;
     }
     Ok(loss)
 }
@@ -260,6 +301,7 @@ mod tests {
         let ponder = Ponder {
             exit_cost: vec![0.0; 3],
             distill: 0.0,
+            prior: None,
         };
         let loss = ponder_loss(&net, &b, &ForwardNoise::off(), &ponder)
             .unwrap()
@@ -271,6 +313,7 @@ mod tests {
         let priced = Ponder {
             exit_cost: vec![1.0, 2.0, 3.0],
             distill: 0.0,
+            prior: None,
         };
         let more = ponder_loss(&net, &b, &ForwardNoise::off(), &priced)
             .unwrap()
@@ -278,6 +321,54 @@ mod tests {
             .unwrap() as f64
             - loss;
         assert!(more > 1.0 && more < 3.0, "{more}");
+    }
+
+    /// With no price and a heavy prior weight (the prior outweighs the exits' differences in
+    /// cross-entropy), the learned halting distribution becomes the prior: the mean exit matches the truncated
+    /// geometric distribution's mean.
+    #[test]
+    fn a_heavy_prior_makes_halting_geometric() {
+        let data = Dataset::digits(4).unwrap();
+        let mut c = LoopNetConfig::new(64, 16, 8, 10, 4);
+        c.exit_every = Some(1);
+        let prior = Prior {
+            lambda: 0.3,
+            weight: 50.0,
+        };
+        let q = prior.distribution(8);
+        assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        let want: f64 = q.iter().enumerate().map(|(k, q)| (k + 1) as f64 * q).sum();
+        let settings = TrainSettings {
+            epochs: 6,
+            ..TrainSettings::default()
+        };
+        let ponder = Ponder {
+            exit_cost: vec![0.0; 8],
+            distill: 0.0,
+            prior: Some(prior),
+        };
+        let off = ForwardNoise::off();
+        let (net, _) = train(c, phi(), &off, &settings, &data, &ponder).unwrap();
+        // The network's own halting distribution, averaged over the test images.
+        let reads = net.readings(&data.test_x, &c.exits(), &off, 0).unwrap();
+        let mut survive = vec![1.0f64; data.test_x.dim(0).unwrap()];
+        let mut mean = 0.0;
+        for (k, r) in reads.iter().enumerate() {
+            let lambda: Vec<f32> = if k + 1 < reads.len() {
+                net.halt(r).unwrap().to_vec1().unwrap()
+            } else {
+                vec![1.0; survive.len()]
+            };
+            for (s, l) in survive.iter_mut().zip(&lambda) {
+                mean += (k + 1) as f64 * *s * *l as f64;
+                *s *= 1.0 - *l as f64;
+            }
+        }
+        mean /= data.test_x.dim(0).unwrap() as f64;
+        assert!(
+            (mean - want).abs() < 0.15 * want,
+            "mean exit {mean}, prior's {want}"
+        );
     }
 
     /// The policy bookkeeping: thresholds choose the first exit whose λ reaches them.
@@ -322,6 +413,7 @@ mod tests {
             let ponder = Ponder {
                 exit_cost: passes.iter().map(|t| price * t).collect(),
                 distill: 0.0,
+                prior: None,
             };
             let (net, _) = train(c, phi(), &off, &settings, &data, &ponder).unwrap();
             let r = ExitRun::new(&net, &data.test_x, &data.test_y, &off, 0).unwrap();

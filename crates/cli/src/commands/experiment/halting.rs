@@ -6,7 +6,7 @@ use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table, si};
 use clap::Args;
 use lightloop_cost::stats::median_min_max;
-use lightloop_nn::loopnet::halting::{ExitRun, Halted, Ponder, train};
+use lightloop_nn::loopnet::halting::{ExitRun, Halted, Ponder, Prior, train};
 use lightloop_nn::loopnet::train::TrainSettings;
 use lightloop_report::chart::{Axes, Series, line_chart};
 use serde::Serialize;
@@ -35,6 +35,13 @@ pub struct HaltingArgs {
     /// Weight of early-exit distillation (each earlier exit learns the last exit's answer)
     #[arg(long, default_value_t = 0.5)]
     pub distill: f64,
+    /// PonderNet's geometric prior: its halting probability per exit λ_p (0 < λ_p < 1; none
+    /// by default)
+    #[arg(long)]
+    pub prior_lambda: Option<f64>,
+    /// Weight β of the prior's KL term (PonderNet: 0.01)
+    #[arg(long, default_value_t = 0.01)]
+    pub prior_weight: f64,
     /// Halting thresholds q at inference, comma-separated (an example stops at its first exit
     /// with λ ≥ q)
     #[arg(long, value_delimiter = ',', default_values_t = vec![0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9])]
@@ -116,6 +123,14 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             "--time-price must be 0 … 1000 nats per µs".into(),
         ));
     }
+    if a.prior_lambda.is_some_and(|l| !(l > 0.0 && l < 1.0))
+        || !(0.0..=1e3).contains(&a.prior_weight)
+    {
+        return Err(CliError::BadInput(
+            "--prior-lambda must lie strictly between 0 and 1 and --prior-weight in 0 … 1000"
+                .into(),
+        ));
+    }
     if !(0.0..=10.0).contains(&a.distill) || !(0.0..1.0).contains(&a.tolerance) {
         return Err(CliError::BadInput(
             "--distill must be 0 … 10 and --tolerance 0 … 1".into(),
@@ -169,6 +184,10 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
                     .map(|(e, t)| price * e * 1e6 + time_price * t * 1e6)
                     .collect(),
                 distill: a.distill,
+                prior: a.prior_lambda.map(|lambda| Prior {
+                    lambda,
+                    weight: a.prior_weight,
+                }),
             };
             let (net, _) = train(c, s.phi.clone(), &s.noise, &settings, &data, &ponder)
                 .map_err(CliError::Message)?;
