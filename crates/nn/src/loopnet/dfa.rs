@@ -41,23 +41,16 @@ pub fn feedback(config: &LoopNetConfig) -> Result<Tensor> {
 pub fn dfa_loss(net: &LoopNet, b: &Batch, noise: &ForwardNoise, fb: &Tensor) -> Result<Tensor> {
     let c = net.config;
     let mut rng = stream(c.seed, "loopnet.noise", b.call, 0);
-    let (batch, w) = (b.x.dim(0)?, c.width);
-    let enc = ternary(net.w_in.as_tensor())?.t()?;
+    let batch = b.x.dim(0)?;
+    let encoded = b.x.matmul(&ternary(net.w_in.as_tensor())?.t()?)?;
     let m = net.loop_matrix()?;
     let m_fixed = m.detach();
     // The forward pass without gradients, keeping each pass's input and pre-activation.
-    let mut h = b.x.matmul(&enc)?.detach();
+    let mut h = encoded.detach();
     let (mut inputs, mut pre, mut acts) = (Vec::new(), Vec::new(), Vec::new());
     let passes = b.passes.min(c.passes);
     for _ in 0..passes {
-        let mut z = h.matmul(&m_fixed)?;
-        if noise.pass_sd > 0.0 {
-            z = (z + Tensor::from_vec(
-                super::gaussian(batch, w, noise.pass_sd, &mut rng),
-                (batch, w),
-                b.x.device(),
-            )?)?;
-        }
+        let z = LoopNet::drive(&h, &m_fixed, noise.pass_sd, &mut rng)?;
         let s = net.phi.apply(&z)?;
         inputs.push(h.clone());
         pre.push(z);
@@ -74,7 +67,7 @@ pub fn dfa_loss(net: &LoopNet, b: &Batch, noise: &ForwardNoise, fb: &Tensor) -> 
     let delta = e.matmul(&fb.t()?)?;
     let mut loss = ce;
     // W_in: δᵀ·x through the ternary STE.
-    loss = (loss + (b.x.matmul(&enc)? * &delta)?.sum_all()?)?;
+    loss = (loss + (encoded * &delta)?.sum_all()?)?;
     if passes > 0 {
         let alpha = net.alpha.as_tensor().narrow(0, 0, passes)?;
         let dz: Vec<Tensor> = pre

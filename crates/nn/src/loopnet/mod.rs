@@ -330,6 +330,17 @@ impl LoopNet {
         Ok(out)
     }
 
+    /// φ's argument in a pass: h·m plus the pass's ASE (standard deviation `pass_sd`, 0: none)
+    /// drawn from `rng`.
+    fn drive(h: &Tensor, m: &Tensor, pass_sd: f64, rng: &mut Rng) -> Result<Tensor> {
+        let z = h.matmul(m)?;
+        if pass_sd == 0.0 {
+            return Ok(z);
+        }
+        let (b, w) = z.dims2()?;
+        z + Tensor::from_vec(gaussian(b, w, pass_sd, rng), (b, w), h.device())?
+    }
+
     /// Pass t of the loop on the state `h`: h + α_t·φ(h·m + n), m = [`Self::loop_matrix`], n the
     /// pass's ASE (standard deviation `pass_sd`, 0: none) drawn from `rng`.
     fn pass(
@@ -340,11 +351,7 @@ impl LoopNet {
         pass_sd: f64,
         rng: &mut Rng,
     ) -> Result<Tensor> {
-        let mut z = h.matmul(m)?;
-        if pass_sd > 0.0 {
-            let (b, w) = z.dims2()?;
-            z = (z + Tensor::from_vec(gaussian(b, w, pass_sd, rng), (b, w), h.device())?)?;
-        }
+        let z = Self::drive(h, m, pass_sd, rng)?;
         let a_t = self.alpha.as_tensor().narrow(0, t, 1)?;
         h + self.phi.apply(&z)?.broadcast_mul(&a_t)?
     }
