@@ -112,7 +112,9 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
     }
     // Energy of every (width, T) on every variant: the cost model is cheap.
     let mut energy = std::collections::HashMap::new();
-    let classes = s.task.load(1).map_err(CliError::Message)?.classes;
+    // Seed 1's data: its classes size the cost model's network, and it trains the first seed.
+    let mut first = Some(s.task.load(1).map_err(CliError::Message)?);
+    let classes = first.as_ref().map_or(0, |d| d.classes);
     for (v, var) in variants.iter().enumerate() {
         let common = Common {
             sets: var.sets.clone(),
@@ -143,7 +145,10 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
     let msg = |e: candle_core::Error| CliError::Message(e.to_string());
     let mut rows = Vec::new();
     for seed in 1..=a.common.seeds {
-        let data = s.task.load(seed).map_err(CliError::Message)?;
+        let data = match first.take() {
+            Some(d) if seed == 1 => d,
+            _ => s.task.load(seed).map_err(CliError::Message)?,
+        };
         for &w in &a.widths {
             for &t in &a.passes {
                 let common = Common {
