@@ -41,6 +41,53 @@ fn exp_core(x: f64) -> f64 {
     p * f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52)
 }
 
+/// ln x for positive normal x, within 3e-16 relative (or absolute, near x = 1) of libm: x = m·2ᵉ with m ∈ [√½, √2), ln m = 2·atanh(s) with s = (m − 1)/(m + 1), |s| < 0.172,
+/// summed to s²¹ (remainder below 0.172²²/23 ≈ 7e-19). Straight-line code, so that a loop of it
+/// vectorises; zero, negative, subnormal and non-finite inputs give meaningless results.
+#[inline(always)]
+pub fn ln(x: f64) -> f64 {
+    let bits = x.to_bits();
+    // Exponent and mantissa, with the mantissa moved into [√½, √2): if m ≥ √2, halve it and
+    // raise the exponent. 0x6A09E… is the mantissa field of √2.
+    const SQRT2_MANTISSA: u64 = 0x0006_A09E_667F_3BCD;
+    let mantissa = bits & 0x000F_FFFF_FFFF_FFFF;
+    let high = mantissa >= SQRT2_MANTISSA;
+    let m = f64::from_bits(
+        mantissa
+            | if high {
+                0x3FE0_0000_0000_0000
+            } else {
+                0x3FF0_0000_0000_0000
+            },
+    );
+    // The exponent as a float without an integer-to-float conversion (AVX2 has none for 64-bit
+    // lanes): 2⁵² + biased exponent, built from bits, minus 2⁵² + 1023.
+    const TWO52: f64 = 4_503_599_627_370_496.0;
+    let biased = f64::from_bits(0x4330_0000_0000_0000 | ((bits >> 52) & 0x7FF));
+    let e = (biased - (TWO52 + 1023.0)) + if high { 1.0 } else { 0.0 };
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let s8 = s4 * s4;
+    // Σ s²ᵏ/(2k + 1), k ≤ 10, in Estrin's scheme.
+    let q01 = 1.0 + s2 * (1.0 / 3.0);
+    let q23 = 1.0 / 5.0 + s2 * (1.0 / 7.0);
+    let q45 = 1.0 / 9.0 + s2 * (1.0 / 11.0);
+    let q67 = 1.0 / 13.0 + s2 * (1.0 / 15.0);
+    let q89 = 1.0 / 17.0 + s2 * (1.0 / 19.0);
+    let q = (q01 + s4 * q23) + s8 * ((q45 + s4 * q67) + s8 * (q89 + s4 * (1.0 / 21.0)));
+    // ln 2 in two parts (fdlibm's): e·LN2_HI is exact for |e| < 2¹¹.
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+    e * LN2_HI + (e * LN2_LO + 2.0 * s * q)
+}
+
+/// e^x for |x| ≤ 700, straight-line (see [`exp`]): for loops that vectorise.
+#[inline(always)]
+pub fn exp_bounded(x: f64) -> f64 {
+    exp_core(x)
+}
+
 /// tanh x = sign(x)·(1 − 2/(e^{2|x|} + 1)) with [`exp`]: absolute error below 1e-10
 /// (relative error grows as |x| → 0, where the absolute error is what matters for a neuron's
 /// output). Branch-free (|x| is clamped at 20, where the formula already rounds to exactly 1),
@@ -72,6 +119,25 @@ mod tests {
             assert!((a / b - 1.0).abs() < 1e-10, "{x}: {a} vs {b}");
         }
         assert_eq!(super::exp(-800.0), 0.0);
+    }
+
+    #[test]
+    fn ln_matches_libm() {
+        let mut x: f64 = 1e-300;
+        while x < 1e300 {
+            // Either side of the √2 switch, and near both ends of the mantissa.
+            let r2 = std::f64::consts::SQRT_2;
+            for f in [1.0, 1.0 + 1e-12, r2 - 1e-9, r2, r2 + 1e-9, 1.9999999, 3.0] {
+                let y = x * f;
+                let (a, b) = (super::ln(y), y.ln());
+                assert!(
+                    (a - b).abs() <= 3e-16 * b.abs().max(1.0),
+                    "{y:e}: {a} vs {b}"
+                );
+            }
+            x *= 1.37;
+        }
+        assert_eq!(super::ln(1.0), 0.0);
     }
 
     #[test]
