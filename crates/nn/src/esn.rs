@@ -141,7 +141,7 @@ impl Esn {
         self.connections
     }
 
-    /// Slices of four sorted rows.
+    /// Slices of four rows.
     fn slices(&self) -> usize {
         self.slice_start.len() - 1
     }
@@ -313,9 +313,9 @@ pub fn fit_run(
 
 impl Esn {
     /// out[k] = tanh(Σ_j W_ij·x_j + W_in,i·u + b_i) for node i = 4·slices.start + k (out holds
-    /// one value per node of the slices). Compiled twice, for
-    /// plain x86-64 and for AVX2 (chosen when the processor has it); the operations and their
-    /// order are the same, so the numbers are too (no fused multiply–add).
+    /// one value per node of the slices). Compiled twice, for plain x86-64 and for AVX2 (run
+    /// when the processor has it); the operations and their order are the same, so the numbers
+    /// are too (no fused multiply–add).
     fn rows_into(&self, slices: std::ops::Range<usize>, x: &[f64], u: &[f64], out: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {

@@ -41,8 +41,9 @@ fn exp_core(x: f64) -> f64 {
     p * f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52)
 }
 
-/// ln x for positive normal x, within 3e-16 relative (or absolute, near x = 1) of libm: x = m·2ᵉ with m ∈ [√½, √2), ln m = 2·atanh(s) with s = (m − 1)/(m + 1), |s| < 0.172,
-/// summed to s²¹ (remainder below 0.172²²/23 ≈ 7e-19). Straight-line code, so that a loop of it
+/// ln x for positive normal x, within 3e-16 relative (or absolute, near x = 1) of libm:
+/// x = m·2ᵉ with m ∈ [√½, √2), ln m = 2·atanh(s) with s = (m − 1)/(m + 1), |s| < 0.172, summed
+/// to s²¹ (remainder below 0.172²²/23 ≈ 7e-19). Straight-line code, so that a loop of it
 /// vectorises; zero, negative, subnormal and non-finite inputs give meaningless results.
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {

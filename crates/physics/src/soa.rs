@@ -88,8 +88,9 @@ impl Soa {
     }
 
     /// The steady states and relaxation factors of the samples whose input powers are in
-    /// `scratch.p` (see [`steady_states_generic`]): passes without branches, compiled for AVX2 as well
-    /// when the processor has it (the same operations in the same order, so the same numbers).
+    /// `scratch.p` (see [`steady_states_generic`]): passes without branches, compiled for AVX2
+    /// as well and run so when the processor has it (the same operations in the same order, so
+    /// the same numbers).
     fn steady_states(&mut self) {
         let sc = &mut self.scratch;
         let n = sc.p.len();
@@ -161,8 +162,8 @@ impl Soa {
 /// Parts per unit of |ln r| when a sample's relaxation is split (see `Soa::relax`).
 const SPLIT: f64 = 32.0;
 
-/// What [`steady_states_generic`] needs of the amplifier: h₀, A per watt of input (τ_c/E_sat = 1/P_sat)
-/// and Δt/τ_c.
+/// What [`steady_states_generic`] needs of the amplifier: h₀, A per watt of input
+/// (τ_c/E_sat = 1/P_sat) and Δt/τ_c.
 struct SteadyConstants {
     h0: f64,
     to_a: f64,
@@ -178,18 +179,19 @@ const W_STEPS: usize = 2;
 /// one per sample: the roots of h₀ − x = A·(eˣ − 1), where dh/dt = 0.
 ///
 /// With z = h₀ + A − x the equation reads z·e^z = y, y = A·e^(h₀+A), so z = W(y), Lambert's W
-/// (Corless et al., Adv. Comput. Math. 5, 329, 1996), and x = h₀ + A − z = ln z − ln A. W is found by
-/// Halley's method on z + ln z = ln y, which converges cubically, from the asymptotic series
-/// ln y − ln ln y + ln ln y/ln y (y > e) or the Padé approximant y·(1 + 4y/3)/(1 + 7y/3 + 5y²/6)
-/// (y ≤ e; Winitzki 2003), in a fixed number of steps. Each step is a pass over all samples
+/// (Corless et al., Adv. Comput. Math. 5, 329, 1996), and x = h₀ + A − z = ln z − ln A. W is
+/// found by Halley's method on z + ln z = ln y, which converges cubically, from the asymptotic
+/// series ln y − ln ln y + ln ln y/ln y (y > e) or the Padé approximant
+/// y·(1 + 4y/3)/(1 + 7y/3 + 5y²/6) (y ≤ e; Winitzki 2003), in a fixed number of steps. Each step is a pass over all samples
 /// without branches: the samples' long dependency chains overlap and the passes vectorise.
-/// A is held above 10⁻³⁰⁰ (no input gives G₀ to within 10⁻²⁹⁷).
+/// A is held above 10⁻³⁰⁰ (no input gives G₀ to within 10⁻²⁹⁷); a NaN or infinite power gives
+/// NaN.
 ///
 /// Uses `h_ss` for ln y and `g_ss` for z while it runs.
 #[inline(always)]
 fn steady_states_generic(k: &SteadyConstants, sc: &mut Scratch) {
     use crate::fastmath::{exp_bounded, ln};
-    let floor = |a: f64| if a > 1e-300 { a } else { 1e-300 };
+    let floor = |a: f64| if a < 1e-300 { 1e-300 } else { a };
     for ((p, ln_y), z) in sc.p.iter().zip(&mut sc.h_ss).zip(&mut sc.g_ss) {
         let a = floor(p * k.to_a);
         *ln_y = ln(a) + k.h0 + a;
@@ -221,7 +223,9 @@ fn steady_states_generic(k: &SteadyConstants, sc: &mut Scratch) {
         // x = h₀ + A − z cancels when A is large, ln z − ln A when A is small: each where it
         // does not (a select).
         let by_log = ln(z) - ln(a);
-        *h = if a < 1.0 { k.h0 + a - z } else { by_log };
+        // (+ 0·A: a NaN or infinite power gives NaN here, which `ln`'s bit handling would
+        // otherwise turn into a number.)
+        *h = (if a < 1.0 { k.h0 + a - z } else { by_log }) + 0.0 * a;
         // eˣ from x (rather than z/A, which loses ln y's absolute error when A is tiny): the
         // two agree with each other to rounding.
         *g = exp_bounded(*h);
@@ -309,11 +313,10 @@ mod tests {
         h
     }
 
-    /// The root of h₀ − x = A·(eˣ − 1) by plain Newton steps from x = h₀ with libm's exp,
-    /// damped to stay above the root's lower bound 0... run to convergence.
+    /// The root of h₀ − x = A·(eˣ − 1) with libm's exp: φ(x) = h₀ − x − A(eˣ − 1) is concave
+    /// and decreasing, φ(h₀) ≤ 0 ≤ φ(lo) for lo low enough; bisected to the last bit, then three
+    /// Newton steps polish it.
     fn reference_root(h0: f64, a: f64) -> f64 {
-        // φ(x) = h₀ − x − A(eˣ − 1) is concave and decreasing; bisect on [min(0, ·), h₀] first
-        // (φ(h₀) ≤ 0 ≤ φ(lo)) so that Newton starts close, then polish.
         let phi = |x: f64| h0 - x - a * (x.exp() - 1.0);
         let (mut lo, mut hi) = (-1.0, h0);
         while phi(lo) < 0.0 {
@@ -378,6 +381,20 @@ mod tests {
             assert!((sc.g_ss[n - 1] / h0.exp() - 1.0).abs() < 1e-11);
         }
         eprintln!("worst |Δx| {worst:e}");
+        // A NaN or infinite power is not mistaken for darkness or for a finite power.
+        let mut sc = Scratch {
+            p: vec![f64::NAN, f64::INFINITY],
+            h_ss: vec![0.0; 2],
+            g_ss: vec![0.0; 2],
+            decay: vec![0.0; 2],
+        };
+        let k = SteadyConstants {
+            h0: 3.0,
+            to_a: 1.0,
+            dt_over_tau: 0.01,
+        };
+        steady_states_plain(&k, &mut sc);
+        assert!(sc.h_ss.iter().chain(&sc.g_ss).all(|v| v.is_nan()));
     }
 
     /// Sample by sample, the gain of a ternary power pattern follows a fine Runge–Kutta
