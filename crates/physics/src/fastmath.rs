@@ -11,14 +11,14 @@ pub fn exp(x: f64) -> f64 {
     if x > 700.0 {
         return x.exp();
     }
-    exp_core(x)
+    exp_bounded(x)
 }
 
 /// [`exp`] for |x| ≤ 700 without the range checks: straight-line code, so that a loop of it
 /// vectorises. 2ⁿ is built from the shifter's bit pattern (t + 1.5·2⁵² holds n in its low
 /// mantissa bits), integer add and shift only, so no float-to-integer conversion is needed.
 #[inline(always)]
-fn exp_core(x: f64) -> f64 {
+pub fn exp_bounded(x: f64) -> f64 {
     let t = x * std::f64::consts::LOG2_E;
     // Round to nearest by the 1.5·2⁵² shifter (exact for |t| < 2⁵¹), avoiding a libm call.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
@@ -83,12 +83,6 @@ pub fn ln(x: f64) -> f64 {
     e * LN2_HI + (e * LN2_LO + 2.0 * s * q)
 }
 
-/// e^x for |x| ≤ 700, straight-line (see [`exp`]): for loops that vectorise.
-#[inline(always)]
-pub fn exp_bounded(x: f64) -> f64 {
-    exp_core(x)
-}
-
 /// tanh x = sign(x)·(1 − 2/(e^{2|x|} + 1)) with [`exp`]: absolute error below 1e-10
 /// (relative error grows as |x| → 0, where the absolute error is what matters for a neuron's
 /// output). Branch-free (|x| is clamped at 20, where the formula already rounds to exactly 1),
@@ -97,7 +91,7 @@ pub fn exp_bounded(x: f64) -> f64 {
 pub fn tanh(x: f64) -> f64 {
     let a = x.abs();
     let a = if a > 20.0 { 20.0 } else { a };
-    let t = 1.0 - 2.0 / (exp_core(2.0 * a) + 1.0);
+    let t = 1.0 - 2.0 / (exp_bounded(2.0 * a) + 1.0);
     t.copysign(x)
 }
 

@@ -108,7 +108,7 @@ impl Soa {
             // SAFETY: the processor has AVX2 (checked just above).
             return unsafe { steady_states_avx2(&k, sc) };
         }
-        steady_states_plain(&k, sc)
+        steady_states_generic(&k, sc)
     }
 
     /// Relaxes the integrated gain over one sample of constant input power `p` towards its
@@ -236,10 +236,6 @@ fn steady_states_generic(k: &SteadyConstants, sc: &mut Scratch) {
     }
 }
 
-fn steady_states_plain(k: &SteadyConstants, sc: &mut Scratch) {
-    steady_states_generic(k, sc)
-}
-
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn steady_states_avx2(k: &SteadyConstants, sc: &mut Scratch) {
@@ -361,11 +357,11 @@ mod tests {
                 let mut wide = sc.clone();
                 // SAFETY: the processor has AVX2 (checked just above).
                 unsafe { steady_states_avx2(&k, &mut wide) };
-                steady_states_plain(&k, &mut sc);
+                steady_states_generic(&k, &mut sc);
                 assert_eq!((&wide.h_ss, &wide.g_ss), (&sc.h_ss, &sc.g_ss));
                 assert_eq!(wide.decay, sc.decay);
             }
-            steady_states_plain(&k, &mut sc);
+            steady_states_generic(&k, &mut sc);
             for i in 0..n {
                 let x = reference_root(h0, sc.p[i]);
                 let (dx, dg) = ((sc.h_ss[i] - x).abs(), (sc.g_ss[i] / x.exp() - 1.0).abs());
@@ -393,7 +389,7 @@ mod tests {
             to_a: 1.0,
             dt_over_tau: 0.01,
         };
-        steady_states_plain(&k, &mut sc);
+        steady_states_generic(&k, &mut sc);
         assert!(sc.h_ss.iter().chain(&sc.g_ss).all(|v| v.is_nan()));
     }
 
