@@ -8,7 +8,6 @@
 //! Valid for fs ≤ B_o (a simulation sampled faster than the optical filter would overstate the
 //! in-band part; `Ase::new` clamps fs to B_o).
 
-use crate::rng::{Rng, normal};
 use num_complex::Complex64;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,15 +34,13 @@ impl Ase {
         self.nsp_hv * (g - 1.0).max(0.0)
     }
 
-    /// Adds the ASE of gain `g` to one sample.
+    /// Adds the ASE of gain `g` to one sample, given two standard normal deviates `z` for its
+    /// in-phase and quadrature parts.
     #[inline]
-    pub fn add(&self, g: f64, field: &mut Complex64, background: &mut f64, rng: &mut Rng) {
+    pub fn add(&self, g: f64, field: &mut Complex64, background: &mut f64, z: [f64; 2]) {
         let s = self.psd(g);
-        if s <= 0.0 {
-            return;
-        }
         let sd = (s * self.fs / 2.0).sqrt();
-        *field += Complex64::new(sd * normal(rng), sd * normal(rng));
+        *field += Complex64::new(sd * z[0], sd * z[1]);
         *background += s * (2.0 * self.b_o - self.fs);
     }
 }

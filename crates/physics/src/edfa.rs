@@ -5,6 +5,7 @@
 //! (the same form as the SOA's); ASE as in [`crate::ase`].
 
 use crate::ase::Ase;
+use crate::gaussian::fill_normals;
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};
 use crate::stage::Stage;
@@ -21,6 +22,8 @@ pub struct Edfa {
     ase: Ase,
     gain: f64,
     electrical_power: f64,
+    /// The block's standard normal deviates for the ASE (in-phase, then quadrature).
+    noise: Vec<f64>,
 }
 
 impl Edfa {
@@ -39,6 +42,7 @@ impl Edfa {
             ),
             gain: g0,
             electrical_power: e.electrical_power.si(),
+            noise: Vec::new(),
         })
     }
     /// Gain applied to the last block.
@@ -55,10 +59,14 @@ impl Stage for Edfa {
     fn process(&mut self, light: &mut Light, rng: &mut Rng) {
         self.gain = saturated_gain(self.g0, light.mean_power(), self.p_sat);
         let (g, a) = (self.gain, self.gain.sqrt());
-        for (e, b) in light.field.iter_mut().zip(light.background.iter_mut()) {
+        let n = light.len();
+        fill_normals(rng, 2 * n, &mut self.noise);
+        let (z_re, z_im) = self.noise.split_at(n);
+        let samples = light.field.iter_mut().zip(light.background.iter_mut());
+        for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
             *e *= a;
             *b *= g;
-            self.ase.add(g, e, b, rng);
+            self.ase.add(g, e, b, [*z.0, *z.1]);
         }
     }
 

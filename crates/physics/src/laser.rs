@@ -6,7 +6,8 @@
 //! Lorentzian linewidth Δν (Henry, IEEE JQE 18(2), 1982). Phase noise matters only where fields
 //! from different times interfere; direct detection does not see it.
 
-use crate::rng::{Rng, normal};
+use crate::gaussian::fill_normals;
+use crate::rng::Rng;
 use crate::signal::{Clock, Light};
 use crate::stage::Stage;
 use lightloop_cost::{Item, Ledger};
@@ -25,6 +26,8 @@ pub struct Laser {
     /// Whether to draw phase noise. A chain whose parts after the laser are all insensitive to
     /// phase (direct detection of one source) can turn it off: the detected powers are unchanged.
     pub phase_noise: bool,
+    /// The block's standard normal deviates (RIN, then phase steps).
+    noise: Vec<f64>,
 }
 
 impl Laser {
@@ -37,6 +40,7 @@ impl Laser {
             wall_plug,
             enabled: true,
             phase_noise: true,
+            noise: Vec::new(),
         }
     }
 
@@ -78,20 +82,29 @@ impl Stage for Laser {
         // series of cos and sin to 4th order (error < δ⁵/120 ≈ 1e-8 for δ ~ 0.1 rad) and
         // renormalised, instead of calling sincos on every sample; it is set exactly from φ at
         // the start of each block.
+        let n = light.len();
+        fill_normals(
+            rng,
+            if self.phase_noise { 2 * n } else { n },
+            &mut self.noise,
+        );
+        let (rin, steps) = self.noise.split_at(n);
         if !self.phase_noise {
             let phasor = Complex64::from_polar(1.0, self.phase);
-            for e in light.field.iter_mut() {
-                *e = phasor
-                    * (self.power * (1.0 + self.rin_sd * normal(rng)))
-                        .max(0.0)
-                        .sqrt();
+            for (e, z) in light.field.iter_mut().zip(rin) {
+                *e = phasor * (self.power * (1.0 + self.rin_sd * z)).max(0.0).sqrt();
             }
             return;
         }
         let mut phasor = Complex64::from_polar(1.0, self.phase);
-        for (i, e) in light.field.iter_mut().enumerate() {
-            let p = (self.power * (1.0 + self.rin_sd * normal(rng))).max(0.0);
-            let d = self.phase_sd * normal(rng);
+        for (i, (e, (z, w))) in light
+            .field
+            .iter_mut()
+            .zip(rin.iter().zip(steps))
+            .enumerate()
+        {
+            let p = (self.power * (1.0 + self.rin_sd * z)).max(0.0);
+            let d = self.phase_sd * w;
             self.phase += d;
             if d.abs() < 0.3 {
                 let d2 = d * d;

@@ -18,6 +18,7 @@ pub mod edfa;
 pub mod fastmath;
 pub mod fibre;
 pub mod filter;
+pub mod gaussian;
 pub mod instruments;
 pub mod laser;
 pub mod link;

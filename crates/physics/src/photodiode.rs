@@ -8,6 +8,7 @@
 //! frequency (Goodman, *Statistical Optics*, 2nd ed., §6.1), which over an electrical band B_e
 //! gives the ASE–ASE variance R²B²·B_e/B_o = 4R²S²B_oB_e for B = 2S·B_o (REFERENCES.md).
 
+use crate::gaussian::fill_normals;
 use crate::rng::{Rng, normal, poisson};
 use crate::signal::{Clock, Light};
 use lightloop_rig::Rig;
@@ -75,23 +76,26 @@ impl Photodiode {
         out: &mut Vec<f64>,
         rng: &mut Rng,
     ) {
-        out.clear();
         let to_amps = ELEMENTARY_CHARGE / self.dt;
         let to_electrons = self.dt / ELEMENTARY_CHARGE;
         let extra_e = extra_sd * to_electrons;
         let dark_e = self.dark_current * to_electrons;
-        out.extend(light.field.iter().zip(&light.background).map(|(e, b)| {
+        // One standard normal per sample, drawn for the block at once; each is replaced by the
+        // sample's current.
+        fill_normals(rng, light.len(), out);
+        let samples = light.field.iter().zip(&light.background);
+        for ((e, b), z) in samples.zip(out.iter_mut()) {
             let signal_e = self.responsivity * e.norm_sqr() * to_electrons;
             let bg_e = self.responsivity * b * to_electrons;
             let mean = signal_e + bg_e + dark_e;
             let electrons = if mean >= FUSE_ABOVE {
                 let var = mean + (bg_e * self.background_sd).powi(2) + extra_e * extra_e;
-                mean + var.sqrt() * normal(rng)
+                mean + var.sqrt() * *z
             } else {
-                self.electrons(e.norm_sqr(), *b, rng) + extra_e * normal(rng)
+                self.electrons(e.norm_sqr(), *b, rng) + extra_e * *z
             };
-            electrons * to_amps
-        }));
+            *z = electrons * to_amps;
+        }
     }
 
     /// Photocurrent samples (A) of several mutually incoherent lights on one photodiode (different

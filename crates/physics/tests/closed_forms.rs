@@ -9,6 +9,7 @@ use lightloop_cost::optics::saturated_gain;
 use lightloop_cost::stats::ber_from_q;
 use lightloop_physics::ase::Ase;
 use lightloop_physics::clock::integrate;
+use lightloop_physics::gaussian::fill_normals;
 use lightloop_physics::photodiode::Photodiode;
 use lightloop_physics::rng::{Rng, stream};
 use lightloop_physics::saturable_absorber::SaturableAbsorber;
@@ -119,8 +120,12 @@ fn signal_ase_beat_noise() {
     let mut rng = stream(13, "s-ase", 0, 0);
     let (mean, var) = detected_stats(&pd, 300, &mut rng, |rng| {
         let mut l = steady(p_s, 1000 * SPS);
-        for (e, b) in l.field.iter_mut().zip(l.background.iter_mut()) {
-            ase.add(g, e, b, rng);
+        let mut z = Vec::new();
+        fill_normals(rng, 2 * l.len(), &mut z);
+        let (z_re, z_im) = z.split_at(l.len());
+        let samples = l.field.iter_mut().zip(l.background.iter_mut());
+        for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
+            ase.add(g, e, b, [*z.0, *z.1]);
         }
         l
     });
@@ -147,8 +152,12 @@ fn ase_ase_beat_noise() {
     let mut rng = stream(14, "ase-ase", 0, 0);
     let (_, var) = detected_stats(&pd, 300, &mut rng, |rng| {
         let mut l = steady(0.0, 1000 * SPS);
-        for (e, b) in l.field.iter_mut().zip(l.background.iter_mut()) {
-            ase.add(g, e, b, rng);
+        let mut z = Vec::new();
+        fill_normals(rng, 2 * l.len(), &mut z);
+        let (z_re, z_im) = z.split_at(l.len());
+        let samples = l.field.iter_mut().zip(l.background.iter_mut());
+        for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
+            ase.add(g, e, b, [*z.0, *z.1]);
         }
         l
     });
