@@ -911,6 +911,37 @@ fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
     let e = &cols["j_per_input"];
     assert_eq!(e.len(), 2);
     assert!(e[0] > 0.0 && e[1] > e[0], "energy per input {e:?}");
+    // The same network costs the same in `experiment pareto` (width 16, T = 2, the rig's laser;
+    // its rows differ only in ADC bits, one of them the rig's own).
+    let pareto = out.parent().unwrap().join("pareto-16");
+    let o = run(&[
+        "experiment",
+        "pareto",
+        "--widths",
+        "16",
+        "--passes",
+        "2",
+        "--laser-db",
+        "0",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        pareto.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut r = csv::Reader::from_path(pareto.join("pareto.csv")).unwrap();
+    let i = r.headers().unwrap().iter().position(|h| h == "j_per_input");
+    let costs: Vec<f64> = r
+        .records()
+        .map(|x| x.unwrap()[i.unwrap()].parse().unwrap())
+        .collect();
+    assert!(
+        costs.iter().any(|c| (c / e[0] - 1.0).abs() < 1e-9),
+        "width 16 costs {} here, {costs:?} in pareto",
+        e[0]
+    );
     for acc in &cols["test_accuracy"] {
         assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
     }

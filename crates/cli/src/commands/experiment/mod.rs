@@ -628,8 +628,8 @@ struct WidthRow {
     passes: usize,
     seed: u64,
     test_accuracy: f64,
-    /// The cost model's energy for one input vector through a bare tied loop of this width and
-    /// passes on the rig (workload loop-1024 with loop.width and loop.micro_steps set), J.
+    /// The cost model's energy for one input through the network of this width and passes on
+    /// the rig (see `net_energy`: the loop, one reading, its host head), J.
     j_per_input: f64,
     train_seconds: f64,
 }
@@ -642,15 +642,25 @@ fn width(a: &WidthArgs) -> CliResult<()> {
         return Err(CliError::BadInput("--passes must be 1 … 4096".into()));
     }
     let s = setup(&a.common)?;
-    // Energy per input from the cost model: the bare loop kernel at each width.
-    let mut energy = Vec::new();
-    for &w in &a.widths {
-        let mut sets = a.common.sets.clone();
-        sets.push(format!("loop.width={w}"));
-        sets.push(format!("loop.micro_steps={}", a.passes));
-        let pair = crate::load::load_pair(&a.common.rig, "loop-1024", &sets)?;
-        energy.push(super::evaluate(&pair)?.metrics.j_per_token);
-    }
+    // Energy per input from the cost model: the network of each width (as `experiment pareto`
+    // costs it: one reading after T passes). Seed 1's data gives the number of classes.
+    let classes = s.task.load(1).map_err(CliError::Message)?.classes;
+    let energy = a
+        .widths
+        .iter()
+        .map(|&w| {
+            let shape = NetShape {
+                width: w,
+                passes: a.passes,
+                classes,
+                context: 1,
+                cadence: a.passes,
+                halting_depth: None,
+                head: None,
+            };
+            net_energy(&a.common, &shape)
+        })
+        .collect::<CliResult<Vec<f64>>>()?;
     let out = OutputDir::create(&a.out, "width.csv")?;
     let settings = TrainSettings {
         epochs: a.common.epochs,
@@ -738,7 +748,7 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     let svg_e = line_chart(
         &Axes {
             title: format!("{} accuracy versus energy per input — {basis}", s.task),
-            x_label: "J per input vector (cost model, bare loop of this width)".into(),
+            x_label: "J per input (cost model, network of this width)".into(),
             y_label: "test accuracy (median)".into(),
             log_x: true,
             log_y: false,
@@ -755,7 +765,7 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     out.csv("width.csv", &rows)?;
     let dir = out.finish()?;
     println!(
-        "\nenergy: the cost model's J per input for the bare tied loop (workload loop-1024 with this width and T) on the rig; the input encoding and readout layers of the network are not in it.\nwrote {}/{{width.csv, accuracy_vs_width.svg, accuracy_vs_energy.svg}}",
+        "\nenergy: the cost model's J per input for the network of this width on the rig (the tied loop for T passes, one reading with its host head; costed as by `experiment pareto`).\nwrote {}/{{width.csv, accuracy_vs_width.svg, accuracy_vs_energy.svg}}",
         dir.display()
     );
     Ok(())
