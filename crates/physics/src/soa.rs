@@ -276,8 +276,10 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         };
         // (+ 0·A: a NaN or infinite power gives NaN here, which `ln`'s bit handling would
         // otherwise turn into a number.)
-        *h = x0 + num / den + 0.0 * a;
-        *g = exp_bounded(*h);
+        let dx = num / den;
+        *h = x0 + dx + 0.0 * a;
+        // eˣ = e^(x₀)·e^(dx), |dx| < 10⁻⁷: the series to dx² is exact to rounding.
+        *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx)) + 0.0 * a;
         // e^(−k·Δt); below e^(−700) it is 0 in effect either way.
         let kdt = (1.0 + *g * a) * st.dt_over_tau;
         *d = exp_bounded(-(if kdt < 700.0 { kdt } else { 700.0 }));
