@@ -30,13 +30,14 @@ impl Ase {
     }
 
     /// ASE density per polarisation at gain `g`, W/Hz.
+    #[inline(always)]
     pub fn psd(&self, g: f64) -> f64 {
         self.nsp_hv * (g - 1.0).max(0.0)
     }
 
     /// Adds the ASE of gain `g` to one sample, given two standard normal deviates `z` for its
     /// in-phase and quadrature parts.
-    #[inline]
+    #[inline(always)]
     pub fn add(&self, g: f64, field: &mut Complex64, background: &mut f64, z: [f64; 2]) {
         let s = self.psd(g);
         let sd = (s * self.fs / 2.0).sqrt();
