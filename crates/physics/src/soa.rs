@@ -236,13 +236,12 @@ impl Steady {
 /// the relaxation factors e^(−k·Δt), k = (1 + G_ss·A)/τ_c (see `Soa::relax`).
 ///
 /// x is interpolated in u = ln A from [`Steady`]'s table, then polished by one Newton step on
-/// the form of the equation that is well conditioned there: where A·eˣ < 1,
-/// φ(x) = h₀ − x − A·(eˣ − 1), whose rounding is below 10⁻¹⁵ there; elsewhere
-/// ψ(x) = x − ln z + ln A with z = h₀ + A − x (= A·eˣ at the root), which has no exponential.
-/// Either step's error is below ε²/4 for an interpolation error ε (|f''/2f'| < ¼ in both
-/// regions), and ε < 10⁻⁸ on the table's grid, so x is exact to rounding: the test below holds
-/// it to 10⁻¹⁴ of a bisected root over A from 10⁻¹⁵ to 10⁵ and h₀ from 0.1 to 12. A is held
-/// above 10⁻³⁰⁰; a NaN or infinite power gives NaN.
+/// φ(x) = h₀ − x − A·(eˣ − 1). The step's error is below ε²/2 for an interpolation error ε
+/// (|φ''/2φ'| = A·eˣ/(2(1 + A·eˣ)) < ½), and ε < 10⁻⁸ on the table's grid; φ's rounding
+/// (terms below h₀ at the root, eˣ to 10⁻¹⁵) moves x by less than 10⁻¹⁵·h₀/(1 + A·eˣ). So x
+/// is exact to rounding: the test below holds it to 10⁻¹⁴ of a bisected root over A from
+/// 10⁻²⁵ to 10¹⁵ and h₀ from 0.1 to 12. A is held above 10⁻³⁰⁰; a NaN or infinite power
+/// gives NaN.
 #[inline(always)]
 fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
     use crate::fastmath::{exp_bounded, ln};
@@ -250,13 +249,12 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         let a = p * st.to_a;
         if a < 1e-300 { 1e-300 } else { a }
     };
-    // Three passes: ln A and the position on the grid (in `h_ss` and `g_ss`), which vectorises;
-    // the table look-up (in `g_ss`), which does not; the Newton step, which vectorises.
+    // Three passes: the position on the grid (in `g_ss`), which vectorises; the table look-up
+    // (in `g_ss`), which does not; the Newton step, which vectorises.
     let last = (st.cubic.len() - 1) as f64;
-    for ((p, ln_a), s) in sc.p.iter().zip(&mut sc.h_ss).zip(&mut sc.g_ss) {
-        *ln_a = ln(input(*p));
+    for (p, s) in sc.p.iter().zip(&mut sc.g_ss) {
         // Clamped to the grid; a NaN lands on the first node.
-        let u = (*ln_a - U_MIN) * PER_UNIT;
+        let u = (ln(input(*p)) - U_MIN) * PER_UNIT;
         let u = if u > 0.0 { u } else { 0.0 };
         *s = if u < last { u } else { last };
     }
@@ -272,21 +270,13 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
             .zip(&mut sc.g_ss)
             .zip(&mut sc.decay);
     for (((p, h), g), d) in rows {
-        let (a, ln_a, x0) = (input(*p), *h, *g);
-        // One Newton step, φ or ψ (a select, not a branch).
+        let (a, x0) = (input(*p), *g);
+        // One Newton step on φ (a NaN or infinite A makes dx NaN).
         let e0 = exp_bounded(x0);
-        let z = st.h0 + a - x0;
-        let (num, den) = if a * e0 < 1.0 {
-            (st.h0 - x0 - a * (e0 - 1.0), 1.0 + a * e0)
-        } else {
-            (-(x0 - ln(z) + ln_a) * z, z + 1.0)
-        };
-        // (+ 0·A: a NaN or infinite power gives NaN here, which `ln`'s bit handling would
-        // otherwise turn into a number.)
-        let dx = num / den;
-        *h = x0 + dx + 0.0 * a;
+        let dx = (st.h0 - x0 - a * (e0 - 1.0)) / (1.0 + a * e0);
+        *h = x0 + dx;
         // eˣ = e^(x₀)·e^(dx), |dx| < 10⁻⁷: the series to dx² is exact to rounding.
-        *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx)) + 0.0 * a;
+        *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx));
         // e^(−k·Δt); below e^(−700) it is 0 in effect either way.
         let kdt = (1.0 + *g * a) * st.dt_over_tau;
         *d = exp_bounded(-(if kdt < 700.0 { kdt } else { 700.0 }));
