@@ -317,12 +317,11 @@ impl Esn {
     /// when the processor has it); the operations and their order are the same, so the numbers
     /// are too (no fused multiply–add).
     fn rows_into(&self, slices: std::ops::Range<usize>, x: &[f64], u: &[f64], out: &mut [f64]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            return unsafe { self.rows_avx2(slices, x, u, out) };
-        }
-        self.rows_generic(slices, x, u, out)
+        lightloop_cost::avx2_or!(
+            // SAFETY: run only where the processor has AVX2.
+            unsafe { self.rows_avx2(slices, x, u, out) },
+            self.rows_generic(slices, x, u, out)
+        )
     }
 
     #[cfg(target_arch = "x86_64")]

@@ -27,14 +27,11 @@ pub fn fill_normals(rng: &mut Rng, n: usize, out: &mut Vec<f64>) {
     out.clear();
     out.extend((0..2 * pairs).map(|_| unit(rng.next_u64())));
     let (radius, angle) = out.split_at_mut(pairs);
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above).
-        unsafe { box_muller_avx2(radius, angle) };
-        out.truncate(n);
-        return;
-    }
-    box_muller_generic(radius, angle);
+    lightloop_cost::avx2_or!(
+        // SAFETY: run only where the processor has AVX2.
+        unsafe { box_muller_avx2(radius, angle) },
+        box_muller_generic(radius, angle)
+    );
     out.truncate(n);
 }
 

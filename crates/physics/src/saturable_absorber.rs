@@ -108,12 +108,11 @@ impl Stage for SaturableAbsorber {
     /// run so when the processor has it (the same operations in the same order, so the same
     /// numbers).
     fn process(&mut self, light: &mut Light, _rng: &mut Rng) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            return unsafe { self.absorb_avx2(light) };
-        }
-        self.absorb(light)
+        lightloop_cost::avx2_or!(
+            // SAFETY: run only where the processor has AVX2.
+            unsafe { self.absorb_avx2(light) },
+            self.absorb(light)
+        )
     }
 
     fn energy(&self, _elapsed: f64, _ledger: &mut Ledger) {}

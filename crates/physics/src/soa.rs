@@ -109,12 +109,11 @@ impl Soa {
             v.clear();
             v.resize(n, 0.0);
         }
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            return unsafe { steady_states_avx2(&self.steady, sc) };
-        }
-        steady_states_generic(&self.steady, sc)
+        lightloop_cost::avx2_or!(
+            // SAFETY: run only where the processor has AVX2.
+            unsafe { steady_states_avx2(&self.steady, sc) },
+            steady_states_generic(&self.steady, sc)
+        )
     }
 
     /// Relaxes the integrated gain over one sample of constant input power `p` towards its
@@ -387,14 +386,11 @@ impl Stage for Soa {
             *g_ss = g;
         }
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            unsafe { amplify_avx2(&self.ase, self.trim, &sc, light) };
-            self.scratch = sc;
-            return;
-        }
-        amplify_generic(&self.ase, self.trim, &sc, light);
+        lightloop_cost::avx2_or!(
+            // SAFETY: run only where the processor has AVX2.
+            unsafe { amplify_avx2(&self.ase, self.trim, &sc, light) },
+            amplify_generic(&self.ase, self.trim, &sc, light)
+        );
         self.scratch = sc;
     }
 

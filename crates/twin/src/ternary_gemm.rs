@@ -68,15 +68,11 @@ impl PackedTernary {
         y: &mut [i32],
         s: &mut [i32],
     ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 is present (checked above); slices are sized by `products`.
-                unsafe { self.products_avx2(q, b_pad, row_pairs, y, s) };
-                return;
-            }
-        }
-        self.products_scalar(q, b_pad, row_pairs, y, s);
+        lightloop_cost::avx2_or!(
+            // SAFETY: run only where the processor has AVX2; slices are sized by `products`.
+            unsafe { self.products_avx2(q, b_pad, row_pairs, y, s) },
+            self.products_scalar(q, b_pad, row_pairs, y, s)
+        );
     }
 
     /// y = W·q and s = |W|·q for `batch` columns of codes (column-major, `cols` each); outputs
