@@ -107,6 +107,18 @@ fn thermal_noise_is_4ktb_over_r() {
     assert!((density - 4.07e-12).abs() < 0.01e-12);
 }
 
+/// `l` with the ASE of gain `g` added to every sample.
+fn with_ase(ase: &Ase, g: f64, mut l: Light, rng: &mut Rng) -> Light {
+    let mut z = Vec::new();
+    fill_normals(rng, 2 * l.len(), &mut z);
+    let (z_re, z_im) = z.split_at(l.len());
+    let samples = l.field.iter_mut().zip(l.background.iter_mut());
+    for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
+        ase.add(g, e, b, [*z.0, *z.1]);
+    }
+    l
+}
+
 #[test]
 fn signal_ase_beat_noise() {
     // 1 mW of signal with the ASE of a 20 dB, n_sp = 2 amplifier in a 100 GHz optical band:
@@ -119,15 +131,7 @@ fn signal_ase_beat_noise() {
     let pd = Photodiode::new(r, 0.0, &c, b_o);
     let mut rng = stream(13, "s-ase", 0, 0);
     let (mean, var) = detected_stats(&pd, 300, &mut rng, |rng| {
-        let mut l = steady(p_s, 1000 * SPS);
-        let mut z = Vec::new();
-        fill_normals(rng, 2 * l.len(), &mut z);
-        let (z_re, z_im) = z.split_at(l.len());
-        let samples = l.field.iter_mut().zip(l.background.iter_mut());
-        for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
-            ase.add(g, e, b, [*z.0, *z.1]);
-        }
-        l
+        with_ase(&ase, g, steady(p_s, 1000 * SPS), rng)
     });
     let ase_power = 2.0 * s * b_o;
     within(mean, r * (p_s + ase_power), 0.01);
@@ -151,15 +155,7 @@ fn ase_ase_beat_noise() {
     let pd = Photodiode::new(r, 0.0, &c, b_o);
     let mut rng = stream(14, "ase-ase", 0, 0);
     let (_, var) = detected_stats(&pd, 300, &mut rng, |rng| {
-        let mut l = steady(0.0, 1000 * SPS);
-        let mut z = Vec::new();
-        fill_normals(rng, 2 * l.len(), &mut z);
-        let (z_re, z_im) = z.split_at(l.len());
-        let samples = l.field.iter_mut().zip(l.background.iter_mut());
-        for ((e, b), z) in samples.zip(z_re.iter().zip(z_im)) {
-            ase.add(g, e, b, [*z.0, *z.1]);
-        }
-        l
+        with_ase(&ase, g, steady(0.0, 1000 * SPS), rng)
     });
     let expected =
         ase_ase_variance(r, s, b_o, b_e()) + shot_variance(r * 2.0 * s * b_o, 0.0, b_e());
