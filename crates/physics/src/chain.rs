@@ -113,6 +113,39 @@ pub struct ReferenceChain {
     elapsed: f64,
     light: Light,
     current: Vec<f64>,
+    /// Time spent per part, while timing is on ([`ReferenceChain::time_parts`]).
+    timing: Option<PartTimes>,
+}
+
+/// Wall-clock seconds spent in each part of a chain, summed over the blocks sent while timing
+/// was on: where a simulation's time goes (the physics benchmark prints it). Parts appear in
+/// the chain's order; the passive path and the attenuator are counted with the stage after
+/// them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartTimes {
+    pub parts: Vec<(&'static str, f64)>,
+}
+
+impl PartTimes {
+    fn add(&mut self, part: &'static str, seconds: f64) {
+        match self.parts.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, s)) => *s += seconds,
+            None => self.parts.push((part, seconds)),
+        }
+    }
+}
+
+/// Runs `f`, adding its wall-clock time to `part` when `timing` is on.
+fn timed<R>(timing: &mut Option<PartTimes>, part: &'static str, f: impl FnOnce() -> R) -> R {
+    match timing {
+        None => f(),
+        Some(t) => {
+            let start = std::time::Instant::now();
+            let r = f();
+            t.add(part, start.elapsed().as_secs_f64());
+            r
+        }
+    }
 }
 
 impl ReferenceChain {
@@ -141,6 +174,7 @@ impl ReferenceChain {
             clock,
             light: Light::default(),
             current: Vec::new(),
+            timing: None,
         }
     }
 
@@ -193,17 +227,20 @@ impl ReferenceChain {
         if self.light.len() != n {
             self.light = Light::dark(n);
         }
-        self.laser.process(&mut self.light, &mut s.laser);
-        self.modulator.process(&mut self.light, &mut s.laser);
+        let (light, t) = (&mut self.light, &mut self.timing);
+        timed(t, "laser", || self.laser.process(light, &mut s.laser));
+        timed(t, "modulator", || {
+            self.modulator.process(light, &mut s.laser)
+        });
         if let Some(sel) = &mut self.selector {
-            sel.process(&mut self.light, &mut s.laser);
+            timed(t, "selector", || sel.process(light, &mut s.laser));
         }
-        self.path.process(&mut self.light, &mut s.laser);
+        self.path.process(light, &mut s.laser);
         if let Some(soa) = &mut self.soa {
-            soa.process(&mut self.light, &mut s.soa);
+            timed(t, "soa", || soa.process(light, &mut s.soa));
         }
         if let Some(sa) = &mut self.absorber {
-            sa.process(&mut self.light, &mut s.soa);
+            timed(t, "absorber", || sa.process(light, &mut s.soa));
         }
     }
 
@@ -218,16 +255,21 @@ impl ReferenceChain {
         let sps = self.clock.samples_per_symbol;
         let symbols = self.light.len() / sps;
         let s = &mut self.streams;
+        let (light, current, t) = (&mut self.light, &mut self.current, &mut self.timing);
         let drift_gain = self.drift.gain();
-        self.light
-            .attenuate((self.attenuator.transmission * drift_gain).min(1.0));
         // The TIA's input noise is added at the photodiode's node (see `detect_with_noise`).
         let tia_noise = self.tia.noise_per_sample();
-        self.photodiode
-            .detect_with_noise(&self.light, tia_noise, &mut self.current, &mut s.pd);
-        self.tia.amplify(&mut self.current);
+        timed(t, "photodiode", || {
+            light.attenuate((self.attenuator.transmission * drift_gain).min(1.0));
+            self.photodiode
+                .detect_with_noise(light, tia_noise, current, &mut s.pd)
+        });
+        timed(t, "tia", || self.tia.amplify(current));
         let offset = self.drift.offset();
-        let mut out = integrate(&self.current, sps, self.jitter_samples, &mut s.clock);
+        let jitter = self.jitter_samples;
+        let mut out = timed(t, "integrate-and-dump", || {
+            integrate(current, sps, jitter, &mut s.clock)
+        });
         out.iter_mut().for_each(|v| *v += offset);
         let block_time = symbols as f64 * self.clock.symbol_period;
         self.elapsed += block_time;
@@ -237,10 +279,21 @@ impl ReferenceChain {
 
     /// Ternary decisions for one block of readouts.
     pub fn decide(&mut self, readout: &[f64]) -> Vec<i8> {
-        readout
-            .iter()
-            .map(|v| self.comparator.decide(*v, &mut self.streams.comparator))
-            .collect()
+        let (comparator, rng) = (&mut self.comparator, &mut self.streams.comparator);
+        timed(&mut self.timing, "comparator", || {
+            readout.iter().map(|v| comparator.decide(*v, rng)).collect()
+        })
+    }
+
+    /// Starts (or stops, discarding them) timing the parts of every block sent from now on;
+    /// see [`PartTimes`].
+    pub fn time_parts(&mut self, on: bool) {
+        self.timing = on.then(PartTimes::default);
+    }
+
+    /// The time spent per part since timing was started, if it is on.
+    pub fn part_times(&self) -> Option<&PartTimes> {
+        self.timing.as_ref()
     }
 
     /// Measures the mean readout of each level on a training block of `n` symbols per level and

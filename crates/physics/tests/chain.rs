@@ -106,3 +106,40 @@ fn a_slow_selector_costs_errors_at_short_slots() {
         a.symbols
     );
 }
+
+/// Timing the parts lists each part once, in the chain's order, with times that add up to no
+/// more than the wall time of the blocks, and does not change what the chain computes.
+#[test]
+fn part_times_cover_the_chain_in_order_and_change_nothing() {
+    let p = pattern(2_000);
+    let mut plain = ReferenceChain::from_rig(&rig(), &SimSettings::default(), 0, 0);
+    let mut timed = ReferenceChain::from_rig(&rig(), &SimSettings::default(), 0, 0);
+    assert!(timed.part_times().is_none());
+    timed.time_parts(true);
+    let start = std::time::Instant::now();
+    for _ in 0..3 {
+        let (a, b) = (plain.readout(&p), timed.readout(&p));
+        assert_eq!(a, b);
+        assert_eq!(plain.decide(&a), timed.decide(&b));
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let t = timed.part_times().unwrap();
+    let names: Vec<&str> = t.parts.iter().map(|p| p.0).collect();
+    assert_eq!(
+        names,
+        [
+            "laser",
+            "modulator",
+            "soa",
+            "absorber",
+            "photodiode",
+            "tia",
+            "integrate-and-dump",
+            "comparator"
+        ]
+    );
+    assert!(t.parts.iter().all(|p| p.1 > 0.0), "{t:?}");
+    assert!(t.parts.iter().map(|p| p.1).sum::<f64>() <= wall);
+    timed.time_parts(false);
+    assert!(timed.part_times().is_none());
+}

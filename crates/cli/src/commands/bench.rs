@@ -283,6 +283,27 @@ fn physics(seconds: f64) -> CliResult<()> {
         num(CHAIN_TARGET),
         r / CHAIN_TARGET
     );
+    // Where the time goes: one more run, timed part by part.
+    let parts = lightloop_physics::bench::chain_part_times(&rig, seconds / ROUNDS as f64, 1024);
+    let total: f64 = parts.iter().map(|p| p.1).sum();
+    let mut table = Table::new(
+        &["part", "ns per channel-sample", "share"],
+        &[Align::Left, Align::Right, Align::Right],
+    );
+    for (part, ns) in &parts {
+        table.row(vec![
+            part.to_string(),
+            format!("{ns:.1}"),
+            format!("{:.0} %", 100.0 * ns / total),
+        ]);
+    }
+    println!(
+        "\n  where the time goes (one more run, each part timed; the target is {:.0} ns per sample):",
+        1e9 / CHAIN_TARGET
+    );
+    for line in table.render().lines() {
+        println!("  {line}");
+    }
     Ok(())
 }
 
