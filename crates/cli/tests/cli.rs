@@ -1210,3 +1210,43 @@ fn experiment_rule_trains_each_depth_by_backpropagation_dfa_and_as_a_reservoir()
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
+    let o = run(&["bench", "physics", "--seconds", "0.3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for needle in [
+        "channel-samples per second",
+        "ratio to the",
+        "where the time goes",
+        "ns per channel-sample",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    // Every part of the seed rig's chain has a line with a positive time.
+    for part in [
+        "laser",
+        "modulator",
+        "soa",
+        "absorber",
+        "photodiode",
+        "comparator",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{part} ")))
+            .unwrap_or_else(|| panic!("no line for {part}:\n{text}"));
+        let ns: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(ns > 0.0, "{line}");
+    }
+    for bad in ["--seconds=0", "--seconds=-1", "--seconds=nan"] {
+        let o = run(&["bench", "physics", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&o).contains("--seconds must be a positive"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -323,6 +323,12 @@ fn twin() -> CliResult<()> {
 }
 
 pub fn run(a: &BenchArgs) -> CliResult<()> {
+    if !(a.seconds.is_finite() && a.seconds > 0.0) {
+        return Err(CliError::BadInput(format!(
+            "--seconds must be a positive number of seconds, not {}",
+            a.seconds
+        )));
+    }
     if matches!(a.which, BenchKind::Physics | BenchKind::All) {
         physics(a.seconds)?;
         println!();
