@@ -119,8 +119,7 @@ pub struct ReferenceChain {
 
 /// Wall-clock seconds spent in each part of a chain, summed over the blocks sent while timing
 /// was on: where a simulation's time goes (the physics benchmark prints it). Parts appear in
-/// the chain's order; the passive path and the attenuator are counted with the stage after
-/// them.
+/// the chain's order; the attenuator is counted with the photodiode.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartTimes {
     pub parts: Vec<(&'static str, f64)>,
@@ -235,7 +234,7 @@ impl ReferenceChain {
         if let Some(sel) = &mut self.selector {
             timed(t, "selector", || sel.process(light, &mut s.laser));
         }
-        self.path.process(light, &mut s.laser);
+        timed(t, "passive path", || self.path.process(light, &mut s.laser));
         if let Some(soa) = &mut self.soa {
             timed(t, "soa", || soa.process(light, &mut s.soa));
         }

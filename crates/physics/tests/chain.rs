@@ -130,6 +130,7 @@ fn part_times_cover_the_chain_in_order_and_change_nothing() {
         [
             "laser",
             "modulator",
+            "passive path",
             "soa",
             "absorber",
             "photodiode",
