@@ -20,6 +20,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The standard output of a run that succeeded and printed each of `needles`.
+fn printed(o: &Output, needles: &[&str]) -> String {
+    assert!(o.status.success(), "{}", stderr(o));
+    let text = stdout(o);
+    for needle in needles {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    text
+}
+
 fn json(args: &[&str]) -> serde_json::Value {
     let o = run(args);
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
@@ -407,19 +417,18 @@ fn bench_plan_writes_every_file_and_refuses_a_foreign_folder() {
     let dir = tmp("bench-plan");
     let out = dir.join("plan");
     let o = run(&["bench-plan", "--quick", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
-    for section in [
-        "Symbol- and bit-error rate",
-        "Loop depth",
-        "Return map",
-        "Crosstalk matrix",
-        "re-centring",
-        "Faults",
-        "Energy ledger",
-    ] {
-        assert!(text.contains(section), "missing {section}:\n{text}");
-    }
+    printed(
+        &o,
+        &[
+            "Symbol- and bit-error rate",
+            "Loop depth",
+            "Return map",
+            "Crosstalk matrix",
+            "re-centring",
+            "Faults",
+            "Energy ledger",
+        ],
+    );
     for f in [
         "ber_vs_power.csv",
         "ber_vs_slot_time.csv",
@@ -1214,16 +1223,15 @@ fn experiment_rule_trains_each_depth_by_backpropagation_dfa_and_as_a_reservoir()
 #[test]
 fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
     let o = run(&["bench", "physics", "--seconds", "0.3"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
-    for needle in [
-        "channel-samples per second",
-        "ratio to the",
-        "where the time goes",
-        "ns per channel-sample",
-    ] {
-        assert!(text.contains(needle), "{needle} missing:\n{text}");
-    }
+    let text = printed(
+        &o,
+        &[
+            "channel-samples per second",
+            "ratio to the",
+            "where the time goes",
+            "ns per channel-sample",
+        ],
+    );
     // Every part of the seed rig's chain has a line with a positive time.
     for part in [
         "laser",
