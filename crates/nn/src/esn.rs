@@ -1,5 +1,5 @@
 //! The software echo-state network, the digital reference of the reservoir benchmarks:
-//! x(t+1) = tanh(W·x(t) + W_in·u(t) + b) (tanh to 1e-10 by a fast exponential), W sparse with
+//! x(t+1) = tanh(W·x(t) + W_in·u(t) + b) (tanh to 1e-15 by a fast exponential), W sparse with
 //! i.i.d. Gaussian entries scaled so that its spectral radius is ρ by the circular law (a random
 //! N×N matrix with entry variance σ² has its eigenvalues spread over a disc of radius σ·√N —
 //! approximate for finite N). Everything in f64.

@@ -1,12 +1,16 @@
 //! Fast elementary functions for per-sample inner loops.
 
+/// 1.5·2⁵²: x + SHIFTER − SHIFTER rounds x to the nearest integer (exact for |x| < 2⁵¹), and
+/// x + SHIFTER holds that integer in its low mantissa bits.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+
 /// ln 2 in two parts (fdlibm's): n·LN2_HI is exact for |n| < 2¹¹.
 const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
 
 /// e^x for x ≤ 0 (and modest x > 0), relative error below 10⁻¹⁵: x = n·ln2 + y with n an
-/// integer and |y| ≤ ln2/2; e^y is a degree-12 Taylor polynomial and 2^n is applied by building the floating-point exponent. About three times faster than libm's
-/// exp.
+/// integer and |y| ≤ ln2/2; e^y is a degree-12 Taylor polynomial and 2^n is applied by building
+/// the floating-point exponent. About three times faster than libm's exp.
 #[inline]
 pub fn exp(x: f64) -> f64 {
     if x < -700.0 {
@@ -24,10 +28,9 @@ pub fn exp(x: f64) -> f64 {
 #[inline(always)]
 pub fn exp_bounded(x: f64) -> f64 {
     let t = x * std::f64::consts::LOG2_E;
-    // Round to nearest by the 1.5·2⁵² shifter (exact for |t| < 2⁵¹), avoiding a libm call.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let shifted = t + SHIFT;
-    let n = shifted - SHIFT;
+    // Round to nearest by the shifter, avoiding a libm call.
+    let shifted = t + SHIFTER;
+    let n = shifted - SHIFTER;
     // y = x − n·ln2 with ln 2 in two parts (Cody & Waite): n·LN2_HI is exact, so y carries no
     // rounding error of |x| (a plain (t − n)·ln2 would err by |x|·2⁻⁵³).
     let y = (x - n * LN2_HI) - n * LN2_LO;
@@ -48,6 +51,13 @@ pub fn exp_bounded(x: f64) -> f64 {
     // The low 12 bits of `shifted`'s pattern are n mod 2¹² (n + 1023 ∈ [13, 2033] here); the
     // shift drops every bit above them.
     p * f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52)
+}
+
+/// e^(−x) for x ≥ 0, a decay factor: [`exp_bounded`] with x clamped at 700 (e^(−700) ≈ 10⁻³⁰⁴,
+/// 0 in effect), without branches.
+#[inline(always)]
+pub fn decay(x: f64) -> f64 {
+    exp_bounded(-(if x < 700.0 { x } else { 700.0 }))
 }
 
 /// ln x for positive normal x, within 3e-16 relative (or absolute, near x = 1) of libm:
@@ -109,9 +119,8 @@ pub fn tanh(x: f64) -> f64 {
 pub fn sin_cos(x: f64) -> (f64, f64) {
     const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
     const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFT;
-    let n = shifted - SHIFT;
+    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
+    let n = shifted - SHIFTER;
     let quadrant = shifted.to_bits() & 3;
     let y = (x - n * PIO2_HI) - n * PIO2_LO;
     let y2 = y * y;

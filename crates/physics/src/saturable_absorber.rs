@@ -58,15 +58,12 @@ impl SaturableAbsorber {
     pub fn steady_transmission(&self, p: f64) -> f64 {
         lightloop_cost::optics::absorber_transmission(self.alpha_s, self.alpha_ns, self.p_sat, p)
     }
-}
 
-impl SaturableAbsorber {
     /// Per sample, u = 1 + P/P_sat sets both the steady state α_s/u and the relaxation factor
-    /// e^(−u·Δt/τ) (0 in effect below e^(−700)): a pass without branches, which vectorises;
+    /// e^(−u·Δt/τ): a pass without branches, which vectorises;
     /// then the recurrence, one multiply-add per sample; then the transmission.
     #[inline(always)]
     fn absorb(&mut self, light: &mut Light) {
-        use crate::fastmath::exp_bounded;
         let (inv_p_sat, dt_over_tau) = (1.0 / self.p_sat, self.dt / self.tau);
         let sc = &mut self.scratch;
         sc.a_ss.resize(light.len(), 0.0);
@@ -75,8 +72,7 @@ impl SaturableAbsorber {
         for ((e, b), (a_ss, d)) in inputs.zip(sc.a_ss.iter_mut().zip(&mut sc.decay)) {
             let u = 1.0 + (e.norm_sqr() + b) * inv_p_sat;
             *a_ss = self.alpha_s / u;
-            let x = dt_over_tau * u;
-            *d = exp_bounded(-(if x < 700.0 { x } else { 700.0 }));
+            *d = crate::fastmath::decay(dt_over_tau * u);
         }
         let mut a = self.a;
         for (a_ss, d) in sc.a_ss.iter_mut().zip(&sc.decay) {

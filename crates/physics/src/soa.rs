@@ -133,7 +133,8 @@ impl Soa {
         let k = inv_tau + g_ss * a;
         let y0 = self.h - h_ss;
         if y0.abs() < 1e-12 {
-            // At the steady state to rounding, where F's rounding would swamp r: the linear decay.
+            // Most samples: at the steady state to rounding, where `riccati_step` is the linear
+            // decay; taken before F is computed.
             self.h = h_ss + y0 * e;
             return exp_step(g_ss, y0 * e);
         }
@@ -147,8 +148,7 @@ impl Soa {
         let one_part =
             e * y0.abs() < 1e-10 || (rate + ky0).abs() < ky0.abs() * (1.0 / (2.0 * SPLIT));
         if one_part {
-            // y₀·E/(E + r·(1 − E)) with r = −F/(k·y₀) > 0, as one division.
-            let y = y0 * e * ky0 / (e * ky0 - rate * (1.0 - e));
+            let y = riccati_step(y0, e, k, rate);
             self.h = h_ss + y;
             return exp_step(g_ss, y);
         }
@@ -159,12 +159,7 @@ impl Soa {
         let (mut y, mut rate, mut g) = (y0, rate, g);
         for i in 0..parts {
             // Each part as the single step above, from its own start.
-            let ky = k * y;
-            y = if y.abs() < 1e-12 {
-                y * e_part
-            } else {
-                y * e_part * ky / (e_part * ky - rate * (1.0 - e_part))
-            };
+            y = riccati_step(y, e_part, k, rate);
             g = exp_step(g_ss, y);
             if i + 1 < parts {
                 rate = ((self.h0 - (h_ss + y)) * inv_tau + a) - g * a;
@@ -173,6 +168,19 @@ impl Soa {
         self.h = h_ss + y;
         g
     }
+}
+
+/// One step of `Soa::relax`'s Riccati equation from the deviation y, whose rate is F = `rate`,
+/// over a time whose decay factor is E = `e`: y·E/(E + r·(1 − E)) with r = −F/(k·y) > 0, as one
+/// division. Within 10⁻¹² of the steady state, where F's rounding would swamp r, the linear
+/// decay y·E.
+#[inline(always)]
+fn riccati_step(y: f64, e: f64, k: f64, rate: f64) -> f64 {
+    if y.abs() < 1e-12 {
+        return y * e;
+    }
+    let ky = k * y;
+    y * e * ky / (e * ky - rate * (1.0 - e))
 }
 
 /// Parts per unit of |ln r| when a sample's relaxation is split (see `Soa::relax`).
@@ -243,7 +251,7 @@ impl Steady {
 /// gives NaN.
 #[inline(always)]
 fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
-    use crate::fastmath::{exp_bounded, ln};
+    use crate::fastmath::{decay, exp_bounded, ln};
     let input = |p: f64| {
         let a = p * st.to_a;
         if a < 1e-300 { 1e-300 } else { a }
@@ -276,9 +284,8 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         *h = x0 + dx;
         // eˣ = e^(x₀)·e^(dx), |dx| < 10⁻⁷: the series to dx² is exact to rounding.
         *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx));
-        // e^(−k·Δt); below e^(−700) it is 0 in effect either way.
-        let kdt = (1.0 + *g * a) * st.dt_over_tau;
-        *d = exp_bounded(-(if kdt < 700.0 { kdt } else { 700.0 }));
+        // e^(−k·Δt).
+        *d = decay((1.0 + *g * a) * st.dt_over_tau);
     }
 }
 
