@@ -1258,3 +1258,16 @@ fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
         );
     }
 }
+
+#[test]
+fn bench_esn_refuses_sizes_it_cannot_run() {
+    for nodes in ["0", "65537"] {
+        let o = run(&["bench", "esn", "--nodes", nodes, "--steps", "3000"]);
+        assert_eq!(o.status.code(), Some(2), "{nodes}");
+        assert!(
+            stderr(&o).contains("--nodes must be 1 … 65536"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -478,10 +478,11 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
     use lightloop_cost::rng::stream;
     use lightloop_nn::esn::{Esn, EsnSettings, fit_run};
     use lightloop_nn::reservoir::Reservoir;
-    if a.nodes == 0 || a.steps <= 2_200 {
-        return Err(CliError::BadInput(
-            "esn bench: --nodes must be ≥ 1 and --steps > 2200".into(),
-        ));
+    if a.nodes == 0 || a.nodes > Esn::MAX_NODES || a.steps <= 2_200 {
+        return Err(CliError::BadInput(format!(
+            "esn bench: --nodes must be 1 … {} and --steps > 2200",
+            Esn::MAX_NODES
+        )));
     }
     if let Some(b) = a.baseline_seconds
         && !(b.is_finite() && b > 0.0)
