@@ -89,8 +89,9 @@ impl Gram {
         }
     }
 
-    /// The readout for regularisation λ; `None` when XᵀX + λI is not positive definite
-    /// (λ = 0 and rank-deficient features).
+    /// The readout for regularisation λ; `None` when XᵀX + λI is not positive definite in
+    /// floating point (rank-deficient features and λ = 0, or λ below the rounding of the
+    /// diagonal).
     pub fn solve(&self, lambda: f64) -> Option<Readout> {
         let f = self.xtx.nrows();
         let mut gram = self.xtx.clone();

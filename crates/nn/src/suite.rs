@@ -319,6 +319,16 @@ fn vowels(r: &mut dyn Reservoir, train: &[Utterance], test: &[Utterance]) -> Col
     }
 }
 
+/// The regularisation grid: λ = 10^e for these e.
+const LAMBDA_EXPONENTS: std::ops::RangeInclusive<i32> = -14..=1;
+
+/// The readout on `gram` at λ = 10^`from`, or at the next larger λ of the grid that works: the
+/// refit on the fit and validation rows together can fail where the fit alone did not (nearly
+/// dependent features, whose Gram matrix rounding leaves indefinite at a tiny λ).
+fn refit(gram: &Gram, from: i32) -> Option<crate::ridge::Readout> {
+    (from..=*LAMBDA_EXPONENTS.end()).find_map(|e| gram.solve(10f64.powi(e)))
+}
+
 /// Standardises features with the statistics of the first `train` rows and appends a constant.
 fn standardise(x: &mut [Vec<f64>], train: usize) {
     let n = x.first().map_or(0, Vec::len);
@@ -424,21 +434,19 @@ pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score
             _ => mse(&pred, &val_y),
         }
     };
-    let mut best: Option<(f64, f64)> = None;
-    for e in -14..=1 {
-        let lambda = 10f64.powi(e);
-        if let Some(w) = fit.solve(lambda) {
+    let mut best: Option<(i32, f64)> = None;
+    for e in LAMBDA_EXPONENTS {
+        if let Some(w) = fit.solve(10f64.powi(e)) {
             let l = loss(&w);
             if l.is_finite() && best.is_none_or(|(_, b)| l < b) {
-                best = Some((lambda, l));
+                best = Some((e, l));
             }
         }
     }
-    let lambda = best.ok_or("the readout could not be fitted for any λ")?.0;
-    let w = fit
-        .merged(&val)
-        .solve(lambda)
-        .ok_or("the readout could not be refitted")?;
+    let chosen = best.ok_or("the readout could not be fitted for any λ")?.0;
+    let w = refit(&fit.merged(&val), chosen)
+        .ok_or("the readout could not be refitted for any λ at or above the one chosen")?;
+    let lambda = w.lambda;
     let test = c.train..x.len();
     let pred = w.apply_all(&x[test.clone()]);
     let truth = &c.targets[test];
@@ -511,6 +519,26 @@ mod tests {
 
     fn rig() -> lightloop_rig::Rig {
         lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value
+    }
+
+    /// Two copies of one feature: XᵀX + λI is singular in floating point at λ = 10⁻¹⁴ (λ is
+    /// below the rounding of the diagonal), so the refit moves up the grid to a λ that works.
+    #[test]
+    fn refit_moves_up_the_grid_when_a_tiny_lambda_fails() {
+        let rows: Vec<Vec<f64>> = (0..300).map(|i| vec![1e3 * (i as f64).sin(); 2]).collect();
+        let y: Vec<Vec<f64>> = rows.iter().map(|r| vec![r[0]]).collect();
+        let mut g = Gram::new(2, 1);
+        g.add(&rows, &y);
+        assert!(g.solve(1e-14).is_none(), "the test needs a λ that fails");
+        let w = refit(&g, -14).expect("a larger λ works");
+        assert!(w.lambda > 1e-14 && w.lambda <= 10.0, "λ = {}", w.lambda);
+        assert_eq!(refit(&g, -14), g.solve(w.lambda));
+        // The two copies share the weight: together they give y.
+        assert!(
+            (w.weights[0][0] + w.weights[0][1] - 1.0).abs() < 1e-6,
+            "{:?}",
+            w.weights
+        );
     }
 
     fn score(model: Model, task: Task, seed: u64, sensing: &Sensing) -> Score {
