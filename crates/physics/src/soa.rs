@@ -133,8 +133,10 @@ impl Soa {
         let k = inv_tau + g_ss * a;
         let y0 = self.h - h_ss;
         if y0.abs() < 1e-12 {
-            // Most samples: at the steady state to rounding, where `riccati_step` is the linear
-            // decay; taken before F is computed.
+            // At the steady state to rounding (a constant input without noise), where
+            // `riccati_step` is the linear decay; taken before F is computed. With noise on
+            // almost no sample is (7 of 1.2·10⁷ in `bench physics`: 92 % take one step, 8 %
+            // are split, into 3 parts on average).
             self.h = h_ss + y0 * e;
             return exp_step(g_ss, y0 * e);
         }
