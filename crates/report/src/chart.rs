@@ -40,6 +40,46 @@ pub struct Axes {
     pub log_y: bool,
 }
 
+impl Series {
+    /// A solid line with markers through `points`, without intervals.
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+            ..Default::default()
+        }
+    }
+}
+
+impl Axes {
+    /// A chart with linear axes (see [`Axes::log_x`], [`Axes::log_y`]).
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_x: false,
+            log_y: false,
+        }
+    }
+
+    /// The x axis logarithmic.
+    pub fn log_x(mut self) -> Self {
+        self.log_x = true;
+        self
+    }
+
+    /// The y axis logarithmic.
+    pub fn log_y(mut self) -> Self {
+        self.log_y = true;
+        self
+    }
+}
+
 const SIZE: (u32, u32) = (760, 430);
 
 /// The range covering `values` (positive values only on a log axis), padded a little.
@@ -412,16 +452,8 @@ mod tests {
 
     #[test]
     fn scatter_chart_draws_open_markers_and_lines_over_them() {
-        let cloud = Series {
-            name: "all".into(),
-            points: vec![(1.0, 3.0), (2.0, 2.0), (4.0, 2.5)],
-            ..Default::default()
-        };
-        let line = Series {
-            name: "front".into(),
-            points: vec![(1.0, 3.0), (2.0, 2.0)],
-            ..Default::default()
-        };
+        let cloud = Series::line("all", vec![(1.0, 3.0), (2.0, 2.0), (4.0, 2.5)]);
+        let line = Series::line("front", vec![(1.0, 3.0), (2.0, 2.0)]);
         let svg = scatter_chart(&axes(true, false), &[cloud], &[line]).unwrap();
         // Three open markers and the legend's, two filled markers on the line.
         assert_eq!(
@@ -444,11 +476,7 @@ mod tests {
 
     #[test]
     fn log_axes_skip_non_positive_points() {
-        let s = Series {
-            name: "b".into(),
-            points: vec![(1.0, 0.0), (2.0, 1.0), (3.0, f64::NAN)],
-            ..Default::default()
-        };
+        let s = Series::line("b", vec![(1.0, 0.0), (2.0, 1.0), (3.0, f64::NAN)]);
         let svg = line_chart(&axes(false, true), &[s]).unwrap();
         assert_eq!(svg.matches("<circle").count(), 1);
     }

@@ -527,23 +527,19 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
                     }
                 }
             }
-            series.push(Series {
-                name: name.to_string(),
-                points: pts,
-                ..Default::default()
-            });
+            series.push(Series::line(name.to_string(), pts));
         }
         if series.iter().all(|s| s.points.is_empty()) {
             continue;
         }
         let svg = chart::line_chart(
-            &Axes {
-                title: title.to_string(),
-                x_label: x_label.to_string(),
-                y_label: "fJ per MAC (all energy, per token)".into(),
-                log_x: true,
-                log_y: true,
-            },
+            &Axes::new(
+                title.to_string(),
+                x_label.to_string(),
+                "fJ per MAC (all energy, per token)",
+            )
+            .log_x()
+            .log_y(),
             &series,
         )?;
         figures.push((svg, title, x_label));
@@ -643,13 +639,12 @@ fn workloads(c: &mut Ctx) -> Result<Section, String> {
     }
     let csv = c.csv("j_per_token.csv", &rows)?;
     let svg = chart::bar_chart(
-        &Axes {
-            title: "Energy per token, preset workloads".into(),
-            x_label: "workload".into(),
-            y_label: "J per token".into(),
-            log_x: false,
-            log_y: true,
-        },
+        &Axes::new(
+            "Energy per token, preset workloads",
+            "workload",
+            "J per token",
+        )
+        .log_y(),
         &cats,
         &systems,
         false,
@@ -718,18 +713,10 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
             ("Tokens per second", "tokens/s", tps),
         ] {
             let svg = chart::line_chart(
-                &Axes {
-                    title: format!("{title} versus {label}"),
-                    x_label: label.into(),
-                    y_label: y.into(),
-                    log_x: true,
-                    log_y: true,
-                },
-                &[Series {
-                    name: c.rig.rig.name.clone(),
-                    points: pts,
-                    ..Default::default()
-                }],
+                &Axes::new(format!("{title} versus {label}"), label, y)
+                    .log_x()
+                    .log_y(),
+                &[Series::line(c.rig.rig.name.clone(), pts)],
             )?;
             figures.push((svg, format!("{title} versus {label}")));
         }
@@ -801,13 +788,11 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
     }
     let csv = c.csv("ledger.csv", &rows)?;
     let svg = chart::bar_chart(
-        &Axes {
-            title: "Where a token's energy goes".into(),
-            x_label: "workload".into(),
-            y_label: "share of energy per token".into(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new(
+            "Where a token's energy goes",
+            "workload",
+            "share of energy per token",
+        ),
         &cats,
         &series,
         true,
@@ -879,13 +864,12 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         ..Default::default()
     };
     let svg = chart::line_chart(
-        &Axes {
-            title: "Ternary symbol error rate versus received power".into(),
-            x_label: "received power per channel (dBm)".into(),
-            y_label: "symbol error rate".into(),
-            log_x: false,
-            log_y: true,
-        },
+        &Axes::new(
+            "Ternary symbol error rate versus received power",
+            "received power per channel (dBm)",
+            "symbol error rate",
+        )
+        .log_y(),
         &[measured, predicted, budget],
     )?;
     let mut figures = vec![c.figure(
@@ -906,13 +890,12 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         let snr: Vec<SnrRow> = d.points.iter().map(SnrRow::from).collect();
         let csv = c.csv("snr_vs_passes.csv", &snr)?;
         let svg = chart::line_chart(
-            &Axes {
-                title: "SNR of the loop state versus passes".into(),
-                x_label: "passes around the loop".into(),
-                y_label: "SNR (dB)".into(),
-                log_x: true,
-                log_y: false,
-            },
+            &Axes::new(
+                "SNR of the loop state versus passes",
+                "passes around the loop",
+                "SNR (dB)",
+            )
+            .log_x(),
             &[Series {
                 name: "SNR with 95 % interval".into(),
                 points: snr.iter().map(|r| (r.pass as f64, r.snr_db)).collect(),
@@ -1052,35 +1035,32 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
     let series = |sweep: &str, x: &dyn Fn(&AccuracyRow) -> f64| -> Vec<Series> {
         models
             .iter()
-            .map(|m| Series {
-                name: m.to_string(),
-                points: rows
-                    .iter()
-                    .filter(|r| r.model == m.name() && r.sweep == sweep)
-                    .map(|r| (x(r), r.nrmse))
-                    .collect(),
-                ..Default::default()
+            .map(|m| {
+                Series::line(
+                    m.to_string(),
+                    rows.iter()
+                        .filter(|r| r.model == m.name() && r.sweep == sweep)
+                        .map(|r| (x(r), r.nrmse))
+                        .collect(),
+                )
             })
             .collect()
     };
     let by_photons = chart::line_chart(
-        &Axes {
-            title: "Reservoir NARMA10 error versus photons per sample at the readout".into(),
-            x_label: "photons per sample at full scale".into(),
-            y_label: "NRMSE (held-out)".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            "Reservoir NARMA10 error versus photons per sample at the readout",
+            "photons per sample at full scale",
+            "NRMSE (held-out)",
+        )
+        .log_x(),
         &series("photons", &|r| r.photons_per_sample.unwrap_or(f64::NAN)),
     )?;
     let by_bits = chart::line_chart(
-        &Axes {
-            title: "Reservoir NARMA10 error versus ADC bits at the readout".into(),
-            x_label: "ADC bits (ENOB = bits − the rig's shortfall)".into(),
-            y_label: "NRMSE (held-out)".into(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new(
+            "Reservoir NARMA10 error versus ADC bits at the readout",
+            "ADC bits (ENOB = bits − the rig's shortfall)",
+            "NRMSE (held-out)",
+        ),
         &series("adc bits", &|r| r.adc_bits.map_or(f64::NAN, f64::from)),
     )?;
     let rig_photons = Sensing::from_rig(rig, None, None)
@@ -1386,19 +1366,11 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
     };
     let clouds: Vec<Series> = models
         .iter()
-        .map(|m| Series {
-            name: m.clone(),
-            points: of(m, false),
-            ..Default::default()
-        })
+        .map(|m| Series::line(m.clone(), of(m, false)))
         .collect();
     let fronts: Vec<Series> = models
         .iter()
-        .map(|m| Series {
-            name: format!("{m} front"),
-            points: of(m, true),
-            ..Default::default()
-        })
+        .map(|m| Series::line(format!("{m} front"), of(m, true)))
         .collect();
     let (jmin, jmax) = rows
         .iter()

@@ -736,14 +736,14 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             };
             let mut series: Vec<Series> = weights
                 .iter()
-                .map(|w| Series {
-                    name: format!("{w} weights"),
-                    points: rows
-                        .iter()
-                        .filter(|r| r.sweep == sweep && r.weights == w.to_string())
-                        .map(|r| (x(r), metric(r)))
-                        .collect(),
-                    ..Default::default()
+                .map(|w| {
+                    Series::line(
+                        format!("{w} weights"),
+                        rows.iter()
+                            .filter(|r| r.sweep == sweep && r.weights == w.to_string())
+                            .map(|r| (x(r), metric(r)))
+                            .collect(),
+                    )
                 })
                 .filter(|s| !s.points.is_empty())
                 .collect();
@@ -1026,27 +1026,24 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
         ..Default::default()
     };
     let series = vec![
-        Series {
-            name: "Euler start (digital)".into(),
-            points: pick(&|r| r.variant.ends_with("(start)"), &|r| {
+        Series::line(
+            "Euler start (digital)",
+            pick(&|r| r.variant.ends_with("(start)"), &|r| {
                 Some(r.perplexity_digital)
             }),
-            ..Default::default()
-        },
-        Series {
-            name: "distilled (digital)".into(),
-            points: pick(&|r| r.variant.ends_with("distilled"), &|r| {
+        ),
+        Series::line(
+            "distilled (digital)",
+            pick(&|r| r.variant.ends_with("distilled"), &|r| {
                 Some(r.perplexity_digital)
             }),
-            ..Default::default()
-        },
-        Series {
-            name: "distilled (micro-steps on the twin)".into(),
-            points: pick(&|r| r.variant.ends_with("distilled"), &|r| {
+        ),
+        Series::line(
+            "distilled (micro-steps on the twin)",
+            pick(&|r| r.variant.ends_with("distilled"), &|r| {
                 r.perplexity_optical
             }),
-            ..Default::default()
-        },
+        ),
         flat("original model", rows[0].perplexity_digital),
         flat("FFN removed", rows[1].perplexity_digital),
     ];

@@ -797,24 +797,20 @@ fn sweep(a: &SweepArgs) -> CliResult<()> {
         rig.rig.name, a.seeds
     );
     let lyap_svg = line_chart(
-        &Axes {
-            title: format!("Largest Lyapunov exponent vs gain — {title_tail}"),
-            x_label: meaning.into(),
-            y_label: "λ_max per input step".into(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("Largest Lyapunov exponent vs gain — {title_tail}"),
+            meaning,
+            "λ_max per input step",
+        ),
         &[series("λ_max (noise off)", 0)],
     )
     .map_err(CliError::Message)?;
     let score_svg = line_chart(
-        &Axes {
-            title: format!("{task} {metric} vs gain — {title_tail}"),
-            x_label: meaning.into(),
-            y_label: metric.clone(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{task} {metric} vs gain — {title_tail}"),
+            meaning,
+            metric.clone(),
+        ),
         &[series("ideal readout", 1), series("rig readout", 2)],
     )
     .map_err(CliError::Message)?;

@@ -319,35 +319,21 @@ pub fn update(base: &Base, query: &str) -> Result<Update, Rejected> {
         }
     }
     let size = chart::line_chart(
-        &Axes {
-            title: "fJ per MAC versus channels N".into(),
-            x_label: "channels N".into(),
-            y_label: "fJ per MAC (all energy)".into(),
-            log_x: true,
-            log_y: true,
-        },
+        &Axes::new(
+            "fJ per MAC versus channels N",
+            "channels N",
+            "fJ per MAC (all energy)",
+        )
+        .log_x()
+        .log_y(),
         &[
-            Series {
-                name: "other knobs as set".into(),
-                points: pts,
-                ..Default::default()
-            },
-            Series {
-                name: "current".into(),
-                points: vec![(v[0], e.metrics.fj_per_mac)],
-                ..Default::default()
-            },
+            Series::line("other knobs as set", pts),
+            Series::line("current", vec![(v[0], e.metrics.fj_per_mac)]),
         ],
     )
     .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m))?;
     let ledger = chart::bar_chart(
-        &Axes {
-            title: "Energy per token by category".into(),
-            x_label: String::new(),
-            y_label: "J per token".into(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new("Energy per token by category", "", "J per token"),
         std::slice::from_ref(&rig.rig.name),
         &Category::ALL
             .iter()

@@ -173,30 +173,23 @@ pub fn run(a: &CadenceArgs) -> CliResult<()> {
     );
     println!("attention cadence on {}: {basis}\n", s.task);
     println!("{}", table.render());
-    let mut series = vec![Series {
-        name: "checkpoints every K passes (one point per K)".into(),
-        points: by_energy,
-        ..Default::default()
-    }];
+    let mut series = vec![Series::line(
+        "checkpoints every K passes (one point per K)",
+        by_energy,
+    )];
     if let Some(p) = none {
-        series.push(Series {
-            name: "no attention (the loop alone)".into(),
-            points: vec![p],
-            ..Default::default()
-        });
+        series.push(Series::line("no attention (the loop alone)", vec![p]));
     }
     let svg = line_chart(
-        &Axes {
-            title: format!(
+        &Axes::new(
+            format!(
                 "{} next-character accuracy versus energy per character — {basis}",
                 s.task
             ),
-            x_label: "J per character (cost model: deep-loop decoder at this width and cadence)"
-                .into(),
-            y_label: "next-character accuracy (median over seeds)".into(),
-            log_x: true,
-            log_y: false,
-        },
+            "J per character (cost model: deep-loop decoder at this width and cadence)",
+            "next-character accuracy (median over seeds)",
+        )
+        .log_x(),
         &series,
     )
     .map_err(CliError::Message)?;

@@ -156,13 +156,12 @@ pub fn run(a: &GainArgs) -> CliResult<()> {
     let span = (a.gains.iter().copied().fold(f64::INFINITY, f64::min))
         ..=(a.gains.iter().copied().fold(0.0, f64::max));
     let svg = line_chart(
-        &Axes {
-            title: format!("{} accuracy versus loop gain — {basis}", s.task),
-            x_label: "small-signal loop gain g of one pass (fixed, mesh at unit RMS gain)".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} accuracy versus loop gain — {basis}", s.task),
+            "small-signal loop gain g of one pass (fixed, mesh at unit RMS gain)",
+            "test accuracy",
+        )
+        .log_x(),
         &[
             Series {
                 name: "fixed g (median, min–max over seeds)".into(),

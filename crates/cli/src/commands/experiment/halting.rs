@@ -311,11 +311,10 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             .filter_map(|q| med(price, "threshold", *q))
             .map(|m| (m.3, m.0))
             .collect();
-        series.push(Series {
-            name: format!("halting, trained at {label} (threshold sweep)"),
-            points: curve,
-            ..Default::default()
-        });
+        series.push(Series::line(
+            format!("halting, trained at {label} (threshold sweep)"),
+            curve,
+        ));
     }
     series.push(Series {
         name: "unpriced network, every input stopped at one exit".into(),
@@ -348,16 +347,15 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
             .join(", ")
     );
     let svg = line_chart(
-        &Axes {
-            title: format!(
+        &Axes::new(
+            format!(
                 "{}: halting — rig {}, width {}, T = {}, exits every {}",
                 s.task, s.rig.rig.name, a.common.width, a.passes, a.every
             ),
-            x_label: "J per input (cost model, mean over the inputs' exits)".into(),
-            y_label: "test accuracy (median over seeds)".into(),
-            log_x: true,
-            log_y: false,
-        },
+            "J per input (cost model, mean over the inputs' exits)",
+            "test accuracy (median over seeds)",
+        )
+        .log_x(),
         &series,
     )
     .map_err(CliError::Message)?;

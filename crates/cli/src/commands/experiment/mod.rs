@@ -425,16 +425,15 @@ fn curriculum(a: &CurriculumArgs) -> CliResult<()> {
         dashed: false,
     };
     let svg = line_chart(
-        &Axes {
-            title: format!(
+        &Axes::new(
+            format!(
                 "{} accuracy: full depth versus a depth curriculum — {basis}",
                 s.task
             ),
-            x_label: "loop passes T at the end of training".into(),
-            y_label: "test accuracy at the rig's noise".into(),
-            log_x: true,
-            log_y: false,
-        },
+            "loop passes T at the end of training",
+            "test accuracy at the rig's noise",
+        )
+        .log_x(),
         &[
             series("full depth from the start", &full_pts),
             series("curriculum (passes doubling)", &cur_pts),
@@ -591,27 +590,18 @@ fn distill(a: &DistillArgs) -> CliResult<()> {
     );
     println!("{}", table.render());
     let svg = line_chart(
-        &Axes {
-            title: format!(
+        &Axes::new(
+            format!(
                 "{} students: from scratch versus distilled — {basis}",
                 s.task
             ),
-            x_label: "student width".into(),
-            y_label: "test accuracy at the rig's noise (median)".into(),
-            log_x: true,
-            log_y: false,
-        },
+            "student width",
+            "test accuracy at the rig's noise (median)",
+        )
+        .log_x(),
         &[
-            Series {
-                name: "from scratch".into(),
-                points: scratch_pts,
-                ..Default::default()
-            },
-            Series {
-                name: "distilled".into(),
-                points: distilled_pts,
-                ..Default::default()
-            },
+            Series::line("from scratch", scratch_pts),
+            Series::line("distilled", distilled_pts),
         ],
     )
     .map_err(CliError::Message)?;
@@ -730,13 +720,12 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     println!("width sweep on {}: {basis}\n", s.task);
     println!("{}", table.render());
     let svg_w = line_chart(
-        &Axes {
-            title: format!("{} accuracy versus loop width — {basis}", s.task),
-            x_label: "width of the loop state (channels × slots)".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} accuracy versus loop width — {basis}", s.task),
+            "width of the loop state (channels × slots)",
+            "test accuracy",
+        )
+        .log_x(),
         &[Series {
             name: "median (min–max over seeds)".into(),
             points: acc_points.iter().map(|p| (p.0, p.1)).collect(),
@@ -746,18 +735,13 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     )
     .map_err(CliError::Message)?;
     let svg_e = line_chart(
-        &Axes {
-            title: format!("{} accuracy versus energy per input — {basis}", s.task),
-            x_label: "J per input (cost model, network of this width)".into(),
-            y_label: "test accuracy (median)".into(),
-            log_x: true,
-            log_y: false,
-        },
-        &[Series {
-            name: "one point per width".into(),
-            points: front,
-            ..Default::default()
-        }],
+        &Axes::new(
+            format!("{} accuracy versus energy per input — {basis}", s.task),
+            "J per input (cost model, network of this width)",
+            "test accuracy (median)",
+        )
+        .log_x(),
+        &[Series::line("one point per width", front)],
     )
     .map_err(CliError::Message)?;
     out.text("accuracy_vs_width.svg", &svg_w)?;
@@ -913,13 +897,12 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         s.rig.rig.name, a.common.width, a.common.epochs, a.common.seeds
     );
     let svg = line_chart(
-        &Axes {
-            title: format!("{} test accuracy versus loop passes — {basis}", s.task),
-            x_label: "loop passes T (tied ternary weights)".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} test accuracy versus loop passes — {basis}", s.task),
+            "loop passes T (tied ternary weights)",
+            "test accuracy",
+        )
+        .log_x(),
         &[
             Series {
                 name: "rig noise (median, min–max)".into(),
@@ -947,33 +930,23 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         .map(|r| ((r.exit_after_pass as f64).max(0.5), r.participation_ratio))
         .collect();
     let exit_svg = line_chart(
-        &Axes {
-            title: format!("Early exits of the T = {deepest} network — {basis}, seed 1"),
-            x_label: "passes before the readout".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
-        &[Series {
-            name: "accuracy when read after k passes".into(),
-            points: exits,
-            ..Default::default()
-        }],
+        &Axes::new(
+            format!("Early exits of the T = {deepest} network — {basis}, seed 1"),
+            "passes before the readout",
+            "test accuracy",
+        )
+        .log_x(),
+        &[Series::line("accuracy when read after k passes", exits)],
     )
     .map_err(CliError::Message)?;
     let rank_svg = line_chart(
-        &Axes {
-            title: format!("Effective rank of the loop state — T = {deepest}, {basis}, seed 1"),
-            x_label: "pass (0.5 = entering the loop)".into(),
-            y_label: "participation ratio of the state covariance".into(),
-            log_x: true,
-            log_y: false,
-        },
-        &[Series {
-            name: "participation ratio".into(),
-            points: ranks,
-            ..Default::default()
-        }],
+        &Axes::new(
+            format!("Effective rank of the loop state — T = {deepest}, {basis}, seed 1"),
+            "pass (0.5 = entering the loop)",
+            "participation ratio of the state covariance",
+        )
+        .log_x(),
+        &[Series::line("participation ratio", ranks)],
     )
     .map_err(CliError::Message)?;
     out.csv("passes.csv", &per_pass)?;
@@ -1085,24 +1058,21 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
         dashed: false,
     };
     let svg_p = line_chart(
-        &Axes {
-            title: format!("{} accuracy versus photons per sample — {basis}", s.task),
-            x_label: "photons per sample at the readout's full scale".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} accuracy versus photons per sample — {basis}", s.task),
+            "photons per sample at the readout's full scale",
+            "test accuracy",
+        )
+        .log_x(),
         &[series(&by_photons)],
     )
     .map_err(CliError::Message)?;
     let svg_b = line_chart(
-        &Axes {
-            title: format!("{} accuracy versus ADC bits — {basis}", s.task),
-            x_label: "ADC bits".into(),
-            y_label: "test accuracy".into(),
-            log_x: false,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} accuracy versus ADC bits — {basis}", s.task),
+            "ADC bits",
+            "test accuracy",
+        ),
         &[series(&by_bits)],
     )
     .map_err(CliError::Message)?;

@@ -270,29 +270,28 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
     let clouds: Vec<Series> = a
         .widths
         .iter()
-        .map(|w| Series {
-            name: format!("width {w} (every T, laser power and ADC)"),
-            points: points
-                .iter()
-                .filter(|p| p.width == *w)
-                .map(|p| (p.energy, p.accuracy))
-                .collect(),
-            ..Default::default()
+        .map(|w| {
+            Series::line(
+                format!("width {w} (every T, laser power and ADC)"),
+                points
+                    .iter()
+                    .filter(|p| p.width == *w)
+                    .map(|p| (p.energy, p.accuracy))
+                    .collect(),
+            )
         })
         .collect();
-    let line = Series {
-        name: "Pareto front".into(),
-        points: front.iter().map(|p| (p.energy, p.accuracy)).collect(),
-        ..Default::default()
-    };
+    let line = Series::line(
+        "Pareto front",
+        front.iter().map(|p| (p.energy, p.accuracy)).collect(),
+    );
     let svg = scatter_chart(
-        &Axes {
-            title: format!("{} accuracy versus energy per input — {basis}", s.task),
-            x_label: "J per input (cost model, every load counted)".into(),
-            y_label: "test accuracy (median over seeds)".into(),
-            log_x: true,
-            log_y: false,
-        },
+        &Axes::new(
+            format!("{} accuracy versus energy per input — {basis}", s.task),
+            "J per input (cost model, every load counted)",
+            "test accuracy (median over seeds)",
+        )
+        .log_x(),
         &clouds,
         &[line],
     )

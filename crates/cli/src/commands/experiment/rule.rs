@@ -127,16 +127,15 @@ pub fn run(a: &RuleArgs) -> CliResult<()> {
         })
         .collect();
     let svg = line_chart(
-        &Axes {
-            title: format!(
+        &Axes::new(
+            format!(
                 "{} accuracy versus passes by training rule — {basis}",
                 s.task
             ),
-            x_label: "loop passes T".into(),
-            y_label: "test accuracy".into(),
-            log_x: true,
-            log_y: false,
-        },
+            "loop passes T",
+            "test accuracy",
+        )
+        .log_x(),
         &series,
     )
     .map_err(CliError::Message)?;
