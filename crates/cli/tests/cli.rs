@@ -775,6 +775,20 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
         md.contains("## narma10 — NRMSE") && md.contains("| ternary |"),
         "{md}"
     );
+    // Neither model has a caveat; delay-appeltant has one, printed under its scores.
+    assert!(!md.contains("Notes on the models"), "{md}");
+    let o = run(&[
+        "reservoir",
+        "--model",
+        "delay-appeltant",
+        "--task",
+        "narma10",
+        "--seeds",
+        "1",
+        "--nodes",
+        "40",
+    ]);
+    printed(&o, &["note: delay-appeltant: at Appeltant 2011's settings"]);
 
     let o = run(&[
         "reservoir",

@@ -299,6 +299,12 @@ fn run_one(a: &RunArgs) -> CliResult<()> {
     if let Some(p) = task.published() {
         println!("\npublished: {p}");
     }
+    if let Some(c) = model.caveat() {
+        print!(
+            "\n{}",
+            crate::table::wrap(&format!("note: {model}: {c}"), 100, "")
+        );
+    }
     Ok(())
 }
 
@@ -614,6 +620,14 @@ NMSE and NRMSE medians in summary.csv. Readout levels:\n\n",
         if let Some(p) = task.published() {
             s += &format!("\npublished: {p}\n");
         }
+    }
+    let caveats: Vec<String> = models
+        .iter()
+        .filter_map(|m| m.caveat().map(|c| format!("- **{m}**: {c}\n")))
+        .collect();
+    if !caveats.is_empty() {
+        s += "\n## Notes on the models\n\n";
+        s += &caveats.concat();
     }
     s
 }

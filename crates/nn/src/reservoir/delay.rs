@@ -227,6 +227,26 @@ mod tests {
         assert!((x - want).abs() < 1e-9, "{x} vs {want}");
     }
 
+    /// What `Model::DelayAppeltant`'s caveat says: at Appeltant's settings, driven by NARMA10
+    /// (inputs scaled to [0, 1]), the node's argument X(t − τ) + γ·J stays below 0.01 in size,
+    /// where F(s) = s/(1 + |s|) is linear to 1 %.
+    #[test]
+    fn appeltant_settings_keep_the_node_in_its_linear_range() {
+        let s = DelaySettings::appeltant();
+        let mut r = DelayReservoir::new(s, 1, 1);
+        let c = crate::suite::collect(crate::suite::Task::Narma10, &mut r, 1).unwrap();
+        let x = c
+            .states
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let drive = s.input_scaling * s.mask;
+        assert!(x + drive < 0.01, "max |X| {x:e} + γ·m {drive:e}");
+        assert!(x > 1e-4, "the node is driven at all: max |X| {x:e}");
+        let f = NodeFunction::MackeyGlass { exponent: 1.0 };
+        assert!((f.apply(0.01) / 0.01 - 1.0).abs() <= 0.01);
+    }
+
     #[test]
     fn state_round_trips_and_reset_clears() {
         let mut r = DelayReservoir::new(DelaySettings::ikeda(), 2, 1);

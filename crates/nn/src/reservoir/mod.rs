@@ -91,6 +91,20 @@ impl Model {
         }
     }
 
+    /// What a reader of the model's scores should know, where there is something.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            Model::DelayAppeltant => Some(
+                "at Appeltant 2011's settings (REFERENCES.md) the node's argument X + γ·J stays \
+below 0.01 in size (γ·m·u ≤ 0.005 with inputs in [0, 1]), where F is linear to 1 %: a nearly \
+linear reservoir, and its NARMA10 error here does not reproduce the published 0.15; a stronger \
+input does not help at p = 1 (`lightloop reservoir sweep --model delay-appeltant --input-scale`). \
+delay-mg is the same node at settings tuned here.",
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether the model's own dynamics are noisy (ASE inside the loop).
     pub fn noisy_inside(self) -> bool {
         matches!(self, Model::SoaTwin | Model::SoaEngine | Model::Ternary)
