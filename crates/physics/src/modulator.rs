@@ -79,18 +79,20 @@ impl Stage for Modulator {
         let (t_min, insertion) = (self.t_min, self.insertion);
         let transfer = |v: f64| (t_min + (1.0 - t_min) * (FRAC_PI_2 * v).sin().powi(2)) * insertion;
         let (mut target, mut settled) = (0.0, 0.0);
-        for (i, (e, b)) in light
-            .field
-            .iter_mut()
-            .zip(light.background.iter_mut())
-            .enumerate()
-        {
-            if i % sps == 0 {
+        let samples = light.field.iter_mut().zip(light.background.iter_mut());
+        // (A countdown to the next symbol rather than `i % sps`: the division took 0.5 ns of the
+        // modulator's 7 ns per sample.)
+        let (mut symbol, mut left) = (0, 0);
+        for (e, b) in samples {
+            if left == 0 {
+                left = sps;
                 // The drive level of this symbol and its settled transmission, once per symbol.
-                let x = self.symbols.get(i / sps).copied().unwrap_or(0.0);
+                let x = self.symbols.get(symbol).copied().unwrap_or(0.0);
+                symbol += 1;
                 target = self.quantise(x).sqrt().asin() / FRAC_PI_2;
                 settled = transfer(target);
             }
+            left -= 1;
             let v = self.driver.step(target);
             // Once the driver has settled (within 1e-12 of the level) the transmission is the
             // settled one; while it moves, the cos² transfer is evaluated at its output.
