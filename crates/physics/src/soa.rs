@@ -139,8 +139,9 @@ impl Soa {
         if y0.abs() < 1e-12 {
             // At the steady state to rounding (a constant input without noise), where
             // `riccati_step` is the linear decay; taken before F is computed. With noise on
-            // almost no sample is (7 of 1.2·10⁷ in `bench physics`: 92 % take one step, 8 %
-            // are split, into 3 parts on average, all of them with E > 10⁻³).
+            // almost no sample is (7 of 1.3·10⁷ in `bench physics`: 98.6 % take one step,
+            // 1.4 % are split, into 2 parts on average, all of them with E > 10⁻³). Yet the
+            // chain measured 6 % slower without this return (13.3 against 12.4 M samples/s).
             self.h = h_ss + y0 * e;
             return exp_step(g_ss, y0 * e);
         }
