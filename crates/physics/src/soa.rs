@@ -128,7 +128,8 @@ impl Soa {
     /// single step per sample serves any sample length (the stiff seed rig has k·Δt ≈ 16).
     ///
     /// Where r is far from 1 (|r − 1| ≥ [`ONE_STEP_BELOW`]) F is far from that quadratic over
-    /// the path, and the sample is split into ⌊|ln r|·[`PARTS_PER_LN_R`]⌋ + 1 parts, each a
+    /// the path, and unless the sample is stiff enough to end at its steady state anyway
+    /// (E·|y₀| < 10⁻¹⁰) it is split into ⌊|ln r|·[`PARTS_PER_LN_R`]⌋ + 1 parts, each a
     /// second-order step ([`corrected_step`]).
     ///
     /// `e` is E, computed with the steady state.
