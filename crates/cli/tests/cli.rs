@@ -30,6 +30,14 @@ fn printed(o: &Output, needles: &[&str]) -> String {
     text
 }
 
+/// Checks that a run was refused as bad input (exit status 2) with `needle` in its error.
+fn refused(o: &Output, needle: &str) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{needle}: {err}");
+    assert!(err.contains(needle), "{needle} missing:\n{err}");
+    err
+}
+
 fn json(args: &[&str]) -> serde_json::Value {
     let o = run(args);
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
@@ -64,12 +72,7 @@ fn presets_list_and_show() {
         include_str!("../../../presets/rigs/seed-16ch.toml")
     );
     let o = run(&["presets", "show", "seed-16"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("did you mean `seed-16ch`"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "did you mean `seed-16ch`");
 }
 
 #[test]
@@ -186,17 +189,11 @@ fn bad_rig_file_names_file_line_and_key() {
     std::fs::write(&path, &text).unwrap();
     let line = text.lines().position(|l| l.starts_with("rim")).unwrap() + 1;
     let o = run(&["energy", "--rig", path.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = stderr(&o);
-    assert!(
-        err.contains(&format!("my-rig.toml:{line}:1: key `laser.rim`")),
-        "{err}"
-    );
+    refused(&o, &format!("my-rig.toml:{line}:1: key `laser.rim`"));
     assert!(stdout(&o).is_empty(), "nothing on stdout for a failure");
 
     let o = run(&["energy", "--set", "laser.power=-3 mW"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--set laser.power"), "{}", stderr(&o));
+    refused(&o, "--set laser.power");
 
     let o = run(&[
         "energy",
@@ -205,12 +202,7 @@ fn bad_rig_file_names_file_line_and_key() {
         "--set",
         "weights.capacity=512",
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("preset deep-loop-2048"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "preset deep-loop-2048");
     assert!(
         stderr(&o).contains("does not divide into"),
         "{}",
@@ -235,12 +227,7 @@ fn validate_reports_all_files() {
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "extends = \"seed-16ch\"\n[laser]\npower = \"12\"\n").unwrap();
     let o = run(&["validate", good.to_str().unwrap(), bad.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("bad.toml:3:9: key `laser.power`"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "bad.toml:3:9: key `laser.power`");
 }
 
 fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
@@ -355,12 +342,7 @@ fn sweep_refuses_bad_axes_and_existing_output() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("did you mean `power`"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "did you mean `power`");
     assert!(
         !out.exists() && !dir.join("s.csv.partial").exists(),
         "nothing written for a bad sweep"
@@ -382,8 +364,7 @@ fn sweep_refuses_bad_axes_and_existing_output() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    refused(&o, "--force");
     // A partial file of another sweep is not silently mixed in.
     std::fs::remove_file(&out).unwrap();
     let o = bin()
@@ -408,8 +389,7 @@ fn sweep_refuses_bad_axes_and_existing_output() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("different sweep"), "{}", stderr(&o));
+    refused(&o, "different sweep");
 }
 
 #[test]
@@ -458,12 +438,7 @@ fn bench_plan_writes_every_file_and_refuses_a_foreign_folder() {
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
     let o = run(&["bench-plan", "--quick", "--out", foreign.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("not an output folder"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "not an output folder");
     assert_eq!(
         std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
         "keep"
@@ -493,8 +468,7 @@ fn simulate_counts_errors_and_traces_symbols() {
     // Bad powers are refused with the flag named.
     for bad in ["-25", "0 mW", "-1 mW", "NaN mW"] {
         let o = run(&["simulate", "--power", bad, "--symbols", "10"]);
-        assert_eq!(o.status.code(), Some(2), "{bad}");
-        assert!(stderr(&o).contains("--power"), "{bad}: {}", stderr(&o));
+        refused(&o, "--power");
     }
 }
 
@@ -657,8 +631,7 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
         "--out",
         bad.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("laser.power"), "{}", stderr(&o));
+    refused(&o, "laser.power");
     assert!(!bad.exists() && !bad.with_extension("partial").exists());
 }
 
@@ -823,8 +796,7 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
         ),
     ] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        refused(&o, needle);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -883,8 +855,7 @@ fn experiment_depth_writes_its_files_and_refuses_bad_input() {
         ),
     ] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        refused(&o, needle);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -992,8 +963,7 @@ fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
         ),
     ] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        refused(&o, needle);
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
@@ -1047,12 +1017,7 @@ fn experiment_gain_trains_at_each_fixed_gain_and_with_it_learned() {
         assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
     }
     let o = run(&["experiment", "gain", "--gains", "0,1"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--gains must be positive"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "--gains must be positive");
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
 
@@ -1094,8 +1059,7 @@ fn experiment_halting_scores_thresholds_and_fixed_exits_with_their_energy() {
         ),
     ] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        refused(&o, needle);
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
@@ -1153,8 +1117,7 @@ fn experiment_cadence_trains_with_and_without_attention_on_characters() {
         ),
     ] {
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+        refused(&o, needle);
     }
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
@@ -1210,12 +1173,7 @@ fn experiment_pareto_reads_each_network_on_every_rig_variant() {
     };
     assert!(at(0.0, 0) > at(-12.0, 0), "{e:?}");
     let o = run(&["experiment", "pareto", "--adc-bits", "40"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--adc-bits must be 1"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "--adc-bits must be 1");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1264,12 +1222,7 @@ fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
     }
     for bad in ["--seconds=0", "--seconds=-1", "--seconds=nan"] {
         let o = run(&["bench", "physics", bad]);
-        assert_eq!(o.status.code(), Some(2), "{bad}");
-        assert!(
-            stderr(&o).contains("--seconds must be a positive"),
-            "{}",
-            stderr(&o)
-        );
+        refused(&o, "--seconds must be a positive");
     }
 }
 
@@ -1277,11 +1230,6 @@ fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
 fn bench_esn_refuses_sizes_it_cannot_run() {
     for nodes in ["0", "65537"] {
         let o = run(&["bench", "esn", "--nodes", nodes, "--steps", "3000"]);
-        assert_eq!(o.status.code(), Some(2), "{nodes}");
-        assert!(
-            stderr(&o).contains("--nodes must be 1 … 65536"),
-            "{}",
-            stderr(&o)
-        );
+        refused(&o, "--nodes must be 1 … 65536");
     }
 }
