@@ -278,6 +278,22 @@ struct NetShape {
     head: Option<usize>,
 }
 
+impl NetShape {
+    /// A classifier read once, after its T passes, from one input (`experiment width` and
+    /// `experiment pareto` cost their networks so).
+    fn one_reading(width: usize, passes: usize, classes: usize) -> Self {
+        Self {
+            width,
+            passes,
+            classes,
+            context: 1,
+            cadence: passes,
+            halting_depth: None,
+            head: None,
+        }
+    }
+}
+
 /// The cost model's energy per prediction of a loop network: J/token of the seed deep-loop
 /// decoder (deep-loop-2048) resized to the network (d_model = width, one head, the classes as
 /// vocabulary, the context, T passes, a reading every `cadence` passes with its host attention
@@ -638,18 +654,7 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     let energy = a
         .widths
         .iter()
-        .map(|&w| {
-            let shape = NetShape {
-                width: w,
-                passes: a.passes,
-                classes,
-                context: 1,
-                cadence: a.passes,
-                halting_depth: None,
-                head: None,
-            };
-            net_energy(&a.common, &shape)
-        })
+        .map(|&w| net_energy(&a.common, &NetShape::one_reading(w, a.passes, classes)))
         .collect::<CliResult<Vec<f64>>>()?;
     let out = OutputDir::create(&a.out, "width.csv")?;
     let settings = TrainSettings {

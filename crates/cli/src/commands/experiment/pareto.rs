@@ -122,15 +122,7 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
         };
         for &w in &a.widths {
             for &t in &a.passes {
-                let shape = NetShape {
-                    width: w,
-                    passes: t,
-                    classes,
-                    context: 1,
-                    cadence: t,
-                    halting_depth: None,
-                    head: None,
-                };
+                let shape = NetShape::one_reading(w, t, classes);
                 energy.insert((v, w, t), super::net_energy(&common, &shape)?);
             }
         }
