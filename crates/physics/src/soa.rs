@@ -146,9 +146,10 @@ impl Soa {
             self.h = h_ss + y0 * e;
             return exp_step(g_ss, y0 * e);
         }
-        // The rate at the start, F(h) = −r·k·y₀.
-        // (Grouped so that g, the last to arrive, enters late.)
-        let rate = ((self.h0 - self.h) * inv_tau + a) - g * a;
+        // F at h with eʰ = g (grouped so that g, the last to arrive, enters late); at the start
+        // F(h) = −r·k·y₀.
+        let rate_at = |h: f64, g: f64| ((self.h0 - h) * inv_tau + a) - g * a;
+        let rate = rate_at(self.h, g);
         let ky0 = k * y0;
         // Far from the steady state under a strong input the rate varies too much across y for
         // one quadratic (r far from 1): split the sample. Neither test divides:
@@ -163,13 +164,12 @@ impl Soa {
         let want = crate::fastmath::ln(-rate / ky0).abs() * PARTS_PER_LN_R;
         let parts = (want as usize + 1).min(64);
         let e_part = crate::fastmath::exp(-k * self.dt / parts as f64);
-        let rate_at = |y: f64, g: f64| ((self.h0 - (h_ss + y)) * inv_tau + a) - g * a;
         let (mut y, mut rate, mut g) = (y0, rate, g);
         for i in 0..parts {
-            y = corrected_step(y, rate, e_part, k, |y| rate_at(y, exp_step(g_ss, y)));
+            y = corrected_step(y, rate, e_part, k, |y| rate_at(h_ss + y, exp_step(g_ss, y)));
             g = exp_step(g_ss, y);
             if i + 1 < parts {
-                rate = rate_at(y, g);
+                rate = rate_at(h_ss + y, g);
             }
         }
         self.h = h_ss + y;
@@ -450,19 +450,23 @@ mod tests {
     use crate::rng::stream;
     use num_complex::Complex64;
 
-    /// The rate equation integrated by classical Runge–Kutta with `n` steps over `dt`.
-    fn reference_step(h: f64, h0: f64, tau: f64, e_sat: f64, p: f64, dt: f64, n: usize) -> f64 {
-        let f = |h: f64| (h0 - h) / tau - (h.exp() - 1.0) * p / e_sat;
-        let s = dt / n as f64;
-        let mut h = h;
+    /// dy/dt = f(y) integrated by classical Runge–Kutta with `n` steps over `t`.
+    fn rk4(f: impl Fn(f64) -> f64, y: f64, t: f64, n: usize) -> f64 {
+        let s = t / n as f64;
+        let mut y = y;
         for _ in 0..n {
-            let k1 = f(h);
-            let k2 = f(h + 0.5 * s * k1);
-            let k3 = f(h + 0.5 * s * k2);
-            let k4 = f(h + s * k3);
-            h += s / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+            let k1 = f(y);
+            let k2 = f(y + 0.5 * s * k1);
+            let k3 = f(y + 0.5 * s * k2);
+            let k4 = f(y + s * k3);
+            y += s / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
         }
-        h
+        y
+    }
+
+    /// The rate equation integrated by [`rk4`] with `n` steps over `dt`.
+    fn reference_step(h: f64, h0: f64, tau: f64, e_sat: f64, p: f64, dt: f64, n: usize) -> f64 {
+        rk4(|h| (h0 - h) / tau - (h.exp() - 1.0) * p / e_sat, h, dt, n)
     }
 
     /// The root of h₀ − x = A·(eˣ − 1) with libm's exp: φ(x) = h₀ − x − A(eˣ − 1) is concave
@@ -487,8 +491,9 @@ mod tests {
 
     /// The tabulated steady state matches a bisected and polished root to 10⁻¹⁴ in x (and eˣ
     /// to 10⁻¹⁴ relative) over A from 10⁻²⁵ to 10¹⁵ (past both ends of the table) and h₀ from
-    /// 0 to 12 (the rig allows 0–45 dB, h₀ ≤ 10.4), and gives G₀ for no input; its AVX2 build gives the same numbers. The table's
-    /// cubics themselves are within 10⁻⁸ of the root midway between nodes.
+    /// 0 to 12 (the rig allows 0–45 dB, h₀ ≤ 10.4), and gives G₀ for no input; its AVX2 build
+    /// gives the same numbers. The table's cubics themselves are within 10⁻⁸ of the root
+    /// midway between nodes.
     #[test]
     fn steady_state_matches_a_bisected_root() {
         let (mut worst, mut worst_table): (f64, f64) = (0.0, 0.0);
@@ -684,15 +689,7 @@ mod tests {
             "{corrected} vs {exact}"
         );
         // The toy amplifier against a fine Runge–Kutta integration.
-        let mut y = -2.0;
-        let s = 0.5 / 100_000.0;
-        for _ in 0..100_000 {
-            let k1 = toy_rate(y);
-            let k2 = toy_rate(y + 0.5 * s * k1);
-            let k3 = toy_rate(y + 0.5 * s * k2);
-            let k4 = toy_rate(y + s * k3);
-            y += s / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-        }
+        let y = rk4(toy_rate, -2.0, 0.5, 100_000);
         let err = |n: usize, second: bool| {
             (toy_run(n, |y, f, e, k| {
                 if second {
