@@ -521,27 +521,29 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         let a = p * st.to_a;
         if a < 1e-300 { 1e-300 } else { a }
     };
-    // Three passes: the position on the grid (in `g_ss`), which vectorises; the table look-up
-    // (in `g_ss`), which does not; the Newton step, which vectorises.
+    // Passes: the position on the grid, which vectorises (the interval's index in `decay`, as
+    // an integer's bits, and the fraction t in `g_ss`); the table look-up (in `g_ss`), which
+    // does not; the Newton step, which vectorises; the relaxation factor.
+    const TWO52: f64 = 4_503_599_627_370_496.0;
     let last = (st.cubic.len() - 1) as f64;
-    for (p, s) in sc.p.iter().zip(&mut sc.g_ss) {
+    for ((p, t), index) in sc.p.iter().zip(&mut sc.g_ss).zip(&mut sc.decay) {
         // Clamped to the grid; a NaN lands on the first node.
         let u = (ln(input(*p)) - U_MIN) * PER_UNIT;
         let u = if u > 0.0 { u } else { 0.0 };
-        *s = if u < last { u } else { last };
+        let u = if u < last { u } else { last };
+        let i = u.floor();
+        *t = u - i;
+        // i + 2⁵² holds i in its mantissa's low bits (0 ≤ i < 2⁵²): no float-to-integer
+        // conversion, which AVX2 lacks for 64-bit lanes.
+        *index = f64::from_bits((i + TWO52).to_bits() - TWO52.to_bits());
     }
-    for s in sc.g_ss.iter_mut() {
-        let i = *s as usize;
-        let t = *s - i as f64;
-        let c = &st.cubic[i];
+    for (s, index) in sc.g_ss.iter_mut().zip(&sc.decay) {
+        let t = *s;
+        let c = &st.cubic[index.to_bits() as usize];
         *s = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
     }
-    let rows =
-        sc.p.iter()
-            .zip(&mut sc.h_ss)
-            .zip(&mut sc.g_ss)
-            .zip(&mut sc.decay);
-    for (((p, h), g), d) in rows {
+    let rows = sc.p.iter().zip(&mut sc.h_ss).zip(&mut sc.g_ss);
+    for ((p, h), g) in rows {
         let (a, x0) = (input(*p), *g);
         // One Newton step on φ (a NaN or infinite A makes dx NaN).
         let e0 = exp_bounded(x0);
@@ -549,8 +551,11 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         *h = x0 + dx;
         // eˣ = e^(x₀)·e^(dx), |dx| < 10⁻⁷: the series to dx² is exact to rounding.
         *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx));
-        // e^(−k·Δt).
-        *d = decay((1.0 + *g * a) * st.dt_over_tau);
+    }
+    // e^(−k·Δt), in a pass of its own: in one with the Newton step each sample's chain of
+    // two exponentials left too little work to overlap.
+    for ((p, g), d) in sc.p.iter().zip(&sc.g_ss).zip(&mut sc.decay) {
+        *d = decay((1.0 + *g * input(*p)) * st.dt_over_tau);
     }
 }
 
