@@ -182,6 +182,8 @@ pub struct NoiseBudget {
     /// Photons reaching the detector per sample at full scale.
     pub photons_per_sample: f64,
     pub terms: NoiseTerms,
+    /// The comparator's hysteresis referred to the photocurrent, A (0 for a converter).
+    pub comparator_hysteresis: f64,
 }
 
 /// Everything the budget needs from the rig, with decibels already turned into ratios.
@@ -212,10 +214,21 @@ pub struct NoiseParams {
     pub quantisation_factor: f64,
     /// Comparator input noise referred to the photocurrent, A rms.
     pub comparator_current: f64,
+    /// Comparator hysteresis referred to the photocurrent, A (0 without a comparator).
+    pub comparator_hysteresis: f64,
 }
 
 impl NoiseParams {
+    /// The budget of the rig's own readout (`readout.kind`).
     pub fn from_rig(rig: &Rig) -> Self {
+        Self::for_readout(rig, rig.readout.kind)
+    }
+
+    /// The budget of the rig's receiver read out by `kind`: a converter (quantisation and
+    /// aperture jitter), or the ternary comparator of the rig's `[comparator]` section (its
+    /// input noise and hysteresis; none without one). The physics engine's reference chain
+    /// decides with the comparator whatever the rig's readout.
+    pub fn for_readout(rig: &Rig, kind: ReadoutKind) -> Self {
         let (gain, nsp) = if let Some(s) = &rig.soa {
             let g = s.small_signal_gain.linear();
             (g, spontaneous_emission_factor(s.noise_figure.linear(), g))
@@ -225,15 +238,19 @@ impl NoiseParams {
         } else {
             (0.0, 0.0)
         };
-        let adc = rig.readout.kind == ReadoutKind::Adc;
+        let adc = kind == ReadoutKind::Adc;
         let aperture = if adc {
             rig.adc.aperture_jitter.si()
         } else {
             0.0
         };
-        let comparator_current = match (&rig.comparator, adc) {
-            (Some(c), false) => c.input_noise.si() / rig.tia.transimpedance.si(),
-            _ => 0.0,
+        // The comparator's input noise and hysteresis, referred through the transimpedance.
+        let (comparator_current, comparator_hysteresis) = match (&rig.comparator, adc) {
+            (Some(c), false) => {
+                let r = rig.tia.transimpedance.si();
+                (c.input_noise.si() / r, c.hysteresis.si() / r)
+            }
+            _ => (0.0, 0.0),
         };
         Self {
             responsivity: rig.photodiode.responsivity.si(),
@@ -254,6 +271,7 @@ impl NoiseParams {
                 0.0
             },
             comparator_current,
+            comparator_hysteresis,
         }
     }
 
@@ -296,6 +314,7 @@ impl NoiseBudget {
             bandwidth: b,
             photons_per_sample: p * t / n.photon_energy,
             terms,
+            comparator_hysteresis: n.comparator_hysteresis,
         }
     }
 
@@ -324,10 +343,19 @@ impl NoiseBudget {
                 |best, (n, v)| if v > best.1 { (n, v) } else { best },
             )
     }
-    /// Symbol-error rate of a ternary decision {−1, 0, +1} spanning the swing, midpoint
-    /// thresholds, Gaussian noise of the full-scale σ (a conservative, signal-independent bound).
+    /// Symbol-error rate of a ternary decision {−1, 0, +1} spanning the swing: equally spaced
+    /// levels, midpoint thresholds, Gaussian noise of the full-scale σ on every level (a
+    /// conservative, signal-independent bound) and the comparator's hysteresis
+    /// ([`stats::ternary_ser`]; without hysteresis 4/3·Q(I_sig/4σ)). Unequal level spacing (an
+    /// amplifier's or absorber's compression of the top level) is left out.
     pub fn ternary_ser(&self) -> f64 {
-        stats::pam_symbol_error_rate(3, self.signal_current / 2.0, self.sigma())
+        let s = self.signal_current;
+        stats::ternary_ser(
+            [0.0, s / 2.0, s],
+            [self.sigma(); 3],
+            (s / 4.0, 0.75 * s),
+            self.comparator_hysteresis,
+        )
     }
 }
 

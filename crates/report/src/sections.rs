@@ -879,7 +879,8 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
              photodiode/TIA → comparator, all noise on), counted over up to {} symbols per point with \
              Wilson 95 % intervals; a point with no errors is drawn at its upper bound. Dashed: the \
              prediction from the measured eye with the comparator's noise and hysteresis, and the cost \
-             model's analytic budget (which leaves out hysteresis and unequal level spacing); predictions \
+             model's analytic budget for the same comparator (equally spaced levels: it leaves out \
+             the amplifier's and absorber's compression of the top level); predictions \
              below 10⁻¹² are in the CSV only.",
             settings.count.symbols
         ),

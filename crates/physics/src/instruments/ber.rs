@@ -13,6 +13,7 @@ use crate::rng::{Rng, stream};
 use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint};
 use lightloop_rig::Rig;
 use lightloop_rig::constants::photon_energy;
+use lightloop_rig::rig::ReadoutKind;
 use lightloop_rig::units::Time;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -54,9 +55,10 @@ pub struct BerPoint {
     /// Symbol-error rate predicted from the measured eye (Gaussian noise per level) and the
     /// comparator's input noise and hysteresis ([`Eye::predicted_ser`]).
     pub ser_gaussian: f64,
-    /// The cost model's ternary symbol-error rate from its noise budget at this power (equally
-    /// spaced levels, midpoint thresholds, full-scale σ, no comparator hysteresis), set beside
-    /// the count to show what the analytic budget leaves out.
+    /// The cost model's ternary symbol-error rate from its noise budget at this power, for the
+    /// chain's comparator (its input noise and hysteresis; equally spaced levels, midpoint
+    /// thresholds, full-scale σ), set beside the count to show what the analytic budget leaves
+    /// out (the compression of the top level by the SOA and absorber).
     pub ser_noise_budget: f64,
 }
 
@@ -138,7 +140,8 @@ pub fn count_symbols<E>(
 
 /// The noise budget's ternary SER at the chain's operating point.
 fn budget_ser(rig: &Rig, chain: &ReferenceChain, received_power: f64) -> f64 {
-    let params = NoiseParams::from_rig(rig);
+    // The chain decides with the comparator, whatever the rig's own readout.
+    let params = NoiseParams::for_readout(rig, ReadoutKind::Comparator);
     NoiseBudget::at(
         &params,
         ReadoutPoint {

@@ -6,7 +6,7 @@
 //! (Proakis, *Digital Communications*, 5th ed., §4.3, with level-dependent σ and the thresholds
 //! actually used): [`Eye::gaussian_ser`] is that prediction, to set beside the counted rate.
 
-use lightloop_cost::stats::q_function;
+use lightloop_cost::stats::ternary_ser;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -70,53 +70,21 @@ impl Eye {
     }
 
     /// Symbol-error rate predicted for a comparator that adds Gaussian input noise
-    /// `comparator_noise` (V rms) and has hysteresis `hysteresis` (V): leaving the previous
-    /// decision needs a threshold crossed by h/2 (see [`crate::comparator`]). The decision is a
-    /// Markov chain over the previous decision s: with σᵢ² = sdᵢ² + σ_c² and thresholds
-    /// (lo(s), hi(s)), P(d = −1 | i, s) = Φ((lo − mᵢ)/σᵢ), P(d = +1 | i, s) = Q((hi − mᵢ)/σᵢ);
-    /// the stationary distribution π of s under equiprobable symbols weights the per-state error
-    /// rates. Metastability is left out (its window is far below the noise).
+    /// `comparator_noise` (V rms) and has hysteresis `hysteresis` (V; see [`crate::comparator`]):
+    /// [`ternary_ser`] of the measured levels with σᵢ² = sdᵢ² + σ_c². Metastability is left out
+    /// (its window is far below the noise).
     pub fn predicted_ser(&self, comparator_noise: f64, hysteresis: f64) -> f64 {
-        let (t1, t2) = self.thresholds;
-        let h = hysteresis / 2.0;
-        let sd: [f64; 3] = std::array::from_fn(|i| {
-            (self.sds[i].powi(2) + comparator_noise.powi(2))
-                .sqrt()
-                .max(f64::MIN_POSITIVE)
-        });
-        // p[s][i][d]: decision d (index 0..3) for level i after previous decision s.
-        let p: [[[f64; 3]; 3]; 3] = std::array::from_fn(|s| {
-            let lo = if s == 0 { t1 + h } else { t1 - h };
-            let hi = if s == 2 { t2 - h } else { t2 + h };
-            std::array::from_fn(|i| {
-                let down = q_function((self.means[i] - lo) / sd[i]);
-                let up = q_function((hi - self.means[i]) / sd[i]);
-                let mid = (1.0 - down - up).max(0.0);
-                [down, mid, up]
-            })
-        });
-        let mut pi = [1.0 / 3.0; 3];
-        for _ in 0..200 {
-            let mut next = [0.0; 3];
-            for (ps, pis) in p.iter().zip(pi) {
-                for level in ps {
-                    for (n, pd) in next.iter_mut().zip(level) {
-                        *n += pis * pd / 3.0;
-                    }
-                }
-            }
-            let total: f64 = next.iter().sum();
-            pi = next.map(|x| x / total);
-        }
-        (0..3)
-            .map(|s| pi[s] * (0..3).map(|i| 1.0 - p[s][i][i]).sum::<f64>() / 3.0)
-            .sum()
+        let sd = self
+            .sds
+            .map(|s| (s * s + comparator_noise * comparator_noise).sqrt());
+        ternary_ser(self.means, sd, self.thresholds, hysteresis)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lightloop_cost::stats::q_function;
 
     #[test]
     fn a_clean_eye() {

@@ -213,7 +213,7 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Benc
         faults,
         notes: vec![
             "Error rates are counted on the time-domain reference chain of one channel (laser → modulator → path → SOA → absorber → photodiode → TIA → comparator), thresholds calibrated on a training block.",
-            "\"SER from eye\" predicts the count from the measured levels and the comparator's input noise and hysteresis (a Markov chain over the previous decision); \"budget\" is the cost model's analytic SER (equal level spacing, midpoint thresholds, no hysteresis), which misses the comparator's hysteresis where the level spacing is comparable to it.",
+            "\"SER from eye\" predicts the count from the measured levels and the comparator's input noise and hysteresis (a Markov chain over the previous decision); \"budget\" is the cost model's analytic SER for the same comparator (its input noise and hysteresis, equally spaced levels, midpoint thresholds), which misses the compression of the top level by the SOA and absorber: it is optimistic where that compression eats the margin.",
             "Loop depth: a coherent loop of channels × slots values with a random ternary mixing mesh, state power held by the trim; monitor readouts by homodyne detection; mixing is applied at once per pass and mesh crosstalk is not modelled.",
             "The return map uses the absorber's and SOA's steady-state transfers (slots long against their recovery times).",
             "Crosstalk is nearest-neighbour at the rig's stated level; drift is a temperature random walk with typical coefficients, not datasheet figures.",
