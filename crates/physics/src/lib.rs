@@ -29,6 +29,7 @@ pub mod saturable_absorber;
 pub mod selector;
 pub mod signal;
 pub mod soa;
+mod speculative;
 pub mod stage;
 pub mod tia;
 pub mod vmm;

@@ -17,6 +17,7 @@ use crate::ase::Ase;
 use crate::gaussian::fill_normals;
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};
+use crate::speculative::{self, LANES, Recurrence};
 use crate::stage::Stage;
 use lightloop_cost::noise::spontaneous_emission_factor;
 use lightloop_cost::{Item, Ledger};
@@ -197,34 +198,17 @@ impl Soa {
         (if near { y0 * e } else { stepped }, near || one_part)
     }
 
-    /// Whether [`Soa::recurrence`] runs a block of `n` samples in [`LANES`] speculative
-    /// segments: when each segment is at least 16 times as long as the samples its start needs
-    /// to forget a wrong guess, and at least 64 samples. A gain deviation decays at least as
-    /// e^(−Δt/τ_c) per sample (k ≥ 1/τ_c), so 40·τ_c/Δt samples take any guess within a gain's
-    /// range (|Δh| < e⁴⁰·10⁻¹⁷) to rounding: at the seed's 0.75 ns samples and τ_c = 200 ps, 11
-    /// samples, so blocks from 1 368 samples up run in segments (`bench physics` sends 8 192).
-    fn speculate(&self, n: usize) -> bool {
-        let segment = (n / LANES) as f64;
-        segment >= 64.0 && segment >= 16.0 * 40.0 * self.tau / self.dt
-    }
-
     /// The gain's recurrence over the block whose steady states are in `sc` (see
     /// [`Soa::steady_states`]), from the current h: each sample's relaxed (h, eʰ) in
     /// `sc.h_end` and `sc.gain` (the sample sees the gain as relaxed under its own power, the
     /// end of its step; for samples much longer than τ_c the steady-state gain of that
     /// sample's power). Returns the block's last h.
     ///
-    /// The recurrence is a chain of dependent operations, so a core runs it far below its
-    /// throughput. With `speculate` it runs as [`LANES`] interleaved chains instead: the block
-    /// is cut into that many segments, each after the first starts from a guess (the steady
-    /// state of the sample before it), and all run together. Then each segment is run again
-    /// from the true end of the one before, until its (h, eʰ) equal the stored ones bit for
-    /// bit; from there on the stored ones are what the plain recurrence gives, since each
-    /// sample's result depends on (h, eʰ) and the sample's inputs only. So the numbers are
-    /// those of the plain recurrence exactly (tested), whether or not a guess was forgotten.
-    /// In `bench physics` a block's 7 re-runs take 35 samples of 8 192 in all, and the
+    /// With `segments` of that length it runs speculatively ([`crate::speculative`]), the
+    /// segments' steps vectorised by [`Soa::relax_lanes`], with the plain recurrence's numbers
+    /// (tested). In `bench physics` a block's re-runs take 35 samples of 8 192 in all, and the
     /// recurrence takes about 10 ns per sample against 18 ns run plainly.
-    fn recurrence(&self, sc: &mut Scratch, speculate: bool) -> f64 {
+    fn recurrence(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
         let Scratch {
             p,
             h_ss,
@@ -239,28 +223,12 @@ impl Soa {
         // Every entry is written below: no need to clear.
         h_end.resize(n, 0.0);
         gain.resize(n, 0.0);
-        if n == 0 {
-            return self.h;
-        }
-        // One sample's step from (h, eʰ) = `s`.
-        macro_rules! step {
-            ($s:expr, $j:expr) => {{
-                let (j, (h, g)) = ($j, $s);
-                self.relax(h, g, p[j], h_ss[j], g_ss[j], decay[j])
-            }};
-        }
         let start = (self.h, self.h.exp());
-        if !speculate || n < LANES {
-            let mut s = start;
-            for j in 0..n {
-                s = step!(s, j);
-                (h_end[j], gain[j]) = s;
-            }
-            return h_end[n - 1];
-        }
-        // Segment l covers [l·len, (l + 1)·len), the last one to the block's end.
-        let len = n / LANES - STAGGER;
-        // (h, eʰ) per lane: the block's start, then each segment's guess.
+        let Some(len) = segments else {
+            let mut run = GainRun::new(self, [p, h_ss, g_ss, decay], h_end, gain);
+            return speculative::plain(&mut run, 0, n, start).0;
+        };
+        // (h, eʰ) per segment: the block's start, then each segment's guess.
         let guess = |v: &[f64], first: f64| {
             std::array::from_fn(|l| match l {
                 0 => first,
@@ -275,24 +243,53 @@ impl Soa {
             unsafe { lanes_avx2(self, inputs, len, &mut state, out, packed) },
             lanes_generic(self, inputs, len, &mut state, out, packed)
         );
-        let mut s = (state[0][LANES - 1], state[1][LANES - 1]);
-        for j in LANES * len..n {
-            s = step!(s, j);
-            (h_end[j], gain[j]) = s;
+        let last = (state[0][LANES - 1], state[1][LANES - 1]);
+        let mut run = GainRun::new(self, [p, h_ss, g_ss, decay], h_end, gain);
+        speculative::finish(&mut run, n, len, last).0
+    }
+}
+
+/// The gain's recurrence over one block ([`Soa::relax`] per sample): the block's input powers
+/// and steady states in, each sample's (h, eʰ) out.
+struct GainRun<'a> {
+    soa: &'a Soa,
+    inputs: [&'a [f64]; 4],
+    h_end: &'a mut [f64],
+    gain: &'a mut [f64],
+}
+
+impl<'a> GainRun<'a> {
+    fn new(
+        soa: &'a Soa,
+        inputs: [&'a [f64]; 4],
+        h_end: &'a mut [f64],
+        gain: &'a mut [f64],
+    ) -> Self {
+        Self {
+            soa,
+            inputs,
+            h_end,
+            gain,
         }
-        // Each segment again from the true end of the one before, until it meets the stored run.
-        for l in 1..LANES {
-            let mut s = (h_end[l * len - 1], gain[l * len - 1]);
-            let end = if l + 1 == LANES { n } else { (l + 1) * len };
-            for j in l * len..end {
-                s = step!(s, j);
-                if s.0.to_bits() == h_end[j].to_bits() && s.1.to_bits() == gain[j].to_bits() {
-                    break;
-                }
-                (h_end[j], gain[j]) = s;
-            }
-        }
-        h_end[n - 1]
+    }
+}
+
+impl Recurrence for GainRun<'_> {
+    type State = (f64, f64);
+    #[inline(always)]
+    fn step(&self, (h, g): (f64, f64), j: usize) -> (f64, f64) {
+        let [p, h_ss, g_ss, decay] = self.inputs;
+        self.soa.relax(h, g, p[j], h_ss[j], g_ss[j], decay[j])
+    }
+    fn stored(&self, j: usize) -> (f64, f64) {
+        (self.h_end[j], self.gain[j])
+    }
+    #[inline(always)]
+    fn store(&mut self, j: usize, (h, g): (f64, f64)) {
+        (self.h_end[j], self.gain[j]) = (h, g);
+    }
+    fn same(a: (f64, f64), b: (f64, f64)) -> bool {
+        a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits()
     }
 }
 
@@ -435,18 +432,6 @@ fn corrected_step(y: f64, rate: f64, e: f64, k: f64, rate_at: impl Fn(f64) -> f6
 /// parts beyond it, 1/8 holds the Runge–Kutta tests tighter than the first-order parts did at
 /// 1/64, and splits fewer samples.
 const ONE_STEP_BELOW: f64 = 1.0 / 8.0;
-
-/// Interleaved chains of a speculative recurrence (see [`Soa::recurrence`]): 8 measured
-/// faster than 4 (a step's operations wait on each other for longer than 4 lanes' work
-/// takes).
-const LANES: usize = 8;
-
-/// [`Soa::recurrence`]'s segments are n/[`LANES`] samples less this many. Segments of n/LANES
-/// samples start a multiple of 4 KiB apart in memory when n is a multiple of 512·LANES (as in
-/// `bench physics`), and the lanes' loads and stores then collide in the cache (the lanes'
-/// loop measured 11.4 against 9.4 ns per sample); 9 samples (72 bytes) fewer spread them over
-/// separate cache sets.
-const STAGGER: usize = 9;
 
 /// Parts per unit of |ln r| when a sample's relaxation is split (see `Soa::relax`).
 const PARTS_PER_LN_R: f64 = 8.0;
@@ -657,8 +642,8 @@ impl Stage for Soa {
         self.steady_states();
         // Out of `self` while the recurrence borrows it; put back below.
         let mut sc = std::mem::take(&mut self.scratch);
-        let speculate = self.speculate(sc.p.len());
-        self.h = self.recurrence(&mut sc, speculate);
+        let segments = speculative::segment_length(sc.p.len(), self.tau / self.dt);
+        self.h = self.recurrence(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
         lightloop_cost::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
@@ -678,6 +663,7 @@ impl Stage for Soa {
 mod tests {
     use super::*;
     use crate::rng::stream;
+    use crate::speculative::STAGGER;
     use num_complex::Complex64;
 
     /// dy/dt = f(y) integrated by classical Runge–Kutta with `n` steps over `t`.
@@ -923,8 +909,8 @@ mod tests {
                     .count();
                 assert!(splits > 0, "dt {:e}, n {n}: no sample is split", clock.dt());
                 let (mut plain, mut fast) = (sc.clone(), sc.clone());
-                let h_plain = soa.recurrence(&mut plain, false);
-                let h_fast = soa.recurrence(&mut fast, true);
+                let h_plain = soa.recurrence(&mut plain, None);
+                let h_fast = soa.recurrence(&mut fast, Some(n / LANES - STAGGER));
                 // Bit patterns, NaNs as one (their sign and payload carry no number).
                 let bits = |v: &[f64]| -> Vec<u64> {
                     v.iter()
