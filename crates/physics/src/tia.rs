@@ -17,6 +17,8 @@ pub struct Tia {
     noise_sd: f64,
     filter: LowPass,
     power: f64,
+    /// The block's output while [`Tia::amplify`] filters.
+    out: Vec<f64>,
 }
 
 impl Tia {
@@ -32,6 +34,7 @@ impl Tia {
             noise_sd: noise_density * (clock.rate() / 2.0).sqrt(),
             filter: LowPass::new(bandwidth, clock.dt(), 0.0),
             power,
+            out: Vec::new(),
         }
     }
 
@@ -53,11 +56,12 @@ impl Tia {
         self.noise_sd
     }
     /// Gain and bandwidth only, for a current whose TIA noise was already added at the
-    /// photodiode ([`crate::photodiode::Photodiode::detect_with_noise`]).
-    pub fn amplify(&mut self, samples: &mut [f64]) {
-        for s in samples.iter_mut() {
-            *s = self.filter.step(self.transimpedance * *s);
-        }
+    /// photodiode ([`crate::photodiode::Photodiode::detect_with_noise`]): the samples are
+    /// replaced by the output voltages (filtered as a block, [`LowPass::run`]).
+    pub fn amplify(&mut self, samples: &mut Vec<f64>) {
+        samples.iter_mut().for_each(|s| *s *= self.transimpedance);
+        self.filter.run(samples, &mut self.out);
+        std::mem::swap(samples, &mut self.out);
     }
 }
 
