@@ -191,7 +191,7 @@ mod tests {
                 let t = if (v - target).abs() < 1e-12 {
                     m.transfer(values[j / 8])
                 } else {
-                    (m.t_min + (1.0 - m.t_min) * (FRAC_PI_2 * v).sin().powi(2))
+                    m.t_min + (1.0 - m.t_min) * (FRAC_PI_2 * v).sin().powi(2)
                 } * m.insertion;
                 let (e, b) = (e * t.sqrt(), b * t);
                 assert_eq!(
