@@ -112,8 +112,8 @@ impl Soa {
     fn steady_states(&mut self) {
         let sc = &mut self.scratch;
         let n = sc.p.len();
+        // Every entry is written by the passes: no need to clear.
         for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
-            v.clear();
             v.resize(n, 0.0);
         }
         lightloop_cost::avx2_or!(
