@@ -84,11 +84,14 @@ impl Photodiode {
         // One standard normal per sample, drawn for the block at once; each is replaced by the
         // sample's current.
         fill_normals(rng, light.len(), out);
-        lightloop_cost::avx2_or!(
+        let any_below = lightloop_cost::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.fused_avx2(light, extra_e, out) },
             self.fused_generic(light, extra_e, out)
         );
+        if !any_below {
+            return;
+        }
         let to_amps = ELEMENTARY_CHARGE / self.dt;
         let samples = light.field.iter().zip(&light.background);
         for ((e, b), z) in samples.zip(out.iter_mut()) {
@@ -112,21 +115,26 @@ impl Photodiode {
 
     /// [`Photodiode::detect_with_noise`]'s fused samples: the normal deviate in `out` becomes
     /// the current where the mean is at least [`FUSE_ABOVE`] electrons, and stays otherwise.
+    /// Returns whether any sample stayed.
     #[inline(always)]
-    fn fused_generic(&self, light: &Light, extra_e: f64, out: &mut [f64]) {
+    fn fused_generic(&self, light: &Light, extra_e: f64, out: &mut [f64]) -> bool {
         let to_amps = ELEMENTARY_CHARGE / self.dt;
         let samples = light.field.iter().zip(&light.background);
+        let mut any_below = false;
         for ((e, b), z) in samples.zip(out.iter_mut()) {
             let (mean, bg_e) = self.mean_electrons(e.norm_sqr(), *b);
             let var = mean + (bg_e * self.background_sd).powi(2) + extra_e * extra_e;
             let fused = (mean + var.sqrt() * *z) * to_amps;
-            *z = if mean >= FUSE_ABOVE { fused } else { *z };
+            let fuse = mean >= FUSE_ABOVE;
+            *z = if fuse { fused } else { *z };
+            any_below |= !fuse;
         }
+        any_below
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn fused_avx2(&self, light: &Light, extra_e: f64, out: &mut [f64]) {
+    fn fused_avx2(&self, light: &Light, extra_e: f64, out: &mut [f64]) -> bool {
         self.fused_generic(light, extra_e, out)
     }
 
