@@ -46,12 +46,9 @@ impl LowPass {
     pub fn run(&mut self, input: &[f64], out: &mut Vec<f64>) {
         let n = input.len();
         out.resize(n, 0.0);
-        // τ/dt = −1/ln(1 − α); 0 for a transparent filter (α = 1).
-        let tau_over_dt = if self.alpha < 1.0 {
-            -1.0 / (1.0 - self.alpha).ln()
-        } else {
-            0.0
-        };
+        // τ/dt = −1/ln(1 − α): 0 for a transparent filter (α = 1), infinite for a frozen one
+        // (α = 0, where the quotient is −∞ without the absolute value).
+        let tau_over_dt = (-1.0 / (1.0 - self.alpha).ln()).abs();
         let mut run = Filtering {
             alpha: self.alpha,
             input,
@@ -131,12 +128,13 @@ mod tests {
     }
 
     /// A block filtered at once equals the same inputs stepped one by one, bit for bit, for a
-    /// filter that forgets within a few samples (run in segments) and one that forgets within
-    /// about a thousand (run plainly at this length), and for block lengths that do and do not
-    /// divide into the segments.
+    /// filter that forgets within a few samples (run in segments), one that forgets within
+    /// about a thousand (run plainly at this length) and a frozen one (no bandwidth), and for
+    /// block lengths that do and do not divide into the segments.
     #[test]
     fn a_block_is_the_steps() {
-        for f3db in [3e8, 1e6] {
+        assert_eq!(LowPass::new(0.0, 7.5e-10, 0.25).alpha, 0.0);
+        for f3db in [3e8, 1e6, 0.0] {
             for n in [8192, 9001] {
                 let input: Vec<f64> = (0..n).map(|j| ((j * 29 + j / 7) % 13) as f64).collect();
                 let mut stepped = LowPass::new(f3db, 7.5e-10, 0.25);

@@ -31,7 +31,8 @@ pub struct Modulator {
 }
 
 /// Per block: each symbol's drive level, settled transmission and field factor; the driver's
-/// input and output per sample. `seen` keeps those of up to 16 values sent (by their bits).
+/// input and output per sample. `seen` keeps those of up to 16 values sent (by their bits),
+/// which stay valid: the modulator's levels, floor and loss are fixed once it is built.
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     seen: Vec<(u64, (f64, f64, f64))>,
