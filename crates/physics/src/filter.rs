@@ -4,7 +4,7 @@
 //! y ← y + (1 − e^(−dt/τ))·(x − y). Its 10–90 % rise time is τ·ln 9 ≈ 2.2τ, and its noise-equivalent
 //! bandwidth is (π/2)·f₃dB.
 
-use crate::speculative::{self, Recurrence};
+use crate::speculative;
 
 /// One first-order low-pass filter with state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,51 +49,16 @@ impl LowPass {
         // τ/dt = −1/ln(1 − α): 0 for a transparent filter (α = 1), infinite for a frozen one
         // (α = 0, where the quotient is −∞ without the absolute value).
         let tau_over_dt = (-1.0 / (1.0 - self.alpha).ln()).abs();
-        let mut run = Filtering {
-            alpha: self.alpha,
-            input,
+        let alpha = self.alpha;
+        self.state = speculative::run_scalar(
+            // `LowPass::step`'s operations.
+            |y, j| y + alpha * (input[j] - y),
             out,
-        };
-        self.state = match speculative::segment_length(n, tau_over_dt) {
-            None => speculative::plain(&mut run, 0, n, self.state),
-            Some(len) => {
-                let start = std::array::from_fn(|l| {
-                    if l == 0 {
-                        self.state
-                    } else {
-                        input[l * len - 1]
-                    }
-                });
-                let last = speculative::interleaved(&mut run, len, start);
-                speculative::finish(&mut run, n, len, last)
-            }
-        };
-    }
-}
-
-/// A low-pass filter's recursion over one block (see [`LowPass::run`]).
-struct Filtering<'a> {
-    alpha: f64,
-    input: &'a [f64],
-    out: &'a mut [f64],
-}
-
-impl Recurrence for Filtering<'_> {
-    type State = f64;
-    #[inline(always)]
-    fn step(&self, y: f64, j: usize) -> f64 {
-        // `LowPass::step`'s operations.
-        y + self.alpha * (self.input[j] - y)
-    }
-    fn stored(&self, j: usize) -> f64 {
-        self.out[j]
-    }
-    #[inline(always)]
-    fn store(&mut self, j: usize, y: f64) {
-        self.out[j] = y;
-    }
-    fn same(a: f64, b: f64) -> bool {
-        a.to_bits() == b.to_bits()
+            self.state,
+            // A segment starts from the output that the input before it would settle to.
+            |j| input[j - 1],
+            speculative::segment_length(n, tau_over_dt),
+        );
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};
-use crate::speculative::{self, Recurrence};
+use crate::speculative;
 use crate::stage::Stage;
 use lightloop_cost::Ledger;
 use lightloop_rig::Rig;
@@ -109,43 +109,15 @@ fn recover(
     a_end: &mut Vec<f64>,
     segments: Option<usize>,
 ) -> f64 {
-    let n = a_ss.len();
-    a_end.resize(n, 0.0);
-    let mut run = Recovery { a_ss, decay, a_end };
-    match segments {
-        None => speculative::plain(&mut run, 0, n, a),
-        Some(len) => {
-            // Each segment after the first starts from the steady state of the sample before.
-            let start = std::array::from_fn(|l| if l == 0 { a } else { a_ss[l * len - 1] });
-            let last = speculative::interleaved(&mut run, len, start);
-            speculative::finish(&mut run, n, len, last)
-        }
-    }
-}
-
-/// The absorption's recurrence over one block (see [`recover`]).
-struct Recovery<'a> {
-    a_ss: &'a [f64],
-    decay: &'a [f64],
-    a_end: &'a mut [f64],
-}
-
-impl Recurrence for Recovery<'_> {
-    type State = f64;
-    #[inline(always)]
-    fn step(&self, a: f64, j: usize) -> f64 {
-        self.a_ss[j] + (a - self.a_ss[j]) * self.decay[j]
-    }
-    fn stored(&self, j: usize) -> f64 {
-        self.a_end[j]
-    }
-    #[inline(always)]
-    fn store(&mut self, j: usize, a: f64) {
-        self.a_end[j] = a;
-    }
-    fn same(a: f64, b: f64) -> bool {
-        a.to_bits() == b.to_bits()
-    }
+    a_end.resize(a_ss.len(), 0.0);
+    speculative::run_scalar(
+        |a, j| a_ss[j] + (a - a_ss[j]) * decay[j],
+        a_end,
+        a,
+        // A segment starts from the steady state of the sample before it.
+        |j| a_ss[j - 1],
+        segments,
+    )
 }
 
 impl Stage for SaturableAbsorber {

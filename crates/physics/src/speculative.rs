@@ -89,3 +89,51 @@ pub(crate) fn finish<R: Recurrence>(r: &mut R, n: usize, len: usize, last: R::St
     }
     r.stored(n - 1)
 }
+
+/// A recurrence of one number per sample: `step(s, j)` from the state `s` before sample `j`,
+/// each state stored in `out`.
+struct Scalar<'a, F> {
+    step: F,
+    out: &'a mut [f64],
+}
+
+impl<F: Fn(f64, usize) -> f64> Recurrence for Scalar<'_, F> {
+    type State = f64;
+    #[inline(always)]
+    fn step(&self, s: f64, j: usize) -> f64 {
+        (self.step)(s, j)
+    }
+    fn stored(&self, j: usize) -> f64 {
+        self.out[j]
+    }
+    #[inline(always)]
+    fn store(&mut self, j: usize, s: f64) {
+        self.out[j] = s;
+    }
+    fn same(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits()
+    }
+}
+
+/// Runs a recurrence of one number per sample over the `out.len()` samples of a block from
+/// `start`, each state in `out`: in `segments` of that length, the segment that begins at
+/// sample j starting from `guess(j)`, or plainly. Returns the block's last state.
+#[inline(always)]
+pub(crate) fn run_scalar(
+    step: impl Fn(f64, usize) -> f64,
+    out: &mut [f64],
+    start: f64,
+    guess: impl Fn(usize) -> f64,
+    segments: Option<usize>,
+) -> f64 {
+    let n = out.len();
+    let mut run = Scalar { step, out };
+    match segments {
+        None => plain(&mut run, 0, n, start),
+        Some(len) => {
+            let first = std::array::from_fn(|l| if l == 0 { start } else { guess(l * len) });
+            let last = interleaved(&mut run, len, first);
+            finish(&mut run, n, len, last)
+        }
+    }
+}
