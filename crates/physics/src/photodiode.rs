@@ -80,7 +80,7 @@ impl Photodiode {
         out: &mut Vec<f64>,
         rng: &mut Rng,
     ) {
-        let extra_e = extra_sd * self.dt / ELEMENTARY_CHARGE;
+        let extra_e = extra_sd * (self.dt / ELEMENTARY_CHARGE);
         // One standard normal per sample, drawn for the block at once; each is replaced by the
         // sample's current.
         fill_normals(rng, light.len(), out);
