@@ -12,8 +12,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// One random stream.
 pub type Rng = Xoshiro256PlusPlus;
 
-/// SplitMix64 finaliser: a bijective 64-bit mix.
-fn mix(mut z: u64) -> u64 {
+/// SplitMix64's output for the state `z` (the golden-ratio step, then its finaliser): a
+/// bijective 64-bit mix.
+pub fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

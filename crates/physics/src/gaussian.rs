@@ -55,13 +55,11 @@ impl Lanes {
     fn seeded(rng: &mut Rng) -> Self {
         let mut s = [[0u64; 4]; 4];
         for lane in 0..4 {
-            let mut z = rng.next_u64();
-            for word in &mut s {
-                z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut x = z;
-                x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                word[lane] = x ^ (x >> 31);
+            // SplitMix64 from the word z: its outputs mix(z), mix(z + γ), … (γ its step).
+            let z = rng.next_u64();
+            for (k, word) in s.iter_mut().enumerate() {
+                word[lane] =
+                    lightloop_cost::rng::mix(z.wrapping_add(k as u64 * 0x9e37_79b9_7f4a_7c15));
             }
         }
         Self { s }
