@@ -58,8 +58,9 @@ impl Lanes {
             // SplitMix64 from the word z: its outputs mix(z), mix(z + γ), … (γ its step).
             let z = rng.next_u64();
             for (k, word) in s.iter_mut().enumerate() {
-                word[lane] =
-                    lightloop_cost::rng::mix(z.wrapping_add(k as u64 * 0x9e37_79b9_7f4a_7c15));
+                word[lane] = lightloop_cost::rng::mix(
+                    z.wrapping_add((k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                );
             }
         }
         Self { s }
