@@ -65,7 +65,7 @@ impl SaturableAbsorber {
     /// e^(−u·Δt/τ): a pass without branches, which vectorises;
     /// then the recurrence, one multiply-add per sample, run speculatively in segments where the
     /// block is long enough against τ_r/Δt ([`crate::speculative`]; the same numbers, tested:
-    /// 6.7 → 4.8 ns per sample in `bench physics`); then the transmission.
+    /// 6.7 → 4.4 ns per sample in `bench physics`); then the transmission.
     #[inline(always)]
     fn absorb(&mut self, light: &mut Light) {
         let (inv_p_sat, dt_over_tau) = (1.0 / self.p_sat, self.dt / self.tau);

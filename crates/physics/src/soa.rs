@@ -224,8 +224,13 @@ impl Soa {
         h_end.resize(n, 0.0);
         gain.resize(n, 0.0);
         let start = (self.h, self.h.exp());
+        let mut run = GainRun {
+            soa: self,
+            inputs: [p, h_ss, g_ss, decay],
+            h_end,
+            gain,
+        };
         let Some(len) = segments else {
-            let mut run = GainRun::new(self, [p, h_ss, g_ss, decay], h_end, gain);
             return speculative::plain(&mut run, 0, n, start).0;
         };
         // (h, eʰ) per segment: the block's start, then each segment's guess.
@@ -236,15 +241,12 @@ impl Soa {
             })
         };
         let mut state = [guess(h_ss, start.0), guess(g_ss, start.1)];
-        let inputs = [&p[..], &h_ss[..], &g_ss[..], &decay[..]];
-        let out = [&mut h_end[..], &mut gain[..]];
         lightloop_cost::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
-            unsafe { lanes_avx2(self, inputs, len, &mut state, out, packed) },
-            lanes_generic(self, inputs, len, &mut state, out, packed)
+            unsafe { lanes_avx2(&mut run, len, &mut state, packed) },
+            lanes_generic(&mut run, len, &mut state, packed)
         );
         let last = (state[0][LANES - 1], state[1][LANES - 1]);
-        let mut run = GainRun::new(self, [p, h_ss, g_ss, decay], h_end, gain);
         speculative::finish(&mut run, n, len, last).0
     }
 }
@@ -256,22 +258,6 @@ struct GainRun<'a> {
     inputs: [&'a [f64]; 4],
     h_end: &'a mut [f64],
     gain: &'a mut [f64],
-}
-
-impl<'a> GainRun<'a> {
-    fn new(
-        soa: &'a Soa,
-        inputs: [&'a [f64]; 4],
-        h_end: &'a mut [f64],
-        gain: &'a mut [f64],
-    ) -> Self {
-        Self {
-            soa,
-            inputs,
-            h_end,
-            gain,
-        }
-    }
 }
 
 impl Recurrence for GainRun<'_> {
@@ -294,17 +280,21 @@ impl Recurrence for GainRun<'_> {
 }
 
 /// [`Soa::recurrence`]'s interleaved chains: `len` samples of each of [`LANES`] segments of
-/// `len` samples, from (h, eʰ) per segment in `state`, left there at the segments' ends; each
-/// sample's (h, eʰ) in `h_end` and `gain`. `inputs` are the block's P_in, h_ss, G_ss and E.
+/// `len` samples of `run`, from (h, eʰ) per segment in `state`, left there at the segments'
+/// ends; each sample's (h, eʰ) stored in `run`.
 #[inline(always)]
 fn lanes_generic(
-    soa: &Soa,
-    inputs: [&[f64]; 4],
+    run: &mut GainRun,
     len: usize,
     state: &mut [[f64; LANES]; 2],
-    [h_end, gain]: [&mut [f64]; 2],
     packed: &mut Vec<[[f64; LANES]; 4]>,
 ) {
+    let GainRun {
+        soa,
+        inputs,
+        h_end,
+        gain,
+    } = run;
     // The lanes' inputs side by side, step by step, written in a pass of their own: loaded as
     // vectors straight after scalar stores they would stall on store forwarding.
     packed.resize(len, [[0.0; LANES]; 4]);
@@ -329,14 +319,12 @@ fn lanes_generic(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn lanes_avx2(
-    soa: &Soa,
-    inputs: [&[f64]; 4],
+    run: &mut GainRun,
     len: usize,
     state: &mut [[f64; LANES]; 2],
-    [h_end, gain]: [&mut [f64]; 2],
     packed: &mut Vec<[[f64; LANES]; 4]>,
 ) {
-    lanes_generic(soa, inputs, len, state, [h_end, gain], packed)
+    lanes_generic(run, len, state, packed)
 }
 
 impl Soa {
@@ -938,12 +926,18 @@ mod tests {
                     let run = |wide: bool| {
                         let mut state = [[soa.h; LANES], [soa.h.exp(); LANES]];
                         let (mut h_end, mut gain) = (vec![0.0; n], vec![0.0; n]);
-                        let (out, pk) = ([&mut h_end[..], &mut gain[..]], &mut Vec::new());
+                        let mut run = GainRun {
+                            soa: &soa,
+                            inputs,
+                            h_end: &mut h_end,
+                            gain: &mut gain,
+                        };
+                        let pk = &mut Vec::new();
                         if wide {
                             // SAFETY: the processor has AVX2 (checked just above).
-                            unsafe { lanes_avx2(&soa, inputs, len, &mut state, out, pk) }
+                            unsafe { lanes_avx2(&mut run, len, &mut state, pk) }
                         } else {
-                            lanes_generic(&soa, inputs, len, &mut state, out, pk)
+                            lanes_generic(&mut run, len, &mut state, pk)
                         }
                         let [h, g] = state;
                         (bits(&h_end), bits(&gain), bits(&h), bits(&g))
