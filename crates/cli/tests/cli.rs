@@ -794,6 +794,10 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
             vec!["reservoir", "--model", "ternary", "--gain", "3"],
             "attenuator",
         ),
+        (
+            vec!["reservoir", "sweep", "--model", "linear"],
+            "nothing to sweep",
+        ),
     ] {
         let o = run(&args);
         refused(&o, needle);

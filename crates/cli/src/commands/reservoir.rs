@@ -28,7 +28,9 @@ N virtual nodes), delay-appeltant (the same at Appeltant 2011's published settin
 (an electro-optic sin² node), soa-twin and soa-engine (the rig's fibre loop with its saturable \
 absorber and SOA as the node, on the statistical twin and on the time-domain engine), ternary \
 (a multi-channel loop x ← a·φ(κ·A·x + s·B·u + b) with ternary A through the rig's mesh and the \
-attenuator a setting the loop gain, on the twin).\n\nTasks: narma10, \
+attenuator a setting the loop gain, on the twin), linear (the baseline: a tapped delay line of \
+the input, the best any linear reservoir can do; a model scoring no better is not using its \
+nonlinearity).\n\nTasks: narma10, \
 mackey-glass-H (direct H-step prediction), santa-fe (the real laser data), equalisation-SNRdb, \
 japanese-vowels (real speaker data), memory-capacity (linear and quadratic).\n\nEvery score is \
 measured on held-out data after a readout whose ridge λ was chosen on a validation split. The \
@@ -657,6 +659,11 @@ struct GainPoint {
 fn sweep(a: &SweepArgs) -> CliResult<()> {
     let model: Model = a.model.parse().map_err(bad)?;
     let task: Task = a.task.parse().map_err(bad)?;
+    if !model.has_gain() {
+        return Err(bad(format!(
+            "`{model}` has no gain that changes what it computes: there is nothing to sweep"
+        )));
+    }
     let rig = load_rig(&a.knobs.rig, &a.knobs.sets)?.value;
     let gains: Vec<f64> = if a.gains.is_empty() {
         let g0 = model.gain_meaning().1;

@@ -10,8 +10,10 @@
 //! | `soa-twin` | the rig's fibre loop: saturable absorber + SOA as the node | twin |
 //! | `soa-engine` | the same loop, sample by sample, with carrier dynamics and ASE | physics engine |
 //! | `ternary` | x ← a·φ(κ·A·x + s·B·u + b), ternary A through the mesh, binary input mask B, attenuator a setting the loop gain g, φ the absorber + SOA | twin |
+//! | `linear` | the baseline: a tapped delay line of the input (the best any linear reservoir can do) | digital reference |
 
 pub mod delay;
+pub mod linear;
 pub mod photonic;
 pub mod ternary;
 
@@ -46,10 +48,11 @@ pub enum Model {
     SoaTwin,
     SoaEngine,
     Ternary,
+    Linear,
 }
 
 impl Model {
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 8] = [
         Model::Esn,
         Model::DelayMg,
         Model::DelayAppeltant,
@@ -57,6 +60,7 @@ impl Model {
         Model::SoaTwin,
         Model::SoaEngine,
         Model::Ternary,
+        Model::Linear,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +72,7 @@ impl Model {
             Model::SoaTwin => "soa-twin",
             Model::SoaEngine => "soa-engine",
             Model::Ternary => "ternary",
+            Model::Linear => "linear",
         }
     }
 
@@ -80,6 +85,7 @@ impl Model {
             Model::DelayIkeda => ("feedback strength β", 0.6),
             Model::SoaTwin | Model::SoaEngine => ("round-trip gain at the operating point", 0.9),
             Model::Ternary => ("loop gain g (small-signal spectral radius)", 0.95),
+            Model::Linear => ("input gain (a linear readout undoes it)", 1.0),
         }
     }
 
@@ -97,12 +103,19 @@ impl Model {
             Model::DelayAppeltant => Some(
                 "at Appeltant 2011's settings (REFERENCES.md) the node's argument X + γ·J stays \
 below 0.01 in size (γ·m·u ≤ 0.005 with inputs in [0, 1]), where F is linear to 1 %: a nearly \
-linear reservoir, and its NARMA10 error here does not reproduce the published 0.15; a stronger \
-input does not help at p = 1 (`lightloop reservoir sweep --model delay-appeltant --input-scale`). \
-delay-mg is the same node at settings tuned here.",
+linear reservoir. Its NARMA10 error does not reproduce the published 0.15 and is no better than \
+the `linear` baseline's (a tapped delay line); a stronger input does not help at p = 1 \
+(`lightloop reservoir sweep --model delay-appeltant --input-scale`). delay-mg is the same node \
+at settings tuned here.",
             ),
             _ => None,
         }
+    }
+
+    /// Whether the gain knob changes what the model can compute (it does not for the linear
+    /// baseline, so a gain sweep of it has nothing to show).
+    pub fn has_gain(self) -> bool {
+        self != Model::Linear
     }
 
     /// Whether the model's own dynamics are noisy (ASE inside the loop).
@@ -219,6 +232,10 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
             };
             Box::new(ternary::TernaryReservoir::new(rig, s, inputs, spec.seed)?)
         }
+        Model::Linear => Box::new(linear::TappedDelayLine::new(
+            spec.nodes,
+            gain * spec.input_scale,
+        )),
     })
 }
 
