@@ -265,10 +265,14 @@ fn run_one(a: &RunArgs) -> CliResult<()> {
         return super::print_json(&rows);
     }
     let (meaning, default) = model.gain_meaning();
+    let gain = if model.has_gain() {
+        format!(", {meaning} {}", a.gain.unwrap_or(default))
+    } else {
+        String::new()
+    };
     println!(
-        "reservoir {model} ({} nodes, {meaning} {}) on {task}\n  rig      {}\n  readout  {}\n",
+        "reservoir {model} ({} nodes{gain}) on {task}\n  rig      {}\n  readout  {}\n",
         a.knobs.nodes.unwrap_or(model.default_nodes()),
-        a.gain.unwrap_or(default),
         rig.rig.name,
         sensing.label()
     );
