@@ -737,9 +737,16 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let header = runs.lines().next().unwrap();
     assert!(
-        header.contains("nmse") && header.contains("nrmse"),
+        header.contains("nmse") && header.contains("nrmse") && header.contains("inner_noise"),
         "{header}"
     );
+    // The ternary loop's ASE is on, and the summary says so; the software ESN has none.
+    let col = header.split(',').position(|c| c == "inner_noise").unwrap();
+    for line in runs.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let want = if f[0] == "ternary" { "true" } else { "false" };
+        assert_eq!(f[col], want, "{line}");
+    }
     // 2 models × 1 task × 2 seeds × 7 readout levels (the seed rig's ADC has 8 bits, so the
     // 8-bit level is its own readout and is not repeated).
     assert_eq!(runs.lines().count(), 1 + 2 * 2 * 7);
@@ -748,6 +755,7 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
         md.contains("## narma10 — NRMSE") && md.contains("| ternary |"),
         "{md}"
     );
+    assert!(md.contains("is on in every column, ideal included"), "{md}");
     // Neither model has a caveat; delay-appeltant has one, printed under its scores.
     assert!(!md.contains("Notes on the models"), "{md}");
     let o = run(&[
@@ -797,6 +805,10 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
         (
             vec!["reservoir", "sweep", "--model", "linear"],
             "nothing to sweep",
+        ),
+        (
+            vec!["reservoir", "--model", "soa-engine", "--no-inner-noise"],
+            "cannot be switched off",
         ),
     ] {
         let o = run(&args);

@@ -583,6 +583,28 @@ mod tests {
         }
     }
 
+    /// What the `soa-twin` caveat says: on NARMA10 the rig's loop with its own ASE does no
+    /// better than the linear baseline, and the same loop with noiseless amplifiers does far
+    /// better (its nonlinearity is hidden by the noise, not missing).
+    #[test]
+    fn the_rig_loop_is_limited_by_its_own_ase() {
+        let (rig, ideal, seed) = (rig(), Sensing::ideal(), 1);
+        let floor = score(Model::Linear, Task::Narma10, seed, &ideal)
+            .nrmse
+            .unwrap();
+        let mut spec = Spec::new(Model::SoaTwin, seed);
+        let mut at = |inner_noise: bool| {
+            spec.inner_noise = inner_noise;
+            let mut r = build(&spec, &rig, 1).unwrap();
+            let c = collect(Task::Narma10, r.as_mut(), seed).unwrap();
+            let mut rng = stream(seed, "test.sensing", 0, 0);
+            evaluate(&c, &ideal, &mut rng).unwrap().nrmse.unwrap()
+        };
+        let (noisy, quiet) = (at(true), at(false));
+        assert!(noisy > 0.85 * floor, "{noisy} vs the baseline's {floor}");
+        assert!(quiet < 0.4 * floor, "{quiet} vs the baseline's {floor}");
+    }
+
     /// Santa Fe one-step prediction on the real laser data: NMSE ≤ 0.1 (Brunner 2013 reports
     /// ≈ 0.1 on hardware) for the delay reservoir and the ternary loop on the twin.
     #[test]

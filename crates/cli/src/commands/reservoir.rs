@@ -74,6 +74,11 @@ pub struct ModelArgs {
     /// Input drive relative to the model's default
     #[arg(long, default_value_t = 1.0)]
     pub input_scale: f64,
+    /// Switch off the noise inside the reservoir (the SOA's ASE in soa-twin and ternary): what
+    /// the loop's nonlinearity could do with noiseless amplifiers. The readout's noise is set
+    /// apart (--photons, --adc-bits); soa-engine's noise cannot be switched off.
+    #[arg(long)]
+    pub no_inner_noise: bool,
 }
 
 #[derive(Args)]
@@ -179,6 +184,14 @@ fn spec(model: Model, knobs: &ModelArgs, gain: Option<f64>, seed: u64) -> CliRes
     }
     s.input_scale = knobs.input_scale;
     s.gain = gain;
+    if knobs.no_inner_noise {
+        if model == Model::SoaEngine {
+            return Err(bad(
+                "--no-inner-noise: soa-engine's noise is the physics engine's and cannot be switched off (soa-twin is the same loop on the twin)".into(),
+            ));
+        }
+        s.inner_noise = false;
+    }
     Ok(s)
 }
 
@@ -265,11 +278,14 @@ fn run_one(a: &RunArgs) -> CliResult<()> {
         return super::print_json(&rows);
     }
     let (meaning, default) = model.gain_meaning();
-    let gain = if model.has_gain() {
+    let mut gain = if model.has_gain() {
         format!(", {meaning} {}", a.gain.unwrap_or(default))
     } else {
         String::new()
     };
+    if a.knobs.no_inner_noise && model.noisy_inside() {
+        gain += ", its own ASE off";
+    }
     println!(
         "reservoir {model} ({} nodes{gain}) on {task}\n  rig      {}\n  readout  {}\n",
         a.knobs.nodes.unwrap_or(model.default_nodes()),
@@ -322,6 +338,8 @@ struct SuiteRow {
     seed: u64,
     nodes: usize,
     gain: f64,
+    /// Whether the reservoir's own noise (the SOA's ASE) was on.
+    inner_noise: bool,
     nmse: Option<f64>,
     nrmse: Option<f64>,
     accuracy: Option<f64>,
@@ -424,6 +442,7 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
                     seed,
                     nodes: s.nodes,
                     gain: s.gain(),
+                    inner_noise: s.inner_noise && m.noisy_inside(),
                     nmse: sc.nmse,
                     nrmse: sc.nrmse,
                     accuracy: sc.accuracy,
@@ -505,7 +524,15 @@ fn suite(a: &SuiteArgs) -> CliResult<()> {
             }
         }
     }
-    let mut md = markdown(&summary, &lv, &tasks, &models, &rig, seeds);
+    let mut md = markdown(
+        &summary,
+        &lv,
+        &tasks,
+        &models,
+        &rig,
+        seeds,
+        a.knobs.no_inner_noise,
+    );
     md += "\n## Dynamics (inner noise off for the Lyapunov exponent; states under i.i.d. input)\n\n\
 | model | gain | largest Lyapunov exponent /step | participation ratio | lag-1 autocorrelation |\n|---|---|---|---|---|\n";
     for m in &models {
@@ -587,6 +614,7 @@ fn markdown(
     models: &[Model],
     rig: &Rig,
     seeds: u64,
+    no_inner_noise: bool,
 ) -> String {
     let mut s = format!(
         "# Reservoir benchmark suite\n\nrig `{}`; {seeds} seed(s) per cell: median [min – max] on held-out data; \
@@ -596,6 +624,14 @@ NMSE and NRMSE medians in summary.csv. Readout levels:\n\n",
     for (name, sensing) in lv {
         s += &format!("- **{name}**: {}\n", sensing.label());
     }
+    s += if no_inner_noise {
+        "\nThe noise inside the reservoirs (the SOA's ASE in the loops) is switched off \
+(--no-inner-noise), except soa-engine's, which cannot be.\n"
+    } else {
+        "\nThe columns change the readout only: the noise inside the reservoirs (the SOA's ASE in \
+soa-twin, soa-engine and ternary) is on in every column, ideal included \
+(--no-inner-noise switches it off).\n"
+    };
     s += "\nSimplifications: the readout's shot noise is taken at full scale; node ranges are calibrated onto the receiver's swing; the SOA loop adds its input and feedback in power.\n";
     for task in tasks {
         let metric = summary

@@ -108,6 +108,12 @@ the `linear` baseline's (a tapped delay line); a stronger input does not help at
 (`lightloop reservoir sweep --model delay-appeltant --input-scale`). delay-mg is the same node \
 at settings tuned here.",
             ),
+            Model::SoaTwin | Model::SoaEngine => Some(
+                "the loop's own ASE is on in every column, ideal included (it is the rig's \
+amplifier, not the readout). With the seed rig it keeps NARMA10 near the `linear` baseline's \
+error, while the same loop with noiseless amplifiers and an ideal readout reaches about 0.1 \
+(soa-twin --no-inner-noise): the loop's nonlinearity is there, its ASE hides it.",
+            ),
             _ => None,
         }
     }
@@ -118,7 +124,8 @@ at settings tuned here.",
         self != Model::Linear
     }
 
-    /// Whether the model's own dynamics are noisy (ASE inside the loop).
+    /// Whether the model's own dynamics are noisy (ASE inside the loop) unless
+    /// [`Spec::inner_noise`] is off.
     pub fn noisy_inside(self) -> bool {
         matches!(self, Model::SoaTwin | Model::SoaEngine | Model::Ternary)
     }
