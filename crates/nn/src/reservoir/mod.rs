@@ -109,10 +109,11 @@ the `linear` baseline's (a tapped delay line); a stronger input does not help at
 at settings tuned here.",
             ),
             Model::SoaTwin | Model::SoaEngine => Some(
-                "the loop's own ASE is on in every column, ideal included (it is the rig's \
-amplifier, not the readout). With the seed rig it keeps NARMA10 near the `linear` baseline's \
-error, while the same loop with noiseless amplifiers and an ideal readout reaches about 0.1 \
-(soa-twin --no-inner-noise): the loop's nonlinearity is there, its ASE hides it.",
+                "the loop's own ASE is on unless --no-inner-noise switches it off (soa-twin \
+only); it is the rig's amplifier, not the readout, so an ideal readout keeps it. With the seed \
+rig it holds NARMA10 near the `linear` baseline's error, while the same loop with noiseless \
+amplifiers and an ideal readout reaches about 0.1: the loop's nonlinearity is there, its ASE \
+hides it.",
             ),
             _ => None,
         }
@@ -182,6 +183,12 @@ impl Spec {
 
     pub fn gain(&self) -> f64 {
         self.gain.unwrap_or(self.model.gain_meaning().1)
+    }
+
+    /// Whether the reservoir built from this spec is noisy inside: a model with noise of its
+    /// own, with `inner_noise` on (the physics engine refuses it off).
+    pub fn noisy_inside(&self) -> bool {
+        self.model.noisy_inside() && self.inner_noise
     }
 }
 
