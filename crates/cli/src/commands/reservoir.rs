@@ -184,8 +184,8 @@ fn spec(model: Model, knobs: &ModelArgs, gain: Option<f64>, seed: u64) -> CliRes
     }
     s.input_scale = knobs.input_scale;
     s.gain = gain;
-    // soa-engine's noise is the physics engine's and stays on (`run_one` refuses the flag for
-    // it; the suite runs it noisy and says so).
+    // soa-engine's noise is the physics engine's and stays on (single runs and sweeps refuse
+    // the flag for it; the suite runs it noisy and says so).
     s.inner_noise = !knobs.no_inner_noise || model == Model::SoaEngine;
     Ok(s)
 }
