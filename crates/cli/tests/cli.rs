@@ -1214,6 +1214,8 @@ fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
     let text = printed(
         &o,
         &[
+            "machine: ",
+            "hardware threads",
             "channel-samples per second",
             "ratio to the",
             "where the time goes",

@@ -79,6 +79,46 @@ pub struct BenchArgs {
     pub export_phi: Option<std::path::PathBuf>,
 }
 
+/// One line naming the machine a benchmark ran on, so that ratios from different runs can be
+/// told apart: the processor's name, its hardware threads, its first-level data cache and the
+/// vector extensions the hot loops use. Ratios against a baseline measured in the same run
+/// still move between machines (the baseline's code and ours gain differently from a newer
+/// core).
+fn machine() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let name = read("/proc/cpuinfo")
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut parts = vec![name, format!("{threads} hardware threads")];
+    let cache = "/sys/devices/system/cpu/cpu0/cache/index0";
+    if read(&format!("{cache}/type")).is_some_and(|t| t.trim() == "Data")
+        && let Some(size) = read(&format!("{cache}/size"))
+    {
+        parts.push(format!("L1d {} per core", size.trim()));
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let isa: Vec<&str> = [
+            ("AVX2", std::arch::is_x86_feature_detected!("avx2")),
+            ("FMA", std::arch::is_x86_feature_detected!("fma")),
+            ("AVX-512F", std::arch::is_x86_feature_detected!("avx512f")),
+        ]
+        .into_iter()
+        .filter_map(|(n, has)| has.then_some(n))
+        .collect();
+        if !isa.is_empty() {
+            parts.push(isa.join(" "));
+        }
+    }
+    format!("machine: {}", parts.join(", "))
+}
+
 /// Target of the cost-model benchmark: evaluations per second per core.
 pub const COST_TARGET: f64 = 1e6;
 
@@ -329,6 +369,7 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
             a.seconds
         )));
     }
+    println!("{}\n", machine());
     if matches!(a.which, BenchKind::Physics | BenchKind::All) {
         physics(a.seconds)?;
         println!();
