@@ -548,6 +548,24 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
         html.matches("<figcaption>").count()
     );
     assert!(!out.with_extension("partial").exists());
+    // The accuracy plots carry the linear baseline beside the reservoirs, read out through the
+    // same noisy receiver: starved of photons it predicts little better than the mean.
+    let mut r = csv::Reader::from_path(out.join("csv").join("accuracy_vs_readout.csv")).unwrap();
+    let head = r.headers().unwrap().clone();
+    let at = |name: &str| head.iter().position(|c| c == name).unwrap();
+    let (model, photons, nrmse) = (at("model"), at("photons_per_sample"), at("nrmse"));
+    let baseline: Vec<(f64, f64)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[model] == "linear" && &x[at("sweep")] == "photons")
+        .map(|x| (x[photons].parse().unwrap(), x[nrmse].parse().unwrap()))
+        .collect();
+    assert!(
+        !baseline.is_empty(),
+        "no linear baseline in the accuracy CSV"
+    );
+    let darkest = baseline.iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    assert!(darkest.1 > 0.8, "{baseline:?}");
     // The energy–accuracy front, re-checked from the CSV's own numbers: some point is on each
     // model's front, the flags match the definition (a point is on its model's front exactly when
     // no point of that model is as cheap and as accurate and strictly better in one), and the

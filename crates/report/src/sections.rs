@@ -987,7 +987,6 @@ fn collect_narma(rig: &Rig, model: Model, nodes: usize, seed: u64) -> Result<Col
 fn accuracy(c: &mut Ctx) -> Result<Section, String> {
     use lightloop_nn::suite::evaluate;
     use rayon::prelude::*;
-    let models = RESERVOIRS;
     let (photons, bits): (Vec<f64>, Vec<u32>) = if c.s.quick {
         (vec![1e4, 1e6, 1e8], vec![3, 6, 10])
     } else {
@@ -1000,6 +999,15 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
     let nodes = narma.first().map_or(0, |n| n.nodes);
     let rig = &c.rig.clone();
     let seed = c.s.seed;
+    // The linear baseline beside them (a tapped delay line: what any linear reservoir can at
+    // best do), drawn dashed.
+    let baseline = Narma {
+        model: Model::Linear,
+        nodes,
+        data: collect_narma(rig, Model::Linear, nodes, seed)?,
+    };
+    let narma: Vec<&Narma> = narma.iter().chain([&baseline]).collect();
+    let models: Vec<Model> = narma.iter().map(|n| n.model).collect();
     // (sweep, photons, bits, stream key) of each point, the same for every model.
     type Point = (&'static str, Option<f64>, Option<u32>, u64);
     let points: Vec<Point> = photons
@@ -1014,7 +1022,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .collect();
     let jobs: Vec<(&Narma, &Point)> = narma
         .iter()
-        .flat_map(|n| points.iter().map(move |p| (n, p)))
+        .flat_map(|n| points.iter().map(move |p| (*n, p)))
         .collect();
     let rows: Vec<AccuracyRow> = jobs
         .par_iter()
@@ -1037,13 +1045,20 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         models
             .iter()
             .map(|m| {
-                Series::line(
-                    m.to_string(),
+                let name = if *m == Model::Linear {
+                    "linear (baseline)".to_string()
+                } else {
+                    m.to_string()
+                };
+                let mut s = Series::line(
+                    name,
                     rows.iter()
                         .filter(|r| r.model == m.name() && r.sweep == sweep)
                         .map(|r| (x(r), r.nrmse))
                         .collect(),
-                )
+                );
+                s.dashed = *m == Model::Linear;
+                s
             })
             .collect()
     };
@@ -1068,7 +1083,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .photons_per_sample
         .unwrap_or(f64::NAN);
     let common = format!(
-        "{nodes}-node reservoirs (esn: software echo-state network, the digital reference; delay-mg: one Mackey–Glass node with a delay loop; soa-twin: the rig's fibre loop with its absorber and SOA as the node, on the twin; ternary: the multi-channel ternary loop on the twin), NARMA10 with 6 000 training and 2 000 held-out steps, ridge readout with λ chosen on a validation split. The readout reads every node through the rig's photodiode, TIA and ADC with the noise budget's shot, dark, receiver and RIN terms at full scale (the rig delivers {} photons per sample); each node's range is calibrated onto the receiver's swing.",
+        "{nodes}-node reservoirs (esn: software echo-state network, the digital reference; delay-mg: one Mackey–Glass node with a delay loop; soa-twin: the rig's fibre loop with its absorber and SOA as the node, on the twin; ternary: the multi-channel ternary loop on the twin; linear, dashed: the baseline, a tapped delay line of the input, what any linear reservoir can at best do — a reservoir on or above it is not using its nonlinearity), NARMA10 with 6 000 training and 2 000 held-out steps, ridge readout with λ chosen on a validation split. The readout reads every node through the rig's photodiode, TIA and ADC with the noise budget's shot, dark, receiver and RIN terms at full scale (the rig delivers {} photons per sample); each node's range is calibrated onto the receiver's swing.",
         sci(rig_photons)
     );
     let figures = vec![
