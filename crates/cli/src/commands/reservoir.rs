@@ -29,8 +29,8 @@ N virtual nodes), delay-appeltant (the same at Appeltant 2011's published settin
 absorber and SOA as the node, on the statistical twin and on the time-domain engine), ternary \
 (a multi-channel loop x ← a·φ(κ·A·x + s·B·u + b) with ternary A through the rig's mesh and the \
 attenuator a setting the loop gain, on the twin), linear (the baseline: a tapped delay line of \
-the input, the best any linear reservoir can do; a model scoring no better is not using its \
-nonlinearity).\n\nTasks: narma10, \
+the input, the best any linear reservoir can do; a model scoring no better gains nothing from \
+its nonlinearity).\n\nTasks: narma10, \
 mackey-glass-H (direct H-step prediction), santa-fe (the real laser data), equalisation-SNRdb, \
 japanese-vowels (real speaker data), memory-capacity (linear and quadratic).\n\nEvery score is \
 measured on held-out data after a readout whose ridge λ was chosen on a validation split. The \

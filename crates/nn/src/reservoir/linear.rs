@@ -4,9 +4,10 @@
 //! A linear readout of it is any finite-impulse-response filter of the input of that length,
 //! which is everything a linear time-invariant reservoir with a linear readout can compute
 //! (its impulse response, truncated where its memory has faded). A reservoir that scores no
-//! better than this baseline is not using its nonlinearity: for NARMA10 the baseline's error
-//! is what the product term u(t − 1)·u(t − 10) and the output's self-modulation leave to a
-//! linear filter (NRMSE near 0.4 with this crate's protocol).
+//! better than this baseline gains nothing from its nonlinearity (or loses what it gains to
+//! noise): for NARMA10 the baseline's error is what the product term u(t − 1)·u(t − 10) and
+//! the output's self-modulation leave to a linear filter (NRMSE near 0.4 with this crate's
+//! protocol).
 
 use super::Reservoir;
 
