@@ -789,6 +789,23 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
     ]);
     printed(&o, &["note: delay-appeltant: at Appeltant 2011's settings"]);
 
+    // The noiseless delay reservoir from the command line: ideal readout, NARMA10 NRMSE ≤ 0.2.
+    let o = run(&[
+        "reservoir",
+        "--model",
+        "delay-mg",
+        "--task",
+        "narma10",
+        "--seeds",
+        "1",
+        "--ideal-readout",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let nrmse = v[0]["nrmse"].as_f64().unwrap();
+    assert!(nrmse <= 0.2, "{nrmse}");
+
     let o = run(&[
         "reservoir",
         "--model",
@@ -827,6 +844,10 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
         (
             vec!["reservoir", "--model", "soa-engine", "--no-inner-noise"],
             "cannot be switched off",
+        ),
+        (
+            vec!["reservoir", "--ideal-readout", "--adc-bits", "6"],
+            "cannot be used with",
         ),
     ] {
         let o = run(&args);

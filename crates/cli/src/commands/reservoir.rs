@@ -108,6 +108,10 @@ pub struct RunArgs {
     /// ADC bits of the readout [default: the rig's]
     #[arg(long)]
     pub adc_bits: Option<u32>,
+    /// Read the nodes without noise or rounding (the suite's "ideal" level); with
+    /// --no-inner-noise, the noiseless reservoir
+    #[arg(long, conflicts_with_all = ["photons", "adc_bits"])]
+    pub ideal_readout: bool,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -253,7 +257,11 @@ fn run_one(a: &RunArgs) -> CliResult<()> {
     if a.seeds == 0 {
         return Err(bad("--seeds must be at least 1".into()));
     }
-    let sensing = Sensing::from_rig(&rig, a.photons, a.adc_bits);
+    let sensing = if a.ideal_readout {
+        Sensing::ideal()
+    } else {
+        Sensing::from_rig(&rig, a.photons, a.adc_bits)
+    };
     let last = a
         .seed
         .checked_add(a.seeds)
