@@ -37,6 +37,12 @@ impl From<String> for CliError {
     }
 }
 
+impl From<lightloop_gpu::GpuError> for CliError {
+    fn from(e: lightloop_gpu::GpuError) -> Self {
+        CliError::BadInput(e.to_string())
+    }
+}
+
 pub type CliResult<T> = Result<T, CliError>;
 
 /// Splits `--set` assignments into rig and workload ones by the key's first section.

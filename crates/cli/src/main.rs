@@ -77,6 +77,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Size a deployment on GPU nodes and optical rigs: devices, power at the wall, cost per
+    /// million tokens, or the constraint that no configuration meets
+    #[command(long_about = commands::fleet::LONG_ABOUT)]
+    Fleet(commands::fleet::FleetArgs),
+    /// The GPU serving model: predicted against published measurements (validate), or one
+    /// workload on one GPU split (serve)
+    #[command(long_about = commands::gpu::LONG_ABOUT)]
+    Gpu(commands::gpu::GpuArgs),
     /// List the built-in rigs, workloads and GPUs, or print one as TOML
     Presets {
         #[command(subcommand)]
@@ -171,6 +179,8 @@ fn main() -> ExitCode {
         Command::Noise(t) => commands::noise::run(&t),
         Command::Compare { target, gpus } => commands::compare::run(&target, &gpus),
         Command::Audit { rig, json } => commands::audit::run(&rig, json),
+        Command::Fleet(a) => commands::fleet::run(&a),
+        Command::Gpu(a) => commands::gpu::run(&a),
         Command::Presets { action } => match action {
             None | Some(PresetsAction::List) => commands::presets::list(),
             Some(PresetsAction::Show { name }) => commands::presets::show(&name),

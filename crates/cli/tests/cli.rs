@@ -138,7 +138,8 @@ fn text_reports_show_their_sections() {
         "H200 SXM",
         "B200",
         "optical energy advantage",
-        "calibrated",
+        "serving model",
+        "TP1",
     ] {
         assert!(out.contains(s), "compare lacks {s}:\n{out}");
     }
@@ -169,7 +170,10 @@ fn a_closed_pipe_ends_the_output_quietly() {
 fn compare_and_audit_json() {
     let v = json(&["compare", "--json", "--gpu", "h100-sxm"]);
     assert_eq!(v["gpus"].as_array().unwrap().len(), 1);
-    assert!(v["calibration"]["factor"].as_f64().unwrap() > 0.0);
+    let g = &v["gpus"][0]["evaluation"];
+    assert!(g["gpu_power"].as_f64().unwrap() <= 700.0);
+    assert!(g["j_per_token"].as_f64().unwrap() > 0.0);
+    assert!(v["gpu_model"].as_str().unwrap().contains("serving model"));
     let v = json(&["audit", "--json"]);
     let claims = v["claims"].as_array().unwrap();
     assert!(claims.len() >= 12);

@@ -14,9 +14,9 @@
 use crate::ledger::{Item, Ledger};
 use crate::noise::{self, NoiseBudget, NoiseParams, ReadoutPoint};
 use crate::optics::{self, LoopBalance};
-use crate::work::{Work, WorkloadKindTag};
 use lightloop_rig::rig::{CalibrationPolicy, ReadoutKind, WeightStorage};
 use lightloop_rig::units::db_to_linear;
+use lightloop_rig::work::{Work, WorkloadKindTag};
 use lightloop_rig::{Architecture, Problem, Rig, Tier, Workload};
 use serde::Serialize;
 
@@ -218,7 +218,7 @@ impl Core {
         let weight_elements = if t.architecture.streams_weights() {
             n * m
         } else {
-            rig.weights.capacity as f64
+            rig.weight_capacity() as f64
         };
         w.add(
             Item::WeightHold,
@@ -269,7 +269,7 @@ impl Core {
             weight_bits: rig.weights.bits() as f64,
             e_write: rig.weights.write_energy.si(),
             write_time: rig.weights.write_time.si(),
-            capacity: rig.weights.capacity as f64,
+            capacity: rig.weight_capacity() as f64,
             reprogram_interval: rig.weights.reprogram_interval as f64,
             streams_weights: t.architecture.streams_weights(),
             persistent: rig.weights.storage == WeightStorage::Persistent,
@@ -405,6 +405,7 @@ struct StepSpec {
 /// Headline figures.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Metrics {
+    /// Energy per output token, prefill included for a decoder, J.
     pub j_per_token: f64,
     /// All energy over all multiply-accumulates of a token (optical and host), fJ.
     pub fj_per_mac: f64,
@@ -412,8 +413,9 @@ pub struct Metrics {
     pub core_fj_per_optical_mac: f64,
     /// 2 × MACs per joule, in 10¹² per watt-second (one op = one multiply or one add).
     pub tops_per_w: f64,
+    /// Output tokens per second in steady state (a decoder's prefills included).
     pub tokens_per_s: f64,
-    /// Latency of one step (for a decoder: the time between generated tokens), s.
+    /// Latency of one step (for a decoder: one decode step of the batch), s.
     pub step_time: f64,
     /// Time to first token (decoder), to one encoded sequence (encoder) or to one vector (kernel), s.
     pub ttft: f64,
@@ -527,9 +529,10 @@ impl Serialize for Checks {
 pub struct Evaluation {
     pub tier: Tier,
     pub step: StepCost,
-    /// The prefill (time to first token): scheduled for time only, its ledger is left empty.
+    /// The prefill of one sequence (its time is the time to first token).
     pub prefill: StepCost,
-    /// The step's ledger divided by its tokens.
+    /// Energy per output token: for a decoder, a serving cycle's (G decode steps of the batch
+    /// and the batch's prefills) divided by its b·G tokens; otherwise the step's per token.
     pub per_token: Ledger,
     pub metrics: Metrics,
     pub rates: Rates,
@@ -686,8 +689,7 @@ impl Acc {
 }
 
 /// Schedules several steps (the decode step and the prefill) in one pass over the products,
-/// computing each product's shape-dependent figures once. Only the first step's energy ledger
-/// is filled; the others are scheduled for their time.
+/// computing each product's shape-dependent figures once.
 #[inline]
 fn steps<const N: usize>(
     core: &Core,
@@ -820,16 +822,15 @@ fn steps<const N: usize>(
         host_macs: 0.0,
         weight_writes: 0.0,
     }; N];
-    for (i, ((a, s), o)) in acc.iter_mut().zip(&specs).zip(out.iter_mut()).enumerate() {
-        *o = finish_step(core, work, a, s, i == 0);
+    for ((a, s), o) in acc.iter_mut().zip(&specs).zip(out.iter_mut()) {
+        *o = finish_step(core, work, a, s);
     }
     out
 }
 
-/// Adds the host's work, the link, the per-event energies and the DC loads to a scheduled step
-/// (the energies only when `energy` is set).
+/// Adds the host's work, the link, the per-event energies and the DC loads to a scheduled step.
 #[inline]
-fn finish_step(core: &Core, work: &Work, a: &mut Acc, s: &StepSpec, energy: bool) -> StepCost {
+fn finish_step(core: &Core, work: &Work, a: &mut Acc, s: &StepSpec) -> StepCost {
     let (led, ph) = (&mut a.led, &mut a.ph);
     // Host work: attention core, element-wise ops, embeddings, KV cache.
     a.host_macs += s.vectors * work.attention_macs(s.ctx);
@@ -858,17 +859,6 @@ fn finish_step(core: &Core, work: &Work, a: &mut Acc, s: &StepSpec, energy: bool
     let busy = ph.total();
     let time = busy / (1.0 - core.calibration_duty);
     ph.calibration = time - busy;
-    if !energy {
-        return StepCost {
-            tokens: s.tokens,
-            phases: *ph,
-            time,
-            ledger: Ledger::default(),
-            optical_macs: a.optical_macs,
-            host_macs: a.host_macs,
-            weight_writes: a.writes,
-        };
-    }
     led.add(Item::HostCompute, a.host_flops * core.host_e_flop);
     led.add(
         Item::WeightReads,
@@ -999,10 +989,31 @@ pub fn evaluate_core(core: &Core, work: &Work, wl: &Workload) -> Evaluation {
         ),
     };
     let [st, pre] = steps(core, work, fits, [main, first]);
-    let per_token = st.ledger.scaled(1.0 / st.tokens);
+    // A decoder serves in cycles: every slot of the batch takes a request, prefills its prompt
+    // and then generates G tokens, so one cycle is G decode steps and b prefills (the GPU
+    // serving model counts the same cycle).
+    let (cycle_time, cycle_tokens, per_token, optical_per_token, host_per_token) =
+        if work.kind == WorkloadKindTag::Decoder && generated > 0.0 {
+            let tokens = batch * generated;
+            let mut led = st.ledger.scaled(generated);
+            led.merge(&pre.ledger.scaled(batch));
+            (
+                generated * st.time + batch * pre.time,
+                tokens,
+                led.scaled(1.0 / tokens),
+                (generated * st.optical_macs + batch * pre.optical_macs) / tokens,
+                (generated * st.host_macs + batch * pre.host_macs) / tokens,
+            )
+        } else {
+            (
+                st.time,
+                st.tokens,
+                st.ledger.scaled(1.0 / st.tokens),
+                st.optical_macs / st.tokens,
+                st.host_macs / st.tokens,
+            )
+        };
     let j = per_token.total();
-    let optical_per_token = st.optical_macs / st.tokens;
-    let host_per_token = st.host_macs / st.tokens;
     let total_macs = optical_per_token + host_per_token;
 
     let metrics = Metrics {
@@ -1014,7 +1025,7 @@ pub fn evaluate_core(core: &Core, work: &Work, wl: &Workload) -> Evaluation {
             f64::NAN
         },
         tops_per_w: 2.0 * total_macs / j / 1e12,
-        tokens_per_s: st.tokens / st.time,
+        tokens_per_s: cycle_tokens / cycle_time,
         step_time: st.time,
         ttft: pre.time,
         optical_macs_per_token: optical_per_token,
@@ -1087,7 +1098,7 @@ pub fn evaluate_core(core: &Core, work: &Work, wl: &Workload) -> Evaluation {
         .required_laser_power
         .map(|p| core.m * core.laser_max_power / p);
     let peak = core.macs_per_symbol() * core.lanes / core.vmm_period.min(core.loop_period);
-    let sustained = st.optical_macs / st.time;
+    let sustained = optical_per_token * cycle_tokens / cycle_time;
     let rates = Rates {
         macs_per_symbol: core.macs_per_symbol(),
         lanes: core.lanes,

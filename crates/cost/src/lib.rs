@@ -27,17 +27,16 @@ macro_rules! avx2_or {
 
 pub mod audit;
 pub mod evaluate;
-pub mod gpu;
+
 pub mod ledger;
 pub mod noise;
 pub mod optics;
 pub mod rng;
 pub mod stats;
 pub mod sweep;
-pub mod work;
 
 pub use evaluate::{Check, Evaluation, Incompatible, evaluate};
-pub use gpu::{GpuEvaluation, evaluate_gpu};
 pub use ledger::{Category, Item, Ledger};
+pub use lightloop_gpu::{GpuEvaluation, evaluate_gpu};
+pub use lightloop_rig::work::{self, Work};
 pub use noise::{NoiseBudget, NoiseParams, ReadoutPoint};
-pub use work::Work;

@@ -11,8 +11,8 @@
 //!   is always complete.
 
 use crate::evaluate::evaluate;
-use crate::gpu::evaluate_gpu;
 use crate::ledger::Category;
+use lightloop_gpu::evaluate_gpu;
 use lightloop_rig::document::{insert_dotted, parse_value_literal};
 use lightloop_rig::{Gpu, Rig, Workload, from_table};
 use rayon::prelude::*;
@@ -456,7 +456,7 @@ impl Sweep {
         ];
         out.extend(Category::ALL.iter().map(|c| e.per_token.category(*c)));
         if let Some(g) = &self.gpu {
-            let ge = evaluate_gpu(g, &wl);
+            let ge = evaluate_gpu(g, &wl).map_err(|e| format!("GPU baseline: {e}"))?;
             out.extend([
                 ge.j_per_token,
                 ge.tokens_per_s,

@@ -18,6 +18,11 @@ fn close(a: f64, b: f64, rel: f64) -> bool {
     (a / b - 1.0).abs() <= rel
 }
 
+/// One decode step's energy of `item` per token it produces.
+fn step_item(e: &lightloop_cost::Evaluation, item: Item) -> f64 {
+    e.step.ledger.get(item) / e.step.tokens
+}
+
 #[test]
 fn seed_loop_schedule_by_hand() {
     // 16 channels × 16 receivers = 256 MACs per 6 ns symbol. A dense 2048 × 2048 pass takes
@@ -33,29 +38,29 @@ fn seed_loop_schedule_by_hand() {
     // Readouts: every min(12 passes, 64-pass cadence) → ⌈256/12⌉ = 22 per token, 2048 values each.
     let reads = 22.0 * 2048.0;
     assert!(close(
-        e.per_token.get(Item::DacConversions),
+        step_item(&e, Item::DacConversions),
         reads * 25e-12,
         1e-12
     ));
     assert!(close(
-        e.per_token.get(Item::AdcConversions),
+        step_item(&e, Item::AdcConversions),
         reads * 1.1e-12,
         1e-12
     ));
     assert!(close(
-        e.per_token.get(Item::ModulatorDrive),
+        step_item(&e, Item::ModulatorDrive),
         reads * 200e-15,
         1e-12
     ));
     // Streamed weights: every weight drives a modulator once per pass.
     assert!(close(
-        e.per_token.get(Item::WeightWrites),
+        step_item(&e, Item::WeightWrites),
         256.0 * 2048.0 * 2048.0 * 200e-15,
         1e-12
     ));
     // Lasers: 16 × 10 mW ÷ 20 % wall-plug for the whole step.
     assert!(close(
-        e.per_token.get(Item::LaserWallPlug),
+        step_item(&e, Item::LaserWallPlug),
         16.0 * 0.01 / 0.2 * e.step.time,
         1e-12
     ));
@@ -63,7 +68,7 @@ fn seed_loop_schedule_by_hand() {
     let busy = e.step.time - e.step.phases.calibration;
     assert!(close(e.step.time, busy / 0.999, 1e-12));
     assert!(close(
-        e.per_token.get(Item::Calibration),
+        step_item(&e, Item::Calibration),
         10.0 * e.step.phases.calibration,
         1e-12
     ));
@@ -122,11 +127,26 @@ fn ledger_is_consistent() {
                 "{r} {w} {item:?}"
             );
         }
-        assert!(close(
-            e.metrics.tokens_per_s * e.step.time,
-            e.step.tokens,
-            1e-12
-        ));
+        // A decoder's steady state: G decode steps of the batch and b prefills per cycle.
+        let (b, g) = (e.step.tokens, wl(w, &[]).run.generated_tokens as f64);
+        if g > 0.0 {
+            let b = wl(w, &[]).run.batch as f64;
+            let cycle = g * e.step.time + b * e.prefill.time;
+            assert!(
+                close(e.metrics.tokens_per_s * cycle, b * g, 1e-12),
+                "{r} {w}"
+            );
+            let mut served = e.step.ledger.scaled(g);
+            served.merge(&e.prefill.ledger.scaled(b));
+            assert!(close(total, served.total() / (b * g), 1e-12), "{r} {w}");
+        } else {
+            // An encoder: every input token is an output of the one step.
+            assert!(
+                close(e.metrics.tokens_per_s * e.step.time, b, 1e-12),
+                "{r} {w}"
+            );
+            assert!(close(total, e.step.ledger.total() / b, 1e-12), "{r} {w}");
+        }
         assert!(close(e.step.phases.total(), e.step.time, 1e-12));
         assert!(e.metrics.ttft > 0.0 && e.metrics.ttft.is_finite());
         assert!(close(
@@ -142,13 +162,7 @@ fn optical_energy_per_mac_falls_with_width() {
     // With the readout width fixed, the laser energy per MAC falls as 1/N: each input's light is
     // reused by N-fold fan-in (Anderson et al., TMLR 2024).
     let per_mac = |n: u32| {
-        let r = rig(
-            "tier-a-1024",
-            &[
-                &format!("topology.channels={n}"),
-                "weights.capacity=1048576",
-            ],
-        );
+        let r = rig("tier-a-1024", &[&format!("topology.channels={n}")]);
         let w = wl("loop-1024", &["run.batch=1024", &format!("loop.width={n}")]);
         let e = evaluate(&r, &w).unwrap();
         e.per_token.get(Item::LaserWallPlug) / e.metrics.optical_macs_per_token / e.step.time
@@ -263,12 +277,16 @@ fn gpt2_macs_per_token() {
     // 12 × (768·2304 + 768·768 + 2·768·3072) + 768·50257 head = 123.5 M MACs on matrices.
     let e = evaluate(&rig("tier-a-1024", &[]), &wl("gpt2-small", &[])).unwrap();
     let layers = 12.0 * (768.0 * 2304.0 + 768.0 * 768.0 + 2.0 * 768.0 * 3072.0);
-    assert_eq!(e.metrics.optical_macs_per_token, layers);
+    assert_eq!(e.step.optical_macs / e.step.tokens, layers);
     // The head stays on the host with the attention core: 2·12·768·ctx with ctx = 512 + 128.
     let host = 768.0 * 50257.0 + 2.0 * 12.0 * 768.0 * 640.0;
-    assert!(
-        close(e.metrics.host_macs_per_token, host, 1e-12),
-        "{}",
-        e.metrics.host_macs_per_token
-    );
+    let step_host = e.step.host_macs / e.step.tokens;
+    assert!(close(step_host, host, 1e-12), "{step_host}");
+    // Per output token the prompt's 512 vectors are shared by the 256 generated: every layer's
+    // MACs count 1 + 512/256 times.
+    assert!(close(
+        e.metrics.optical_macs_per_token,
+        layers * (1.0 + 512.0 / 256.0),
+        1e-12
+    ));
 }

@@ -270,7 +270,7 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
         energy_ratio_to_rig: 1.0,
     }];
     for g in &c.gpus {
-        let ge = evaluate_gpu(g, &c.wl);
+        let ge = evaluate_gpu(g, &c.wl).map_err(|e| format!("{}: {e}", g.gpu.name))?;
         let macs = m.optical_macs_per_token + m.host_macs_per_token;
         rows.push(HeadlineRow {
             system: g.gpu.name.clone(),
@@ -361,7 +361,14 @@ struct ClaimRow {
 }
 
 fn claims(c: &mut Ctx) -> Result<Section, String> {
-    let a = audit::audit(&AuditRigs::with_seed(c.rig.rig.name.clone(), c.rig.clone()));
+    let deployment = lightloop_rig::load_deployment(presets::DEFAULT_DEPLOYMENT, &[])
+        .map_err(|e| e.to_string())?
+        .value;
+    let a = lightloop_fleet::claims::full_audit(
+        &AuditRigs::with_seed(c.rig.rig.name.clone(), c.rig.clone()),
+        &deployment,
+    )
+    .map_err(|e| e.to_string())?;
     let mut rows = Vec::new();
     for cl in &a {
         for f in &cl.figures {
@@ -618,6 +625,18 @@ fn workloads(c: &mut Ctx) -> Result<Section, String> {
                 continue;
             }
         };
+        let gpu_results: Result<Vec<_>, String> = c
+            .gpus
+            .iter()
+            .map(|g| evaluate_gpu(g, &wl).map_err(|e| format!("{name} on {}: {e}", g.gpu.name)))
+            .collect();
+        let gpu_results = match gpu_results {
+            Ok(r) => r,
+            Err(err) => {
+                skipped.push(err);
+                continue;
+            }
+        };
         cats.push(name.to_string());
         systems[0].1.push(e.metrics.j_per_token);
         rows.push(WorkloadRow {
@@ -626,8 +645,7 @@ fn workloads(c: &mut Ctx) -> Result<Section, String> {
             j_per_token: e.metrics.j_per_token,
             tokens_per_s: e.metrics.tokens_per_s,
         });
-        for (i, g) in c.gpus.iter().enumerate() {
-            let ge = evaluate_gpu(g, &wl);
+        for (i, (g, ge)) in c.gpus.iter().zip(&gpu_results).enumerate() {
             systems[i + 1].1.push(ge.j_per_token);
             rows.push(WorkloadRow {
                 workload: name.into(),

@@ -21,6 +21,7 @@ pub enum DescKind {
     Rig,
     Workload,
     Gpu,
+    Deployment,
 }
 
 impl DescKind {
@@ -29,6 +30,7 @@ impl DescKind {
             DescKind::Rig => "rig",
             DescKind::Workload => "workload",
             DescKind::Gpu => "GPU",
+            DescKind::Deployment => "deployment",
         }
     }
 }

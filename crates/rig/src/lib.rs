@@ -11,6 +11,7 @@
 //! ```
 
 pub mod constants;
+pub mod deployment;
 pub mod document;
 pub mod error;
 pub mod gpu;
@@ -18,8 +19,10 @@ pub mod presets;
 pub mod rig;
 pub mod units;
 pub mod validate;
+pub mod work;
 pub mod workload;
 
+pub use deployment::Deployment;
 pub use document::{DescKind, Document};
 pub use error::{ErrorKind, InputError, InputErrors};
 pub use gpu::Gpu;
@@ -62,6 +65,11 @@ pub fn load_workload(spec: &str, sets: &[String]) -> Result<Loaded<Workload>, In
 /// Loads a GPU description from a file path or preset name, with overrides.
 pub fn load_gpu(spec: &str, sets: &[String]) -> Result<Loaded<Gpu>, InputErrors> {
     load(DescKind::Gpu, spec, sets)
+}
+
+/// Loads a deployment from a file path or preset name, with overrides.
+pub fn load_deployment(spec: &str, sets: &[String]) -> Result<Loaded<Deployment>, InputErrors> {
+    load(DescKind::Deployment, spec, sets)
 }
 
 /// Reads and validates a description from an already merged table (used by sweeps, where each

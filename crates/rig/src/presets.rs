@@ -37,17 +37,27 @@ pub const PRESETS: &[Preset] = &[
     preset!(Workload, "workloads", "llama-3-8b"),
     preset!(Workload, "workloads", "llama-3-70b"),
     preset!(Workload, "workloads", "moe-8k-a37b"),
+    preset!(Workload, "workloads", "llama-2-70b"),
+    preset!(Workload, "workloads", "llama-3.1-405b"),
+    preset!(Workload, "workloads", "mixtral-8x7b"),
+    preset!(Workload, "workloads", "deepseek-v3"),
+    preset!(Workload, "workloads", "moe-1t"),
     preset!(Workload, "workloads", "smollm2-135m"),
     preset!(Workload, "workloads", "minilm-l6"),
     preset!(Gpu, "gpus", "h100-sxm"),
     preset!(Gpu, "gpus", "h200-sxm"),
     preset!(Gpu, "gpus", "b200"),
+    preset!(Gpu, "gpus", "gb200-nvl72"),
+    preset!(Deployment, "deployments", "chat-moe-1t"),
+    preset!(Deployment, "deployments", "chat-llama-70b"),
 ];
 
 /// The rig `lightloop` uses when none is given: the seed design, 16 channels at 6 ns.
 pub const DEFAULT_RIG: &str = "seed-16ch";
 /// The workload used when none is given: the seed's deep loop at d = 2048, T = 256.
 pub const DEFAULT_WORKLOAD: &str = "deep-loop-2048";
+/// The deployment `lightloop fleet` sizes when none is given.
+pub const DEFAULT_DEPLOYMENT: &str = "chat-moe-1t";
 /// The GPU baseline used when none is given.
 pub const DEFAULT_GPU: &str = "h100-sxm";
 

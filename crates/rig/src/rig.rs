@@ -41,6 +41,62 @@ pub struct Rig {
     pub host: Host,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optical_memory: Option<OpticalMemory>,
+    /// Prices of the parts, for the bill of materials (absent: [`RigPrice::default`]).
+    #[serde(default)]
+    pub price: RigPrice,
+}
+
+/// The price of each part of a rig, for its bill of materials. Telecom and lab parts have no
+/// public list prices: every default is a stated guess (docs/references.md, fleets), to be
+/// replaced by quotes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RigPrice {
+    /// One laser per input port.
+    pub laser: Money,
+    /// One input modulator per port.
+    pub modulator: Money,
+    /// One DAC channel per port.
+    pub dac: Money,
+    /// One ADC channel (or comparator) per receiver.
+    pub adc: Money,
+    /// Photodiode and TIA per receiver.
+    pub receiver: Money,
+    /// Per optical amplifier (SOA or EDFA).
+    pub amplifier: Money,
+    /// Per saturable absorber.
+    pub absorber: Money,
+    /// Per weight element the optics holds (a modulator, a microring, a phase-change cell).
+    pub weight_element: Money,
+    /// Fibre, per kilometre.
+    pub fibre_per_km: Money,
+    /// Control electronics, clock and calibration, per rig.
+    pub control: Money,
+    /// The host's share of a server, per rig.
+    pub host: Money,
+    /// Assembly, packaging and test, as a share of the parts.
+    pub assembly: Fraction,
+}
+
+impl Default for RigPrice {
+    /// Discrete telecom parts bought in tens: all guesses except the SOA (a vendor's
+    /// comparison of SOA and EDFA prices) and the fibre (a public cable-cost figure).
+    fn default() -> Self {
+        Self {
+            laser: Money::new(500.0),
+            modulator: Money::new(1000.0),
+            dac: Money::new(100.0),
+            adc: Money::new(100.0),
+            receiver: Money::new(150.0),
+            amplifier: Money::new(800.0),
+            absorber: Money::new(300.0),
+            weight_element: Money::new(1000.0),
+            fibre_per_km: Money::new(31.0),
+            control: Money::new(10_000.0),
+            host: Money::new(15_000.0),
+            assembly: Fraction::new(0.3),
+        }
+    }
 }
 
 /// Name, purpose and build tier.
@@ -407,11 +463,22 @@ pub struct Weights {
     pub write_time: Time,
     /// Static power to hold one element (e.g. a thermal tuner).
     pub hold_power: Power,
-    /// Weight elements the optics holds at once (ignored when weights are streamed: a
-    /// tdm-dot-product rig has channels × readout_width weight modulators).
-    pub capacity: u64,
+    /// Weight elements the optics holds at once: at most, and by default exactly, its cells,
+    /// `banks` × channels × readout_width × wdm_lanes (see [`Rig::weight_capacity`]). Ignored
+    /// when weights are streamed: a tdm-dot-product rig has channels × readout_width weight
+    /// modulators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+    /// Physical weight arrays of channels × readout_width (per wavelength lane) the optics
+    /// switches between; each costs its cells' hold power and price.
+    #[serde(default = "one_bank")]
+    pub banks: u64,
     /// Tokens between rewrites of persistent weights.
     pub reprogram_interval: u64,
+}
+
+fn one_bank() -> u64 {
+    1
 }
 
 impl Weights {
@@ -506,6 +573,14 @@ pub struct Host {
     pub link_energy_per_bit: Energy,
     /// Fixed per-token host time (sampling, scheduling, framework).
     pub token_overhead: Time,
+    /// Memory the host holds weights and KV cache in.
+    #[serde(default = "default_host_memory")]
+    pub memory_capacity: Bytes,
+}
+
+/// A two-socket server's DRAM (24 channels of 64 GB); assumption.
+fn default_host_memory() -> Bytes {
+    Bytes::new(1536e9)
 }
 
 /// The TDM channel selector: the fast optical gate or switch that gives each time slot of a
@@ -537,6 +612,19 @@ pub struct OpticalMemory {
 }
 
 impl Rig {
+    /// Weight elements the optics holds: `weights.capacity` when given, else every cell,
+    /// banks × channels × readout_width × wdm_lanes.
+    pub fn weight_capacity(&self) -> u64 {
+        let t = &self.topology;
+        self.weights.capacity.unwrap_or_else(|| {
+            self.weights
+                .banks
+                .saturating_mul(t.channels as u64)
+                .saturating_mul(t.readout_width as u64)
+                .saturating_mul(t.wdm_lanes as u64)
+        })
+    }
+
     /// Number of lasers (= input modulators = DACs): channels × lanes.
     pub fn input_ports(&self) -> f64 {
         self.topology.channels as f64 * self.topology.wdm_lanes as f64
@@ -854,18 +942,59 @@ impl Validate for Rig {
         c.non_negative("weights.write_time", w.write_time);
         c.non_negative("weights.hold_power", w.hold_power);
         let tile = t.channels as u64 * t.readout_width as u64;
+        let capacity = self.weight_capacity();
         // Streamed weights live in the channels × readout_width weight modulators themselves.
-        if w.capacity < tile && !t.architecture.streams_weights() {
+        if capacity < tile && !t.architecture.streams_weights() {
             c.fail(
                 "weights.capacity",
                 ErrorKind::Topology,
                 format!(
-                    "the optics must hold at least one tile of channels × readout_width = {tile} weights; found {}",
-                    w.capacity
+                    "the optics must hold at least one tile of channels × readout_width = {tile} weights; found {capacity}"
+                ),
+            );
+        }
+        c.count_within(
+            "weights.banks",
+            w.banks,
+            1,
+            1 << 20,
+            "physical weight arrays",
+        );
+        let cells = (w.banks as u128) * (tile as u128) * (t.wdm_lanes as u128);
+        if !t.architecture.streams_weights() && (capacity as u128) > cells {
+            c.fail(
+                "weights.capacity",
+                ErrorKind::Topology,
+                format!(
+                    "the optics holds at most weights.banks × channels × readout_width × wdm_lanes = {cells} weight cells; found {capacity} (add banks: each costs its cells' hold power and price)"
                 ),
             );
         }
         c.count_at_least("weights.reprogram_interval", w.reprogram_interval, 1);
+        c.positive("host.memory_capacity", self.host.memory_capacity);
+        let p = &self.price;
+        for (key, v) in [
+            ("price.laser", p.laser),
+            ("price.modulator", p.modulator),
+            ("price.dac", p.dac),
+            ("price.adc", p.adc),
+            ("price.receiver", p.receiver),
+            ("price.amplifier", p.amplifier),
+            ("price.absorber", p.absorber),
+            ("price.weight_element", p.weight_element),
+            ("price.fibre_per_km", p.fibre_per_km),
+            ("price.control", p.control),
+            ("price.host", p.host),
+        ] {
+            c.non_negative(key, v);
+        }
+        c.within(
+            "price.assembly",
+            p.assembly,
+            0.0,
+            10.0,
+            "a share of the parts' price",
+        );
 
         c.within(
             "readout.target_snr",
@@ -984,7 +1113,8 @@ mod tests {
                 write_energy: crate::units::Energy::new(0.0),
                 write_time: crate::units::Time::new(0.0),
                 hold_power: crate::units::Power::new(0.0),
-                capacity: 1,
+                capacity: Some(1),
+                banks: 1,
                 reprogram_interval: 1,
             }
             .bits()

@@ -549,7 +549,8 @@ pub mod dim {
     dimension!(/// Time, stored in seconds.
         Time, "a time", "\"6 ns\"", "s",
         prefixed: [("s", 1.0)],
-        exact: [("min", Conversion::Scale(60.0)), ("h", Conversion::Scale(3600.0))]);
+        exact: [("min", Conversion::Scale(60.0)), ("h", Conversion::Scale(3600.0)),
+                ("d", Conversion::Scale(86_400.0)), ("yr", Conversion::Scale(31_557_600.0))]);
     dimension!(/// Frequency or analog bandwidth, stored in hertz.
         Frequency, "a frequency", "\"20 GHz\"", "Hz",
         prefixed: [("Hz", 1.0)], exact: []);
@@ -613,6 +614,14 @@ pub mod dim {
         prefixed: [("K", 1.0)],
         exact: [("°C", Conversion::CelsiusToKelvin), ("degC", Conversion::CelsiusToKelvin)],
         prefix_out: false);
+    dimension!(/// An amount of money, stored in US dollars ("30 kUSD", "3.2 MUSD").
+        Money, "an amount of money", "\"30 kUSD\" or \"30000 USD\"", "USD",
+        prefixed: [("USD", 1.0)], exact: []);
+    dimension!(/// A price of energy, stored in US dollars per joule.
+        EnergyPrice, "a price of energy", "\"0.08 USD/kWh\"", "USD/J",
+        prefixed: [("USD/J", 1.0)],
+        exact: [("USD/kWh", Conversion::Scale(1.0 / 3.6e6)),
+                ("USD/MWh", Conversion::Scale(1.0 / 3.6e9))]);
     dimension!(/// A fraction in [0, 1], written as a plain number or a percentage.
         Fraction, "a fraction", "0.3 or \"30 %\"", "",
         prefixed: [], exact: [("%", Conversion::Scale(0.01))], bare: true, prefix_out: false);
@@ -638,6 +647,8 @@ pub type ByteRate = Quantity<dim::ByteRate>;
 pub type OpRate = Quantity<dim::OpRate>;
 pub type Temperature = Quantity<dim::Temperature>;
 pub type Fraction = Quantity<dim::Fraction>;
+pub type Money = Quantity<dim::Money>;
+pub type EnergyPrice = Quantity<dim::EnergyPrice>;
 
 impl Decibel {
     /// The ratio in dB.

@@ -72,9 +72,16 @@ pub struct Model {
     pub position_embeddings: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moe: Option<Moe>,
+    /// Multi-head latent attention (DeepSeek-V2/V3, Kimi K2) in place of grouped-query
+    /// attention: keys and values are cached as one compressed latent per position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mla: Option<Mla>,
     /// Parameter count from the model card, for cross-checking the shape.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_params: Option<f64>,
+    /// Parameters one token uses (mixtures of experts), from the model card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_active_params: Option<f64>,
 }
 
 /// Mixture of experts.
@@ -89,6 +96,24 @@ pub struct Moe {
     /// The first `dense_layers` layers use a dense FFN of width d_ff.
     #[serde(default)]
     pub dense_layers: u32,
+}
+
+/// Multi-head latent attention (DeepSeek-AI, "DeepSeek-V2", arXiv 2405.04434, §2.1): the
+/// input is projected down to a latent of `kv_lora_rank` (plus a shared rotary key of
+/// `qk_rope_head_dim`), which is all the KV cache holds; per-head keys (`qk_nope_head_dim`) and
+/// values (`v_head_dim`) are projected up from it. Queries go through a latent of
+/// `q_lora_rank` when it is non-zero. In decoding the up-projections are absorbed into the query
+/// and output, so attention reads the latent directly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mla {
+    /// Rank of the compressed query (0: queries projected directly from d_model).
+    #[serde(default)]
+    pub q_lora_rank: u32,
+    pub kv_lora_rank: u32,
+    pub qk_nope_head_dim: u32,
+    pub qk_rope_head_dim: u32,
+    pub v_head_dim: u32,
 }
 
 /// Which linear layers run on the optical core.
@@ -252,8 +277,33 @@ impl Validate for Workload {
                     );
                 }
             }
+            if let Some(mla) = &m.mla {
+                c.count_at_least("model.mla.kv_lora_rank", mla.kv_lora_rank as u64, 1);
+                c.count_at_least("model.mla.qk_nope_head_dim", mla.qk_nope_head_dim as u64, 1);
+                c.count_at_least("model.mla.qk_rope_head_dim", mla.qk_rope_head_dim as u64, 1);
+                c.count_at_least("model.mla.v_head_dim", mla.v_head_dim as u64, 1);
+                if m.kv_heads != m.heads {
+                    c.fail(
+                        "model.kv_heads",
+                        ErrorKind::Topology,
+                        format!(
+                            "latent attention gives every head its own keys and values: kv_heads must equal heads ({})",
+                            m.heads
+                        ),
+                    );
+                }
+            }
             if let Some(p) = m.published_params {
                 c.number_within("model.published_params", p, 1.0, 1e15, "a parameter count");
+            }
+            if let Some(p) = m.published_active_params {
+                c.number_within(
+                    "model.published_active_params",
+                    p,
+                    1.0,
+                    m.published_params.unwrap_or(1e15),
+                    "a parameter count, at most model.published_params",
+                );
             }
             let tokens = self.run.prompt_tokens as u64 + self.run.generated_tokens as u64;
             if tokens > m.context as u64 {

@@ -66,6 +66,7 @@ fn every_preset_loads_and_validates() {
             DescKind::Rig => doc.parse::<Rig>().map(|_| ()),
             DescKind::Workload => doc.parse::<Workload>().map(|_| ()),
             DescKind::Gpu => doc.parse::<lightloop_rig::Gpu>().map(|_| ()),
+            DescKind::Deployment => doc.parse::<lightloop_rig::Deployment>().map(|_| ()),
         };
         result.unwrap_or_else(|e| panic!("preset {}: {e}", p.name));
         assert!(
@@ -264,10 +265,30 @@ fn impossible_topologies() {
     // More wavelengths than the band holds.
     let wdm = presets::text(DescKind::Rig, "wdm-bw-64").unwrap();
     let text = edit(wdm, "channels", "channels = 100");
-    let text = edit(&text, "capacity", "capacity = 6400");
     let err = rig_from(&text).unwrap_err();
     expect_one(&err, ErrorKind::Topology, "topology.channels", None);
     assert!(err.to_string().contains("4.4 THz"), "{err}");
+}
+
+/// The optics holds only the weight cells it has: 10¹² weights on a 1024 × 1024 crossbar are
+/// refused, naming the key; more banks of cells are allowed, and the capacity follows them.
+#[test]
+fn a_rig_holds_no_more_weights_than_its_cells() {
+    let err = load_rig("tier-c-1024", &["weights.capacity=1000000000000".into()]).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    let e = &err.0[0];
+    assert_eq!(e.kind, ErrorKind::Topology);
+    assert_eq!(e.key.as_deref(), Some("weights.capacity"));
+    assert_eq!(e.file, "--set weights.capacity");
+    assert!(err.to_string().contains("1048576 weight cells"), "{err}");
+    let rig = load_rig("tier-c-1024", &["weights.banks=4".into()])
+        .unwrap()
+        .value;
+    assert_eq!(rig.weight_capacity(), 4 * 1024 * 1024);
+    let rig = load_rig("tier-c-1024", &["topology.channels=256".into()])
+        .unwrap()
+        .value;
+    assert_eq!(rig.weight_capacity(), 256 * 1024);
 }
 
 #[test]

@@ -29,6 +29,11 @@ fn parse_checked(kind: DescKind, text: &str) {
                 assert!(v.problems().is_empty());
             }
         }
+        DescKind::Deployment => {
+            if let Ok(v) = doc.parse::<lightloop_rig::Deployment>() {
+                assert!(v.problems().is_empty());
+            }
+        }
     }
 }
 
@@ -143,7 +148,7 @@ proptest! {
 
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,400}") {
-        for kind in [DescKind::Rig, DescKind::Workload, DescKind::Gpu] {
+        for kind in [DescKind::Rig, DescKind::Workload, DescKind::Gpu, DescKind::Deployment] {
             parse_checked(kind, &text);
         }
     }
@@ -151,7 +156,7 @@ proptest! {
     #[test]
     fn arbitrary_toml_shaped_text_never_panics(lines in prop::collection::vec("[a-z_.\\[\\]]{1,12} ?= ?(\"[0-9a-zA-Zµ .%-]{0,10}\"|[0-9.e+-]{1,8}|true|\\[\\])", 0..20)) {
         let text = lines.join("\n");
-        for kind in [DescKind::Rig, DescKind::Workload, DescKind::Gpu] {
+        for kind in [DescKind::Rig, DescKind::Workload, DescKind::Gpu, DescKind::Deployment] {
             parse_checked(kind, &text);
         }
     }

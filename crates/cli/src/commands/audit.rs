@@ -3,7 +3,7 @@
 use super::print_json;
 use crate::load::{CliResult, load_rig};
 use crate::table::{Align, Table, num, wrap};
-use lightloop_cost::audit::{AuditRigs, ClaimAudit, Status, audit};
+use lightloop_cost::audit::{AuditRigs, ClaimAudit, Status};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -16,7 +16,9 @@ pub fn run(rig: &str, json: bool) -> CliResult<()> {
     let loaded = load_rig(rig, &[])?;
     let name = loaded.value.rig.name.clone();
     let rigs = AuditRigs::with_seed(name.clone(), loaded.value);
-    let claims = audit(&rigs);
+    let deployment =
+        lightloop_rig::load_deployment(lightloop_rig::presets::DEFAULT_DEPLOYMENT, &[])?.value;
+    let claims = lightloop_fleet::claims::full_audit(&rigs, &deployment)?;
     if json {
         return print_json(&Report {
             rig: &name,
@@ -26,7 +28,10 @@ pub fn run(rig: &str, json: bool) -> CliResult<()> {
     println!(
         "Claims audit — each figure reproduced under its own assumptions, beside the physically consistent one"
     );
-    println!("  rig for the 16-channel rows and the data-centre claim: {name}");
+    println!(
+        "  rig for the 16-channel rows and the data-centre claims: {name}; data-centre rows through fleets serving the {} deployment",
+        lightloop_rig::presets::DEFAULT_DEPLOYMENT
+    );
     println!();
     let mut tab = Table::new(
         &[

@@ -4,8 +4,8 @@ use super::{Inputs, MODEL_NOTE, evaluate, header, print_json, warnings};
 use crate::Target;
 use crate::load::{CliResult, load_gpu, load_pair};
 use crate::table::{Align, Table, num, si, wrap};
-use lightloop_cost::gpu::{self, GpuEvaluation};
-use lightloop_cost::{Evaluation, evaluate_gpu};
+use lightloop_cost::Evaluation;
+use lightloop_gpu::{GpuEvaluation, evaluate_gpu};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -23,8 +23,12 @@ struct Report<'a> {
     inputs: Inputs<'a>,
     optical: &'a Evaluation,
     gpus: Vec<GpuRow>,
-    calibration: gpu::Calibration,
+    /// How the GPU figures are made.
+    gpu_model: &'static str,
 }
+
+/// What the GPU columns are.
+pub const GPU_MODEL_NOTE: &str = "lightloop's serving model (prefill and decode on a per-operation roofline with fitted efficiencies, the KV cache bounding the batch, the fewest GPUs of a valid split, power from utilisation within the board limit, the host's power counted; held-out error against published measurements in `lightloop gpu validate`). Both sides count prefill and decode";
 
 pub const DEFAULT_GPUS: [&str; 3] = ["h100-sxm", "h200-sxm", "b200"];
 
@@ -39,7 +43,8 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
     let mut rows = Vec::new();
     for n in &names {
         let g = load_gpu(n)?;
-        let ge = evaluate_gpu(&g.value, &pair.workload.value);
+        let ge = evaluate_gpu(&g.value, &pair.workload.value)
+            .map_err(|e| crate::load::CliError::BadInput(format!("{}: {e}", g.value.gpu.name)))?;
         rows.push(GpuRow {
             gpu: g.value.gpu.name.clone(),
             optical_energy_advantage: ge.j_per_token / e.metrics.j_per_token,
@@ -47,13 +52,12 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
             evaluation: ge,
         });
     }
-    let cal = gpu::calibration();
     if t.json {
         return print_json(&Report {
             inputs: Inputs::of(&pair),
             optical: &e,
             gpus: rows,
-            calibration: cal,
+            gpu_model: GPU_MODEL_NOTE,
         });
     }
     print!(
@@ -94,19 +98,16 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
     line(
         "average power",
         si(m.j_per_token * m.tokens_per_s, "W"),
-        &|r| si(r.evaluation.j_per_token * r.evaluation.tokens_per_s, "W"),
+        &|r| si(r.evaluation.power_total(), "W"),
     );
+    line("  of which GPUs", "–".into(), &|r| {
+        si(r.evaluation.gpus as f64 * r.evaluation.gpu_power, "W")
+    });
     line("devices", "1 rig".into(), &|r| {
-        format!("{} GPU", r.evaluation.gpus)
+        format!("{} GPU ({})", r.evaluation.gpus, r.evaluation.split)
     });
     line("bound by", "schedule".into(), &|r| {
-        if r.evaluation.latency_bound {
-            "kernel latency".into()
-        } else if r.evaluation.memory_bound {
-            "memory".into()
-        } else {
-            "compute".into()
-        }
+        r.evaluation.bound.name().into()
     });
     line("", String::new(), &|_| String::new());
     line("optical energy advantage", "1×".into(), &|r| {
@@ -123,10 +124,7 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
     print!(
         "{}",
         wrap(
-            &format!(
-                "GPU model: roofline of FLOPs and HBM bytes (weights once per step, KV cache per sequence) with a floor of one kernel latency per dependent kernel; power = idle + (TDP − idle)·utilisation + host share; calibrated by ×{:.2} to {}. {MODEL_NOTE}",
-                cal.factor, cal.description
-            ),
+            &format!("GPU model: {GPU_MODEL_NOTE}. {MODEL_NOTE}"),
             100,
             ""
         )

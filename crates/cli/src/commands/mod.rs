@@ -6,6 +6,8 @@ pub mod bench_plan;
 pub mod compare;
 pub mod energy;
 pub mod experiment;
+pub mod fleet;
+pub mod gpu;
 pub mod model;
 pub mod noise;
 pub mod output;

@@ -545,7 +545,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     }];
     for g in ["h100-sxm", "h200-sxm", "b200"] {
         let gpu = load_gpu(g)?.value;
-        let ge = lightloop_cost::gpu::evaluate_gpu(&gpu, &wl);
+        let ge = lightloop_gpu::evaluate_gpu(&gpu, &wl)?;
         costs.push(CostRow {
             system: gpu.gpu.name.clone(),
             j_per_token: ge.j_per_token,

@@ -10,6 +10,7 @@ pub fn list() -> CliResult<()> {
         (DescKind::Rig, "rigs"),
         (DescKind::Workload, "workloads"),
         (DescKind::Gpu, "GPUs"),
+        (DescKind::Deployment, "deployments"),
     ] {
         let mut t = Table::new(&[title, "summary"], &[Align::Left, Align::Left]);
         for p in PRESETS.iter().filter(|p| p.kind == kind) {
@@ -17,6 +18,7 @@ pub fn list() -> CliResult<()> {
                 DescKind::Rig if p.name == presets::DEFAULT_RIG => " (default)",
                 DescKind::Workload if p.name == presets::DEFAULT_WORKLOAD => " (default)",
                 DescKind::Gpu if p.name == presets::DEFAULT_GPU => " (default)",
+                DescKind::Deployment if p.name == presets::DEFAULT_DEPLOYMENT => " (default)",
                 _ => "",
             };
             t.row(vec![

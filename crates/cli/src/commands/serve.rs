@@ -306,7 +306,7 @@ pub fn update(base: &Base, query: &str) -> Result<Update, Rejected> {
     let sets = overrides(base, &v, tier);
     let rig = rig_for(base, &sets)?;
     let e = evaluate(&rig, &base.workload).map_err(|e| bad(e.to_string()))?;
-    let g = evaluate_gpu(&base.gpu, &base.workload);
+    let g = evaluate_gpu(&base.gpu, &base.workload).map_err(|e| bad(e.to_string()))?;
     // fJ/MAC versus N = channels, the other knobs as set; the current N marked.
     let mut pts = Vec::new();
     for n in [1u32, 4, 16, 64, 256, 1024, 4096] {

@@ -16,6 +16,8 @@ fn kind_of(doc_text: &str) -> DescKind {
     }
     if table.contains_key("gpu") {
         DescKind::Gpu
+    } else if table.contains_key("deployment") || table.contains_key("traffic") {
+        DescKind::Deployment
     } else if ["workload", "run", "model", "loop"]
         .iter()
         .any(|k| table.contains_key(*k))
@@ -35,6 +37,7 @@ pub fn run(files: &[PathBuf]) -> CliResult<()> {
             DescKind::Rig => doc.parse::<Rig>().map(|_| ()),
             DescKind::Workload => doc.parse::<Workload>().map(|_| ()),
             DescKind::Gpu => doc.parse::<Gpu>().map(|_| ()),
+            DescKind::Deployment => doc.parse::<lightloop_rig::Deployment>().map(|_| ()),
         });
         match result {
             Ok(()) => println!("{}: a valid {}", f.display(), kind.noun()),

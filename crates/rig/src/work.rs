@@ -7,14 +7,21 @@
 //! experts; the head is d → vocab. Biases and norm weights are not counted (< 1 % of the
 //! parameters of every preset).
 
-use lightloop_rig::workload::{FfnKind, OpticalOp, Workload, WorkloadKind};
+use crate::workload::{FfnKind, OpticalOp, Workload, WorkloadKind};
 use serde::Serialize;
 
 /// Which product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MatKind {
+    /// Q, K and V projections (with latent attention: the fused down-projections to the query
+    /// latent, the KV latent and the shared rotary key).
     Qkv,
+    /// Latent attention: query latent → per-head queries.
+    QUp,
+    /// Latent attention: KV latent → per-head keys and values (absorbed in decoding; counted
+    /// once per token).
+    KvUp,
     AttnOut,
     FfnUp,
     FfnDown,
@@ -110,6 +117,12 @@ pub struct Work {
     pub attention_layers: f64,
     pub heads: f64,
     pub head_dim: f64,
+    /// Multiply-accumulates of the attention core per head per context position: 2·head_dim
+    /// (QKᵀ and AV); with latent attention 2·kv_lora_rank + qk_rope_head_dim.
+    pub attention_width: f64,
+    /// Independent key/value groups a tensor-parallel split can divide: kv_heads, or 1 for
+    /// latent attention (every head reads the one latent).
+    pub kv_groups: f64,
     /// Bytes of K and V stored per position per attention layer.
     pub kv_bytes_per_position: f64,
     /// Element-wise host FLOPs per token (norms, residuals, activations, sampling).
@@ -171,6 +184,8 @@ impl Work {
             attention_layers: 0.0,
             heads: 0.0,
             head_dim: 0.0,
+            attention_width: 0.0,
+            kv_groups: 0.0,
             kv_bytes_per_position: 0.0,
             elementwise_flops: 0.0,
             embedding_bytes: 0.0,
@@ -194,7 +209,7 @@ impl Work {
 
     /// Multiply-accumulates of the attention core per token at context `ctx` (QKᵀ and AV).
     pub fn attention_macs(&self, ctx: f64) -> f64 {
-        2.0 * self.attention_layers * self.heads * self.head_dim * ctx
+        self.attention_layers * self.heads * self.attention_width * ctx
     }
 
     /// Host FLOPs of the attention core per token at context `ctx`: 2 FLOPs per MAC plus ~5 per
@@ -250,6 +265,8 @@ impl Work {
                 attention_layers: 0.0,
                 heads: 0.0,
                 head_dim: 0.0,
+                attention_width: 0.0,
+                kv_groups: 0.0,
                 kv_bytes_per_position: 0.0,
                 elementwise_flops: 0.0,
                 embedding_bytes: 0.0,
@@ -262,8 +279,19 @@ impl Work {
         };
         let d = m.d_model;
         let hd = m.head_dim();
-        let q_dim = m.heads * hd;
-        let qkv_out = (m.heads + 2 * m.kv_heads) * hd;
+        // Width into the output projection, and the fused Q, K, V (or latent) projection's.
+        let (q_dim, qkv_out) = match &m.mla {
+            Some(a) => (
+                m.heads * a.v_head_dim,
+                if a.q_lora_rank > 0 {
+                    a.q_lora_rank
+                } else {
+                    m.heads * (a.qk_nope_head_dim + a.qk_rope_head_dim)
+                } + a.kv_lora_rank
+                    + a.qk_rope_head_dim,
+            ),
+            None => (m.heads * hd, (m.heads + 2 * m.kv_heads) * hd),
+        };
         let layers = m.layers as f64;
         let optical_mask = wl
             .run
@@ -288,6 +316,24 @@ impl Work {
 
         if m.layers > 0 {
             push(plain(MatKind::Qkv, d, qkv_out, layers, opt(OpticalOp::Qkv)));
+            if let Some(a) = &m.mla {
+                if a.q_lora_rank > 0 {
+                    push(plain(
+                        MatKind::QUp,
+                        a.q_lora_rank,
+                        m.heads * (a.qk_nope_head_dim + a.qk_rope_head_dim),
+                        layers,
+                        opt(OpticalOp::Qkv),
+                    ));
+                }
+                push(plain(
+                    MatKind::KvUp,
+                    a.kv_lora_rank,
+                    m.heads * (a.qk_nope_head_dim + a.v_head_dim),
+                    layers,
+                    opt(OpticalOp::Qkv),
+                ));
+            }
             push(plain(
                 MatKind::AttnOut,
                 q_dim,
@@ -421,7 +467,20 @@ impl Work {
             attention_layers,
             heads: m.heads as f64,
             head_dim: hd as f64,
-            kv_bytes_per_position: 2.0 * (m.kv_heads * hd) as f64 * wl.run.kv_bits as f64 / 8.0,
+            attention_width: match &m.mla {
+                Some(a) => (2 * a.kv_lora_rank + a.qk_rope_head_dim) as f64,
+                None => 2.0 * hd as f64,
+            },
+            kv_groups: if m.mla.is_some() {
+                1.0
+            } else {
+                m.kv_heads as f64
+            },
+            kv_bytes_per_position: match &m.mla {
+                Some(a) => (a.kv_lora_rank + a.qk_rope_head_dim) as f64,
+                None => 2.0 * (m.kv_heads * hd) as f64,
+            } * wl.run.kv_bits as f64
+                / 8.0,
             elementwise_flops: attention_layers * 12.0 * dd
                 + 4.0 * active_ffn_width
                 + if wl.workload.kind == WorkloadKind::Decoder {
@@ -446,7 +505,7 @@ impl Work {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lightloop_rig::load_workload;
+    use crate::load_workload;
 
     fn work(name: &str) -> (Work, Workload) {
         let wl = load_workload(name, &[]).unwrap().value;
@@ -460,6 +519,8 @@ mod tests {
             "gpt2-small",
             "llama-3-8b",
             "llama-3-70b",
+            "llama-2-70b",
+            "llama-3.1-405b",
             "smollm2-135m",
             "minilm-l6",
         ] {
@@ -474,6 +535,59 @@ mod tests {
             );
             assert_eq!(w.params_total, w.params_active, "{name} is dense");
         }
+    }
+
+    /// Mixtures of experts against their model cards: the total within 2 % (Kimi K2's published
+    /// 1.04 T includes parts its configuration does not name), the active count within 2 %.
+    #[test]
+    fn moe_parameter_counts_match_model_cards() {
+        for name in ["mixtral-8x7b", "deepseek-v3", "moe-1t"] {
+            let (w, wl) = work(name);
+            let m = wl.model.as_ref().unwrap();
+            let (total, active) = (
+                m.published_params.unwrap(),
+                m.published_active_params.unwrap(),
+            );
+            let rel = |a: f64, b: f64| (a / b - 1.0).abs();
+            assert!(
+                rel(w.params_total, total) < 0.02,
+                "{name}: {} vs {total}",
+                w.params_total
+            );
+            assert!(
+                rel(w.params_active, active) < 0.02,
+                "{name}: {} vs {active}",
+                w.params_active
+            );
+        }
+    }
+
+    /// Latent attention caches kv_lora_rank + qk_rope_head_dim = 576 values per position per
+    /// layer (DeepSeek-V3 report §2.1.1): 1,152 bytes at 16 bits, one group for every head.
+    #[test]
+    fn latent_attention_caches_the_latent() {
+        let wl = load_workload("deepseek-v3", &["run.kv_bits=16".to_string()])
+            .unwrap()
+            .value;
+        let w = Work::from_workload(&wl);
+        assert_eq!(w.kv_bytes_per_position, 1152.0);
+        assert_eq!(w.kv_groups, 1.0);
+        assert_eq!(w.attention_width, 2.0 * 512.0 + 64.0);
+        let kinds: Vec<MatKind> = w.ops().map(|o| o.kind).collect();
+        assert!(kinds.contains(&MatKind::QUp) && kinds.contains(&MatKind::KvUp));
+        // Attention per layer, by hand: 7168·(1536+576) + 1536·128·192 + 512·128·256 +
+        // 128·128·7168 = 187,105,280.
+        let attn: f64 = w
+            .ops()
+            .filter(|o| {
+                matches!(
+                    o.kind,
+                    MatKind::Qkv | MatKind::QUp | MatKind::KvUp | MatKind::AttnOut
+                )
+            })
+            .map(|o| o.macs_per_use())
+            .sum();
+        assert_eq!(attn, 187_105_280.0);
     }
 
     #[test]
