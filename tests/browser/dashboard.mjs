@@ -70,7 +70,7 @@ try {
 
   // The figure shown is the server's figure for the slider's value.
   const query = await page.evaluate(() =>
-    [...document.querySelectorAll('input[type=range]')]
+    [...document.querySelectorAll('#knobs input[type=range]')]
       .map((k) => `${k.id}=${document.getElementById(k.id + '-v').textContent}`)
       .join('&') + '&tier=' + document.getElementById('tier').value,
   );
@@ -79,9 +79,52 @@ try {
   if (Math.abs(shown / answer.fj_per_mac - 1) > 1e-3) {
     fail(`shown ${shown} fJ/MAC, server says ${answer.fj_per_mac} for ${query}`);
   }
+
+  // The fleet panel: move the traffic slider down, check the table follows and shows what the
+  // server computes, then save two named snapshots and find them side by side.
+  await page.waitForFunction(() => +(document.body.dataset.fleetUpdates || 0) >= 1, null, { timeout: 30000 });
+  const fleetBefore = {
+    traffic: await page.textContent('#tokens_per_s-v'),
+    usd: await page.$$eval('#fleet td.usd', (c) => c.map((x) => x.textContent).join('|')),
+    verdict: await page.textContent('#verdict'),
+  };
+  if (!fleetBefore.verdict.includes('cheapest') && !fleetBefore.verdict.startsWith('No option')) {
+    fail(`no fleet verdict: ${fleetBefore.verdict}`);
+  }
+  await page.fill('#snap-name', 'busy');
+  await page.click('#snap');
+  await page.focus('#tokens_per_s');
+  for (let i = 0; i < 150; i++) await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(
+    (t) => document.getElementById('tokens_per_s-v').textContent !== t,
+    fleetBefore.traffic,
+    { timeout: 30000 },
+  );
+  await page.waitForTimeout(800);
+  const fleetAfter = {
+    traffic: await page.textContent('#tokens_per_s-v'),
+    usd: await page.$$eval('#fleet td.usd', (c) => c.map((x) => x.textContent).join('|')),
+  };
+  console.log(`fleet traffic ${fleetBefore.traffic} → ${fleetAfter.traffic} tokens/s; USD/M tokens ${fleetBefore.usd} → ${fleetAfter.usd}`);
+  if (+fleetAfter.traffic >= +fleetBefore.traffic) fail('the traffic slider did not lower the traffic');
+  if (fleetAfter.usd === fleetBefore.usd) fail('the fleet table did not change');
+  const fq = await page.evaluate(() =>
+    [...document.querySelectorAll('#fleet-knobs input[type=range]')]
+      .map((k) => `${k.id}=${document.getElementById(k.id + '-v').textContent}`)
+      .join('&'),
+  );
+  const fleetAnswer = await (await fetch(`http://${address}/api/fleet?${fq}`)).json();
+  const shownUsd = +fleetAfter.usd.split('|')[0];
+  if (Math.abs(shownUsd / fleetAnswer.options[0].usd_per_m_tokens - 1) > 1e-3) {
+    fail(`shown ${shownUsd} USD/M tokens, server says ${fleetAnswer.options[0].usd_per_m_tokens} for ${fq}`);
+  }
+  await page.fill('#snap-name', 'quiet');
+  await page.click('#snap');
+  const snaps = await page.$$eval('#snapshots tbody tr', (r) => r.map((x) => x.firstChild.textContent));
+  if (snaps.join(',') !== 'busy,quiet') fail(`snapshots ${snaps.join(',')}, expected busy,quiet`);
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);
   await page.screenshot({ path: resolve(shots, 'dashboard.png'), fullPage: true });
-  console.log(`ok: dashboard follows the slider; screenshot ${resolve(shots, 'dashboard.png')}`);
+  console.log(`ok: dashboard follows the sliders and saves fleet snapshots; screenshot ${resolve(shots, 'dashboard.png')}`);
 } finally {
   await browser.close();
   server.kill();

@@ -184,6 +184,116 @@ fn compare_and_audit_json() {
     assert_eq!(row["status"], "reproduced");
 }
 
+/// The example: a 1 T MoE on the seed rig, H100 and B200, each option with devices,
+/// power at the wall, cost per million tokens and whether the targets are met or what binds.
+#[test]
+fn fleet_sizes_a_trillion_parameter_moe() {
+    let o = run(&[
+        "fleet",
+        "--model",
+        "moe-1t",
+        "--rig",
+        "seed-16ch",
+        "--gpu",
+        "h100-sxm,b200",
+    ]);
+    let out = printed(
+        &o,
+        &[
+            "Verdict:",
+            "H100 SXM",
+            "B200",
+            "seed-16ch",
+            "power at the wall, busiest hour",
+            "cost per million tokens",
+            "targets met",
+            "misses the targets",
+        ],
+    );
+    assert!(out.contains("GPUs"), "{out}");
+    let v = json(&[
+        "fleet",
+        "--model",
+        "moe-1t",
+        "--rig",
+        "seed-16ch",
+        "--gpu",
+        "h100-sxm,b200",
+        "--json",
+    ]);
+    let options = v["answer"]["options"].as_array().unwrap();
+    assert_eq!(options.len(), 3);
+    for o in options {
+        let shown = if o["chosen"].is_null() {
+            &o["closest"]
+        } else {
+            &o["chosen"]
+        };
+        assert!(shown["devices"].as_u64().unwrap() >= 1);
+        assert!(shown["power"]["wall_busy"].as_f64().unwrap() > 0.0);
+        assert!(shown["cost"]["usd_per_m_tokens"].as_f64().unwrap() > 0.0);
+        assert_eq!(o["chosen"].is_null(), !o["binding"].is_null(), "{o}");
+    }
+    // The rig cannot meet 80 ms per token; its binding constraint says so.
+    assert!(
+        options[2]["binding"]
+            .as_str()
+            .unwrap()
+            .contains("time per output token")
+    );
+    assert!(v["verdict"].as_str().unwrap().contains("cheapest"));
+
+    let o = run(&[
+        "fleet",
+        "--set",
+        "traffic.requests_per_s=-5",
+        "--set",
+        "facility.pue=0.5",
+    ]);
+    let err = refused(&o, "traffic.requests_per_s");
+    assert!(err.contains("facility.pue"), "both problems at once: {err}");
+    let o = run(&["fleet", "--gpu", "no-such-gpu"]);
+    refused(&o, "no-such-gpu");
+}
+
+#[test]
+fn gpu_validate_and_serve() {
+    let v = json(&["gpu", "validate", "--json"]);
+    let val = &v["validation"];
+    assert!(val["held_out_points"].as_u64().unwrap() >= 10);
+    assert!(
+        val["held_out_error"].as_f64().unwrap() <= v["target_held_out_error"].as_f64().unwrap()
+    );
+    for r in val["rows"].as_array().unwrap() {
+        assert!(!r["point"]["source"].as_str().unwrap().is_empty());
+    }
+    let o = run(&["gpu", "validate"]);
+    printed(
+        &o,
+        &[
+            "Held-out error",
+            "within the 15 % target",
+            "MLPerf Inference",
+        ],
+    );
+    let s = json(&[
+        "gpu",
+        "serve",
+        "-w",
+        "llama-3-70b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "2",
+        "--set",
+        "run.batch=64",
+        "--json",
+    ]);
+    assert!(s["gpu_power"].as_f64().unwrap() <= 700.0);
+    let o = run(&["gpu", "serve", "-w", "llama-3-70b", "--tp", "3"]);
+    refused(&o, "does not divide 64 heads");
+}
+
 #[test]
 fn bad_rig_file_names_file_line_and_key() {
     let dir = tmp("bad");
@@ -700,7 +810,7 @@ fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     let (code, page) = http_get(&addr, "/");
     assert_eq!(code, 200);
-    assert_eq!(page.matches("type=\"range\"").count(), 9);
+    assert_eq!(page.matches("type=\"range\"").count(), 9 + 6);
     let figures = |q: &str| -> serde_json::Value {
         let (code, body) = http_get(&addr, &format!("/api/update?{q}"));
         assert_eq!(code, 200, "{q}: {body}");
@@ -728,6 +838,30 @@ fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
     }
     let (code, _) = http_get(&addr, &format!("/api/update?{}", "a".repeat(2000)));
     assert_eq!(code, 414);
+    // The fleet panel: the default deployment re-sized as the traffic and targets move.
+    let fleet = |q: &str| -> serde_json::Value {
+        let (code, body) = http_get(&addr, &format!("/api/fleet?{q}"));
+        assert_eq!(code, 200, "{q}: {body}");
+        serde_json::from_str(&body).unwrap()
+    };
+    let busy = fleet("");
+    let quiet = fleet("tokens_per_s=1000");
+    assert!(busy["verdict"].as_str().unwrap().contains("cheapest"));
+    assert_ne!(
+        busy["options"][0]["wall_mw"],
+        quiet["options"][0]["wall_mw"]
+    );
+    let strict = fleet("tpot_ms=1");
+    assert!(
+        strict["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["meets_targets"] == false)
+    );
+    let (code, body) = http_get(&addr, "/api/fleet?pue=0.5");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("pue"), "{body}");
     // Still serving after the bad requests.
     assert_eq!(http_get(&addr, "/api/update?adc_bits=4").0, 200);
     child.kill().unwrap();

@@ -11,7 +11,10 @@ pub mod claims;
 pub mod economics;
 pub mod error;
 pub mod fleet;
+pub mod interconnect;
+pub mod sensitivity;
 pub mod sizing;
+pub mod training;
 pub mod verdict;
 
 pub use economics::{Cost, Economics, FleetPower};

@@ -45,6 +45,8 @@ pub struct Sizing {
     pub configuration: String,
     /// Where the weights live.
     pub weights: String,
+    /// A GPU replica's parallel split.
+    pub split: Option<Split>,
     /// Sequences in flight per replica.
     pub batch: f64,
     pub devices_per_replica: u64,
@@ -66,6 +68,9 @@ pub struct Sizing {
     pub tokens_per_s_per_mw: f64,
     /// IT energy per token at the busiest hour, J.
     pub j_per_token_busy: f64,
+    /// Bytes per output token over the scale-up links and over the scale-out network (GPUs).
+    pub scale_up_bytes_per_token: f64,
+    pub scale_out_bytes_per_token: f64,
 }
 
 /// The outcome for one option.
@@ -270,6 +275,7 @@ fn gpu_sizing(
         kind: Kind::Gpu,
         configuration: format!("{split}, batch {:.0}", s.batch),
         weights: format!("HBM: {:.1} GB of weights per GPU", s.weights_per_gpu / 1e9),
+        split: Some(split),
         batch: s.batch,
         devices_per_replica: n,
         replicas,
@@ -283,6 +289,8 @@ fn gpu_sizing(
         meets_targets: meets,
         tokens_per_s_per_mw: d.tokens_per_s / (power.wall_busy / 1e6),
         j_per_token_busy: it_busy / d.tokens_per_s,
+        scale_up_bytes_per_token: s.scale_up_bytes_per_token,
+        scale_out_bytes_per_token: s.scale_out_bytes_per_token,
         power,
         cost,
     }
@@ -425,6 +433,7 @@ fn rig_sizing(
         kind: Kind::Rig,
         configuration: format!("pipelines of {units} rig(s), batch {batch:.0}"),
         weights,
+        split: None,
         batch,
         devices_per_replica: units,
         replicas,
@@ -438,6 +447,8 @@ fn rig_sizing(
         meets_targets: ttft <= d.ttft && tpot <= d.tpot,
         tokens_per_s_per_mw: d.tokens_per_s / (power.wall_busy / 1e6),
         j_per_token_busy: power.it_busy / d.tokens_per_s,
+        scale_up_bytes_per_token: 0.0,
+        scale_out_bytes_per_token: 0.0,
         power,
         cost,
     }

@@ -118,8 +118,11 @@ pub struct Serving {
     pub peak_flops: f64,
     /// Whether collectives cross the scale-out network.
     pub scale_out: bool,
-    /// Scale-out bytes per output token.
+    /// Bytes sent over the scale-out network per output token (all GPUs).
     pub scale_out_bytes_per_token: f64,
+    /// Bytes sent over the NVLink domain per output token (all GPUs); their energy is inside
+    /// the boards' and switches' power.
+    pub scale_up_bytes_per_token: f64,
 }
 
 impl Serving {
@@ -207,6 +210,7 @@ struct StageCost {
     flops: f64,
     bytes: f64,
     scale_out_bytes: f64,
+    scale_up_bytes: f64,
 }
 
 /// The tokens of one pass through a stage.
@@ -344,8 +348,9 @@ impl Ctx<'_> {
         let comm = |c: &mut StageCost, cost: collective::Cost, link: &Link, times: f64| {
             c.comm_time += times * cost.time;
             c.time += times * cost.time;
-            if link.fabric == Fabric::ScaleOut {
-                c.scale_out_bytes += times * cost.bytes_per_gpu;
+            match link.fabric {
+                Fabric::ScaleOut => c.scale_out_bytes += times * cost.bytes_per_gpu,
+                Fabric::ScaleUp => c.scale_up_bytes += times * cost.bytes_per_gpu,
             }
         };
         if s.tp > 1 {
@@ -525,15 +530,14 @@ fn serve_shape(
     let u_c = pp * st.peak_seconds / step_time;
     let u_m = pp * st.bytes / (step_time * bandwidth);
     let p_decode = stack.gpu_power(gpu, u_c, u_m);
-    let mut scale_out_bytes = pp * st.scale_out_bytes
-        + if p2p_link.fabric == Fabric::ScaleOut {
-            (pp - 1.0) * p2p.bytes_per_gpu / n
-        } else {
-            0.0
-        };
+    let p2p_share = (pp - 1.0) * p2p.bytes_per_gpu / n;
+    let (mut scale_out_bytes, mut scale_up_bytes) = match p2p_link.fabric {
+        Fabric::ScaleOut => (pp * st.scale_out_bytes + p2p_share, pp * st.scale_up_bytes),
+        Fabric::ScaleUp => (pp * st.scale_out_bytes, pp * st.scale_up_bytes + p2p_share),
+    };
 
     // Prefill, amortised over the requests sharing a chunk.
-    let (prefill_per_request, p_prefill, prefill_so_bytes, ttft) = if decoder {
+    let (prefill_per_request, p_prefill, (prefill_so_bytes, prefill_su_bytes), ttft) = if decoder {
         let chunk = prompt.max(stack.prefill_chunk);
         let requests = chunk / prompt;
         let pass = Pass {
@@ -563,7 +567,7 @@ fn serve_shape(
         (
             t_chunk / requests,
             p,
-            ps.scale_out_bytes / requests,
+            (ps.scale_out_bytes / requests, ps.scale_up_bytes / requests),
             pp * one.time + (pp - 1.0) * p2p_one + stack.step_overhead,
         )
     } else {
@@ -576,7 +580,12 @@ fn serve_shape(
             ctx: main.ctx,
             kv_read: 0.0,
         });
-        (0.0, p_decode, 0.0, pp * one.time + stack.step_overhead)
+        (
+            0.0,
+            p_decode,
+            (0.0, 0.0),
+            pp * one.time + stack.step_overhead,
+        )
     };
 
     // One cycle: G decode steps and b prefills (an encoder or kernel: one step).
@@ -591,8 +600,9 @@ fn serve_shape(
         (step_time, tokens_per_step, step_time)
     };
     let prefill_time = cycle - decode_time;
-    scale_out_bytes =
-        scale_out_bytes * if decoder { generated } else { 1.0 } + batch * prefill_so_bytes;
+    let steps = if decoder { generated } else { 1.0 };
+    scale_out_bytes = scale_out_bytes * steps + batch * prefill_so_bytes;
+    scale_up_bytes = scale_up_bytes * steps + batch * prefill_su_bytes;
     let gpu_power = (p_decode * decode_time + p_prefill * prefill_time) / cycle;
     let host_power = gpu.node.host_power.si() * n / gpu.node.gpus as f64;
     let network_power = scale_out_bytes * n * 8.0 * gpu.scale_out.energy_per_bit.si() / cycle;
@@ -661,6 +671,7 @@ fn serve_shape(
             || cx.ep_link.fabric == Fabric::ScaleOut
             || (split.pp > 1 && p2p_link.fabric == Fabric::ScaleOut),
         scale_out_bytes_per_token: scale_out_bytes * n / tokens,
+        scale_up_bytes_per_token: scale_up_bytes * n / tokens,
     })
 }
 

@@ -79,11 +79,12 @@ pub struct Report {
 }
 
 /// The steps of [`build`], for progress reporting.
-pub const STEPS: [&str; 9] = [
+pub const STEPS: [&str; 10] = [
     "headline and GPU comparison",
     "claims audit",
     "energy per MAC versus size, passes and lanes",
     "energy per token across workloads",
+    "fleets: a deployment sized on GPUs and rigs, the roofline, cost of ownership",
     "latency and throughput versus lanes and ADC rate",
     "energy ledger",
     "bench plan in simulation (BER, SNR versus passes)",
@@ -222,11 +223,12 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, St
     };
     let mut sections = Vec::new();
     type Step = fn(&mut Ctx) -> Result<Section, String>;
-    let steps: [Step; 9] = [
+    let steps: [Step; 10] = [
         headline,
         claims,
         energy_per_mac,
         workloads,
+        fleet,
         timing,
         ledger,
         bench_plan,
@@ -326,8 +328,9 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
             "Readout noise: SNR {:.1} dB ({:.1} effective bits, dominated by {}); throughput limited by {}.",
             e.noise.snr_db, e.noise.enob, e.noise.dominant, e.rates.limited_by
         ),
-        "GPU figures come from a roofline model calibrated to published inference measurements \
-         (see `lightloop compare`); the rig's from the analytic cost model of this rig."
+        "GPU figures come from lightloop's GPU serving model, fitted to published measurements and \
+         tested on points held out from the fit (`lightloop gpu validate`); the rig's from the \
+         analytic cost model of this rig. Both count prefill and decode."
             .to_string(),
     ];
     text.extend(
@@ -678,6 +681,359 @@ fn workloads(c: &mut Ctx) -> Result<Section, String> {
         title: "Energy per token across workloads, against H100, H200 and B200",
         figures: vec![fig],
         skipped,
+        ..Default::default()
+    })
+}
+
+#[derive(Serialize)]
+struct FleetRow {
+    hardware: String,
+    meets_targets: bool,
+    configuration: String,
+    devices: u64,
+    hosts: u64,
+    racks: u64,
+    ttft_s: f64,
+    tpot_s: f64,
+    wall_power_busiest_w: f64,
+    wall_power_mean_w: f64,
+    tokens_per_s_per_mw: f64,
+    j_per_token_wall: f64,
+    hardware_usd: f64,
+    usd_per_year: f64,
+    usd_per_m_tokens: f64,
+    binding_constraint: String,
+}
+
+#[derive(Serialize)]
+struct TrafficRow {
+    hardware: String,
+    tokens_per_s: f64,
+    meets_targets: bool,
+    wall_power_busiest_w: f64,
+    usd_per_m_tokens: f64,
+}
+
+#[derive(Serialize)]
+struct RooflineRow {
+    device: String,
+    operation: String,
+    flop_per_byte: f64,
+    over: &'static str,
+    attainable_flop_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct TornadoRow {
+    hardware: String,
+    input: &'static str,
+    low: String,
+    high: String,
+    usd_per_m_tokens_at_low: f64,
+    usd_per_m_tokens_at_high: f64,
+}
+
+/// The default deployment sized on the report's GPUs and rig: the table, power and cost against
+/// traffic, the roofline of its operations, and the cheapest option's tornado.
+fn fleet(c: &mut Ctx) -> Result<Section, String> {
+    use lightloop_fleet::verdict::{count, device_count, duration, figure};
+    use lightloop_gpu::roofline::{Ceilings, Over, operations};
+    let d = lightloop_rig::load_deployment(presets::DEFAULT_DEPLOYMENT, &[])
+        .map_err(|e| e.to_string())?
+        .value;
+    let model = lightloop_fleet::served_model(&d).map_err(|e| e.to_string())?;
+    let hw = lightloop_fleet::Hardware {
+        gpus: c.gpus.clone(),
+        rigs: vec![c.rig.clone()],
+    };
+    let answer = lightloop_fleet::size(&d, &model, &hw);
+    let verdict = lightloop_fleet::verdict::verdict(&answer);
+    let mut rows = Vec::new();
+    for o in &answer.options {
+        if let Some(s) = o.shown() {
+            rows.push(FleetRow {
+                hardware: o.hardware.clone(),
+                meets_targets: s.meets_targets,
+                configuration: s.configuration.clone(),
+                devices: s.devices,
+                hosts: s.hosts,
+                racks: s.racks,
+                ttft_s: s.ttft,
+                tpot_s: s.tpot,
+                wall_power_busiest_w: s.power.wall_busy,
+                wall_power_mean_w: s.power.wall_mean,
+                tokens_per_s_per_mw: s.tokens_per_s_per_mw,
+                j_per_token_wall: s.cost.j_per_token_wall,
+                hardware_usd: s.cost.hardware,
+                usd_per_year: s.cost.total_per_year,
+                usd_per_m_tokens: s.cost.usd_per_m_tokens,
+                binding_constraint: o.binding.clone().unwrap_or_default(),
+            });
+        }
+    }
+    let csv = c.csv("fleet.csv", &rows)?;
+    let table = Table {
+        head: [
+            "option",
+            "targets met",
+            "configuration",
+            "devices",
+            "racks",
+            "time per output token",
+            "MW at the wall (busiest)",
+            "J per token at the wall",
+            "USD per million tokens",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: answer
+            .options
+            .iter()
+            .filter_map(|o| o.shown().map(|s| (o, s)))
+            .map(|(o, s)| {
+                vec![
+                    o.hardware.clone(),
+                    if s.meets_targets {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    s.configuration.clone(),
+                    device_count(s.kind, s.devices),
+                    count(s.racks),
+                    duration(s.tpot),
+                    figure(s.power.wall_busy / 1e6),
+                    figure(s.cost.j_per_token_wall),
+                    figure(s.cost.usd_per_m_tokens),
+                ]
+            })
+            .collect(),
+        csv: csv.clone(),
+    };
+
+    // Power and cost against the traffic, each option re-sized at every rate.
+    let mut traffic = Vec::new();
+    let rates: Vec<f64> = (0..9).map(|i| 10f64.powf(3.0 + 0.5 * i as f64)).collect();
+    for r in &rates {
+        let mut dd = d.clone();
+        dd.traffic.requests_per_s = None;
+        dd.traffic.tokens_per_s = Some(*r);
+        let a = lightloop_fleet::size(&dd, &model, &hw);
+        for o in &a.options {
+            if let Some(s) = o.shown() {
+                traffic.push(TrafficRow {
+                    hardware: o.hardware.clone(),
+                    tokens_per_s: *r,
+                    meets_targets: s.meets_targets,
+                    wall_power_busiest_w: s.power.wall_busy,
+                    usd_per_m_tokens: s.cost.usd_per_m_tokens,
+                });
+            }
+        }
+    }
+    let traffic_csv = c.csv("fleet_vs_traffic.csv", &traffic)?;
+    let series = |f: &dyn Fn(&TrafficRow) -> f64| -> Vec<Series> {
+        answer
+            .options
+            .iter()
+            .map(|o| {
+                let pts = traffic
+                    .iter()
+                    .filter(|t| t.hardware == o.hardware)
+                    .map(|t| (t.tokens_per_s, f(t)))
+                    .collect();
+                let mut s = Series::line(o.hardware.clone(), pts);
+                s.dashed = o.chosen.is_none();
+                s
+            })
+            .collect()
+    };
+    let mw_svg = chart::line_chart(
+        &Axes::new(
+            "Facility power at the busiest hour against traffic",
+            "output tokens per second",
+            "MW at the wall",
+        )
+        .log_x()
+        .log_y(),
+        &series(&|t| t.wall_power_busiest_w / 1e6),
+    )?;
+    let usd_svg = chart::line_chart(
+        &Axes::new(
+            "Cost per million tokens against traffic",
+            "output tokens per second",
+            "USD per million tokens",
+        )
+        .log_x()
+        .log_y(),
+        &series(&|t| t.usd_per_m_tokens),
+    )?;
+
+    // The roofline of the deployment's operations.
+    let mut roof = Vec::new();
+    let mut roof_series = Vec::new();
+    let mut clouds = Vec::new();
+    let first_gpu = c.gpus.first().cloned();
+    let shown_gpu = answer.options.first().and_then(|o| o.shown().cloned());
+    let mut devices: Vec<(Ceilings, f64, f64, f64)> = Vec::new();
+    if let (Some(g), Some(s)) = (&first_gpu, &shown_gpu) {
+        let (tp, ep) = s
+            .split
+            .map(|x| (x.tp as f64, x.ep as f64))
+            .unwrap_or((1.0, 1.0));
+        devices.push((Ceilings::of_gpu(g, model.run.weight_bits), s.batch, tp, ep));
+    }
+    if let Ok(e) = lightloop_cost::evaluate(&c.rig, &model) {
+        devices.push((
+            Ceilings {
+                device: c.rig.rig.name.clone(),
+                peak: 2.0 * e.rates.peak_macs_per_s,
+                memory: c.rig.host.memory_bandwidth.si(),
+                scale_up: c.rig.host.link_bandwidth.si(),
+                scale_out: c.rig.host.link_bandwidth.si(),
+            },
+            1.0,
+            1.0,
+            1.0,
+        ));
+    }
+    for (ceil, batch, tp, ep) in &devices {
+        let ops = operations(&model, *batch, d.traffic.prompt_tokens as f64, *tp, *ep);
+        let mut pts = Vec::new();
+        for op in &ops {
+            let over = match op.over {
+                Over::Memory => "memory",
+                Over::ScaleUp => "scale-up link",
+                Over::ScaleOut => "scale-out link",
+            };
+            roof.push(RooflineRow {
+                device: ceil.device.clone(),
+                operation: op.name.clone(),
+                flop_per_byte: op.intensity(),
+                over,
+                attainable_flop_per_s: op.attainable(ceil),
+            });
+            pts.push((op.intensity(), op.attainable(ceil)));
+        }
+        clouds.push(Series::line(format!("{} operations", ceil.device), pts));
+        for (over, label) in [
+            (Over::Memory, "memory"),
+            (Over::ScaleUp, "scale-up link"),
+            (Over::ScaleOut, "scale-out link"),
+        ] {
+            let bw = ceil.bandwidth(over);
+            let ridge = ceil.ridge(over);
+            let line = vec![(1e-2, 1e-2 * bw), (ridge, ceil.peak), (1e6, ceil.peak)];
+            let mut l = Series::line(format!("{} roof, {label}", ceil.device), line);
+            l.dashed = over != Over::Memory;
+            roof_series.push(l);
+        }
+    }
+    let roof_csv = c.csv("roofline.csv", &roof)?;
+    let mut lines = roof_series;
+    lines.extend(clouds);
+    let roof_svg = chart::line_chart(
+        &Axes::new(
+            "Roofline of the deployment's operations",
+            "arithmetic intensity, FLOP per byte moved",
+            "attainable FLOP/s",
+        )
+        .log_x()
+        .log_y(),
+        &lines,
+    )?;
+
+    // The cheapest option's tornado.
+    let mut tornado = Vec::new();
+    if let Some(s) = answer
+        .options
+        .iter()
+        .filter_map(|o| o.chosen.as_ref())
+        .min_by(|x, y| x.cost.usd_per_m_tokens.total_cmp(&y.cost.usd_per_m_tokens))
+    {
+        for w in
+            lightloop_fleet::sensitivity::tornado(s, &answer.economics, answer.demand.tokens_per_s)
+        {
+            tornado.push(TornadoRow {
+                hardware: s.hardware.clone(),
+                input: w.input,
+                low: w.low_value,
+                high: w.high_value,
+                usd_per_m_tokens_at_low: w.at_low,
+                usd_per_m_tokens_at_high: w.at_high,
+            });
+        }
+    }
+    let tornado_csv = c.csv("tornado.csv", &tornado)?;
+    let cats: Vec<String> = tornado.iter().map(|t| t.input.to_string()).collect();
+    let tornado_svg = chart::bar_chart(
+        &Axes::new(
+            "Cost per million tokens as each input moves",
+            "input",
+            "USD per million tokens",
+        ),
+        &cats,
+        &[
+            (
+                "input at its low value".to_string(),
+                tornado.iter().map(|t| t.usd_per_m_tokens_at_low).collect(),
+            ),
+            (
+                "input at its high value".to_string(),
+                tornado.iter().map(|t| t.usd_per_m_tokens_at_high).collect(),
+            ),
+        ],
+        false,
+    )?;
+    let cheapest = tornado
+        .first()
+        .map(|t| t.hardware.clone())
+        .unwrap_or_default();
+    let figures = vec![
+        c.figure(
+            mw_svg,
+            "Power at the wall (PUE included) of the fleet that carries each rate of output tokens at its              busiest hour, each option sized again at every rate. Dashed: an option that cannot meet the              latency targets at any rate (its closest configuration shown).",
+            &traffic_csv,
+        ),
+        c.figure(
+            usd_svg,
+            "Cost of ownership per million tokens against traffic: hardware written off, building,              maintenance and electricity over a year at the deployment's mean load.",
+            &traffic_csv,
+        ),
+        c.figure(
+            roof_svg,
+            "Each operation of the deployment's model (one layer) at its arithmetic intensity, against the              ceilings of the first GPU and of the rig: the peak, and the bandwidth of memory (solid), of              the scale-up link and of the scale-out network (dashed). Attention's IO-aware form moves far              fewer bytes than the naive one; collectives sit against the links.",
+            &roof_csv,
+        ),
+        c.figure(
+            tornado_svg,
+            &format!(
+                "Cost per million tokens of the cheapest option ({cheapest}) with one input at a time at the                  low and high ends of its range, the configuration held."
+            ),
+            &tornado_csv,
+        ),
+    ];
+    let text = vec![
+        format!(
+            "The {} deployment: {} output tokens per second at the busiest hour ({} prompt and {} output              tokens a request), time to first token within {} and time per output token within {};              PUE {}, {} USD/kWh, mean load {} % of the busiest hour's.",
+            d.deployment.name,
+            figure(answer.demand.tokens_per_s),
+            d.traffic.prompt_tokens,
+            d.traffic.output_tokens,
+            duration(answer.demand.ttft),
+            duration(answer.demand.tpot),
+            answer.economics.pue,
+            figure(answer.economics.electricity_price * 3.6e6),
+            figure(answer.economics.utilisation * 100.0),
+        ),
+        verdict,
+    ];
+    Ok(Section {
+        id: "fleet",
+        title: "Fleets: the deployment sized on GPUs and on the rig",
+        text,
+        tables: vec![table],
+        figures,
         ..Default::default()
     })
 }

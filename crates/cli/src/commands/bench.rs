@@ -32,6 +32,9 @@ pub enum BenchKind {
     /// Simulated tokens per second of SmolLM2 with its linear layers on the twin, against plain
     /// digital candle inference of the same model (needs `lightloop model fetch smollm2`)
     Model,
+    /// Fleet sizing: GPU serving evaluations per second on one core, and the full search of
+    /// the 1 T-parameter MoE deployment on four GPU types and a rig
+    Fleet,
     /// All of them (except esn, loop and model, which need baselines or downloads)
     All,
 }
@@ -153,6 +156,86 @@ fn one_round(seconds: f64, mut f: impl FnMut()) -> f64 {
         batch = (batch * 2).min(1 << 16);
     }
     n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Fleet targets: one configuration evaluated at ≥ 10⁴ per second per core; the 1 T MoE's full
+/// search within 10 s.
+const FLEET_EVAL_TARGET: f64 = 1e4;
+const FLEET_SEARCH_TARGET: f64 = 10.0;
+
+fn fleet(seconds: f64) -> CliResult<()> {
+    println!(
+        "Fleet sizing, one thread (targets: ≥ {} GPU configurations per second per core; the 1 T MoE search within {FLEET_SEARCH_TARGET} s)",
+        num(FLEET_EVAL_TARGET)
+    );
+    let d = lightloop_rig::load_deployment("chat-moe-1t", &[])?.value;
+    let model = lightloop_fleet::served_model(&d)?;
+    let gpu = lightloop_rig::load_gpu("h100-sxm", &[])?.value;
+    let stack = lightloop_gpu::ServingStack::for_gpu(&gpu);
+    let split = lightloop_gpu::Split::new(4, 1, 64);
+    let per_s = rate(seconds, || {
+        let s = lightloop_gpu::serving::serve_batch(
+            black_box(&gpu),
+            &stack,
+            black_box(&model),
+            split,
+            512.0,
+        );
+        black_box(&s);
+    });
+    // Baseline in the same run: one cost-model evaluation of the seed rig on the same model.
+    let rig = load_rig("seed-16ch", &[])?.value;
+    let rig_rate = rate(seconds, || {
+        let e = lightloop_cost::evaluate(black_box(&rig), black_box(&model));
+        black_box(&e);
+    });
+    let hw = lightloop_fleet::Hardware::of(&d)?;
+    let mut times = Vec::new();
+    let mut evaluated = 0;
+    for _ in 0..ROUNDS {
+        let t = std::time::Instant::now();
+        let a = lightloop_fleet::size(black_box(&d), &model, &hw);
+        times.push(t.elapsed().as_secs_f64());
+        evaluated = a.options.iter().map(|o| o.evaluated).sum();
+        black_box(&a);
+    }
+    times.sort_by(f64::total_cmp);
+    let search = times[times.len() / 2];
+    let mut t = Table::new(
+        &["measure", "value", "target", ""],
+        &[Align::Left, Align::Right, Align::Right, Align::Left],
+    );
+    let flag = |ok: bool| {
+        if ok {
+            "meets".to_string()
+        } else {
+            "BELOW TARGET".to_string()
+        }
+    };
+    t.row(vec![
+        "GPU configurations per second (1 T MoE, TP4·EP64, batch 512)".into(),
+        num(per_s),
+        format!("≥ {}", num(FLEET_EVAL_TARGET)),
+        flag(per_s >= FLEET_EVAL_TARGET),
+    ]);
+    t.row(vec![
+        format!("full search of chat-moe-1t ({evaluated} configurations, 4 GPUs and a rig; median of {ROUNDS})"),
+        si(search, "s"),
+        format!("≤ {FLEET_SEARCH_TARGET} s"),
+        flag(search <= FLEET_SEARCH_TARGET),
+    ]);
+    println!("{}", t.render());
+    println!(
+        "  ratio to the targets: evaluations {:.0}×, search {:.0}× faster than the bound",
+        per_s / FLEET_EVAL_TARGET,
+        FLEET_SEARCH_TARGET / search
+    );
+    println!(
+        "  baseline, one cost-model evaluation of seed-16ch on the same model: {} per second ({:.2}× the GPU configuration's rate)",
+        num(rig_rate),
+        rig_rate / per_s
+    );
+    Ok(())
 }
 
 fn cost(seconds: f64) -> CliResult<()> {
@@ -380,6 +463,10 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     }
     if matches!(a.which, BenchKind::Cost | BenchKind::All) {
         cost(a.seconds)?;
+        println!();
+    }
+    if matches!(a.which, BenchKind::Fleet | BenchKind::All) {
+        fleet(a.seconds)?;
         println!();
     }
     if matches!(a.which, BenchKind::Sweep | BenchKind::All) {

@@ -4,8 +4,10 @@ use super::print_json;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table, si, wrap};
 use clap::Args;
+use lightloop_fleet::sensitivity::{Swing, tornado};
 use lightloop_fleet::verdict::{count, device_count, duration, figure, verdict};
 use lightloop_fleet::{FleetAnswer, FleetError, Hardware, OptionAnswer, Sizing};
+use lightloop_gpu::roofline::{Ceilings, Operation, Over, operations};
 use lightloop_rig::presets::DEFAULT_DEPLOYMENT;
 use lightloop_rig::{Deployment, DescKind, Document};
 use serde::Serialize;
@@ -40,6 +42,16 @@ pub struct FleetArgs {
     /// Override a key of the deployment, e.g. --set traffic.requests_per_s=500; repeatable
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Also size each GPU option with photonic links in place of its scale-out network or its
+    /// NVLink copper
+    #[arg(long)]
+    pub links: bool,
+    /// Also show each operation's arithmetic intensity against every option's ceilings
+    #[arg(long)]
+    pub roofline: bool,
+    /// Also price a training run of this many tokens on every option (its fleet's devices)
+    #[arg(long, value_name = "TOKENS")]
+    pub train: Option<f64>,
     /// Print JSON instead of tables
     #[arg(long)]
     pub json: bool,
@@ -58,6 +70,25 @@ impl From<FleetError> for CliError {
 struct Out<'a> {
     verdict: String,
     answer: &'a FleetAnswer,
+    /// The cheapest option's cost per million tokens as each economic input moves.
+    tornado: Option<(String, Vec<Swing>)>,
+    links: Vec<LinksOut>,
+    roofline: Vec<RooflineOut>,
+    training: Vec<lightloop_fleet::training::Run>,
+}
+
+#[derive(Serialize)]
+struct LinksOut {
+    gpu: String,
+    baseline_usd_per_m_tokens: f64,
+    baseline_wall_busy_w: f64,
+    swaps: Vec<lightloop_fleet::interconnect::Swap>,
+}
+
+#[derive(Serialize)]
+struct RooflineOut {
+    ceilings: Ceilings,
+    operations: Vec<(Operation, f64, bool)>,
 }
 
 /// The deployment as given on the command line: the file or preset, `--set` overrides, and
@@ -84,10 +115,63 @@ pub fn run(a: &FleetArgs) -> CliResult<()> {
     let hw = Hardware::of(&d)?;
     let answer = lightloop_fleet::size(&d, &model, &hw);
     let v = verdict(&answer);
+    let econ = answer.economics;
+    let cheapest = answer
+        .options
+        .iter()
+        .filter_map(|o| o.chosen.as_ref())
+        .min_by(|x, y| x.cost.usd_per_m_tokens.total_cmp(&y.cost.usd_per_m_tokens));
+    let tornado_rows = cheapest.map(|s| {
+        (
+            s.hardware.clone(),
+            tornado(s, &econ, answer.demand.tokens_per_s),
+        )
+    });
+    let links: Vec<LinksOut> = if a.links {
+        hw.gpus
+            .iter()
+            .map(|g| {
+                let (base, swaps) = lightloop_fleet::interconnect::compare(
+                    g,
+                    &model,
+                    &answer.demand,
+                    &econ,
+                    d.options.max_gpus_per_replica,
+                );
+                LinksOut {
+                    gpu: g.gpu.name.clone(),
+                    baseline_usd_per_m_tokens: base
+                        .shown()
+                        .map(|s| s.cost.usd_per_m_tokens)
+                        .unwrap_or(f64::NAN),
+                    baseline_wall_busy_w: base
+                        .shown()
+                        .map(|s| s.power.wall_busy)
+                        .unwrap_or(f64::NAN),
+                    swaps,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let roofline: Vec<RooflineOut> = if a.roofline {
+        roofline(&answer, &hw, &model)
+    } else {
+        Vec::new()
+    };
+    let training = match a.train {
+        Some(tokens) => train(&answer, &hw, &model, tokens)?,
+        None => Vec::new(),
+    };
     if a.json {
         return print_json(&Out {
             verdict: v,
             answer: &answer,
+            tornado: tornado_rows,
+            links,
+            roofline,
+            training,
         });
     }
     let dm = &answer.demand;
@@ -130,6 +214,153 @@ pub fn run(a: &FleetArgs) -> CliResult<()> {
             );
         }
     }
+    if let Some((hw_name, rows)) = &tornado_rows {
+        println!("\nCost per million tokens of {hw_name} as each input moves (the rest held):");
+        let mut t = Table::new(
+            &["input", "low", "high", "USD/M tokens at low", "at high"],
+            &[
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+            ],
+        );
+        for r in rows {
+            t.row(vec![
+                r.input.to_string(),
+                r.low_value.clone(),
+                r.high_value.clone(),
+                figure(r.at_low),
+                figure(r.at_high),
+            ]);
+        }
+        println!("{}", t.render());
+    }
+    for l in &links {
+        println!(
+            "\n{} with photonic links (baseline {} USD per million tokens, {} at the wall):",
+            l.gpu,
+            figure(l.baseline_usd_per_m_tokens),
+            si(l.baseline_wall_busy_w, "W")
+        );
+        let mut t = Table::new(
+            &[
+                "links",
+                "in place of",
+                "configuration",
+                "link energy per token",
+                "wall, busiest",
+                "USD/M tokens",
+            ],
+            &[
+                Align::Left,
+                Align::Left,
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+            ],
+        );
+        for sw in &l.swaps {
+            t.row(vec![
+                sw.tech.name.to_string(),
+                match sw.replaces {
+                    lightloop_gpu::roofline::Replaces::ScaleOut => "scale-out network".into(),
+                    lightloop_gpu::roofline::Replaces::ScaleUp { domain } => {
+                        format!("NVLink copper (domain {domain})")
+                    }
+                },
+                sw.answer
+                    .shown()
+                    .map(|s| s.configuration.clone())
+                    .unwrap_or_else(|| "–".into()),
+                si(sw.link_j_per_token, "J"),
+                si(sw.wall_busy, "W"),
+                figure(sw.usd_per_m_tokens),
+            ]);
+        }
+        println!("{}", t.render());
+    }
+    for r in &roofline {
+        println!(
+            "\nRoofline of {} (peak {}FLOP/s; memory {}, scale-up {}, scale-out {} per device):",
+            r.ceilings.device,
+            si(r.ceilings.peak, ""),
+            si(r.ceilings.memory, "B/s"),
+            si(r.ceilings.scale_up, "B/s"),
+            si(r.ceilings.scale_out, "B/s"),
+        );
+        let mut t = Table::new(
+            &[
+                "operation",
+                "FLOP per byte",
+                "over",
+                "attainable",
+                "bound by",
+            ],
+            &[
+                Align::Left,
+                Align::Right,
+                Align::Left,
+                Align::Right,
+                Align::Left,
+            ],
+        );
+        for (op, att, bw_bound) in &r.operations {
+            t.row(vec![
+                op.name.clone(),
+                figure(op.intensity()),
+                over_name(op.over).into(),
+                si(*att, "FLOP/s"),
+                if *bw_bound {
+                    over_name(op.over).into()
+                } else {
+                    "compute".into()
+                },
+            ]);
+        }
+        println!("{}", t.render());
+    }
+    if !training.is_empty() {
+        println!("\nTraining {} tokens:", figure(a.train.unwrap_or(0.0)));
+        let mut t = Table::new(
+            &[
+                "hardware",
+                "devices",
+                "time",
+                "energy per token",
+                "cost",
+                "USD per M tokens",
+            ],
+            &[
+                Align::Left,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+                Align::Right,
+            ],
+        );
+        for r in &training {
+            t.row(vec![
+                r.hardware.clone(),
+                count(r.devices as u64),
+                duration(r.time),
+                si(r.j_per_token, "J"),
+                format!("{} USD", figure(r.cost)),
+                figure(r.usd_per_m_tokens),
+            ]);
+        }
+        println!("{}", t.render());
+        for r in &training {
+            print!(
+                "{}",
+                wrap(&format!("{}: {}", r.hardware, r.assumptions), 100, "  ")
+            );
+        }
+    }
+    println!();
     print!(
         "{}",
         wrap(
@@ -199,4 +430,105 @@ fn table(options: &[OptionAnswer]) -> String {
         }
     }
     out
+}
+
+fn over_name(o: Over) -> &'static str {
+    match o {
+        Over::Memory => "memory",
+        Over::ScaleUp => "scale-up link",
+        Over::ScaleOut => "scale-out link",
+    }
+}
+
+/// The deployment's operations against every option's ceilings (a rig: its peak MAC rate, its
+/// host's memory and its host link).
+fn roofline(
+    answer: &FleetAnswer,
+    hw: &Hardware,
+    model: &lightloop_rig::Workload,
+) -> Vec<RooflineOut> {
+    let mut out = Vec::new();
+    for (o, g) in answer.options.iter().zip(&hw.gpus) {
+        let Some(s) = o.shown() else { continue };
+        let (tp, ep) = s
+            .split
+            .map(|x| (x.tp as f64, x.ep as f64))
+            .unwrap_or((1.0, 1.0));
+        let c = Ceilings::of_gpu(g, model.run.weight_bits);
+        out.push(with_ops(c, model, s.batch, tp, ep));
+    }
+    for r in &hw.rigs {
+        let Ok(e) = lightloop_cost::evaluate(r, model) else {
+            continue;
+        };
+        let c = Ceilings {
+            device: r.rig.name.clone(),
+            peak: 2.0 * e.rates.peak_macs_per_s,
+            memory: r.host.memory_bandwidth.si(),
+            scale_up: r.host.link_bandwidth.si(),
+            scale_out: r.host.link_bandwidth.si(),
+        };
+        out.push(with_ops(c, model, model.run.batch as f64, 1.0, 1.0));
+    }
+    out
+}
+
+fn with_ops(
+    c: Ceilings,
+    model: &lightloop_rig::Workload,
+    batch: f64,
+    tp: f64,
+    ep: f64,
+) -> RooflineOut {
+    let ops = operations(model, batch, model.run.prompt_tokens as f64, tp, ep)
+        .into_iter()
+        .map(|op| {
+            let att = op.attainable(&c);
+            let b = op.bandwidth_bound(&c);
+            (op, att, b)
+        })
+        .collect();
+    RooflineOut {
+        ceilings: c,
+        operations: ops,
+    }
+}
+
+/// Training runs on every option, with its fleet's devices.
+fn train(
+    answer: &FleetAnswer,
+    hw: &Hardware,
+    model: &lightloop_rig::Workload,
+    tokens: f64,
+) -> CliResult<Vec<lightloop_fleet::training::Run>> {
+    if !(tokens.is_finite() && tokens >= 1.0) {
+        return Err(CliError::BadInput(format!(
+            "--train {tokens}: give a number of tokens of at least 1"
+        )));
+    }
+    let econ = &answer.economics;
+    let mut out = Vec::new();
+    let mut opts = answer.options.iter();
+    for g in &hw.gpus {
+        let n = opts
+            .next()
+            .and_then(|o| o.shown())
+            .map(|s| s.devices as f64)
+            .unwrap_or(8.0);
+        out.push(lightloop_fleet::training::on_gpus(
+            g, model, tokens, n, econ,
+        ));
+    }
+    for r in &hw.rigs {
+        let n = opts
+            .next()
+            .and_then(|o| o.shown())
+            .map(|s| s.devices as f64)
+            .unwrap_or(1.0);
+        match lightloop_fleet::training::on_rigs(r, model, tokens, n, econ) {
+            Ok(run) => out.push(run),
+            Err(e) => eprintln!("  {} cannot train the model: {e}", r.rig.name),
+        }
+    }
+    Ok(out)
 }

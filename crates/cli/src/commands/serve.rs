@@ -11,11 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use clap::Args;
 use lightloop_cost::{Category, evaluate, evaluate_gpu};
+use lightloop_fleet::Hardware;
 use lightloop_report::chart::{self, Axes, Series};
 use lightloop_report::html::escape;
 use lightloop_report::sections::check_pair;
+use lightloop_rig::Deployment;
 use lightloop_rig::gpu::Gpu;
-use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+use lightloop_rig::presets::{DEFAULT_DEPLOYMENT, DEFAULT_RIG, DEFAULT_WORKLOAD};
 use lightloop_rig::workload::Workload;
 use lightloop_rig::{Rig, load_rig};
 use serde::Serialize;
@@ -143,26 +145,102 @@ pub const KNOBS: [Knob; 9] = [
     },
 ];
 
+/// The fleet panel's sliders: traffic, targets and the facility of the default deployment.
+pub const FLEET_KNOBS: [Knob; 6] = [
+    Knob {
+        key: "tokens_per_s",
+        label: "traffic at the busiest hour (output tokens/s)",
+        min: 100.0,
+        max: 1e8,
+        scale: Scale::Log,
+        integer: false,
+    },
+    Knob {
+        key: "ttft_s",
+        label: "target: time to first token (s)",
+        min: 0.05,
+        max: 10_000.0,
+        scale: Scale::Log,
+        integer: false,
+    },
+    Knob {
+        key: "tpot_ms",
+        label: "target: time per output token (ms)",
+        min: 1.0,
+        max: 100_000.0,
+        scale: Scale::Log,
+        integer: false,
+    },
+    Knob {
+        key: "usd_per_kwh",
+        label: "electricity price (USD/kWh)",
+        min: 0.02,
+        max: 0.4,
+        scale: Scale::Log,
+        integer: false,
+    },
+    Knob {
+        key: "pue",
+        label: "PUE",
+        min: 1.0,
+        max: 2.5,
+        scale: Scale::Linear,
+        integer: false,
+    },
+    Knob {
+        key: "load_pct",
+        label: "mean load (% of the busiest hour)",
+        min: 5.0,
+        max: 100.0,
+        scale: Scale::Linear,
+        integer: true,
+    },
+];
+
 /// The longest query string accepted.
 const MAX_QUERY: usize = 1024;
 
-/// What the server holds: the starting rig and the workload.
+/// What the server holds: the starting rig and the workload, and the deployment the fleet
+/// panel sizes (the default one, with this rig as its optical option).
 pub struct Base {
     pub rig_spec: String,
     pub rig: Rig,
     pub workload: Workload,
     pub gpu: Gpu,
+    pub deployment: Deployment,
+    pub fleet_model: Workload,
+    pub fleet_hardware: Hardware,
 }
 
 impl Base {
     pub fn load(rig: &str, workload: &str) -> CliResult<Self> {
         let pair = load_pair(rig, workload, &[])?;
+        let deployment = lightloop_rig::load_deployment(DEFAULT_DEPLOYMENT, &[])?.value;
+        let fleet_model = lightloop_fleet::served_model(&deployment)?;
+        let mut fleet_hardware = Hardware::of(&deployment)?;
+        fleet_hardware.rigs = vec![pair.rig.value.clone()];
         Ok(Self {
             rig_spec: rig.to_string(),
             rig: pair.rig.value,
             workload: pair.workload.value,
             gpu: load_gpu(DEFAULT_GPUS[0])?.value,
+            deployment,
+            fleet_model,
+            fleet_hardware,
         })
+    }
+
+    /// The fleet knobs' starting values, from the deployment.
+    fn fleet_start(&self) -> Vec<f64> {
+        let d = &self.deployment;
+        vec![
+            d.traffic.output_tokens_per_s(),
+            d.targets.ttft.si(),
+            d.targets.tpot.si() * 1e3,
+            d.facility.electricity_price.si() * 3.6e6,
+            d.facility.pue,
+            d.facility.utilisation.si() * 100.0,
+        ]
     }
 
     /// The starting value of each knob, from the rig.
@@ -211,14 +289,24 @@ fn bad(m: String) -> Rejected {
 /// Parses `key=value&…` into one value per knob (the rig's value when absent), checking keys,
 /// characters, duplicates and ranges.
 pub fn parse(base: &Base, query: &str) -> Result<(Vec<f64>, Option<char>), Rejected> {
+    parse_knobs(&KNOBS, base.start(), query, true)
+}
+
+/// Parses `key=value&…` against `knobs` (values in `start` when absent); `tier=A…D` is
+/// accepted when `with_tier`.
+fn parse_knobs(
+    knobs: &[Knob],
+    mut values: Vec<f64>,
+    query: &str,
+    with_tier: bool,
+) -> Result<(Vec<f64>, Option<char>), Rejected> {
     if query.len() > MAX_QUERY {
         return Err(Rejected(
             StatusCode::URI_TOO_LONG,
             format!("query longer than {MAX_QUERY} characters"),
         ));
     }
-    let mut values = base.start();
-    let mut seen = vec![false; KNOBS.len()];
+    let mut seen = vec![false; knobs.len()];
     let mut tier = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair
@@ -230,24 +318,25 @@ pub fn parse(base: &Base, query: &str) -> Result<(Vec<f64>, Option<char>), Rejec
         {
             return Err(bad(format!("{k}: '{v}' is not a number")));
         }
-        if k == "tier" {
+        if with_tier && k == "tier" {
             tier = match v {
                 "A" | "B" | "C" | "D" => v.chars().next(),
                 _ => return Err(bad(format!("tier: '{v}' is not one of A, B, C, D"))),
             };
             continue;
         }
-        let i = KNOBS.iter().position(|n| n.key == k).ok_or_else(|| {
-            let keys: Vec<&str> = KNOBS.iter().map(|n| n.key).collect();
+        let i = knobs.iter().position(|n| n.key == k).ok_or_else(|| {
+            let keys: Vec<&str> = knobs.iter().map(|n| n.key).collect();
             bad(format!(
-                "unknown parameter '{k}' (known: {}, tier)",
-                keys.join(", ")
+                "unknown parameter '{k}' (known: {}{})",
+                keys.join(", "),
+                if with_tier { ", tier" } else { "" }
             ))
         })?;
         if std::mem::replace(&mut seen[i], true) {
             return Err(bad(format!("{k} given twice")));
         }
-        let n = &KNOBS[i];
+        let n = &knobs[i];
         let x: f64 = v
             .parse()
             .map_err(|_| bad(format!("{k}: '{v}' is not a number")))?;
@@ -357,17 +446,89 @@ pub fn update(base: &Base, query: &str) -> Result<Update, Rejected> {
     })
 }
 
-/// The page: sliders, headline figures and plot slots; a small script asks /api/update.
-pub fn page(base: &Base) -> String {
-    let start = base.start();
-    let mut sliders = String::new();
-    for (n, v) in KNOBS.iter().zip(&start) {
+/// One option in the fleet panel.
+#[derive(Serialize)]
+pub struct FleetOption {
+    pub hardware: String,
+    pub meets_targets: bool,
+    pub configuration: String,
+    pub devices: String,
+    pub wall_mw: f64,
+    pub usd_per_m_tokens: f64,
+    pub binding: Option<String>,
+}
+
+/// The fleet panel's answer.
+#[derive(Serialize)]
+pub struct FleetUpdate {
+    pub verdict: String,
+    pub options: Vec<FleetOption>,
+    pub plot: String,
+}
+
+/// The deployment re-sized for the fleet sliders.
+pub fn fleet_update(base: &Base, query: &str) -> Result<FleetUpdate, Rejected> {
+    use lightloop_rig::units::{EnergyPrice, Fraction, Time};
+    let (v, _) = parse_knobs(&FLEET_KNOBS, base.fleet_start(), query, false)?;
+    let mut d = base.deployment.clone();
+    d.traffic.requests_per_s = None;
+    d.traffic.tokens_per_s = Some(v[0]);
+    d.targets.ttft = Time::new(v[1]);
+    d.targets.tpot = Time::new(v[2] * 1e-3);
+    d.facility.electricity_price = EnergyPrice::new(v[3] / 3.6e6);
+    d.facility.pue = v[4];
+    d.facility.utilisation = Fraction::new(v[5] / 100.0);
+    let a = lightloop_fleet::size(&d, &base.fleet_model, &base.fleet_hardware);
+    let options: Vec<FleetOption> = a
+        .options
+        .iter()
+        .filter_map(|o| {
+            o.shown().map(|s| FleetOption {
+                hardware: o.hardware.clone(),
+                meets_targets: s.meets_targets,
+                configuration: s.configuration.clone(),
+                devices: lightloop_fleet::verdict::device_count(s.kind, s.devices),
+                wall_mw: s.power.wall_busy / 1e6,
+                usd_per_m_tokens: s.cost.usd_per_m_tokens,
+                binding: o.binding.clone(),
+            })
+        })
+        .collect();
+    let plot = chart::bar_chart(
+        &Axes::new(
+            "Cost per million tokens of each option",
+            "",
+            "USD per million tokens",
+        )
+        .log_y(),
+        &options
+            .iter()
+            .map(|o| o.hardware.clone())
+            .collect::<Vec<_>>(),
+        &[(
+            "cheapest configuration (closest to the targets where none meets them)".to_string(),
+            options.iter().map(|o| o.usd_per_m_tokens).collect(),
+        )],
+        false,
+    )
+    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m))?;
+    Ok(FleetUpdate {
+        verdict: lightloop_fleet::verdict::verdict(&a),
+        options,
+        plot,
+    })
+}
+
+/// `<label>` elements with range inputs for `knobs`, starting at `start`.
+fn slider_html(knobs: &[Knob], start: &[f64]) -> String {
+    let mut out = String::new();
+    for (n, v) in knobs.iter().zip(start) {
         let (lo, hi, val, step) = match n.scale {
             Scale::Log => (n.min.log10(), n.max.log10(), v.max(n.min).log10(), 0.01),
             Scale::PowersOfTwo => (n.min.log2(), n.max.log2(), v.max(n.min).log2().round(), 1.0),
-            Scale::Linear => (n.min, n.max, *v, if n.integer { 1.0 } else { 0.5 }),
+            Scale::Linear => (n.min, n.max, *v, if n.integer { 1.0 } else { 0.05 }),
         };
-        sliders.push_str(&format!(
+        out.push_str(&format!(
             "<label>{label}<input type=\"range\" id=\"{key}\" data-scale=\"{scale}\" data-int=\"{int}\" data-start=\"{v}\" \
              min=\"{lo}\" max=\"{hi}\" step=\"{step}\" value=\"{val}\"><output id=\"{key}-v\"></output></label>\n",
             label = escape(n.label),
@@ -380,6 +541,13 @@ pub fn page(base: &Base) -> String {
             int = n.integer,
         ));
     }
+    out
+}
+
+/// The page: sliders, headline figures and plot slots; a small script asks /api/update.
+pub fn page(base: &Base) -> String {
+    let sliders = slider_html(&KNOBS, &base.start());
+    let fleet_sliders = slider_html(&FLEET_KNOBS, &base.fleet_start());
     let tier = format!("{:?}", base.rig.rig.tier);
     let tiers: String = ["A", "B", "C", "D"]
         .iter()
@@ -396,17 +564,27 @@ pub fn page(base: &Base) -> String {
 #knobs{{display:grid;grid-template-columns:repeat(3,1fr);gap:.4em 2em;max-width:1200px}}
 label{{display:flex;flex-direction:column;font-size:.9em}}output{{font-variant-numeric:tabular-nums;color:#0072B2}}
 #head{{display:flex;gap:2.5em;margin:1em 0;font-size:1.1em}}#head b{{display:block;font-size:1.5em}}
-#plots{{display:flex;flex-wrap:wrap;gap:1em}}#status{{color:#8a4b00;min-height:1.3em}}</style></head><body>
+#plots{{display:flex;flex-wrap:wrap;gap:1em}}#status{{color:#8a4b00;min-height:1.3em}}
+#fleet-knobs{{display:grid;grid-template-columns:repeat(3,1fr);gap:.4em 2em;max-width:1200px}}
+table{{border-collapse:collapse;margin:.5em 0}}td,th{{border-bottom:1px solid #ccc;padding:.2em .8em;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body>
 <h1>lightloop dashboard</h1><p>Rig {rig} ({desc}), workload {wl}; figures from the analytic cost model.</p>
 <div id="knobs">{sliders}<label>build tier<select id="tier">{tiers}</select></label></div>
 <div id="head"><div>fJ per MAC<b id="fj">–</b></div><div>J per token<b id="jtok">–</b></div>
 <div>tokens per second<b id="tps">–</b></div><div>energy ratio to <span id="gpu"></span><b id="ratio">–</b></div>
 <div>readout SNR (dB)<b id="snr">–</b></div></div><p id="status"></p>
 <div id="plots"><div id="plot-size"></div><div id="plot-ledger"></div></div>
+<h2>Fleet: {dep} on GPUs and on this rig</h2>
+<p>The {dep} deployment ({model}) sized on every option: the cheapest configuration that meets the targets, or the closest.</p>
+<div id="fleet-knobs">{fleet_sliders}</div>
+<p id="verdict"></p><table id="fleet"><thead><tr><th>option</th><th>targets met</th><th>configuration</th><th>devices</th><th>MW at the wall (busiest)</th><th>USD per million tokens</th></tr></thead><tbody></tbody></table>
+<div id="plot-fleet"></div>
+<p><label style="display:inline">scenario name <input id="snap-name" value="scenario 1"></label> <button id="snap">save snapshot</button></p>
+<table id="snapshots"><thead></thead><tbody></tbody></table>
 <script>
 const fmt = x => (Math.abs(x) >= 0.01 && Math.abs(x) < 1e5) ? (+x.toPrecision(4)).toString() : x.toExponential(3);
-const knobs = [...document.querySelectorAll('input[type=range]')];
-function value(k) {{ if (k.dataset.moved !== '1') return +k.dataset.start; let v = +k.value; if (k.dataset.scale === 'log') v = Math.pow(10, v);
+const knobs = [...document.querySelectorAll('#knobs input[type=range]')];
+const fknobs = [...document.querySelectorAll('#fleet-knobs input[type=range]')];
+function value(k) {{ if (k.dataset.moved !== '1') return +(+k.dataset.start).toPrecision(6); let v = +k.value; if (k.dataset.scale === 'log') v = Math.pow(10, v);
   if (k.dataset.scale === 'pow2') v = Math.pow(2, v);
   if (k.dataset.int === 'true') v = Math.round(v); else v = +v.toPrecision(3); return v; }}
 let timer = null, seq = 0;
@@ -433,18 +611,61 @@ async function refresh() {{
 function soon() {{ clearTimeout(timer); timer = setTimeout(refresh, 60); }}
 knobs.forEach(k => k.addEventListener('input', () => {{ k.dataset.moved = '1'; soon(); }}));
 document.getElementById('tier').addEventListener('change', soon);
+let ftimer = null, fseq = 0, last = null;
+const snapshots = [];
+async function refreshFleet() {{
+  const q = fknobs.map(k => k.id + '=' + value(k)).join('&');
+  fknobs.forEach(k => document.getElementById(k.id + '-v').textContent = value(k));
+  const mine = ++fseq;
+  const r = await fetch('/api/fleet?' + q);
+  if (mine !== fseq) return;
+  if (!r.ok) {{ document.getElementById('verdict').textContent = 'Not computed: ' + await r.text(); return; }}
+  const u = await r.json();
+  last = {{ query: q, options: u.options }};
+  document.getElementById('verdict').textContent = u.verdict;
+  document.querySelector('#fleet tbody').innerHTML = u.options.map(o =>
+    `<tr><td>${{o.hardware}}</td><td>${{o.meets_targets ? 'yes' : 'no'}}</td><td>${{o.configuration}}</td><td>${{o.devices}}</td>` +
+    `<td class="mw">${{fmt(o.wall_mw)}}</td><td class="usd">${{fmt(o.usd_per_m_tokens)}}</td></tr>`).join('');
+  document.getElementById('plot-fleet').innerHTML = u.plot;
+  document.body.dataset.fleetUpdates = (+(document.body.dataset.fleetUpdates || 0) + 1).toString();
+}}
+function fsoon() {{ clearTimeout(ftimer); ftimer = setTimeout(refreshFleet, 60); }}
+fknobs.forEach(k => k.addEventListener('input', () => {{ k.dataset.moved = '1'; fsoon(); }}));
+document.getElementById('snap').addEventListener('click', () => {{
+  if (!last) return;
+  snapshots.push({{ name: document.getElementById('snap-name').value, query: last.query, options: last.options }});
+  const names = snapshots[0].options.map(o => o.hardware);
+  document.querySelector('#snapshots thead').innerHTML = '<tr><th>scenario</th>' +
+    names.map(n => `<th>${{n}}: USD/M tokens</th><th>${{n}}: MW</th>`).join('') + '</tr>';
+  document.querySelector('#snapshots tbody').innerHTML = snapshots.map(s => `<tr><td title="${{s.query}}">${{s.name}}</td>` +
+    s.options.map(o => `<td>${{fmt(o.usd_per_m_tokens)}}${{o.meets_targets ? '' : ' (misses)'}}</td><td>${{fmt(o.wall_mw)}}</td>`).join('') + '</tr>').join('');
+  document.getElementById('snap-name').value = 'scenario ' + (snapshots.length + 1);
+}});
 refresh();
+refreshFleet();
 </script></body></html>
 "#,
         rig = escape(&base.rig.rig.name),
         desc = escape(&base.rig.rig.description),
         wl = escape(&base.workload.workload.name),
+        dep = escape(&base.deployment.deployment.name),
+        model = escape(&base.fleet_model.workload.name),
     )
 }
 
 async fn api(base: Arc<Base>, RawQuery(q): RawQuery) -> Response {
     let q = q.unwrap_or_default();
     let answer = tokio::task::spawn_blocking(move || update(&base, &q)).await;
+    respond(answer)
+}
+
+async fn api_fleet(base: Arc<Base>, RawQuery(q): RawQuery) -> Response {
+    let q = q.unwrap_or_default();
+    let answer = tokio::task::spawn_blocking(move || fleet_update(&base, &q)).await;
+    respond(answer)
+}
+
+fn respond<T: Serialize>(answer: Result<Result<T, Rejected>, tokio::task::JoinError>) -> Response {
     match answer {
         Ok(Ok(u)) => (
             [(header::CONTENT_TYPE, "application/json")],
@@ -478,6 +699,13 @@ pub fn run(a: &ServeArgs) -> CliResult<()> {
                     get({
                         let base = base.clone();
                         move |q| api(base.clone(), q)
+                    }),
+                )
+                .route(
+                    "/api/fleet",
+                    get({
+                        let base = base.clone();
+                        move |q| api_fleet(base.clone(), q)
                     }),
                 );
         let listener = tokio::net::TcpListener::bind((a.host, a.port))
