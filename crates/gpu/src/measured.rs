@@ -648,17 +648,18 @@ impl Predicted {
 
 /// The workload of a point: the model's shape with the point's scenario.
 pub fn workload_of(p: &Point) -> Workload {
-    let sets = [
-        format!("run.prompt_tokens={}", p.prompt),
-        format!("run.generated_tokens={}", p.output),
-        format!("run.weight_bits={}", p.weight_bits),
-        format!("run.kv_bits={}", p.kv_bits),
-        format!("model.context={}", (p.prompt + p.output).max(8192)),
-        "run.optical_ops=[]".to_string(),
-    ];
-    load_workload(p.model, &sets)
+    let mut wl = load_workload(p.model, &[])
         .unwrap_or_else(|e| panic!("measured point {}: {e}", p.id))
-        .value
+        .value;
+    wl.run.prompt_tokens = p.prompt;
+    wl.run.generated_tokens = p.output;
+    wl.run.weight_bits = p.weight_bits;
+    wl.run.kv_bits = p.kv_bits;
+    wl.run.optical_ops.clear();
+    if let Some(m) = wl.model.as_mut() {
+        m.context = m.context.max(p.prompt + p.output);
+    }
+    wl
 }
 
 /// The GPU preset of a point.
