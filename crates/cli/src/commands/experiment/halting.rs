@@ -172,8 +172,8 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
                         head: None,
                     },
                 )?;
-                exit_energy.push(m.j_per_token);
-                exit_latency.push(m.step_time);
+                exit_energy.push(m.energy);
+                exit_latency.push(m.latency);
             }
         }
         for &(price, time_price) in &prices {

@@ -303,11 +303,21 @@ impl NetShape {
 /// classifier and halting head, or an attention layer), and a reading re-encodes the state
 /// (DAC) as a checkpoint does.
 fn net_energy(c: &Common, n: &NetShape) -> CliResult<f64> {
-    Ok(net_cost(c, n)?.j_per_token)
+    Ok(net_cost(c, n)?.energy)
 }
 
-/// [`net_energy`] with the rest of the cost model's figures (latency: `step_time`).
-fn net_cost(c: &Common, n: &NetShape) -> CliResult<lightloop_cost::evaluate::Metrics> {
+/// A prediction's energy and latency: one decode step of the resized decoder (the loop run
+/// once for the new vector), not a serving cycle with its prompt's prefill.
+#[derive(Debug, Clone, Copy)]
+struct PredictionCost {
+    /// J.
+    energy: f64,
+    /// s.
+    latency: f64,
+}
+
+/// [`net_energy`] with the latency of the step.
+fn net_cost(c: &Common, n: &NetShape) -> CliResult<PredictionCost> {
     let mut sets = c.sets.clone();
     let head = n.head.unwrap_or(n.width.min(64));
     sets.extend([
@@ -329,7 +339,11 @@ fn net_cost(c: &Common, n: &NetShape) -> CliResult<lightloop_cost::evaluate::Met
         sets.push(format!("loop.halting_depth={h:?}"));
     }
     let pair = crate::load::load_pair(&c.rig, "deep-loop-2048", &sets)?;
-    Ok(super::evaluate(&pair)?.metrics)
+    let e = super::evaluate(&pair)?;
+    Ok(PredictionCost {
+        energy: e.step.ledger.total() / e.step.tokens,
+        latency: e.step.time,
+    })
 }
 
 pub fn run(a: &ExperimentArgs) -> CliResult<()> {
