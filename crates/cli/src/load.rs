@@ -37,6 +37,12 @@ impl From<String> for CliError {
     }
 }
 
+impl From<lightloop_plot::PlotError> for CliError {
+    fn from(e: lightloop_plot::PlotError) -> Self {
+        CliError::Message(e.to_string())
+    }
+}
+
 impl From<lightloop_gpu::GpuError> for CliError {
     fn from(e: lightloop_gpu::GpuError) -> Self {
         CliError::BadInput(e.to_string())

@@ -6,7 +6,7 @@
 //! the shot term equal to the Poisson variance of the collected electrons:
 //! 2qIB_e·t²/q² = It/q.
 
-use crate::stats;
+use lightloop_base::stats;
 use lightloop_rig::constants::{BOLTZMANN, ELEMENTARY_CHARGE, photon_energy};
 use lightloop_rig::rig::{ReadoutKind, Rig};
 use serde::Serialize;

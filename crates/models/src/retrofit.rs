@@ -39,10 +39,10 @@ impl Retrofit {
                 "K and the adapter rank must be at least 1".into(),
             ));
         }
-        let mut rng = lightloop_cost::rng::stream(seed, "models.retrofit", k as u64, 0);
+        let mut rng = lightloop_base::rng::stream(seed, "models.retrofit", k as u64, 0);
         let scale = 1.0 / (d as f64).sqrt();
         let v: Vec<f32> = (0..rank * d)
-            .map(|_| (lightloop_cost::rng::uniform(&mut rng) * 2.0 - 1.0) as f32 * scale as f32)
+            .map(|_| (lightloop_base::rng::uniform(&mut rng) * 2.0 - 1.0) as f32 * scale as f32)
             .collect();
         Ok(Self {
             alphas: Tensor::full(1.0 / k as f32, k, &Device::Cpu)?,

@@ -4,7 +4,7 @@
 
 use crate::reservoir::{Model, Spec, build};
 use faer::{Mat, Side};
-use lightloop_cost::rng::{normal, stream, uniform};
+use lightloop_base::rng::{normal, stream, uniform};
 use lightloop_rig::Rig;
 
 /// Largest Lyapunov exponent per input step, by two nearby trajectories (Benettin et al.,

@@ -5,7 +5,7 @@
 //! approximate for finite N). Everything in f64.
 
 use crate::reservoir::Reservoir;
-use lightloop_cost::rng::{normal, stream, uniform};
+use lightloop_base::rng::{normal, stream, uniform};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EsnSettings {
@@ -330,7 +330,7 @@ impl Esn {
     /// when the processor has it); the operations and their order are the same, so the numbers
     /// are too (no fused multiply–add).
     fn rows_into(&self, slices: std::ops::Range<usize>, x: &[f64], u: &[f64], out: &mut [f64]) {
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.rows_avx2(slices, x, u, out) },
             self.rows_generic(slices, x, u, out)

@@ -11,9 +11,9 @@
 //!
 //! Photons per sample set the detected power: P = n·hν/T_s over the symbol period T_s.
 
+use lightloop_base::rng::{Rng, normal};
 use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint, adc_excess_sd, adc_round};
 use lightloop_cost::optics::path_loss_db;
-use lightloop_cost::rng::{Rng, normal};
 use lightloop_rig::Rig;
 use lightloop_rig::units::db_to_linear;
 
@@ -155,7 +155,7 @@ pub fn ranges(values: &[Vec<f64>]) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lightloop_cost::rng::stream;
+    use lightloop_base::rng::stream;
 
     fn rig() -> Rig {
         lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value

@@ -16,7 +16,7 @@ use crate::reservoir::Reservoir;
 use crate::ridge::Gram;
 use crate::sensing::{Sensing, ranges};
 use crate::tasks;
-use lightloop_cost::rng::{Rng, stream, uniform};
+use lightloop_base::rng::{Rng, stream, uniform};
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;

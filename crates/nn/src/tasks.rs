@@ -1,6 +1,6 @@
 //! Benchmark tasks of reservoir computing with their exact definitions (REFERENCES.md).
 
-use lightloop_cost::rng::{Rng, normal, uniform};
+use lightloop_base::rng::{Rng, normal, uniform};
 
 /// An input series and the target the readout must produce from it, step by step.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +124,7 @@ pub fn nmse(target: &[f64], predicted: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lightloop_cost::rng::stream;
+    use lightloop_base::rng::stream;
 
     #[test]
     fn a_diverging_narma10_draw_is_replaced() {

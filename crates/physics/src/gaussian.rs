@@ -27,13 +27,13 @@ pub fn fill_normals(rng: &mut Rng, n: usize, out: &mut Vec<f64>) {
     // Every entry is overwritten below: no need to clear.
     out.resize(2 * pairs, 0.0);
     let mut words = Lanes::seeded(rng);
-    lightloop_cost::avx2_or!(
+    lightloop_base::avx2_or!(
         // SAFETY: run only where the processor has AVX2.
         unsafe { uniforms_avx2(&mut words, out) },
         uniforms_generic(&mut words, out)
     );
     let (radius, angle) = out.split_at_mut(pairs);
-    lightloop_cost::avx2_or!(
+    lightloop_base::avx2_or!(
         // SAFETY: run only where the processor has AVX2.
         unsafe { box_muller_avx2(radius, angle) },
         box_muller_generic(radius, angle)
@@ -58,7 +58,7 @@ impl Lanes {
             // SplitMix64 from the word z: its outputs mix(z), mix(z + γ), … (γ its step).
             let z = rng.next_u64();
             for (k, word) in s.iter_mut().enumerate() {
-                word[lane] = lightloop_cost::rng::mix(
+                word[lane] = lightloop_base::rng::mix(
                     z.wrapping_add((k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
                 );
             }

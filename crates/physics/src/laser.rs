@@ -108,7 +108,7 @@ impl Stage for Laser {
         if !self.phase_noise {
             let phasor = Complex64::from_polar(1.0, self.phase);
             let (power, rin_sd) = (self.power, self.rin_sd);
-            lightloop_cost::avx2_or!(
+            lightloop_base::avx2_or!(
                 // SAFETY: run only where the processor has AVX2.
                 unsafe { emit_avx2(phasor, power, rin_sd, rin, &mut light.field) },
                 emit_generic(phasor, power, rin_sd, rin, &mut light.field)

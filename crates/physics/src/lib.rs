@@ -34,6 +34,6 @@ pub mod stage;
 pub mod tia;
 pub mod vmm;
 
-pub use lightloop_cost::rng;
+pub use lightloop_base::rng;
 pub use signal::{Clock, Light};
 pub use stage::{ElectricalStage, Stage};

@@ -84,7 +84,7 @@ impl Photodiode {
         // One standard normal per sample, drawn for the block at once; each is replaced by the
         // sample's current.
         fill_normals(rng, light.len(), out);
-        let any_below = lightloop_cost::avx2_or!(
+        let any_below = lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.fused_avx2(light, extra_e, out) },
             self.fused_generic(light, extra_e, out)

@@ -129,7 +129,7 @@ impl Stage for SaturableAbsorber {
     /// run so when the processor has it (the same operations in the same order, so the same
     /// numbers).
     fn process(&mut self, light: &mut Light, _rng: &mut Rng) {
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.absorb_avx2(light) },
             self.absorb(light)

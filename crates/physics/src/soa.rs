@@ -116,7 +116,7 @@ impl Soa {
         for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
             v.resize(n, 0.0);
         }
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { steady_states_avx2(&self.steady, sc) },
             steady_states_generic(&self.steady, sc)
@@ -241,7 +241,7 @@ impl Soa {
             })
         };
         let mut state = [guess(h_ss, start.0), guess(g_ss, start.1)];
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { lanes_avx2(&mut run, len, &mut state, packed) },
             lanes_generic(&mut run, len, &mut state, packed)
@@ -633,7 +633,7 @@ impl Stage for Soa {
         let segments = speculative::segment_length(sc.p.len(), self.tau / self.dt);
         self.h = self.recurrence(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { amplify_avx2(&self.ase, self.trim, &sc, light) },
             amplify_generic(&self.ase, self.trim, &sc, light)

@@ -2,11 +2,11 @@
 //! The closed forms are the noise budget's own functions (`lightloop_cost::noise`), so the
 //! engine and the cost model are checked against one another.
 
+use lightloop_base::stats::ber_from_q;
 use lightloop_cost::noise::{
     ase_ase_variance, shot_variance, signal_ase_variance, thermal_variance,
 };
 use lightloop_cost::optics::saturated_gain;
-use lightloop_cost::stats::ber_from_q;
 use lightloop_physics::ase::Ase;
 use lightloop_physics::clock::integrate;
 use lightloop_physics::gaussian::fill_normals;

@@ -1,6 +1,5 @@
 //! The sections of the report, each computed from the rig by the cost model or the physics engine.
 
-use crate::chart::{self, Axes, Series};
 use crate::rows::{BerRow, SnrRow};
 use lightloop_cost::audit::{self, AuditRigs};
 use lightloop_cost::{Category, Evaluation, Item, evaluate, evaluate_gpu};
@@ -8,6 +7,7 @@ use lightloop_nn::reservoir::Model;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::{Collected, Task};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
+use lightloop_plot::{self as chart, Axes, Series};
 use lightloop_rig::document::DescKind;
 use lightloop_rig::gpu::Gpu;
 use lightloop_rig::workload::Workload;
@@ -1402,7 +1402,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .par_iter()
         .map(|&(n, &(sweep, p, b, k))| {
             let sensing = Sensing::from_rig(rig, p, b);
-            let mut rng = lightloop_cost::rng::stream(seed, "report.accuracy", k, 0);
+            let mut rng = lightloop_base::rng::stream(seed, "report.accuracy", k, 0);
             evaluate(&n.data, &sensing, &mut rng).map(|sc| AccuracyRow {
                 model: n.model.to_string(),
                 task: "narma10",
@@ -1680,7 +1680,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
             };
             mine.iter()
                 .map(|&v| {
-                    let mut rng = lightloop_cost::rng::stream(seed, "report.pareto", m as u64, 0);
+                    let mut rng = lightloop_base::rng::stream(seed, "report.pareto", m as u64, 0);
                     let r = evaluate(data, &variants[v].sensing, &mut rng)
                         .and_then(|sc| sc.nrmse.ok_or_else(|| "no NRMSE".to_string()));
                     (v, m, r)

@@ -10,9 +10,9 @@
 //! each vector's mean power at its entry value. Readout: balanced homodyne against a local
 //! oscillator, with its shot and receiver noise.
 
+use lightloop_base::rng::stream;
 use lightloop_cost::noise::{ase_psd, spontaneous_emission_factor};
 use lightloop_cost::optics::{absorber_transmission, loop_loss_db, saturated_gain};
-use lightloop_cost::rng::stream;
 use lightloop_rig::Rig;
 use lightloop_rig::constants::{ELEMENTARY_CHARGE, photon_energy};
 use rand_distr::{Distribution, StandardNormal};

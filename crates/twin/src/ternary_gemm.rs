@@ -68,7 +68,7 @@ impl PackedTernary {
         y: &mut [i32],
         s: &mut [i32],
     ) {
-        lightloop_cost::avx2_or!(
+        lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2; slices are sized by `products`.
             unsafe { self.products_avx2(q, b_pad, row_pairs, y, s) },
             self.products_scalar(q, b_pad, row_pairs, y, s)

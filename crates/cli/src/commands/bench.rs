@@ -499,7 +499,7 @@ pub const LOOP_TARGET: f64 = 1.0;
 /// the rig's absorber/SOA activation, batch B, AdamW) on random inputs; the same model as
 /// bench/pytorch/loop_bench.py.
 fn loop_training(a: &BenchArgs) -> CliResult<()> {
-    use lightloop_cost::rng::{stream, uniform};
+    use lightloop_base::rng::{stream, uniform};
     use lightloop_nn::loopnet::phi::Phi;
     use lightloop_nn::loopnet::{ForwardNoise, LoopNet, LoopNetConfig};
     use lightloop_rig::presets::DEFAULT_RIG;
@@ -603,7 +603,7 @@ pub const ESN_TARGET: f64 = 5.0;
 /// tanh, ridge λ = 1e-8 with a constant feature, 200-step washout), the sizes ReservoirPy's run
 /// uses; the weights are built before the clock starts, as on the other side.
 fn esn(a: &BenchArgs) -> CliResult<()> {
-    use lightloop_cost::rng::stream;
+    use lightloop_base::rng::stream;
     use lightloop_nn::esn::{Esn, EsnSettings, fit_run};
     use lightloop_nn::reservoir::Reservoir;
     if a.nodes == 0 || a.nodes > Esn::MAX_NODES || a.steps <= 2_200 {

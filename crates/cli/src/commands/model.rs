@@ -10,7 +10,7 @@ use lightloop_models::eval::{self, Perplexity, SentenceCheck};
 use lightloop_models::fetch::{self, CATALOGUE, Catalogued};
 use lightloop_models::linear::{AdcRange, Optics, Weights};
 use lightloop_models::llama::Llama;
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_rig::workload::OpticalOp;
 use serde::Serialize;
@@ -773,8 +773,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
                     log_y: false,
                 },
                 &series,
-            )
-            .map_err(CliError::Message)?;
+            )?;
             out.text(name, &svg)?;
             files.push(name.into());
         }
@@ -1056,8 +1055,7 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
             log_y: true,
         },
         &series,
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.csv("retrofit.csv", &rows)?;
     out.text("retrofit.svg", &svg)?;
     let dir = out.finish()?;
@@ -1169,7 +1167,7 @@ pub fn bench(window: usize) -> CliResult<()> {
     bar.finish_and_clear();
     let rate: Vec<f64> = times
         .into_iter()
-        .map(|t| window as f64 / lightloop_cost::stats::median_min_max(t).0)
+        .map(|t| window as f64 / lightloop_base::stats::median_min_max(t).0)
         .collect();
     let mut t = Table::new(
         &["forward pass", "tokens/s", "÷ baseline"],

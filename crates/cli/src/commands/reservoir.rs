@@ -6,15 +6,15 @@ use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
-use lightloop_cost::rng::stream;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::rng::stream;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::dynamics::{
     autocorrelation, autocorrelation_half_life, lyapunov, participation_ratio,
 };
 use lightloop_nn::reservoir::{Model, Spec, build};
 use lightloop_nn::sensing::{Sensing, levels};
 use lightloop_nn::suite::{Score, Task, collect, evaluate};
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use lightloop_rig::Rig;
 use lightloop_rig::presets::DEFAULT_RIG;
 use rayon::prelude::*;
@@ -880,8 +880,7 @@ fn sweep(a: &SweepArgs) -> CliResult<()> {
             "λ_max per input step",
         ),
         &[series("λ_max (noise off)", 0)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let score_svg = line_chart(
         &Axes::new(
             format!("{task} {metric} vs gain — {title_tail}"),
@@ -889,8 +888,7 @@ fn sweep(a: &SweepArgs) -> CliResult<()> {
             metric.clone(),
         ),
         &[series("ideal readout", 1), series("rig readout", 2)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("lyapunov_vs_gain.svg", &lyap_svg)?;
     out.text("score_vs_gain.svg", &score_svg)?;
     out.csv("gain_sweep.csv", &rows)?;

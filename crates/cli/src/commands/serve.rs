@@ -12,7 +12,7 @@ use axum::routing::get;
 use clap::Args;
 use lightloop_cost::{Category, evaluate, evaluate_gpu};
 use lightloop_fleet::Hardware;
-use lightloop_report::chart::{self, Axes, Series};
+use lightloop_plot::{self as chart, Axes, Series};
 use lightloop_report::html::escape;
 use lightloop_report::sections::check_pair;
 use lightloop_rig::Deployment;
@@ -420,7 +420,7 @@ pub fn update(base: &Base, query: &str) -> Result<Update, Rejected> {
             Series::line("current", vec![(v[0], e.metrics.fj_per_mac)]),
         ],
     )
-    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m))?;
+    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m.to_string()))?;
     let ledger = chart::bar_chart(
         &Axes::new("Energy per token by category", "", "J per token"),
         std::slice::from_ref(&rig.rig.name),
@@ -430,7 +430,7 @@ pub fn update(base: &Base, query: &str) -> Result<Update, Rejected> {
             .collect::<Vec<_>>(),
         true,
     )
-    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m))?;
+    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m.to_string()))?;
     Ok(Update {
         fj_per_mac: e.metrics.fj_per_mac,
         j_per_token: e.metrics.j_per_token,
@@ -511,7 +511,7 @@ pub fn fleet_update(base: &Base, query: &str) -> Result<FleetUpdate, Rejected> {
         )],
         false,
     )
-    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m))?;
+    .map_err(|m| Rejected(StatusCode::INTERNAL_SERVER_ERROR, m.to_string()))?;
     Ok(FleetUpdate {
         verdict: lightloop_fleet::verdict::verdict(&a),
         options,

@@ -22,7 +22,7 @@
 use super::train::{Batch, Dataset, TrainSettings, Trainable, fit_net};
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
 use candle_core::{DType, Device, Result, Tensor, Var};
-use lightloop_cost::rng::{normal, stream};
+use lightloop_base::rng::{normal, stream};
 
 /// A loop network with attention checkpoints.
 pub struct SeqLoopNet {

@@ -21,7 +21,7 @@
 use super::train::{Batch, Dataset, TrainSettings, fit};
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi, ternary};
 use candle_core::{Device, Result, Tensor};
-use lightloop_cost::rng::stream;
+use lightloop_base::rng::stream;
 
 /// The fixed random feedback matrix B of a network (width × classes), stream
 /// (seed, "loopnet.dfa").

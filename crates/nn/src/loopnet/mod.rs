@@ -41,7 +41,7 @@ pub mod train;
 
 use crate::sensing::Sensing;
 use candle_core::{D, DType, Device, Result, Tensor, Var};
-use lightloop_cost::rng::{Rng, normal, stream};
+use lightloop_base::rng::{Rng, normal, stream};
 use phi::Phi;
 
 /// The TWN codes of `w` as a tensor ({−1, 0, +1}), its mask of kept weights and their count.

@@ -5,7 +5,7 @@ use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
 use crate::datasets;
 use candle_core::{Device, Result, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
-use lightloop_cost::rng::{Rng, stream, uniform};
+use lightloop_base::rng::{Rng, stream, uniform};
 
 /// Fisher–Yates shuffle of `v` with draws from `rng`.
 fn shuffle<T>(v: &mut [T], rng: &mut Rng) {

@@ -255,10 +255,10 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
 
 /// Random binary mask values ±1 (`nodes × inputs`, row-major) from stream (seed, purpose).
 pub(crate) fn binary_mask(nodes: usize, inputs: usize, seed: u64, purpose: &str) -> Vec<f64> {
-    let mut rng = lightloop_cost::rng::stream(seed, purpose, 0, 0);
+    let mut rng = lightloop_base::rng::stream(seed, purpose, 0, 0);
     (0..nodes * inputs)
         .map(|_| {
-            if lightloop_cost::rng::uniform(&mut rng) < 0.5 {
+            if lightloop_base::rng::uniform(&mut rng) < 0.5 {
                 -1.0
             } else {
                 1.0

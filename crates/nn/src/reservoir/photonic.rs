@@ -26,7 +26,7 @@
 //!   (carrier dynamics, so gain patterning between slots, and sampled ASE).
 
 use super::{Reservoir, binary_mask, masked};
-use lightloop_cost::rng::{Rng, normal, stream};
+use lightloop_base::rng::{Rng, normal, stream};
 use lightloop_physics::saturable_absorber::SaturableAbsorber;
 use lightloop_physics::soa::Soa;
 use lightloop_physics::{Clock, Light, Stage};
@@ -311,7 +311,7 @@ mod tests {
         let (mut a, mut b) = (vec![0.0; 50], vec![0.0; 50]);
         let (mut ta, mut tb) = (Vec::new(), Vec::new());
         for k in 0..600 {
-            let u = [lightloop_cost::rng::uniform(&mut rng)];
+            let u = [lightloop_base::rng::uniform(&mut rng)];
             twin.step(&u, &mut a);
             engine.step(&u, &mut b);
             if k >= 100 {

@@ -16,8 +16,8 @@
 //! model of the readout, [`crate::sensing`]).
 
 use super::{Reservoir, binary_mask, masked};
+use lightloop_base::rng::{Rng, normal, stream, uniform};
 use lightloop_cost::optics::mesh_amplitude;
-use lightloop_cost::rng::{Rng, normal, stream, uniform};
 use lightloop_rig::Rig;
 use lightloop_twin::LoopTwin;
 

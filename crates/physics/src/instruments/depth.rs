@@ -22,7 +22,7 @@ use crate::rng::stream;
 use crate::signal::{Clock, Light};
 use crate::soa::Soa;
 use crate::stage::Stage;
-use lightloop_cost::stats::Z95;
+use lightloop_base::stats::Z95;
 use lightloop_cost::{Item, Ledger};
 use lightloop_rig::Rig;
 use rayon::prelude::*;

@@ -6,7 +6,7 @@
 //! (Proakis, *Digital Communications*, 5th ed., §4.3, with level-dependent σ and the thresholds
 //! actually used): [`Eye::gaussian_ser`] is that prediction, to set beside the counted rate.
 
-use lightloop_cost::stats::ternary_ser;
+use lightloop_base::stats::ternary_ser;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -84,7 +84,7 @@ impl Eye {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lightloop_cost::stats::q_function;
+    use lightloop_base::stats::q_function;
 
     #[test]
     fn a_clean_eye() {

@@ -5,10 +5,10 @@ use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table, si};
 use clap::Args;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::loopnet::attention::{SeqLoopNet, train};
 use lightloop_nn::loopnet::train::{NetTask, TrainSettings};
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -191,8 +191,7 @@ pub fn run(a: &CadenceArgs) -> CliResult<()> {
         )
         .log_x(),
         &series,
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("accuracy_vs_energy.svg", &svg)?;
     out.csv("cadence.csv", &rows)?;
     let dir = out.finish()?;

@@ -5,11 +5,11 @@ use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table};
 use clap::Args;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::dynamics::participation_ratio;
 use lightloop_nn::loopnet::ForwardNoise;
 use lightloop_nn::loopnet::train::{TrainSettings, train};
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -176,8 +176,7 @@ pub fn run(a: &GainArgs) -> CliResult<()> {
                 ..Default::default()
             },
         ],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("accuracy_vs_gain.svg", &svg)?;
     out.csv("gain.csv", &rows)?;
     let dir = out.finish()?;

@@ -5,10 +5,10 @@ use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table, si};
 use clap::Args;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::loopnet::halting::{ExitRun, Halted, Ponder, Prior, train};
 use lightloop_nn::loopnet::train::TrainSettings;
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -357,8 +357,7 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
         )
         .log_x(),
         &series,
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("accuracy_vs_energy.svg", &svg)?;
     out.csv("halting.csv", &rows)?;
     let dir = out.finish()?;

@@ -11,13 +11,13 @@ use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::dynamics::participation_ratio;
 use lightloop_nn::loopnet::phi::Phi;
 use lightloop_nn::loopnet::train::{NetTask, TrainSettings, train};
 use lightloop_nn::loopnet::{ForwardNoise, LoopNetConfig};
 use lightloop_nn::sensing::Sensing;
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_twin::LoopTwin;
 use serde::Serialize;
@@ -468,8 +468,7 @@ fn curriculum(a: &CurriculumArgs) -> CliResult<()> {
             series("full depth from the start", &full_pts),
             series("curriculum (passes doubling)", &cur_pts),
         ],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("curriculum.svg", &svg)?;
     out.csv("curriculum.csv", &rows)?;
     let dir = out.finish()?;
@@ -633,8 +632,7 @@ fn distill(a: &DistillArgs) -> CliResult<()> {
             Series::line("from scratch", scratch_pts),
             Series::line("distilled", distilled_pts),
         ],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("distill.svg", &svg)?;
     out.csv("distill.csv", &rows)?;
     let dir = out.finish()?;
@@ -751,8 +749,7 @@ fn width(a: &WidthArgs) -> CliResult<()> {
             intervals: Some(acc_points.iter().map(|p| (p.2, p.3)).collect()),
             dashed: false,
         }],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let svg_e = line_chart(
         &Axes::new(
             format!("{} accuracy versus energy per input — {basis}", s.task),
@@ -761,8 +758,7 @@ fn width(a: &WidthArgs) -> CliResult<()> {
         )
         .log_x(),
         &[Series::line("one point per width", front)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("accuracy_vs_width.svg", &svg_w)?;
     out.text("accuracy_vs_energy.svg", &svg_e)?;
     out.csv("width.csv", &rows)?;
@@ -936,8 +932,7 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
                 ..Default::default()
             },
         ],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let exits: Vec<(f64, f64)> = per_pass
         .iter()
         .filter(|r| r.seed == 1 && r.exit_after_pass > 0)
@@ -956,8 +951,7 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         )
         .log_x(),
         &[Series::line("accuracy when read after k passes", exits)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let rank_svg = line_chart(
         &Axes::new(
             format!("Effective rank of the loop state — T = {deepest}, {basis}, seed 1"),
@@ -966,8 +960,7 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         )
         .log_x(),
         &[Series::line("participation ratio", ranks)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.csv("passes.csv", &per_pass)?;
     out.text("accuracy_vs_passes.svg", &svg)?;
     out.text("early_exit.svg", &exit_svg)?;
@@ -1084,8 +1077,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
         )
         .log_x(),
         &[series(&by_photons)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let svg_b = line_chart(
         &Axes::new(
             format!("{} accuracy versus ADC bits — {basis}", s.task),
@@ -1093,8 +1085,7 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
             "test accuracy",
         ),
         &[series(&by_bits)],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     let mut t = Table::new(
         &["readout", "test accuracy (median)", "min – max"],
         &[Align::Left, Align::Right, Align::Right],

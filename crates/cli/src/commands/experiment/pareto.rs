@@ -5,12 +5,12 @@ use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table, si};
 use clap::Args;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::loopnet::ForwardNoise;
 use lightloop_nn::loopnet::phi::Phi;
 use lightloop_nn::loopnet::train::{TrainSettings, train};
 use lightloop_nn::sensing::Sensing;
-use lightloop_report::chart::{Axes, Series, scatter_chart};
+use lightloop_plot::{Axes, Series, scatter_chart};
 use lightloop_report::sections::{pareto_front, pareto_sets};
 use lightloop_twin::LoopTwin;
 use serde::Serialize;
@@ -286,8 +286,7 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
         .log_x(),
         &clouds,
         &[line],
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("pareto.svg", &svg)?;
     out.csv("pareto.csv", &rows)?;
     let dir = out.finish()?;

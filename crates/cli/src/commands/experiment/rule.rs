@@ -6,10 +6,10 @@ use crate::commands::output::OutputDir;
 use crate::load::{CliError, CliResult};
 use crate::table::{Align, Table};
 use clap::Args;
-use lightloop_cost::stats::median_min_max;
+use lightloop_base::stats::median_min_max;
 use lightloop_nn::loopnet::dfa;
 use lightloop_nn::loopnet::train::{TrainSettings, train};
-use lightloop_report::chart::{Axes, Series, line_chart};
+use lightloop_plot::{Axes, Series, line_chart};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -137,8 +137,7 @@ pub fn run(a: &RuleArgs) -> CliResult<()> {
         )
         .log_x(),
         &series,
-    )
-    .map_err(CliError::Message)?;
+    )?;
     out.text("accuracy_vs_passes.svg", &svg)?;
     out.csv("rule.csv", &rows)?;
     let dir = out.finish()?;

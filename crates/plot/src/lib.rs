@@ -1,4 +1,4 @@
-//! SVG charts for the report (and the dashboard): line charts with optional error bars and
+//! SVG charts for the report, the dashboard and the experiments: line charts with optional error bars and
 //! logarithmic axes, scatter charts with lines over them, and bar charts (grouped or stacked),
 //! drawn with plotters' SVG backend.
 //!
@@ -7,6 +7,17 @@
 
 use plotters::prelude::*;
 use std::ops::Range;
+
+/// A chart that could not be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("drawing a chart: {0}")]
+pub struct PlotError(pub String);
+
+impl From<PlotError> for String {
+    fn from(e: PlotError) -> String {
+        e.to_string()
+    }
+}
 
 /// Colours of the series, in order (colour-blind-safe palette of Wong, Nature Methods 8, 2011).
 pub const PALETTE: [RGBColor; 8] = [
@@ -126,7 +137,7 @@ fn frame<'a, 'b>(
 /// The legend box of every plot, in the upper right corner.
 fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
-) -> Result<(), String> {
+) -> Result<(), PlotError> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -136,8 +147,8 @@ fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
         .map_err(error)
 }
 
-fn error(e: impl std::fmt::Display) -> String {
-    format!("drawing a chart: {e}")
+fn error(e: impl std::fmt::Display) -> PlotError {
+    PlotError(e.to_string())
 }
 
 /// One series as drawn: its colour, whether it is a line or bare markers, and whether it has a
@@ -150,7 +161,7 @@ struct Layer<'a> {
 }
 
 /// A line chart as an SVG document.
-pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
+pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, PlotError> {
     let layers: Vec<Layer> = series
         .iter()
         .enumerate()
@@ -169,7 +180,11 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, String> {
 /// legend entry, and each series of `lines` drawn over them as a solid line with filled markers
 /// in the colour of the cloud of the same index, without a legend entry (the caption says what
 /// the lines are). `dashed` and `intervals` apply to `lines` as in [`line_chart`].
-pub fn scatter_chart(axes: &Axes, clouds: &[Series], lines: &[Series]) -> Result<String, String> {
+pub fn scatter_chart(
+    axes: &Axes,
+    clouds: &[Series],
+    lines: &[Series],
+) -> Result<String, PlotError> {
     let colour = |i: usize| PALETTE[i % PALETTE.len()];
     let layers: Vec<Layer> = clouds
         .iter()
@@ -191,7 +206,7 @@ pub fn scatter_chart(axes: &Axes, clouds: &[Series], lines: &[Series]) -> Result
 }
 
 /// Draws `layers` on one pair of axes, in order; `legend_box`: whether to draw the legend.
-fn xy_chart(axes: &Axes, layers: &[Layer], legend_box: bool) -> Result<String, String> {
+fn xy_chart(axes: &Axes, layers: &[Layer], legend_box: bool) -> Result<String, PlotError> {
     let xs = layers
         .iter()
         .flat_map(|l| l.series.points.iter().map(|p| p.0));
@@ -303,7 +318,7 @@ pub fn bar_chart(
     categories: &[String],
     series: &[(String, Vec<f64>)],
     stacked: bool,
-) -> Result<String, String> {
+) -> Result<String, PlotError> {
     let n = categories.len().max(1);
     let totals: Vec<f64> = (0..n)
         .map(|i| {
