@@ -8,4 +8,4 @@ pub mod html;
 pub mod rows;
 pub mod sections;
 
-pub use sections::{Report, Settings, build};
+pub use sections::{Report, ReportError, Settings, build};

@@ -10,22 +10,21 @@ use lightloop_physics::instruments::plan::{self, PlanSettings};
 use lightloop_plot::{self as chart, Axes, Series};
 use lightloop_rig::document::DescKind;
 use lightloop_rig::gpu::Gpu;
+use lightloop_rig::units::{Energy, SampleRate};
 use lightloop_rig::workload::Workload;
-use lightloop_rig::{Rig, load_gpu, load_rig, load_workload, pair_problems, presets};
+use lightloop_rig::{Derive, Problem, Rig, load_workload, pair_problems, presets};
 use serde::Serialize;
 use std::sync::Arc;
 
 /// What to build the report from.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Rig: a preset name or a TOML file.
-    pub rig: String,
-    pub rig_sets: Vec<String>,
-    /// Workload of the headline figures: a preset name or a TOML file.
-    pub workload: String,
-    pub workload_sets: Vec<String>,
-    /// GPU presets or files to compare against.
-    pub gpus: Vec<String>,
+    /// The rig reported on.
+    pub rig: Rig,
+    /// Workload of the headline figures.
+    pub workload: Workload,
+    /// GPUs to compare against.
+    pub gpus: Vec<Gpu>,
     pub seed: u64,
     /// Fewer points and Monte-Carlo symbols.
     pub quick: bool,
@@ -128,17 +127,21 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The rig with extra overrides after the user's.
-    fn rig_with(&self, extra: &[String]) -> Result<Rig, String> {
-        let mut sets = self.s.rig_sets.clone();
-        sets.extend_from_slice(extra);
-        load_rig(&self.s.rig, &sets)
-            .map(|l| l.value)
-            .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())
+    /// The report's rig with `change` applied, if the result is a valid rig.
+    fn rig_with(&self, change: impl FnOnce(&mut Rig)) -> Result<Rig, String> {
+        self.rig
+            .modified(change)
+            .map_err(|p| lightloop_rig::validate::describe(&p))
+    }
+
+    /// A point of the energy–accuracy grid (see [`lightloop_lab::pareto::grid_rig`]).
+    fn rig_with_grid(&self, offset_db: f64, bits: u32) -> Result<Rig, String> {
+        lightloop_lab::pareto::grid_rig(&self.rig, offset_db, bits)
+            .map_err(|p| lightloop_rig::validate::describe(&p))
     }
 
     fn eval(&self, rig: &Rig, wl: &Workload) -> Result<Evaluation, String> {
-        check_pair(rig, wl)?;
+        check_pair(rig, wl).map_err(|p| format!("{}: {}", p.key, p.message))?;
         evaluate(rig, wl).map_err(|e| e.to_string())
     }
 
@@ -183,28 +186,35 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether `rig` can run `wl`: the first problem of the pair, as "key: message".
-pub fn check_pair(rig: &Rig, wl: &Workload) -> Result<(), String> {
+/// Why a report could not be built.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReportError {
+    /// The rig cannot run the headline workload: the first problem of the pair.
+    #[error("{}: {}", .0.key, .0.message)]
+    Incompatible(Problem),
+    /// A section failed to compute.
+    #[error("{section}: {message}")]
+    Section {
+        section: &'static str,
+        message: String,
+    },
+}
+
+/// Whether `rig` can run `wl`: the first problem of the pair.
+pub fn check_pair(rig: &Rig, wl: &Workload) -> Result<(), Problem> {
     let (errors, _) = pair_problems(rig, wl);
-    match errors.first() {
-        Some(p) => Err(format!("{}: {}", p.key, p.message)),
+    match errors.into_iter().next() {
+        Some(p) => Err(p),
         None => Ok(()),
     }
 }
 
 /// Builds the report; `progress(step)` is called before each step of [`STEPS`].
-pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, String> {
-    let rig = load_rig(&s.rig, &s.rig_sets)
-        .map_err(|e| e.to_string())?
-        .value;
-    let wl = load_workload(&s.workload, &s.workload_sets)
-        .map_err(|e| e.to_string())?
-        .value;
-    let gpus = s
-        .gpus
-        .iter()
-        .map(|g| load_gpu(g, &[]).map(|l| l.value).map_err(|e| e.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, ReportError> {
+    check_pair(&s.rig, &s.workload).map_err(ReportError::Incompatible)?;
+    let rig = s.rig.clone();
+    let wl = s.workload.clone();
+    let gpus = s.gpus.clone();
     let basis = format!(
         "Rig: {}; workload: {}; seed {}{}.",
         rig.rig.name,
@@ -237,7 +247,10 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, St
     ];
     for (i, step) in steps.iter().enumerate() {
         progress(i);
-        sections.push(step(&mut c)?);
+        sections.push(step(&mut c).map_err(|message| ReportError::Section {
+            section: STEPS[i],
+            message,
+        })?);
     }
     Ok(Report {
         rig_name: c.rig.rig.name.clone(),
@@ -472,11 +485,11 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
         vec![1, 2, 4, 8, 12, 16, 32, 64, 128]
     };
     let lanes: Vec<u32> = vec![1, 2, 4, 8, 16, 32];
-    let floors: [(&str, Option<&str>); 4] = [
+    let floors: [(&str, Option<f64>); 4] = [
         ("rig's converters", None),
-        ("1 pJ per conversion", Some("1 pJ")),
-        ("100 fJ per conversion", Some("100 fJ")),
-        ("10 fJ per conversion", Some("10 fJ")),
+        ("1 pJ per conversion", Some(1e-12)),
+        ("100 fJ per conversion", Some(100e-15)),
+        ("10 fJ per conversion", Some(10e-15)),
     ];
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
@@ -506,19 +519,21 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
         for (name, floor) in floors {
             let mut pts = Vec::new();
             for &x in &xs {
-                let mut sets: Vec<String> = match key {
-                    "size" => vec![
-                        format!("topology.channels={x}"),
-                        format!("topology.readout_width={x}"),
-                    ],
-                    "passes" => vec![format!("topology.loop_passes={x}")],
-                    _ => vec![format!("topology.wdm_lanes={x}")],
-                };
-                if let Some(f) = floor {
-                    sets.push(format!("dac.energy_per_conversion=\"{f}\""));
-                    sets.push(format!("adc.energy_per_conversion=\"{f}\""));
-                }
-                match c.rig_with(&sets).and_then(|r| c.eval(&r, &c.wl)) {
+                let variant = c.rig_with(|r| {
+                    match key {
+                        "size" => {
+                            r.topology.channels = x;
+                            r.topology.readout_width = x;
+                        }
+                        "passes" => r.topology.loop_passes = x,
+                        _ => r.topology.wdm_lanes = x,
+                    }
+                    if let Some(f) = floor {
+                        r.dac.energy_per_conversion = Energy::new(f);
+                        r.adc.energy_per_conversion = Some(Energy::new(f));
+                    }
+                });
+                match variant.and_then(|r| c.eval(&r, &c.wl)) {
                     Ok(e) => {
                         pts.push((x as f64, e.metrics.fj_per_mac));
                         rows.push(MacRow {
@@ -1052,6 +1067,7 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
     let mut skipped = Vec::new();
     let mut figures = Vec::new();
     let lanes = [1u32, 2, 4, 8, 16, 32];
+    // ADC rates in GS/s; the rig's rate is set in S/s as the parser reads "x GS/s".
     let adc_rates = [0.5, 1.0, 2.7, 5.0, 10.0, 20.0, 40.0];
     for (key, label, xs) in [
         ("lanes", "WDM lanes", lanes.map(f64::from).to_vec()),
@@ -1059,12 +1075,14 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
     ] {
         let (mut ttft, mut tps) = (Vec::new(), Vec::new());
         for &x in &xs {
-            let set = if key == "lanes" {
-                format!("topology.wdm_lanes={x}")
-            } else {
-                format!("adc.rate=\"{x} GS/s\"")
-            };
-            match c.rig_with(&[set]).and_then(|r| c.eval(&r, &c.wl)) {
+            let variant = c.rig_with(|r| {
+                if key == "lanes" {
+                    r.topology.wdm_lanes = x as u32;
+                } else {
+                    r.adc.rate = SampleRate::new(format!("{x}e9").parse().unwrap_or(f64::NAN));
+                }
+            });
+            match variant.and_then(|r| c.eval(&r, &c.wl)) {
                 Ok(e) => {
                     ttft.push((x, e.metrics.ttft * 1e6));
                     tps.push((x, e.metrics.tokens_per_s));
@@ -1133,12 +1151,13 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
         .iter()
         .map(|k| (k.label().to_string(), Vec::new()))
         .collect();
-    let mut names = vec![c.s.workload.clone()];
+    let own = c.wl.workload.name.clone();
+    let mut names = vec![own.clone()];
     names.extend(
         presets::names(DescKind::Workload)
             .into_iter()
             .map(String::from)
-            .filter(|n| *n != c.s.workload),
+            .filter(|n| *n != own),
     );
     for (i, name) in names.iter().enumerate() {
         let wl = if i == 0 {
@@ -1491,23 +1510,6 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
     })
 }
 
-/// Which of `points` (cost, error) lie on the Pareto front of lowest cost and lowest error: a
-/// point is on it when no other point has a cost ≤ its own and an error ≤ its own with at least
-/// one of the two strictly lower. Equal points do not dominate each other (both stay on the
-/// front); a point with a NaN or infinite coordinate is never on it and dominates nothing.
-pub fn pareto_front(points: &[(f64, f64)]) -> Vec<bool> {
-    let ok = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
-    points
-        .iter()
-        .map(|p| {
-            ok(p)
-                && !points
-                    .iter()
-                    .any(|q| ok(q) && q.0 <= p.0 && q.1 <= p.1 && (q.0 < p.0 || q.1 < p.1))
-        })
-        .collect()
-}
-
 #[derive(Serialize)]
 struct ParetoRow {
     model: String,
@@ -1553,30 +1555,6 @@ struct Variant {
     rig: Rig,
     eval: Evaluation,
     sensing: Sensing,
-}
-
-/// The overrides of one grid point: the laser power `offset_db` from the rig's, and the ADC at
-/// `bits` with the rig's ENOB shortfall (bits − ENOB) and, where the rig gives an energy per
-/// conversion, that energy scaled as 2^ENOB (a fixed Walden figure of merit, the ADC model the
-/// rig description itself offers). The rig's own values are not overridden.
-pub fn pareto_sets(rig: &Rig, offset_db: f64, bits: u32) -> Vec<String> {
-    let mut sets = Vec::new();
-    if offset_db != 0.0 {
-        sets.push(format!(
-            "laser.power=\"{:.3} dBm\"",
-            rig.laser.power.dbm() + offset_db
-        ));
-    }
-    if bits != rig.adc.bits {
-        let enob = rig.adc.enob_at(bits);
-        sets.push(format!("adc.bits={bits}"));
-        sets.push(format!("adc.enob={enob:?}"));
-        if let Some(e) = rig.adc.energy_per_conversion {
-            let scaled = e.si() * 2f64.powf(enob - rig.adc.enob);
-            sets.push(format!("adc.energy_per_conversion=\"{scaled:e} J\""));
-        }
-    }
-    sets
 }
 
 /// The energy–accuracy Pareto front. One rig description is varied along the two settings that
@@ -1625,7 +1603,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
     for (level, &offset_db) in levels.iter().enumerate() {
         for &b in &bits {
             let made = c
-                .rig_with(&pareto_sets(&c.rig, offset_db, b))
+                .rig_with_grid(offset_db, b)
                 .and_then(|r| c.eval(&r, &c.wl).map(|e| (r, e)));
             match made {
                 Ok((rig, eval)) => variants.push(Variant {
@@ -1720,7 +1698,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
             on_front_all_models: false,
         });
     }
-    let all = pareto_front(
+    let all = lightloop_lab::pareto::front(
         &rows
             .iter()
             .map(|r| (r.j_per_token, r.nrmse))
@@ -1738,7 +1716,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
             .iter()
             .map(|&i| (rows[i].j_per_token, rows[i].nrmse))
             .collect();
-        for (i, f) in idx.iter().zip(pareto_front(&pts)) {
+        for (i, f) in idx.iter().zip(lightloop_lab::pareto::front(&pts)) {
             rows[*i].on_front = f;
         }
     }
@@ -2033,52 +2011,4 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
         figures: vec![fig],
         skipped,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pareto_front_keeps_only_undominated_finite_points() {
-        let nan = f64::NAN;
-        let points = [
-            (1.0, 5.0),           // cheapest
-            (2.0, 3.0),           // on the front
-            (2.0, 3.0),           // its twin: equal points do not dominate each other
-            (2.0, 4.0),           // same cost, larger error
-            (3.0, 3.0),           // same error, larger cost
-            (4.0, 1.0),           // most accurate
-            (nan, 0.5),           // NaN cost
-            (0.5, nan),           // NaN error: must not push (1, 5) off the front
-            (5.0, 1.0),           // dominated by (4, 1)
-            (f64::INFINITY, 0.1), // not finite
-        ];
-        assert_eq!(
-            pareto_front(&points),
-            [
-                true, true, true, false, false, true, false, false, false, false
-            ]
-        );
-        assert_eq!(pareto_front(&[(3.0, 2.0)]), [true]);
-        assert!(pareto_front(&[]).is_empty());
-    }
-
-    #[test]
-    fn pareto_overrides_scale_the_adc_at_a_fixed_walden_figure() {
-        let rig = load_rig("seed-16ch", &[]).unwrap().value;
-        assert!(pareto_sets(&rig, 0.0, rig.adc.bits).is_empty());
-        let sets = pareto_sets(&rig, -12.0, rig.adc.bits + 2).join(" ");
-        let v = load_rig("seed-16ch", &pareto_sets(&rig, -12.0, rig.adc.bits + 2))
-            .unwrap()
-            .value;
-        assert!(
-            (v.laser.power.dbm() - (rig.laser.power.dbm() - 12.0)).abs() < 1e-9,
-            "{sets}"
-        );
-        assert_eq!(v.adc.bits, rig.adc.bits + 2);
-        assert!((v.adc.enob - rig.adc.enob - 2.0).abs() < 1e-9);
-        let ratio = v.adc.conversion_energy() / rig.adc.conversion_energy();
-        assert!((ratio - 4.0).abs() < 1e-9, "{ratio}");
-    }
 }

@@ -27,7 +27,7 @@ pub use document::{DescKind, Document};
 pub use error::{ErrorKind, InputError, InputErrors};
 pub use gpu::Gpu;
 pub use rig::{Architecture, Rig, Tier};
-pub use validate::{Problem, Validate};
+pub use validate::{Derive, Problem, Validate};
 pub use workload::{OpticalOp, Workload, WorkloadKind};
 
 use serde::de::DeserializeOwned;

@@ -317,6 +317,24 @@ pub struct Adc {
 }
 
 impl Adc {
+    /// The same converter design at `bits` bits: the ENOB shortfall (bits − ENOB) kept and,
+    /// where an energy per conversion is given, that energy scaled as 2^ENOB (a fixed Walden
+    /// figure of merit, the model the description itself offers). Rate and static power stay.
+    pub fn at_bits(&self, bits: u32) -> Adc {
+        if bits == self.bits {
+            return self.clone();
+        }
+        let enob = self.enob_at(bits);
+        Adc {
+            bits,
+            enob,
+            energy_per_conversion: self
+                .energy_per_conversion
+                .map(|e| Energy::new(e.si() * 2f64.powf(enob - self.enob))),
+            ..self.clone()
+        }
+    }
+
     /// The ENOB of the same converter design at `bits` bits: the rig's shortfall (bits − ENOB)
     /// kept, at least 1.
     pub fn enob_at(&self, bits: u32) -> f64 {

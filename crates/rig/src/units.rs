@@ -673,6 +673,11 @@ impl Power {
     pub fn dbm(self) -> f64 {
         10.0 * (self.si() / 1e-3).log10()
     }
+
+    /// The power of `dbm` dBm, as the parser reads "x dBm".
+    pub fn from_dbm(dbm: f64) -> Self {
+        Self::new(Conversion::DbmToWatt.apply(dbm))
+    }
 }
 
 /// 10^(x/10), computed as exp(x·ln10/10) (about twice as fast as `powf`, within a few ulp).

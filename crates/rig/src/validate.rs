@@ -37,6 +37,34 @@ pub trait Validate {
     }
 }
 
+/// A description derived from another in memory: the change applied to a copy, which is
+/// returned only if it is still valid. Front ends parse `--set` strings; libraries derive
+/// variants with this.
+pub trait Derive: Validate + Clone + Sized {
+    /// A copy of `self` with `change` applied, or every problem the copy has.
+    fn modified(&self, change: impl FnOnce(&mut Self)) -> Result<Self, Vec<Problem>> {
+        let mut copy = self.clone();
+        change(&mut copy);
+        let problems = copy.problems();
+        if problems.is_empty() {
+            Ok(copy)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl<T: Validate + Clone> Derive for T {}
+
+/// Problems as one line each, `key: message`, joined by "; ".
+pub fn describe(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Collects problems.
 #[derive(Debug, Default)]
 pub struct Checker {

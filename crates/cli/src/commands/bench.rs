@@ -736,26 +736,26 @@ fn serve() -> CliResult<()> {
 fn report() -> CliResult<()> {
     use lightloop_report::{Settings, build, html};
     use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
+    let rig = load_rig(DEFAULT_RIG, &[])?.value;
+    let wl = load_workload(DEFAULT_WORKLOAD, &[])?.value;
+    let gpus = super::compare::DEFAULT_GPUS
+        .iter()
+        .map(|g| crate::load::load_gpu(g).map(|l| l.value))
+        .collect::<CliResult<Vec<_>>>()?;
     let settings = |quick| Settings {
-        rig: DEFAULT_RIG.into(),
-        rig_sets: vec![],
-        workload: DEFAULT_WORKLOAD.into(),
-        workload_sets: vec![],
-        gpus: super::compare::DEFAULT_GPUS
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        rig: rig.clone(),
+        workload: wl.clone(),
+        gpus: gpus.clone(),
         seed: 1,
         quick,
     };
     let time = |quick| -> CliResult<f64> {
         let start = Instant::now();
-        let r = build(&settings(quick), &mut |_| {}).map_err(CliError::Message)?;
+        let r =
+            build(&settings(quick), &mut |_| {}).map_err(|e| CliError::Message(e.to_string()))?;
         black_box(html::page(&r));
         Ok(start.elapsed().as_secs_f64())
     };
-    let rig = load_rig(DEFAULT_RIG, &[])?.value;
-    let wl = load_workload(DEFAULT_WORKLOAD, &[])?.value;
     let eval = 1.0
         / rate(0.5, || {
             black_box(lightloop_cost::evaluate(&rig, &wl).ok());

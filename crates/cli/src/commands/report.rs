@@ -2,7 +2,7 @@
 
 use super::compare::DEFAULT_GPUS;
 use super::output::OutputDir;
-use crate::load::{CliError, CliResult, load_pair, route_sets};
+use crate::load::{CliError, CliResult, load_pair};
 use clap::Args;
 use lightloop_report::sections::STEPS;
 use lightloop_report::{Settings, build, html};
@@ -76,32 +76,35 @@ fn default_workload(a: &ReportArgs) -> String {
 
 pub fn run(a: &ReportArgs) -> CliResult<()> {
     let workload = a.workload.clone().unwrap_or_else(|| default_workload(a));
-    // Load once up front so that bad input is reported with file, line and key (exit status 2).
-    load_pair(&a.rig, &workload, &a.sets)?;
-    let (rig_sets, workload_sets) = route_sets(&a.sets);
+    // Bad input is reported here with file, line and key (exit status 2); the report is built
+    // from the descriptions held in memory.
+    let pair = load_pair(&a.rig, &workload, &a.sets)?;
+    let gpu_names: Vec<String> = if a.gpus.is_empty() {
+        DEFAULT_GPUS.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.gpus.clone()
+    };
+    let gpus = gpu_names
+        .iter()
+        .map(|g| crate::load::load_gpu(g).map(|l| l.value))
+        .collect::<CliResult<Vec<_>>>()?;
     let settings = Settings {
-        rig: a.rig.clone(),
-        rig_sets,
-        workload,
-        workload_sets,
-        gpus: if a.gpus.is_empty() {
-            DEFAULT_GPUS.iter().map(|s| s.to_string()).collect()
-        } else {
-            a.gpus.clone()
-        },
+        rig: pair.rig.value,
+        workload: pair.workload.value,
+        gpus,
         seed: a.seed,
         quick: a.quick,
     };
-    for g in &settings.gpus {
-        crate::load::load_gpu(g)?;
-    }
     let start = Instant::now();
     let bar = super::progress(STEPS.len() as u64, "");
     let report = build(&settings, &mut |step| {
         bar.set_position(step as u64);
         bar.set_message(STEPS[step]);
     })
-    .map_err(CliError::Message);
+    .map_err(|e| match e {
+        lightloop_report::ReportError::Incompatible(_) => CliError::BadInput(e.to_string()),
+        _ => CliError::Message(e.to_string()),
+    });
     bar.finish_and_clear();
     let report = report?;
     let out = OutputDir::create(&a.out, "report.html")?;

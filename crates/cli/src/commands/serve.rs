@@ -385,7 +385,7 @@ fn rig_for(base: &Base, sets: &[String]) -> Result<Rig, Rejected> {
                 .join(" "))
         })?
         .value;
-    check_pair(&rig, &base.workload).map_err(bad)?;
+    check_pair(&rig, &base.workload).map_err(|p| bad(format!("{}: {}", p.key, p.message)))?;
     Ok(rig)
 }
 

@@ -6,12 +6,12 @@ use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table, si};
 use clap::Args;
 use lightloop_base::stats::median_min_max;
+use lightloop_lab::pareto::front as pareto_front;
 use lightloop_nn::loopnet::ForwardNoise;
 use lightloop_nn::loopnet::phi::Phi;
 use lightloop_nn::loopnet::train::{TrainSettings, train};
 use lightloop_nn::sensing::Sensing;
 use lightloop_plot::{Axes, Series, scatter_chart};
-use lightloop_report::sections::{pareto_front, pareto_sets};
 use lightloop_twin::LoopTwin;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -295,4 +295,27 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// The `--set` overrides of one grid point (the same rig as `lightloop_lab::pareto::grid_rig`):
+/// the laser power `offset_db` from the rig's, and the ADC at `bits` with the rig's ENOB
+/// shortfall and its energy per conversion at a fixed Walden figure of merit.
+fn pareto_sets(rig: &lightloop_rig::Rig, offset_db: f64, bits: u32) -> Vec<String> {
+    let mut sets = Vec::new();
+    if offset_db != 0.0 {
+        sets.push(format!(
+            "laser.power=\"{:.3} dBm\"",
+            rig.laser.power.dbm() + offset_db
+        ));
+    }
+    if bits != rig.adc.bits {
+        let enob = rig.adc.enob_at(bits);
+        sets.push(format!("adc.bits={bits}"));
+        sets.push(format!("adc.enob={enob:?}"));
+        if let Some(e) = rig.adc.energy_per_conversion {
+            let scaled = e.si() * 2f64.powf(enob - rig.adc.enob);
+            sets.push(format!("adc.energy_per_conversion=\"{scaled:e} J\""));
+        }
+    }
+    sets
 }

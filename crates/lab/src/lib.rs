@@ -1,0 +1,19 @@
+//! # lightloop-lab
+//!
+//! The science of lightloop as functions of typed configurations, so that every front end (the
+//! command line, the dashboard, Python, a distributed sweep) runs the same code:
+//!
+//! `Config` (with `Default`, and `validate` naming the bad field) → `run(&config, &rig,
+//! progress)` → an outcome of serialisable rows, a summary, and plot specifications
+//! ([`Plot`]) the front end draws and writes.
+//!
+//! - [`pareto`]: Pareto fronts of energy against error.
+
+pub mod error;
+pub mod pareto;
+pub mod plot;
+pub mod progress;
+
+pub use error::LabError;
+pub use plot::Plot;
+pub use progress::Progress;
