@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn q_to_ber_reference_points() {
-        // REFERENCES.md: Q=3.09 → 1e-3, Q=6 → 1e-9, Q=7.03 → 1e-12.
+        // docs/references.md: Q=3.09 → 1e-3, Q=6 → 1e-9, Q=7.03 → 1e-12.
         assert!(
             (ber_from_q(3.09) / 1e-3 - 1.0).abs() < 0.01,
             "{}",

@@ -37,6 +37,16 @@ impl From<String> for CliError {
     }
 }
 
+impl From<lightloop_cost::CostError> for CliError {
+    fn from(e: lightloop_cost::CostError) -> Self {
+        if e.is_input() {
+            CliError::BadInput(e.to_string())
+        } else {
+            CliError::Message(e.to_string())
+        }
+    }
+}
+
 impl From<lightloop_plot::PlotError> for CliError {
     fn from(e: lightloop_plot::PlotError) -> Self {
         CliError::Message(e.to_string())

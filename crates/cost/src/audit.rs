@@ -246,7 +246,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "tier-a-fj-per-mac",
         claim: "E_MAC ≈ (E_in + E_out)/(N·M·L) + E_optics/MAC; N = M = 1024, E_in + E_out = 10–100 nJ → ~10–100 fJ/MAC (tier A)",
-        source: "REFERENCES.md, seed figures",
+        source: "docs/references.md, seed figures",
         stated_assumptions: "N = M = 1024, L = 1, E_in + E_out = 10 nJ and 100 nJ per product, E_optics/MAC not given (taken as 0)".into(),
         unit: "fJ/MAC",
         figures: vec![
@@ -271,7 +271,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "tier-b-fj-per-mac",
         claim: "with L ≈ 12 loop passes, < 1–10 fJ/MAC conversion term (tier B)",
-        source: "REFERENCES.md, seed figures",
+        source: "docs/references.md, seed figures",
         stated_assumptions: "N = M = 1024, L = 12, E_in + E_out = 10 nJ and 100 nJ per loop entry and exit".into(),
         unit: "fJ/MAC",
         figures: vec![
@@ -310,7 +310,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "h100-pj-per-flop",
         claim: "H100 ≈ 0.5 pJ/FLOP",
-        source: "REFERENCES.md, seed figures",
+        source: "docs/references.md, seed figures",
         stated_assumptions: "none stated; checked as TDP ÷ dense peak from the datasheet".into(),
         unit: "pJ/FLOP",
         figures: vec![Figure::new("700 W ÷ 989 TFLOP/s (BF16 dense)", Quoted::Approx { value: 0.5, digits: 1 }, pj_bf16)],
@@ -349,7 +349,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "gpu-effective-fj-per-mac",
         claim: "GPU \"effective\" 200–2000 fJ/MAC",
-        source: "REFERENCES.md, seed figures",
+        source: "docs/references.md, seed figures",
         stated_assumptions: "none stated; checked against TDP ÷ dense peak per MAC (2 FLOP)".into(),
         unit: "fJ/MAC",
         status: PENDING,
@@ -475,7 +475,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
         out.push(ClaimAudit {
             id,
             claim,
-            source: "REFERENCES.md, seed token-time table",
+            source: "docs/references.md, seed token-time table",
             stated_assumptions: format!(
                 "t ≈ T·(d/C)·T_s + (T/64)·2 µs + 5 µs with C = {c:.0}, T_s = 6 ns, d = {d:.0}, T = {t_passes:.0}; one time slot delivers a whole row of the d×d product per channel"
             ),
@@ -495,7 +495,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "lighton-tops-per-w",
         claim: "LightOn-type OPU: 1,500 TOPS under 30 W (\"50 TOPS/W\")",
-        source: "REFERENCES.md, published photonic figures",
+        source: "docs/references.md, published photonic figures",
         stated_assumptions: "1,500 TOPS of a fixed random projection (binary input, camera readout) at 30 W".into(),
         unit: "TOPS/W",
         figures: vec![Figure::new("1500 TOPS ÷ 30 W", Quoted::Exact { value: 50.0 }, lighton_tops_w)],
@@ -516,7 +516,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "lighton-vs-h100",
         claim: "\"8.8× vs H100\" (the comparison used sparse H100 TOPS)",
-        source: "REFERENCES.md, published photonic figures",
+        source: "docs/references.md, published photonic figures",
         stated_assumptions: format!(
             "50 TOPS/W against the H100's sparse INT8 headline: 2 × 1,979 TOPS ÷ 700 W = {h100_int8_sparse:.2} TOPS/W"
         ),
@@ -537,7 +537,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "lightmatter-tops-per-w",
         claim: "Lightmatter (Nature 2025): 65.5 TOPS at ~80 W → ≈0.8 TOPS/W",
-        source: "REFERENCES.md, published photonic figures",
+        source: "docs/references.md, published photonic figures",
         stated_assumptions: "65.5 TOPS at 80 W".into(),
         unit: "TOPS/W",
         figures: vec![Figure::new("65.5 TOPS ÷ 80 W", Quoted::Approx { value: 0.8, digits: 1 }, 65.5 / 80.0)],
@@ -557,7 +557,7 @@ pub fn audit(r: &AuditRigs) -> Vec<ClaimAudit> {
     out.push(ClaimAudit {
         id: "aoc-projection",
         claim: "Microsoft analog optical computer (Nature 2025): projected ~500 TOPS/W at 8 bit for a scaled system",
-        source: "REFERENCES.md, published photonic figures",
+        source: "docs/references.md, published photonic figures",
         stated_assumptions: "a projection for a scaled system; no assumptions stated that can be reproduced".into(),
         unit: "TOPS/W",
         figures: vec![],

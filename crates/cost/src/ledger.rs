@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
 
-/// Ledger categories (DESIGN.md, "Energy ledger").
+/// Ledger categories (docs/design.md, "Energy ledger").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {

@@ -6,6 +6,7 @@
 //! sweeps. Everything here is a pure function of the descriptions in `lightloop-rig`.
 
 pub mod audit;
+pub mod error;
 pub mod evaluate;
 
 pub mod ledger;
@@ -13,6 +14,7 @@ pub mod noise;
 pub mod optics;
 pub mod sweep;
 
+pub use error::CostError;
 pub use evaluate::{Check, Evaluation, Incompatible, evaluate};
 pub use ledger::{Category, Item, Ledger};
 pub use lightloop_gpu::{GpuEvaluation, evaluate_gpu};

@@ -482,7 +482,7 @@ mod tests {
 
     #[test]
     fn thermal_noise_reference_densities() {
-        // REFERENCES.md: 18 pA/√Hz at 50 Ω, 4.1 pA/√Hz at 1 kΩ (300 K).
+        // docs/references.md: 18 pA/√Hz at 50 Ω, 4.1 pA/√Hz at 1 kΩ (300 K).
         let d50 = thermal_variance(300.0, 50.0, 1.0).sqrt();
         let d1k = thermal_variance(300.0, 1000.0, 1.0).sqrt();
         assert!((d50 - 18.2e-12).abs() < 0.1e-12, "{d50}");

@@ -10,6 +10,7 @@
 //!   off mid-line, and continues. Only a finished sweep is renamed to `OUT`, so a file at `OUT`
 //!   is always complete.
 
+use crate::error::CostError;
 use crate::evaluate::evaluate;
 use crate::ledger::Category;
 use lightloop_gpu::evaluate_gpu;
@@ -38,17 +39,6 @@ impl Axis {
     }
 }
 
-/// A problem with a sweep specification.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpecError(pub String);
-
-impl std::fmt::Display for SpecError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for SpecError {}
-
 /// Splits `"12.5 mW"` into (12.5, "mW"); `"16"` into (16, "").
 fn number_and_unit(s: &str) -> Option<(f64, String)> {
     let s = s.trim();
@@ -70,15 +60,17 @@ fn number_and_unit(s: &str) -> Option<(f64, String)> {
 /// `lin:START..STOP:N` or `log:START..STOP:N` for N evenly or geometrically spaced values.
 /// START and STOP are numbers or quantities in the same unit (`log:0.1 mW..10 mW:21`).
 /// Integer ranges give integers (rounded, repeats dropped).
-pub fn parse_axis(arg: &str) -> Result<Axis, SpecError> {
+pub fn parse_axis(arg: &str) -> Result<Axis, CostError> {
     let (key, spec) = arg.split_once('=').ok_or_else(|| {
-        SpecError(format!(
+        CostError::Spec(format!(
             "`{arg}`: expected KEY=VALUES, e.g. topology.channels=8,16,32"
         ))
     })?;
     let key = key.trim().to_string();
     if key.is_empty() || key.split('.').any(|p| p.trim().is_empty()) {
-        return Err(SpecError(format!("`{arg}`: `{key}` is not a dotted key")));
+        return Err(CostError::Spec(format!(
+            "`{arg}`: `{key}` is not a dotted key"
+        )));
     }
     let spec = spec.trim();
     let values = if let Some((kind, rest)) = spec
@@ -87,37 +79,37 @@ pub fn parse_axis(arg: &str) -> Result<Axis, SpecError> {
     {
         let (range, n) = rest
             .rsplit_once(':')
-            .ok_or_else(|| SpecError(format!("`{arg}`: expected {kind}:START..STOP:N")))?;
+            .ok_or_else(|| CostError::Spec(format!("`{arg}`: expected {kind}:START..STOP:N")))?;
         let (a, b) = range
             .split_once("..")
-            .ok_or_else(|| SpecError(format!("`{arg}`: expected {kind}:START..STOP:N")))?;
+            .ok_or_else(|| CostError::Spec(format!("`{arg}`: expected {kind}:START..STOP:N")))?;
         let n: usize = n
             .trim()
             .parse()
             .ok()
             .filter(|n| *n >= 1 && *n <= 10_000_000)
             .ok_or_else(|| {
-                SpecError(format!(
+                CostError::Spec(format!(
                     "`{arg}`: the point count `{n}` must be an integer from 1 to 10^7"
                 ))
             })?;
         let (x0, u0) = number_and_unit(a).ok_or_else(|| {
-            SpecError(format!(
+            CostError::Spec(format!(
                 "`{arg}`: `{a}` is not a number with an optional unit"
             ))
         })?;
         let (x1, u1) = number_and_unit(b).ok_or_else(|| {
-            SpecError(format!(
+            CostError::Spec(format!(
                 "`{arg}`: `{b}` is not a number with an optional unit"
             ))
         })?;
         if u0 != u1 {
-            return Err(SpecError(format!(
+            return Err(CostError::Spec(format!(
                 "`{arg}`: both ends must use the same unit (found `{u0}` and `{u1}`)"
             )));
         }
         if kind == "log" && (x0 <= 0.0 || x1 <= 0.0) {
-            return Err(SpecError(format!(
+            return Err(CostError::Spec(format!(
                 "`{arg}`: a log range needs positive ends"
             )));
         }
@@ -153,7 +145,7 @@ pub fn parse_axis(arg: &str) -> Result<Axis, SpecError> {
             .collect()
     };
     if values.is_empty() {
-        return Err(SpecError(format!("`{arg}`: no values")));
+        return Err(CostError::Spec(format!("`{arg}`: no values")));
     }
     Ok(Axis { key, values })
 }
@@ -293,27 +285,21 @@ impl Sweep {
     /// Checks that every axis names a key the descriptions know, with values of the right kind
     /// (units, types), by applying each value alone to the base descriptions. Values that are
     /// merely out of range are left to their rows.
-    pub fn preflight(&self) -> Result<(), String> {
+    pub fn preflight(&self) -> Result<(), CostError> {
         use lightloop_rig::ErrorKind;
         use lightloop_rig::document::deserialize_table;
         if self.axes.is_empty() {
-            return Err("give at least one --vary axis".into());
+            return Err(CostError::Spec("give at least one --vary axis".into()));
         }
         for axis in &self.axes {
             for v in axis.values.iter().take(64) {
                 let result = if axis.is_workload() {
                     let mut t = self.workload_table.clone();
                     insert_dotted(&mut t, &axis.key, v.clone())
-                        .map_err(|e| {
-                            lightloop_rig::Problem::new(axis.key.as_str(), ErrorKind::WrongType, e)
-                        })
                         .and_then(|_| deserialize_table::<Workload>(&t).map(|_| ()))
                 } else {
                     let mut t = self.rig_table.clone();
                     insert_dotted(&mut t, &axis.key, v.clone())
-                        .map_err(|e| {
-                            lightloop_rig::Problem::new(axis.key.as_str(), ErrorKind::WrongType, e)
-                        })
                         .and_then(|_| deserialize_table::<Rig>(&t).map(|_| ()))
                 };
                 if let Err(p) = result {
@@ -330,10 +316,10 @@ impl Sweep {
                         } else {
                             "rig"
                         };
-                        return Err(format!(
+                        return Err(CostError::Spec(format!(
                             "--vary {}={v}: {what} key `{}`: {}",
                             axis.key, p.key, p.message
-                        ));
+                        )));
                     }
                 }
             }
@@ -422,7 +408,8 @@ impl Sweep {
             } else {
                 &mut rig_t
             };
-            insert_dotted(t, &axis.key, (*v).clone()).map_err(|e| format!("{}: {e}", axis.key))?;
+            insert_dotted(t, &axis.key, (*v).clone())
+                .map_err(|p| format!("{}: {}", axis.key, p.message))?;
         }
         let describe = |what: &str, problems: Vec<lightloop_rig::Problem>| {
             problems
@@ -592,36 +579,12 @@ pub struct RunSummary {
     pub finished: bool,
 }
 
-/// I/O or consistency failures of a run.
-#[derive(Debug)]
-pub enum RunError {
-    Io(PathBuf, std::io::Error),
-    Exists(PathBuf),
-    Mismatch(PathBuf),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Io(p, e) => write!(f, "{}: {e}", p.display()),
-            RunError::Exists(p) => write!(
-                f,
-                "{} already holds a finished sweep; pass --force to overwrite it",
-                p.display()
-            ),
-            RunError::Mismatch(p) => write!(
-                f,
-                "{} holds a partial run of a different sweep (other descriptions, axes or format); pass --force to discard it, or choose another output",
-                p.display()
-            ),
-        }
-    }
-}
-impl std::error::Error for RunError {}
-
 /// Counts complete lines of a partial file and truncates a cut-off last line.
-fn complete_lines(path: &Path) -> Result<u64, RunError> {
-    let io = |e| RunError::Io(path.to_path_buf(), e);
+fn complete_lines(path: &Path) -> Result<u64, CostError> {
+    let io = |e| CostError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -652,18 +615,21 @@ pub fn run(
     out: &Output,
     progress: &(dyn Fn(u64, u64) + Sync),
     stop_after: Option<u64>,
-) -> Result<RunSummary, RunError> {
+) -> Result<RunSummary, CostError> {
     let total = sweep.len();
     let partial = out.partial_path();
     let spec_path = out.spec_path();
     let fingerprint = sweep.fingerprint(out.format);
     let io = |p: &Path| {
         let p = p.to_path_buf();
-        move |e| RunError::Io(p.clone(), e)
+        move |e| CostError::Io {
+            path: p.clone(),
+            source: e,
+        }
     };
 
     if out.path.exists() && !out.force {
-        return Err(RunError::Exists(out.path.clone()));
+        return Err(CostError::Exists(out.path.clone()));
     }
     let mut resumed = 0u64;
     let can_resume = partial.exists()
@@ -671,7 +637,7 @@ pub fn run(
             .map(|s| s == fingerprint)
             .unwrap_or(false);
     if partial.exists() && !can_resume && !out.force {
-        return Err(RunError::Mismatch(partial.clone()));
+        return Err(CostError::Mismatch(partial.clone()));
     }
     let columns = sweep.columns();
     if can_resume {

@@ -1,6 +1,7 @@
 //! Sweeps: identical rows for any thread count, resumption after a stop or a torn last line.
 
-use lightloop_cost::sweep::{Format, Output, RunError, Sweep, parse_axis, run};
+use lightloop_cost::CostError;
+use lightloop_cost::sweep::{Format, Output, Sweep, parse_axis, run};
 use lightloop_rig::{DescKind, Document};
 use std::path::PathBuf;
 
@@ -112,7 +113,7 @@ fn a_different_sweep_does_not_reuse_a_partial_file() {
     run_with_threads(&sweep(&AXES), &out, 1, Some(10));
     let other = sweep(&["run.batch=lin:1..1200:1200", "laser.power=1 mW,20 mW"]);
     let err = run(&other, &out, &|_, _| {}, None).unwrap_err();
-    assert!(matches!(err, RunError::Mismatch(_)), "{err}");
+    assert!(matches!(err, CostError::Mismatch(_)), "{err}");
     let forced = Output {
         force: true,
         ..out.clone()
@@ -121,7 +122,7 @@ fn a_different_sweep_does_not_reuse_a_partial_file() {
     assert_eq!(summary.resumed, 0);
     assert!(summary.finished);
     let err = run(&other, &out, &|_, _| {}, None).unwrap_err();
-    assert!(matches!(err, RunError::Exists(_)), "{err}");
+    assert!(matches!(err, CostError::Exists(_)), "{err}");
 }
 
 #[test]
@@ -130,12 +131,14 @@ fn preflight_catches_unknown_keys_and_units() {
         sweep(&["laser.powr=1 mW"])
             .preflight()
             .unwrap_err()
+            .to_string()
             .contains("did you mean `power`")
     );
     assert!(
         sweep(&["laser.power=1 ns"])
             .preflight()
             .unwrap_err()
+            .to_string()
             .contains("not a power")
     );
     assert!(sweep(&["run.batches=1,2"]).preflight().is_err());

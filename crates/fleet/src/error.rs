@@ -11,4 +11,7 @@ pub enum FleetError {
     /// The deployment's model, changed to its precision and traffic, is not a valid workload.
     #[error("the deployment's model at its precision and lengths is not valid: {0}")]
     Model(String),
+    /// A rig cannot run the model.
+    #[error("{0}")]
+    Incompatible(#[from] lightloop_cost::Incompatible),
 }

@@ -21,7 +21,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-/// A benchmark task (definitions in REFERENCES.md and [`crate::tasks`]).
+/// A benchmark task (definitions in docs/references.md and [`crate::tasks`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Task {
     /// NARMA10 one-step: 200 washout, 6 000 training, 2 000 test steps.
@@ -75,7 +75,7 @@ impl Task {
         }
     }
 
-    /// The published figure to set beside ours (REFERENCES.md), if any.
+    /// The published figure to set beside ours (docs/references.md), if any.
     pub fn published(&self) -> Option<&'static str> {
         match self {
             Task::Narma10 => Some(

@@ -1,4 +1,4 @@
-//! Benchmark tasks of reservoir computing with their exact definitions (REFERENCES.md).
+//! Benchmark tasks of reservoir computing with their exact definitions (docs/references.md).
 
 use lightloop_base::rng::{Rng, normal, uniform};
 
@@ -107,7 +107,7 @@ pub fn channel_equalisation(steps: usize, snr_db: f64, rng: &mut Rng) -> Series 
     }
 }
 
-/// Normalised mean-square error mean((y − ŷ)²)/var(y) and its root (REFERENCES.md: report both).
+/// Normalised mean-square error mean((y − ŷ)²)/var(y) and its root (docs/references.md: report both).
 pub fn nmse(target: &[f64], predicted: &[f64]) -> (f64, f64) {
     let n = target.len() as f64;
     let mean = target.iter().sum::<f64>() / n;

@@ -1,6 +1,6 @@
 //! Amplified spontaneous emission added at an amplifier's output.
 //!
-//! The ASE density per polarisation is S = n_sp·hν·(G − 1) (REFERENCES.md; Desurvire 1994). Of the
+//! The ASE density per polarisation is S = n_sp·hν·(G − 1) (docs/references.md; Desurvire 1994). Of the
 //! ASE in the optical filter bandwidth B_o and both polarisations, 2·S·B_o in all, the part in the
 //! signal's polarisation and inside the simulated bandwidth fs is added to the field as complex
 //! Gaussian noise of power S·fs per sample, so it beats with the signal exactly; the rest,

@@ -6,7 +6,7 @@
 //! The incoherent background power is thermal-like light spread over the optical bandwidth B_o
 //! in two polarisations: its intensity fluctuates with a one-sided spectrum B²/B_o at low
 //! frequency (Goodman, *Statistical Optics*, 2nd ed., §6.1), which over an electrical band B_e
-//! gives the ASE–ASE variance R²B²·B_e/B_o = 4R²S²B_oB_e for B = 2S·B_o (REFERENCES.md).
+//! gives the ASE–ASE variance R²B²·B_e/B_o = 4R²S²B_oB_e for B = 2S·B_o (docs/references.md).
 
 use crate::gaussian::fill_normals;
 use crate::rng::{Rng, normal, poisson};

@@ -3,7 +3,7 @@
 //! The saturable absorption a relaxes as da/dt = (α_s − a)/τ_r − a·P/E_sat with
 //! E_sat = P_sat·τ_r, integrated exactly for the power of each sample; in steady state
 //! a = α_s/(1 + P/P_sat), giving the fast transfer T(P) = 1 − α_s/(1 + P/P_sat) − α_ns
-//! (REFERENCES.md). Power transmission is T = 1 − a − α_ns.
+//! (docs/references.md). Power transmission is T = 1 − a − α_ns.
 
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};

@@ -1,7 +1,7 @@
 //! Semiconductor optical amplifier with carrier dynamics.
 //!
 //! The integrated gain h = ln G follows the Agrawal–Olsson rate equation (IEEE JQE 25(11), 1989;
-//! REFERENCES.md): dh/dt = (h₀ − h)/τ_c − (eʰ − 1)·P_in/E_sat, E_sat = P_sat·τ_c. Over each
+//! docs/references.md): dh/dt = (h₀ − h)/τ_c − (eʰ − 1)·P_in/E_sat, E_sat = P_sat·τ_c. Over each
 //! sample the gain relaxes under the sample's input power towards that power's steady state
 //! G = G₀·exp(−(G − 1)·P_in/P_sat) (tabulated by Lambert's W and polished by a Newton step, see
 //! `steady_states_generic`), by one step of

@@ -29,7 +29,7 @@ mod tests {
 
     #[test]
     fn photon_energy_at_1550_nm_matches_reference() {
-        // REFERENCES.md: hν = 1.2816e-19 J (0.800 eV) at 1550 nm.
+        // docs/references.md: hν = 1.2816e-19 J (0.800 eV) at 1550 nm.
         let e = photon_energy(1550e-9);
         assert!((e - 1.2816e-19).abs() / 1.2816e-19 < 1e-4, "{e}");
         assert!((e / ELEMENTARY_CHARGE - 0.800).abs() < 1e-3);

@@ -167,7 +167,7 @@ impl Document {
         let value = parse_value_literal(raw.trim());
         let origin = format!("--set {key}");
         insert_dotted(&mut self.table, key, value.clone())
-            .map_err(|m| InputError::bare(ErrorKind::WrongType, &origin, m))?;
+            .map_err(|p| InputError::bare(ErrorKind::WrongType, &origin, p.message))?;
         self.layers.push(Layer {
             origin,
             text: format!("{key} = {value}"),
@@ -416,10 +416,15 @@ pub fn merge(base: &mut toml::Table, top: toml::Table) {
 }
 
 /// Sets `a.b.c = value` in a table, creating intermediate tables.
-pub fn insert_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
+pub fn insert_dotted(
+    table: &mut toml::Table,
+    key: &str,
+    value: toml::Value,
+) -> Result<(), Problem> {
+    let fail = |m: String| Problem::new(key, ErrorKind::WrongType, m);
     let parts: Vec<&str> = key.split('.').map(str::trim).collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("`{key}` is not a valid dotted key"));
+        return Err(fail(format!("`{key}` is not a valid dotted key")));
     }
     let (last, parents) = parts.split_last().expect("split yields at least one part");
     let mut t = table;
@@ -430,10 +435,10 @@ pub fn insert_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> 
         t = match entry {
             toml::Value::Table(inner) => inner,
             _ => {
-                return Err(format!(
+                return Err(fail(format!(
                     "`{}` is a value, not a table, so `{key}` cannot be set",
                     parts[..=i].join(".")
-                ));
+                )));
             }
         };
     }

@@ -110,7 +110,7 @@ pub struct RigMeta {
     pub tier: Tier,
 }
 
-/// Build tiers of the design (DESIGN.md): what stays optical and what is converted.
+/// Build tiers of the design (docs/design.md): what stays optical and what is converted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tier {
     /// One optical pass per matrix product; digital between layers.

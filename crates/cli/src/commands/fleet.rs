@@ -62,6 +62,7 @@ impl From<FleetError> for CliError {
         match e {
             FleetError::Input(e) => CliError::Input(e),
             FleetError::Model(m) => CliError::BadInput(m),
+            FleetError::Incompatible(e) => CliError::BadInput(e.to_string()),
         }
     }
 }

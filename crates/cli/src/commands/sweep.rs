@@ -113,7 +113,7 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
                 .unwrap_or_default()
         ),
     };
-    sweep.preflight().map_err(CliError::BadInput)?;
+    sweep.preflight()?;
     let total = sweep.len();
     let out = Output {
         path: a.out.clone(),
@@ -141,12 +141,7 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
     let pool = pool
         .build()
         .map_err(|e| CliError::Message(format!("cannot start worker threads: {e}")))?;
-    let summary = pool
-        .install(|| sweep::run(&sweep, &out, &progress, a.stop_after))
-        .map_err(|e| match e {
-            sweep::RunError::Io(..) => CliError::Message(e.to_string()),
-            _ => CliError::BadInput(e.to_string()),
-        })?;
+    let summary = pool.install(|| sweep::run(&sweep, &out, &progress, a.stop_after))?;
     bar.finish_and_clear();
     if !a.quiet {
         let place = if summary.finished {

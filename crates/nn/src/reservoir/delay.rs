@@ -64,7 +64,7 @@ pub struct DelaySettings {
 
 impl DelaySettings {
     /// Appeltant 2011's own settings: N = 400, θ = 0.2, τ = N·θ = 80, η = 0.4, γ = 0.05,
-    /// mask ±0.1, p = 1 (REFERENCES.md).
+    /// mask ±0.1, p = 1 (docs/references.md).
     ///
     /// At these settings the node stays in its linear range, and NARMA10 NRMSE here is
     /// 0.40–0.43, no better than the linear baseline's 0.39 ([`super::linear`]). A separate

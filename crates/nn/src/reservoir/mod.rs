@@ -101,7 +101,7 @@ impl Model {
     pub fn caveat(self) -> Option<&'static str> {
         match self {
             Model::DelayAppeltant => Some(
-                "at Appeltant 2011's settings (REFERENCES.md) the node's argument X + γ·J stays \
+                "at Appeltant 2011's settings (docs/references.md) the node's argument X + γ·J stays \
 below 0.01 in size (γ·m·u ≤ 0.005 with inputs in [0, 1]), where F is linear to 1 %: a nearly \
 linear reservoir. Its NARMA10 error does not reproduce the published 0.15 and is no better than \
 the `linear` baseline's (a tapped delay line); a stronger input does not help at p = 1 \
