@@ -2,7 +2,7 @@
 // moves the channels slider with the keyboard and checks that the headline figure and the plot
 // change, and that the figure shown is the one the server computes for the slider's new value.
 // Writes a screenshot for inspection. Usage: node dashboard.mjs [path to the lightloop binary]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,51 @@ try {
     plot: await page.innerHTML('#plot-size'),
   };
   if (!before.plot.startsWith('<svg')) fail('no plot after loading');
+
+  // The verdict sentence is `compare --json`'s, word for word.
+  const compare = JSON.parse(spawnSync(bin, ['compare', '--json'], { encoding: 'utf8' }).stdout);
+  const sentence = await page.textContent('#verdict-rig');
+  if (sentence !== compare.verdict) fail(`dashboard says "${sentence}", compare says "${compare.verdict}"`);
+  console.log(`verdict: ${sentence}`);
+
+  // On a fresh page: break-even, the permalink and an infeasible setting.
+  const bp = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  bp.on('pageerror', (e) => errors.push(String(e)));
+  await bp.goto(`http://${address}/`);
+  await bp.waitForFunction(() => document.body.dataset.updates === '1', null, { timeout: 30000 });
+  // Break-even: "apply" on the channels row moves the slider there, and the rig then uses no
+  // more energy per token than the GPU.
+  await bp.waitForFunction(() => +(document.body.dataset.breakEven || 0) >= 1, null, { timeout: 30000 });
+  const applyChannels = bp.locator('#break-even button[data-lever="channels N"]');
+  if ((await applyChannels.count()) === 1) {
+    const updates = await bp.evaluate(() => +document.body.dataset.updates);
+    await applyChannels.click();
+    await bp.waitForFunction((n) => +document.body.dataset.updates > n, updates, { timeout: 30000 });
+    const ratio = await bp.textContent('#ratio');
+    console.log(`after break-even on channels: N = ${await bp.textContent('#channels-v')}, energy ratio ${ratio}`);
+    if (!ratio.includes('(less)') && !ratio.startsWith('1×')) fail(`break-even on channels left the ratio at ${ratio}`);
+  } else {
+    fail('no break-even button for channels N on the default rig');
+  }
+
+  // The permalink reopens the same setting.
+  const link = await bp.getAttribute('#permalink', 'href');
+  const fjHere = await bp.textContent('#fj');
+  const again = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  await again.goto(`http://${address}/${link}`);
+  await again.waitForFunction(() => document.body.dataset.updates === '1', null, { timeout: 30000 });
+  if ((await again.textContent('#fj')) !== fjHere) fail(`the permalink shows ${await again.textContent('#fj')} fJ/MAC, not ${fjHere}`);
+  await again.close();
+
+  // A setting the rig cannot run is explained and the figures are dimmed.
+  await bp.selectOption('#tier', 'A');
+  await bp.waitForFunction(() => document.getElementById('head').classList.contains('stale'), null, { timeout: 30000 });
+  const why = await bp.textContent('#status');
+  if (!why.includes('loop_passes')) fail(`tier A with 12 passes is not explained: ${why}`);
+  await bp.selectOption('#tier', 'B');
+  await bp.waitForFunction(() => !document.getElementById('head').classList.contains('stale'), null, { timeout: 30000 });
+
+  await bp.close();
 
   // Move the channels slider two powers of two to the right, as a user would with the keyboard.
   await page.focus('#channels');

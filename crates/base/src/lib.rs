@@ -6,6 +6,7 @@
 
 pub mod rng;
 pub mod stats;
+pub mod words;
 
 /// `$wide`, a call of the AVX2 build of a loop (a `#[target_feature(enable = "avx2")]` copy of
 /// its plain build, in the caller's `unsafe` block), when the processor has AVX2; `$plain`, the

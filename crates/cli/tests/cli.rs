@@ -137,7 +137,9 @@ fn text_reports_show_their_sections() {
         "H100 SXM",
         "H200 SXM",
         "B200",
-        "optical energy advantage",
+        "Verdict: seed-16ch uses",
+        "energy per token, rig ÷ GPU",
+        "any one of these changes would do",
         "serving model",
         "TP1",
     ] {
@@ -432,7 +434,16 @@ fn sweep_jsonl_rows_parse_and_errors_get_rows() {
         .collect();
     assert_eq!(rows.len(), 3);
     assert!(rows[0]["j_per_token"].as_f64().unwrap() > 0.0);
-    assert!(rows[0]["energy_ratio_to_gpu"].as_f64().is_some());
+    // One ratio convention: the rig's figure over the GPU's.
+    let ratio = rows[0]["energy_ratio_rig_to_gpu"].as_f64().unwrap();
+    let (rig, gpu) = (
+        rows[0]["j_per_token"].as_f64().unwrap(),
+        rows[0]["gpu_j_per_token"].as_f64().unwrap(),
+    );
+    assert!(
+        (ratio / (rig / gpu) - 1.0).abs() < 1e-12,
+        "{ratio} vs {rig}/{gpu}"
+    );
     // 24 channels do not divide d_model 2048: the row says why, with empty metrics.
     assert!(rows[2]["j_per_token"].is_null());
     assert!(
@@ -810,13 +821,96 @@ fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     let (code, page) = http_get(&addr, "/");
     assert_eq!(code, 200);
-    assert_eq!(page.matches("type=\"range\"").count(), 9 + 6);
+    assert_eq!(page.matches("type=\"range\"").count(), 11 + 6);
+    // The laser's slider ends at the rig's laser.max_power (20 dBm on seed-16ch).
+    assert!(page.contains("id=\"laser_dbm\" data-scale=\"linear\" data-int=\"false\" data-start=\"10\" min=\"-10\" max=\"20\""), "{page}");
     let figures = |q: &str| -> serde_json::Value {
         let (code, body) = http_get(&addr, &format!("/api/update?{q}"));
         assert_eq!(code, 200, "{q}: {body}");
         serde_json::from_str(&body).unwrap()
     };
     let base = figures("");
+    // The dashboard's sentence is compare's, word for word, and so are its ratios.
+    let o = run(&["compare", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let compare: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(base["verdict"], compare["verdict"]);
+    assert!(
+        base["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("seed-16ch uses ")
+    );
+    assert_eq!(
+        base["comparison"]["energy_ratio"],
+        compare["gpus"][0]["comparison"]["energy_ratio"]
+    );
+    // Each break-even move, applied to the sliders, brings the rig level with the GPU (within
+    // 1 %, the sliders' rounding included; counts reach at least parity).
+    let (code, body) = http_get(&addr, "/api/break-even");
+    assert_eq!(code, 200, "{body}");
+    let moves: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let mut applied = 0;
+    for m in &moves {
+        let set = m["moves"].as_array().unwrap();
+        if set.is_empty() {
+            assert!(!m["note"].as_str().unwrap().is_empty(), "{m}");
+            continue;
+        }
+        let q: Vec<String> = set
+            .iter()
+            .map(|kv| {
+                let v = kv[1].as_f64().unwrap();
+                let shown = if kv[0] == "channels" || kv[0] == "wdm_lanes" {
+                    format!("{v}")
+                } else {
+                    format!("{}", significant(v, 6))
+                };
+                format!("{}={shown}", kv[0].as_str().unwrap())
+            })
+            .collect();
+        let at = figures(&q.join("&"));
+        let r = at["comparison"]["energy_ratio"].as_f64().unwrap();
+        if m["lever"] == "channels N" || m["lever"] == "WDM lanes" {
+            assert!(r <= 1.0, "{m}: {r}");
+        } else {
+            assert!((r - 1.0).abs() < 0.01, "{m}: ratio {r} at {q:?}");
+        }
+        assert!(
+            at["verdict"]
+                .as_str()
+                .unwrap()
+                .starts_with("seed-16ch, modified")
+        );
+        applied += 1;
+    }
+    assert!(applied >= 3, "{moves:?}");
+    // The rig as TOML reads back as the setting's rig.
+    let (code, toml_text) = http_get(&addr, "/api/rig.toml?channels=32&laser_dbm=12");
+    assert_eq!(code, 200, "{toml_text}");
+    let file = tmp("dashboard").join("rig.toml");
+    std::fs::write(&file, &toml_text).unwrap();
+    let o = run(&["energy", "--json", "--rig", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at = figures("channels=32&laser_dbm=12");
+    let (a, b) = (
+        e["evaluation"]["metrics"]["j_per_token"].as_f64().unwrap(),
+        at["j_per_token"].as_f64().unwrap(),
+    );
+    assert!((a / b - 1.0).abs() < 1e-9, "{a} vs {b}");
+    // Tiers C and D are reachable: persistent weights on a crossbar, and an optical memory.
+    figures("tier=C&weights=persistent&architecture=crossbar");
+    figures("tier=D&weights=persistent&architecture=crossbar&optical_memory=yes");
+    let (code, body) = http_get(&addr, "/api/update?tier=C");
+    assert_eq!(code, 400);
+    assert!(
+        body.contains("cannot be built") && body.contains("persistent"),
+        "{body}"
+    );
+    let (code, body) = http_get(&addr, "/api/update?laser_dbm=25");
+    assert_eq!(code, 400);
+    assert!(body.contains("laser.max_power"), "{body}");
     let wide = figures("channels=64&readout_width=64");
     assert!(base["plot_size"].as_str().unwrap().starts_with("<svg"));
     assert_ne!(base["fj_per_mac"], wide["fj_per_mac"]);
@@ -830,6 +924,7 @@ fn dashboard_answers_slider_changes_and_refuses_bad_requests() {
         ("nonsense=1", "unknown parameter"),
         ("channels=4&channels=8", "twice"),
         ("tier=Z", "tier"),
+        ("weights=maybe", "redriven, persistent"),
         ("laser_dbm=%3Cscript%3E", "not a number"),
     ] {
         let (code, body) = http_get(&addr, &format!("/api/update?{q}"));
@@ -1428,4 +1523,10 @@ fn bench_esn_refuses_sizes_it_cannot_run() {
         let o = run(&["bench", "esn", "--nodes", nodes, "--steps", "3000"]);
         refused(&o, "--nodes must be 1 … 65536");
     }
+}
+
+/// `x` to `digits` significant figures, as the dashboard's page sends slider values.
+fn significant(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
 }

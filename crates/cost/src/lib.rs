@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod noise;
 pub mod optics;
 pub mod sweep;
+pub mod verdict;
 
 pub use error::CostError;
 pub use evaluate::{Check, Evaluation, Incompatible, evaluate};

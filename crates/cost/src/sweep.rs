@@ -487,7 +487,11 @@ pub const METRIC_COLUMNS: [&str; 17] = [
 ];
 
 /// GPU columns when a baseline is given.
-pub const GPU_COLUMNS: [&str; 3] = ["gpu_j_per_token", "gpu_tokens_per_s", "energy_ratio_to_gpu"];
+pub const GPU_COLUMNS: [&str; 3] = [
+    "gpu_j_per_token",
+    "gpu_tokens_per_s",
+    "energy_ratio_rig_to_gpu",
+];
 
 fn format_num(x: f64) -> String {
     if x.is_finite() {

@@ -270,7 +270,19 @@ struct HeadlineRow {
     tokens_per_s: f64,
     ttft_s: f64,
     fj_per_mac: f64,
-    energy_ratio_to_rig: f64,
+    /// The rig's energy per token ÷ this system's (> 1: the rig uses more).
+    energy_ratio_rig_to_system: f64,
+    /// The rig's time per token ÷ this system's (> 1: the rig is slower).
+    time_ratio_rig_to_system: f64,
+}
+
+#[derive(Serialize)]
+struct BreakEvenRow {
+    gpu: String,
+    lever: &'static str,
+    now: f64,
+    at_parity: Option<f64>,
+    change: String,
 }
 
 fn headline(c: &mut Ctx) -> Result<Section, String> {
@@ -282,19 +294,31 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
         tokens_per_s: m.tokens_per_s,
         ttft_s: m.ttft,
         fj_per_mac: m.fj_per_mac,
-        energy_ratio_to_rig: 1.0,
+        energy_ratio_rig_to_system: 1.0,
+        time_ratio_rig_to_system: 1.0,
     }];
+    let mut comparisons = Vec::new();
     for g in &c.gpus {
         let ge = evaluate_gpu(g, &c.wl).map_err(|e| format!("{}: {e}", g.gpu.name))?;
         let macs = m.optical_macs_per_token + m.host_macs_per_token;
+        let cmp = lightloop_cost::verdict::Comparison::new(
+            &c.rig.rig.name,
+            &c.wl.workload.name,
+            &g.gpu.name,
+            &e,
+            ge.j_per_token,
+            ge.tokens_per_s,
+        );
         rows.push(HeadlineRow {
             system: g.gpu.name.clone(),
             j_per_token: ge.j_per_token,
             tokens_per_s: ge.tokens_per_s,
             ttft_s: ge.ttft,
             fj_per_mac: ge.j_per_token / macs * 1e15,
-            energy_ratio_to_rig: ge.j_per_token / m.j_per_token,
+            energy_ratio_rig_to_system: cmp.energy_ratio,
+            time_ratio_rig_to_system: cmp.time_ratio,
         });
+        comparisons.push(cmp);
     }
     let csv = c.csv("headline.csv", &rows)?;
     let table = Table {
@@ -304,7 +328,8 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
             "tokens/s",
             "time to first token (s)",
             "fJ/MAC (all energy)",
-            "J/token ÷ rig's",
+            "energy per token, rig ÷ system",
+            "time per token, rig ÷ system",
         ]
         .map(String::from)
         .to_vec(),
@@ -317,25 +342,31 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
                     sci(r.tokens_per_s),
                     sci(r.ttft_s),
                     sci(r.fj_per_mac),
-                    sci(r.energy_ratio_to_rig),
+                    sci(r.energy_ratio_rig_to_system),
+                    sci(r.time_ratio_rig_to_system),
                 ]
             })
             .collect(),
         csv,
     };
-    let mut text = vec![
+    use lightloop_base::words::{figure, percent};
+    let mut text = Vec::new();
+    if let Some(first) = comparisons.first() {
+        text.push(format!("Verdict: {}", first.sentence()));
+    }
+    text.extend([
         format!(
             "{} running {}: {} J per token, {} fJ per multiply-accumulate with every DC load counted \
-             ({:.0} % of the energy is static), {} tokens/s, {:.1} TOPS/W. The optical core does {:.1} % \
+             ({} of the energy is static), {} tokens/s, {} TOPS/W. The optical core does {} \
              of the token's multiply-accumulates; the rest run on the host.",
             c.rig.rig.name,
             c.wl.workload.name,
             sci(m.j_per_token),
             sci(m.fj_per_mac),
-            100.0 * m.static_fraction,
+            percent(m.static_fraction),
             sci(m.tokens_per_s),
-            m.tops_per_w,
-            100.0 * m.optical_fraction
+            figure(m.tops_per_w),
+            percent(m.optical_fraction)
         ),
         format!(
             "Readout noise: SNR {:.1} dB ({:.1} effective bits, dominated by {}); throughput limited by {}.",
@@ -343,19 +374,52 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
         ),
         "GPU figures come from lightloop's GPU serving model, fitted to published measurements and \
          tested on points held out from the fit (`lightloop gpu validate`); the rig's from the \
-         analytic cost model of this rig. Both count prefill and decode."
+         analytic cost model of this rig. Both count prefill and decode. Ratios are the rig's figure \
+         over the system's: above 1 the rig uses more energy or more time per token."
             .to_string(),
-    ];
+    ]);
     text.extend(
         e.check_messages()
             .into_iter()
             .map(|m| format!("Warning: {m}")),
     );
+    let mut tables = vec![table];
+    if let Some(first) = comparisons.first() {
+        let gpu_name = first.gpu.clone();
+        let parity = lightloop_cost::verdict::break_even(&c.rig, &c.wl, first.gpu_j_per_token);
+        let rows: Vec<BreakEvenRow> = parity
+            .iter()
+            .map(|b| BreakEvenRow {
+                gpu: gpu_name.clone(),
+                lever: b.lever.name(),
+                now: b.now,
+                at_parity: b.at_parity,
+                change: b.change.clone(),
+            })
+            .collect();
+        let csv = c.csv("break_even.csv", &rows)?;
+        text.push(format!(
+            "Break-even with {}: any one of the changes in the second table, the rest of the rig held, \
+             brings the rig's energy per token down to the GPU's ({} J), as the cost model solves it.",
+            gpu_name,
+            sci(first.gpu_j_per_token)
+        ));
+        tables.push(Table {
+            head: ["change (one at a time)", "how far, for parity with the GPU"]
+                .map(String::from)
+                .to_vec(),
+            rows: rows
+                .iter()
+                .map(|r| vec![r.lever.to_string(), r.change.clone()])
+                .collect(),
+            csv,
+        });
+    }
     Ok(Section {
         id: "headline",
         title: "Headline: the rig against GPUs on the same workload",
         text,
-        tables: vec![table],
+        tables,
         ..Default::default()
     })
 }

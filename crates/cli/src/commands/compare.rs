@@ -4,7 +4,9 @@ use super::{Inputs, MODEL_NOTE, evaluate, header, print_json, warnings};
 use crate::Target;
 use crate::load::{CliResult, load_gpu, load_pair};
 use crate::table::{Align, Table, num, si, wrap};
+use lightloop_base::words::figure;
 use lightloop_cost::Evaluation;
+use lightloop_cost::verdict::{BreakEven, Comparison, break_even};
 use lightloop_gpu::{GpuEvaluation, evaluate_gpu};
 use serde::Serialize;
 
@@ -12,17 +14,20 @@ use serde::Serialize;
 struct GpuRow {
     gpu: String,
     evaluation: GpuEvaluation,
-    /// GPU J/token ÷ optical J/token (> 1: the optical rig uses less energy).
-    optical_energy_advantage: f64,
-    /// Optical tokens/s ÷ GPU tokens/s (> 1: the optical rig is faster).
-    optical_speed_advantage: f64,
+    /// The rig against this GPU: energy_ratio = the rig's J/token ÷ the GPU's (> 1: the rig
+    /// uses more), time_ratio = the rig's time per token ÷ the GPU's (> 1: the rig is slower).
+    comparison: Comparison,
 }
 
 #[derive(Serialize)]
 struct Report<'a> {
     inputs: Inputs<'a>,
+    /// The rig against the first GPU, in words.
+    verdict: String,
     optical: &'a Evaluation,
     gpus: Vec<GpuRow>,
+    /// What single change would bring the rig's energy per token level with the first GPU's.
+    break_even: Vec<BreakEven>,
     /// How the GPU figures are made.
     gpu_model: &'static str,
 }
@@ -47,16 +52,38 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
             .map_err(|e| crate::load::CliError::BadInput(format!("{}: {e}", g.value.gpu.name)))?;
         rows.push(GpuRow {
             gpu: g.value.gpu.name.clone(),
-            optical_energy_advantage: ge.j_per_token / e.metrics.j_per_token,
-            optical_speed_advantage: e.metrics.tokens_per_s / ge.tokens_per_s,
+            comparison: Comparison::new(
+                &pair.rig.value.rig.name,
+                &pair.workload.value.workload.name,
+                &g.value.gpu.name,
+                &e,
+                ge.j_per_token,
+                ge.tokens_per_s,
+            ),
             evaluation: ge,
         });
     }
+    let verdict = rows
+        .first()
+        .map(|r| r.comparison.sentence())
+        .unwrap_or_default();
+    let parity = rows
+        .first()
+        .map(|r| {
+            break_even(
+                &pair.rig.value,
+                &pair.workload.value,
+                r.evaluation.j_per_token,
+            )
+        })
+        .unwrap_or_default();
     if t.json {
         return print_json(&Report {
             inputs: Inputs::of(&pair),
+            verdict,
             optical: &e,
             gpus: rows,
+            break_even: parity,
             gpu_model: GPU_MODEL_NOTE,
         });
     }
@@ -64,6 +91,8 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
         "{}",
         header("Optical rig against GPU baselines, same workload", &pair)
     );
+    println!();
+    print!("{}", wrap(&format!("Verdict: {verdict}"), 100, ""));
     println!();
     let mut head = vec!["".to_string(), pair.rig.value.rig.name.clone()];
     head.extend(rows.iter().map(|r| r.gpu.clone()));
@@ -110,15 +139,29 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
         r.evaluation.bound.name().into()
     });
     line("", String::new(), &|_| String::new());
-    line("optical energy advantage", "1×".into(), &|r| {
-        format!("{}×", num(r.optical_energy_advantage))
+    line("energy per token, rig ÷ GPU", "–".into(), &|r| {
+        format!("{}×", figure(r.comparison.energy_ratio))
     });
-    line("optical speed advantage", "1×".into(), &|r| {
-        format!("{}×", num(r.optical_speed_advantage))
+    line("time per token, rig ÷ GPU", "–".into(), &|r| {
+        format!("{}×", figure(r.comparison.time_ratio))
     });
     println!("{}", tab.render());
     println!();
-    println!("  advantage > 1 favours the optical rig; < 1 favours the GPU.");
+    println!(
+        "  ratios > 1: the rig uses more energy per token, or takes longer per token, than the GPU."
+    );
+    if let Some(first) = rows.first() {
+        println!(
+            "\nTo use no more energy per token than {} ({}), any one of these changes would do:",
+            first.gpu,
+            si(first.evaluation.j_per_token, "J")
+        );
+        let mut t = Table::new(&["change", "how far"], &[Align::Left, Align::Left]);
+        for b in &parity {
+            t.row(vec![b.lever.name().to_string(), b.change.clone()]);
+        }
+        println!("{}", t.render());
+    }
     print!("{}", warnings(&e));
     println!();
     print!(
