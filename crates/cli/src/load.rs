@@ -108,14 +108,8 @@ pub fn load_pair(rig: &str, workload: &str, sets: &[String]) -> CliResult<Pair> 
         }
     };
     let pair = Pair {
-        rig: Loaded {
-            value: r,
-            doc: rig_doc,
-        },
-        workload: Loaded {
-            value: w,
-            doc: wl_doc,
-        },
+        rig: Loaded::new(DescKind::Rig, rig_doc, r),
+        workload: Loaded::new(DescKind::Workload, wl_doc, w),
     };
     lightloop_rig::check_pair(&pair.rig, &pair.workload)?;
     Ok(pair)

@@ -778,6 +778,85 @@ fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
     assert!(!bad.exists() && !bad.with_extension("partial").exists());
 }
 
+/// A report on a modified preset is titled after its file, opens with the verdict and lists the
+/// differences; its folder holds the resolved descriptions and regenerates the same numbers.
+#[test]
+fn report_on_a_modified_preset_is_traceable_and_regenerates() {
+    let dir = tmp("report-traced");
+    let o = run(&["presets", "show", "seed-16ch"]);
+    let text = stdout(&o).replace("channels = 16 ", "channels = 32 ");
+    assert!(text.contains("channels = 32 "), "{text}");
+    let file = dir.join("my.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("rep");
+    let o = run(&[
+        "report",
+        "--quick",
+        "--rig",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<title>lightloop report: my (seed-16ch, modified)</title>"),
+        "{}",
+        &html[..400]
+    );
+    let verdict = html.split("<p class=\"verdict\">").nth(1).unwrap();
+    assert!(
+        verdict.starts_with("my (seed-16ch, modified) uses "),
+        "{verdict}"
+    );
+    // The description section comes first and names the one difference.
+    let first = html.split("<section id=\"").nth(1).unwrap();
+    assert!(first.starts_with("description"), "{}", &first[..40]);
+    let diffs = std::fs::read_to_string(out.join("csv/description_differences.csv")).unwrap();
+    assert_eq!(
+        diffs.lines().collect::<Vec<_>>(),
+        [
+            "description,key,preset_value,value",
+            "rig,topology.channels,16,32"
+        ]
+    );
+    let described = std::fs::read_to_string(out.join("csv/description.csv")).unwrap();
+    assert!(described.contains("rig,laser.power,10 mW,"), "{described}");
+    // Regenerated from its own folder with the command the page gives: the same numbers.
+    let cmd = html
+        .split("Regenerate it in this folder with <code>lightloop ")
+        .nth(1)
+        .and_then(|s| s.split("</code>").next())
+        .unwrap()
+        .to_string();
+    let o = bin()
+        .current_dir(&out)
+        .args(cmd.split(' '))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{cmd}: {}", stderr(&o));
+    for f in [
+        "headline.csv",
+        "energy_per_mac.csv",
+        "ledger.csv",
+        "snr_vs_passes.csv",
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(out.join("csv").join(f)).unwrap(),
+            std::fs::read_to_string(out.join("regenerated/csv").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // `--out .` would replace the folder being read: refused, and nothing is lost.
+    let o = bin()
+        .current_dir(&out)
+        .args(["report", "--quick", "--out", "."])
+        .output()
+        .unwrap();
+    refused(&o, "current folder");
+    assert!(out.join("rig.toml").is_file());
+}
+
 /// One HTTP/1.1 GET: status code and body.
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};

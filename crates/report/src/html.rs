@@ -24,7 +24,7 @@ h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;font-size:.88em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .5em;\
 vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444;max-width:760px}\
-.meta{color:#555}.skipped{font-size:.85em;color:#8a4b00}nav a{margin-right:1em}";
+.verdict{font-size:1.15em;font-weight:600}.meta{color:#555}.skipped{font-size:.85em;color:#8a4b00}nav a{margin-right:1em}";
 
 fn table(out: &mut String, t: &Table) {
     out.push_str("<table><thead><tr>");
@@ -87,10 +87,11 @@ pub fn page(r: &Report) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>lightloop report: {0}</title><style>{STYLE}</style></head><body>\
-         <h1>lightloop report: {0}</h1><p class=\"meta\">{1}</p>\
+         <h1>lightloop report: {0}</h1><p class=\"meta\">{1}</p>{5}\
          <p class=\"meta\">Headline workload: {2}. Seed {3}.{4} Every figure below is computed from this \
          rig description by the cost model or the time-domain physics engine; each caption names \
-         its assumptions, and the CSV behind it sits in <code>csv/</code> beside this file.</p><nav>",
+         its assumptions, and the CSV behind it sits in <code>csv/</code> beside this file. \
+         Regenerate it in this folder with <code>{6}</code>.</p><nav>",
         escape(&r.rig_name),
         escape(&r.rig_description),
         escape(&r.workload_name),
@@ -99,7 +100,12 @@ pub fn page(r: &Report) -> String {
             " Quick mode: fewer points and Monte-Carlo symbols."
         } else {
             ""
-        }
+        },
+        r.verdict
+            .as_deref()
+            .map(|v| format!("<p class=\"verdict\">{}</p>", escape(v)))
+            .unwrap_or_default(),
+        escape(&r.regenerate)
     );
     for s in &r.sections {
         let _ = write!(out, "<a href=\"#{}\">{}</a>", s.id, escape(s.title));

@@ -12,7 +12,7 @@ use lightloop_rig::document::DescKind;
 use lightloop_rig::gpu::Gpu;
 use lightloop_rig::units::{Energy, SampleRate};
 use lightloop_rig::workload::Workload;
-use lightloop_rig::{Derive, Problem, Rig, load_workload, pair_problems, presets};
+use lightloop_rig::{Derive, Problem, Provenance, Rig, load_workload, pair_problems, presets};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -28,6 +28,9 @@ pub struct Settings {
     pub seed: u64,
     /// Fewer points and Monte-Carlo symbols.
     pub quick: bool,
+    /// Where the rig's and the workload's values came from (empty for descriptions made in
+    /// memory: the description section then lists the values without their sources).
+    pub provenance: Vec<Provenance>,
 }
 
 /// A CSV file of the report: name and contents.
@@ -68,6 +71,13 @@ pub struct Section {
 /// The computed report.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The rig against the first GPU in one sentence (see [`lightloop_cost::verdict`]).
+    pub verdict: Option<String>,
+    /// The resolved descriptions the report was computed from, as TOML files (`rig.toml`,
+    /// `workload.toml`, `gpu-1.toml`, …), and the command that regenerates the report from its
+    /// own folder.
+    pub descriptions: Vec<CsvFile>,
+    pub regenerate: String,
     pub rig_name: String,
     pub rig_description: String,
     pub workload_name: String,
@@ -78,7 +88,8 @@ pub struct Report {
 }
 
 /// The steps of [`build`], for progress reporting.
-pub const STEPS: [&str; 10] = [
+pub const STEPS: [&str; 11] = [
+    "the rig and workload as described",
     "headline and GPU comparison",
     "claims audit",
     "energy per MAC versus size, passes and lanes",
@@ -121,6 +132,8 @@ struct Ctx<'a> {
     csvs: Vec<CsvFile>,
     /// One line naming rig, workload and seed, appended to every caption.
     basis: String,
+    /// The headline's verdict sentence.
+    verdict: Option<String>,
     /// NARMA10 states of the report's reservoirs on the rig, collected on first use and shared
     /// by the accuracy and Pareto sections.
     narma: Option<Arc<Vec<Narma>>>,
@@ -229,11 +242,13 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         gpus,
         csvs: Vec::new(),
         basis,
+        verdict: None,
         narma: None,
     };
     let mut sections = Vec::new();
     type Step = fn(&mut Ctx) -> Result<Section, String>;
-    let steps: [Step; 10] = [
+    let steps: [Step; 11] = [
+        description,
         headline,
         claims,
         energy_per_mac,
@@ -252,7 +267,37 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
             message,
         })?);
     }
+    let mut descriptions = vec![
+        CsvFile {
+            name: "rig.toml".into(),
+            text: described(&c.rig, &s.provenance, 0)?,
+        },
+        CsvFile {
+            name: "workload.toml".into(),
+            text: described(&c.wl, &s.provenance, 1)?,
+        },
+    ];
+    let mut regenerate = format!(
+        "lightloop report --rig rig.toml --workload workload.toml --seed {}{}",
+        s.seed,
+        if s.quick { " --quick" } else { "" }
+    );
+    for (i, g) in c.gpus.iter().enumerate() {
+        let name = format!("gpu-{}.toml", i + 1);
+        regenerate.push_str(&format!(" --gpu {name}"));
+        descriptions.push(CsvFile {
+            text: toml_text(
+                g,
+                &format!("# {}: the GPU the report compared with\n", g.gpu.name),
+            )?,
+            name,
+        });
+    }
+    regenerate.push_str(" --out regenerated");
     Ok(Report {
+        verdict: c.verdict.clone(),
+        descriptions,
+        regenerate,
         rig_name: c.rig.rig.name.clone(),
         rig_description: c.rig.rig.description.clone(),
         workload_name: c.wl.workload.name.clone(),
@@ -260,6 +305,153 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         quick: s.quick,
         sections,
         csvs: c.csvs,
+    })
+}
+
+fn toml_text<T: Serialize>(value: &T, head: &str) -> Result<String, ReportError> {
+    toml::to_string(value)
+        .map(|t| format!("{head}{t}"))
+        .map_err(|e| ReportError::Section {
+            section: STEPS[0],
+            message: format!("writing the description as TOML: {e}"),
+        })
+}
+
+/// A resolved description as TOML, headed by where it came from.
+fn described<T: Serialize>(
+    value: &T,
+    provenance: &[Provenance],
+    i: usize,
+) -> Result<String, ReportError> {
+    let head = match provenance.get(i) {
+        Some(p) => format!(
+            "# The {} this report was computed from, every value resolved ({}).\n",
+            p.kind,
+            p.summary()
+        ),
+        None => "# Described in memory; every value resolved.\n".to_string(),
+    };
+    toml_text(value, &head)
+}
+
+#[derive(Serialize)]
+struct DifferenceRow<'a> {
+    description: &'static str,
+    key: &'a str,
+    preset_value: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct EntryRow<'a> {
+    description: &'static str,
+    key: &'a str,
+    value: &'a str,
+    written_in: &'a str,
+    source_or_note: &'a str,
+}
+
+fn description(c: &mut Ctx) -> Result<Section, String> {
+    let provenance = &c.s.provenance;
+    let mut text = Vec::new();
+    if provenance.is_empty() {
+        text.push(format!(
+            "Rig {} and workload {} were described in memory: no file or preset to trace.",
+            c.rig.rig.name, c.wl.workload.name
+        ));
+    }
+    let mut diffs = Vec::new();
+    let mut entries = Vec::new();
+    for p in provenance {
+        text.push(format!(
+            "{}: {} — {}.",
+            capitalise(p.kind),
+            p.title,
+            p.summary()
+        ));
+        diffs.extend(p.differences.iter().map(|d| DifferenceRow {
+            description: p.kind,
+            key: &d.key,
+            preset_value: &d.preset,
+            value: &d.value,
+        }));
+        entries.extend(p.entries.iter().map(|e| EntryRow {
+            description: p.kind,
+            key: &e.key,
+            value: &e.value,
+            written_in: &e.from,
+            source_or_note: if e.note.is_empty() {
+                "no source given: an assumption"
+            } else {
+                &e.note
+            },
+        }));
+    }
+    text.push(
+        "The values' sources are the comments beside them in the description (a datasheet, a \
+         paper, or the word \"assumption\"); a value without a comment is an assumption, and one no \
+         file writes is lightloop's default. rig.toml and workload.toml beside this page hold \
+         the resolved descriptions; the command below regenerates the report from this folder."
+            .to_string(),
+    );
+    let mut tables = Vec::new();
+    if !diffs.is_empty() {
+        let head = [
+            "description",
+            "key",
+            "preset's value",
+            "this report's value",
+        ];
+        let rows = diffs
+            .iter()
+            .map(|d| {
+                vec![
+                    d.description.to_string(),
+                    d.key.to_string(),
+                    d.preset_value.to_string(),
+                    d.value.to_string(),
+                ]
+            })
+            .collect();
+        let csv = c.csv("description_differences.csv", &diffs)?;
+        tables.push(Table {
+            head: head.map(String::from).to_vec(),
+            rows,
+            csv,
+        });
+    }
+    let rows = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.description.to_string(),
+                e.key.to_string(),
+                e.value.to_string(),
+                e.written_in.to_string(),
+                e.source_or_note.to_string(),
+            ]
+        })
+        .collect();
+    let csv = c.csv("description.csv", &entries)?;
+    tables.push(Table {
+        head: [
+            "description",
+            "key",
+            "value",
+            "written in",
+            "source or note",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        csv,
+    });
+    Ok(Section {
+        id: "description",
+        title: "The rig and workload as described",
+        text,
+        tables,
+        ..Default::default()
     })
 }
 
@@ -353,6 +545,7 @@ fn headline(c: &mut Ctx) -> Result<Section, String> {
     let mut text = Vec::new();
     if let Some(first) = comparisons.first() {
         text.push(format!("Verdict: {}", first.sentence()));
+        c.verdict = Some(first.sentence());
     }
     text.extend([
         format!(

@@ -16,6 +16,7 @@ pub mod document;
 pub mod error;
 pub mod gpu;
 pub mod presets;
+pub mod provenance;
 pub mod rig;
 pub mod units;
 pub mod validate;
@@ -26,20 +27,41 @@ pub use deployment::Deployment;
 pub use document::{DescKind, Document};
 pub use error::{ErrorKind, InputError, InputErrors};
 pub use gpu::Gpu;
+pub use provenance::{Named, Provenance};
 pub use rig::{Architecture, Rig, Tier};
 pub use validate::{Derive, Problem, Validate};
 pub use workload::{OpticalOp, Workload, WorkloadKind};
 
 use serde::de::DeserializeOwned;
 
-/// A description together with the document it was read from (for locating later problems).
+/// A description together with the document it was read from (for locating later problems)
+/// and where its values came from.
 #[derive(Debug, Clone)]
 pub struct Loaded<T> {
+    /// The description, named by its provenance's title (a modified preset never passes for
+    /// the preset).
     pub value: T,
     pub doc: Document,
+    pub provenance: Provenance,
 }
 
-fn load<T: DeserializeOwned + Validate>(
+impl<T> Loaded<T>
+where
+    T: DeserializeOwned + Validate + serde::Serialize + Named,
+{
+    /// A parsed description with its provenance; its name becomes the provenance's title.
+    pub fn new(kind: DescKind, doc: Document, mut value: T) -> Self {
+        let provenance = provenance::of(kind, &doc, &value);
+        value.set_name(provenance.title.clone());
+        Self {
+            value,
+            doc,
+            provenance,
+        }
+    }
+}
+
+fn load<T: DeserializeOwned + Validate + serde::Serialize + Named>(
     kind: DescKind,
     spec: &str,
     sets: &[String],
@@ -49,7 +71,7 @@ fn load<T: DeserializeOwned + Validate>(
         doc.set(s)?;
     }
     let value = doc.parse()?;
-    Ok(Loaded { value, doc })
+    Ok(Loaded::new(kind, doc, value))
 }
 
 /// Loads a rig from a file path or preset name, with `KEY=VALUE` overrides applied on top.

@@ -748,6 +748,7 @@ fn report() -> CliResult<()> {
         gpus: gpus.clone(),
         seed: 1,
         quick,
+        provenance: vec![],
     };
     let time = |quick| -> CliResult<f64> {
         let start = Instant::now();

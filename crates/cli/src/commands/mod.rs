@@ -22,6 +22,7 @@ pub mod validate;
 
 use crate::load::{CliError, CliResult, Pair};
 use lightloop_cost::Evaluation;
+use lightloop_rig::provenance::Difference;
 use serde::Serialize;
 
 /// A progress bar for work counted in steps: elapsed time, bar, count and a message.
@@ -60,7 +61,16 @@ pub fn header(title: &str, pair: &Pair) -> String {
         w.workload.name,
         w.workload.kind,
         w.run.batch
-    )
+    ) + &modified_lines(pair)
+}
+
+/// "  modified  …" lines for descriptions that differ from their presets (nothing otherwise).
+pub fn modified_lines(pair: &Pair) -> String {
+    [&pair.rig.provenance, &pair.workload.provenance]
+        .iter()
+        .filter(|p| !p.differences.is_empty())
+        .map(|p| format!("  {:<8}  {}\n", "modified", p.summary()))
+        .collect()
 }
 
 /// Warnings of an evaluation, one per line.
@@ -95,17 +105,31 @@ pub fn print_json<T: Serialize>(value: &T) -> CliResult<()> {
 pub struct Inputs<'a> {
     pub rig: &'a str,
     pub rig_source: &'a str,
+    /// The preset the rig is compared with, and the values that differ from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rig_preset: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub rig_differences: &'a [Difference],
     pub workload: &'a str,
     pub workload_source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload_preset: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub workload_differences: &'a [Difference],
 }
 
 impl<'a> Inputs<'a> {
     pub fn of(pair: &'a Pair) -> Self {
+        let (r, w) = (&pair.rig.provenance, &pair.workload.provenance);
         Self {
             rig: &pair.rig.value.rig.name,
             rig_source: pair.rig.doc.main_origin(),
+            rig_preset: r.preset.as_deref().filter(|_| !r.differences.is_empty()),
+            rig_differences: &r.differences,
             workload: &pair.workload.value.workload.name,
             workload_source: pair.workload.doc.main_origin(),
+            workload_preset: w.preset.as_deref().filter(|_| !w.differences.is_empty()),
+            workload_differences: &w.differences,
         }
     }
 }

@@ -20,6 +20,17 @@ impl OutputDir {
     /// finished output of the same command) or is empty; anything else is refused, so that no
     /// user folder is overwritten by mistake.
     pub fn create(dir: &Path, marker: &'static str) -> CliResult<Self> {
+        // Replacing the current folder, or one above it, would delete the files being read
+        // (and the shell's working folder): refused.
+        if let (Ok(target), Ok(here)) = (dir.canonicalize(), std::env::current_dir())
+            && here.starts_with(&target)
+        {
+            return Err(CliError::BadInput(format!(
+                "{} is the current folder or contains it; a finished output replaces its folder \
+                 whole, so choose a new folder for --out (e.g. --out regenerated)",
+                dir.display()
+            )));
+        }
         if dir.exists() {
             let empty = fs::read_dir(dir)
                 .map(|mut d| d.next().is_none())
@@ -88,4 +99,23 @@ fn io(path: &Path, e: std::io::Error) -> CliError {
 
 fn csv_err(path: &Path, e: csv::Error) -> CliError {
     CliError::Message(format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--out .` (or a folder above the current one) would delete what it reads: refused, and
+    /// the folder keeps its files.
+    #[test]
+    fn the_current_folder_is_never_replaced() {
+        let here = std::env::current_dir().unwrap();
+        for dir in [Path::new("."), here.as_path(), here.parent().unwrap()] {
+            let e = OutputDir::create(dir, "report.html")
+                .err()
+                .expect("refused");
+            assert!(e.to_string().contains("current folder"), "{e}");
+        }
+        assert!(here.join("Cargo.toml").is_file());
+    }
 }

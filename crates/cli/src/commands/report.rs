@@ -94,6 +94,7 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
         gpus,
         seed: a.seed,
         quick: a.quick,
+        provenance: vec![pair.rig.provenance, pair.workload.provenance],
     };
     let start = Instant::now();
     let bar = super::progress(STEPS.len() as u64, "");
@@ -110,6 +111,9 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
     let out = OutputDir::create(&a.out, "report.html")?;
     for c in &report.csvs {
         out.text(&format!("csv/{}", c.name), &c.text)?;
+    }
+    for d in &report.descriptions {
+        out.text(&d.name, &d.text)?;
     }
     out.text("report.html", &html::page(&report))?;
     let dir = out.finish()?;
