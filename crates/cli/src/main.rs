@@ -89,12 +89,18 @@ enum Command {
     Presets {
         #[command(subcommand)]
         action: Option<PresetsAction>,
+        /// Print JSON instead of a table
+        #[arg(long, global = true)]
+        json: bool,
     },
     /// Check description files and report every problem with file, line and key
     Validate {
         /// Rig, workload or GPU files (the kind is recognised from their sections)
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print one JSON record per file (valid or not, with its problems) instead of lines
+        #[arg(long)]
+        json: bool,
     },
     /// Sweep any rig or workload keys over a grid, streaming one row per point to CSV or JSON Lines
     Sweep(commands::sweep::SweepArgs),
@@ -181,11 +187,11 @@ fn main() -> ExitCode {
         Command::Audit { rig, json } => commands::audit::run(&rig, json),
         Command::Fleet(a) => commands::fleet::run(&a),
         Command::Gpu(a) => commands::gpu::run(&a),
-        Command::Presets { action } => match action {
-            None | Some(PresetsAction::List) => commands::presets::list(),
-            Some(PresetsAction::Show { name }) => commands::presets::show(&name),
+        Command::Presets { action, json } => match action {
+            None | Some(PresetsAction::List) => commands::presets::list(json),
+            Some(PresetsAction::Show { name }) => commands::presets::show(&name, json),
         },
-        Command::Validate { files } => commands::validate::run(&files),
+        Command::Validate { files, json } => commands::validate::run(&files, json),
         Command::Sweep(a) => commands::sweep::run(&a),
         Command::Bench(a) => commands::bench::run(&a),
         Command::Simulate(a) => commands::simulate::run(&a),

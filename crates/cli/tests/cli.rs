@@ -422,11 +422,18 @@ fn sweep_jsonl_rows_parse_and_errors_get_rows() {
         "topology.readout_width=16",
         "--gpu",
         "h100-sxm",
-        "--quiet",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The error row is counted as such.
+    assert!(
+        stderr(&o).contains("3 of 3 points written")
+            && stderr(&o).contains("1 of them is an error")
+            && stderr(&o).contains("2 with figures"),
+        "{}",
+        stderr(&o)
+    );
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
@@ -588,7 +595,7 @@ fn simulate_counts_errors_and_traces_symbols() {
     assert!(v["symbols"]["errors"].as_u64().unwrap() > 0);
     assert!(v["ledger"].as_array().unwrap().len() >= 3);
     let csv = std::fs::read_to_string(&trace).unwrap();
-    assert!(csv.starts_with("index,sent,readout [V],decided"));
+    assert!(csv.starts_with("index,sent,readout_v,decided"));
     assert_eq!(csv.lines().count(), 5001);
     // Bad powers are refused with the flag named.
     for bad in ["-25", "0 mW", "-1 mW", "NaN mW"] {
@@ -1608,4 +1615,40 @@ fn bench_esn_refuses_sizes_it_cannot_run() {
 fn significant(x: f64, digits: i32) -> f64 {
     let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
     (x * scale).round() / scale
+}
+
+#[test]
+fn presets_and_validate_speak_json() {
+    let all = json(&["presets", "--json"]);
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= 20, "{all:?}");
+    let seed = all.iter().find(|p| p["name"] == "seed-16ch").unwrap();
+    assert_eq!(
+        (&seed["kind"], &seed["default"]),
+        (&"rig".into(), &true.into())
+    );
+    let shown = json(&["presets", "show", "tier-d-1024", "--json"]);
+    // The resolved description follows `extends` (tier D extends tier C, which sets the weights).
+    assert_eq!(shown["resolved"]["weights"]["storage"], "persistent");
+    assert!(shown["toml"].as_str().unwrap().contains("extends"));
+    let dir = tmp("validate-json");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[laser]\npower = \"3 parsecs\"\n").unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(&good, stdout(&run(&["presets", "show", "seed-16ch"]))).unwrap();
+    let o = run(&[
+        "validate",
+        "--json",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["valid"], true);
+    assert_eq!(v[1]["valid"], false);
+    let p = &v[1]["problems"][0];
+    assert_eq!(
+        (p["line"].as_u64(), p["key"].as_str()),
+        (Some(2), Some("laser.power"))
+    );
 }

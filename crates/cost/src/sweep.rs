@@ -210,8 +210,43 @@ enum Cell {
     Text(String),
 }
 
+/// A dotted key as a column name: `laser.power` → `laser_power`, `layers[1].width` →
+/// `layers_1_width`.
+pub fn snake(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        match c {
+            '.' | '[' | '-' | ' ' => out.push('_'),
+            ']' => {}
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// A unit as a column suffix in ASCII lower case (`mW` → `mw`, `dBm` → `dbm`, `µs` → `us`,
+/// `GB/s` → `gb_per_s`); the mega and peta prefixes, which lower case would confuse with milli
+/// and pico, are written `mega` and `peta` (`MW` → `megaw`).
+pub fn unit_suffix(unit: &str) -> String {
+    let mut chars = unit.chars();
+    let first = match (chars.next(), unit.chars().nth(1)) {
+        (Some('M'), Some(c)) if c.is_alphabetic() => "mega".to_string(),
+        (Some('P'), Some(c)) if c.is_alphabetic() => "peta".to_string(),
+        (Some(c), _) => c.to_string(),
+        (None, _) => String::new(),
+    };
+    let rest: String = chars.collect();
+    (first + &rest)
+        .replace('/', "_per_")
+        .replace('µ', "u")
+        .replace('Ω', "ohm")
+        .replace('√', "sqrt")
+        .replace(' ', "_")
+        .to_lowercase()
+}
+
 /// How an axis is written: numbers as they are; strings sharing one unit as numbers in a column
-/// named `key [unit]`; anything else as text.
+/// named `key_unit` (`laser_power_mw`); anything else as text.
 #[derive(Debug, Clone)]
 enum AxisColumn {
     Number,
@@ -268,8 +303,8 @@ impl Sweep {
         let mut cols = vec!["point".to_string()];
         for (a, c) in self.axes.iter().zip(self.axis_columns()) {
             cols.push(match c {
-                AxisColumn::Unit(u) => format!("{} [{u}]", a.key),
-                _ => a.key.clone(),
+                AxisColumn::Unit(u) => format!("{}_{}", snake(&a.key), unit_suffix(&u)),
+                _ => snake(&a.key),
             });
         }
         cols.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
@@ -579,6 +614,8 @@ pub struct RunSummary {
     pub resumed: u64,
     /// Rows written by this run.
     pub written: u64,
+    /// Rows of this run that hold an error (an invalid point) instead of figures.
+    pub errors: u64,
     /// Whether the sweep finished (and `OUT` now exists).
     pub finished: bool,
 }
@@ -672,6 +709,7 @@ pub fn run(
     let mut writer = std::io::BufWriter::new(file);
     let axis_cols = sweep.axis_columns();
     let mut next = resumed;
+    let mut errors = 0u64;
     let limit = stop_after
         .map(|n| (resumed + n).min(total))
         .unwrap_or(total);
@@ -682,6 +720,10 @@ pub fn run(
             .into_par_iter()
             .map(|i| sweep.row(i, &axis_cols))
             .collect();
+        errors += rows
+            .iter()
+            .filter(|r| matches!(r.last(), Some(Cell::Text(t)) if !t.is_empty()))
+            .count() as u64;
         writer
             .write_all(&encode(&rows, &columns, out.format))
             .map_err(io(&partial))?;
@@ -702,6 +744,7 @@ pub fn run(
         total,
         resumed,
         written: next - resumed,
+        errors,
         finished,
     })
 }
@@ -755,6 +798,18 @@ mod tests {
         ] {
             assert!(parse_axis(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn column_names_are_snake_case_with_the_unit() {
+        assert_eq!(snake("laser.power"), "laser_power");
+        assert_eq!(snake("run.optical_ops[2]"), "run_optical_ops_2");
+        assert_eq!(unit_suffix("mW"), "mw");
+        assert_eq!(unit_suffix("MW"), "megaw");
+        assert_eq!(unit_suffix("dBm"), "dbm");
+        assert_eq!(unit_suffix("µs"), "us");
+        assert_eq!(unit_suffix("GB/s"), "gb_per_s");
+        assert_eq!(unit_suffix("m"), "m");
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn thread_count_does_not_change_the_bytes() {
     }
     let csv = std::fs::read_to_string(d.join("one.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2401);
-    assert!(csv.starts_with("point,run.batch,laser.power [mW],j_per_token"));
+    assert!(csv.starts_with("point,run_batch,laser_power_mw,j_per_token"));
 }
 
 #[test]

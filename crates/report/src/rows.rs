@@ -8,11 +8,11 @@ use serde::Serialize;
 /// One point of an error-rate curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct BerRow {
-    #[serde(rename = "received_power [W]")]
+    #[serde(rename = "received_power_w")]
     pub received_power_w: f64,
-    #[serde(rename = "received_power [dBm]")]
+    #[serde(rename = "received_power_dbm")]
     pub received_power_dbm: f64,
-    #[serde(rename = "symbol_period [s]")]
+    #[serde(rename = "symbol_period_s")]
     pub symbol_period_s: f64,
     pub photons_per_symbol: f64,
     pub symbols: u64,
@@ -63,11 +63,11 @@ impl From<&BerPoint> for BerRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct SnrRow {
     pub pass: usize,
-    #[serde(rename = "snr [dB]")]
+    #[serde(rename = "snr_db")]
     pub snr_db: f64,
-    #[serde(rename = "snr_low95 [dB]")]
+    #[serde(rename = "snr_low95_db")]
     pub snr_db_low: f64,
-    #[serde(rename = "snr_high95 [dB]")]
+    #[serde(rename = "snr_high95_db")]
     pub snr_db_high: f64,
     pub decisions: u64,
     pub decision_errors: u64,

@@ -1,7 +1,7 @@
 //! The sections of the report, each computed from the rig by the cost model or the physics engine.
 
 use crate::rows::{BerRow, SnrRow};
-use lightloop_cost::audit::{self, AuditRigs};
+use lightloop_cost::audit::{self, AuditRigs, Status};
 use lightloop_cost::{Category, Evaluation, Item, evaluate, evaluate_gpu};
 use lightloop_nn::reservoir::Model;
 use lightloop_nn::sensing::Sensing;
@@ -626,8 +626,10 @@ struct ClaimRow {
     quoted: String,
     reproduced: f64,
     unit: String,
-    holds: bool,
-    status: String,
+    /// Whether this figure follows from the claim's stated assumptions.
+    figure_reproduced: bool,
+    /// The whole claim: reproduced (every figure follows), not-reproduced, or projection.
+    claim_status: Status,
     consistent_value: Option<f64>,
     consistent_unit: String,
     claim_advantage: Option<f64>,
@@ -657,8 +659,8 @@ fn claims(c: &mut Ctx) -> Result<Section, String> {
                 } else {
                     f.unit.clone()
                 },
-                holds: f.holds,
-                status: format!("{:?}", cl.status),
+                figure_reproduced: f.holds,
+                claim_status: cl.status,
                 consistent_value: cl.counterpart.as_ref().map(|p| p.value),
                 consistent_unit: cl
                     .counterpart
@@ -676,7 +678,7 @@ fn claims(c: &mut Ctx) -> Result<Section, String> {
             "figure",
             "quoted",
             "reproduced",
-            "holds",
+            "follows from its assumptions",
             "consistent figure",
             "claim ÷ consistent",
         ]
@@ -690,7 +692,7 @@ fn claims(c: &mut Ctx) -> Result<Section, String> {
                     r.figure.clone(),
                     r.quoted.clone(),
                     format!("{} {}", sci(r.reproduced), r.unit),
-                    if r.holds { "yes" } else { "no" }.into(),
+                    if r.figure_reproduced { "yes" } else { "no" }.into(),
                     r.consistent_value
                         .map(|v| format!("{} {}", sci(v), r.consistent_unit))
                         .unwrap_or_default(),

@@ -53,7 +53,7 @@ pub struct BenchPlanArgs {
 struct CrosstalkRow {
     receiver: usize,
     source: usize,
-    #[serde(rename = "relative_power [dB]")]
+    #[serde(rename = "relative_power_db")]
     db: f64,
 }
 
@@ -68,11 +68,11 @@ struct RecentringRow<'a> {
     ser_high95: f64,
     calibrations: usize,
     duty: f64,
-    #[serde(rename = "calibration_energy [J]")]
+    #[serde(rename = "calibration_energy_j")]
     calibration_energy: f64,
     worst_margin_sigma: f64,
     frames_to_lock: Option<usize>,
-    #[serde(rename = "final_delta_T [K]")]
+    #[serde(rename = "final_delta_t_k")]
     final_delta_t: f64,
 }
 
@@ -93,7 +93,7 @@ struct FaultRow<'a> {
 struct LedgerRow<'a> {
     category: &'a str,
     item: &'a str,
-    #[serde(rename = "energy_per_run [J]")]
+    #[serde(rename = "energy_per_run_j")]
     joules: f64,
 }
 

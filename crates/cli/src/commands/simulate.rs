@@ -44,7 +44,7 @@ pub struct SimulateArgs {
     /// Seed of every random stream
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Write one row per symbol (index, sent, readout [V], decided) to this CSV file
+    /// Write one row per symbol (index, sent, readout_v, decided) to this CSV file
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
     /// Print JSON instead of text
@@ -56,7 +56,7 @@ pub struct SimulateArgs {
 struct TraceRow {
     index: usize,
     sent: i8,
-    #[serde(rename = "readout [V]")]
+    #[serde(rename = "readout_v")]
     readout: f64,
     decided: i8,
 }

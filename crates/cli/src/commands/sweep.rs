@@ -149,8 +149,21 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
         } else {
             out.partial_path()
         };
+        let errors = match (summary.errors, summary.resumed) {
+            (0, 0) => String::new(),
+            (0, _) => "; no errors among this run's points".to_string(),
+            (n, 0) => format!(
+                "; {n} of them {} (invalid points: see the error column), {} with figures",
+                if n == 1 { "is an error" } else { "are errors" },
+                summary.written - n
+            ),
+            (n, _) => format!(
+                "; {n} of this run's {} are errors (invalid points: see the error column)",
+                summary.written
+            ),
+        };
         eprintln!(
-            "{} of {} points written to {}{}{}",
+            "{} of {} points written to {}{}{errors}{}",
             summary.resumed + summary.written,
             summary.total,
             place.display(),

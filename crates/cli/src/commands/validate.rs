@@ -2,6 +2,7 @@
 
 use crate::load::{CliError, CliResult};
 use lightloop_rig::{DescKind, Document, Gpu, InputErrors, Rig, Workload};
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Recognises a description's kind from its top-level sections (following `extends`).
@@ -28,8 +29,18 @@ fn kind_of(doc_text: &str) -> DescKind {
     }
 }
 
-pub fn run(files: &[PathBuf]) -> CliResult<()> {
+/// One file's verdict, for `--json`.
+#[derive(Serialize)]
+struct Checked {
+    file: String,
+    kind: &'static str,
+    valid: bool,
+    problems: Vec<lightloop_rig::InputError>,
+}
+
+pub fn run(files: &[PathBuf], json: bool) -> CliResult<()> {
     let mut errors = Vec::new();
+    let mut checked = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).unwrap_or_default();
         let kind = kind_of(&text);
@@ -39,10 +50,24 @@ pub fn run(files: &[PathBuf]) -> CliResult<()> {
             DescKind::Gpu => doc.parse::<Gpu>().map(|_| ()),
             DescKind::Deployment => doc.parse::<lightloop_rig::Deployment>().map(|_| ()),
         });
+        let problems = match &result {
+            Ok(()) => vec![],
+            Err(e) => e.0.clone(),
+        };
+        checked.push(Checked {
+            file: f.display().to_string(),
+            kind: kind.noun(),
+            valid: result.is_ok(),
+            problems,
+        });
         match result {
-            Ok(()) => println!("{}: a valid {}", f.display(), kind.noun()),
+            Ok(()) if !json => println!("{}: a valid {}", f.display(), kind.noun()),
+            Ok(()) => {}
             Err(e) => errors.extend(e.0),
         }
+    }
+    if json {
+        super::print_json(&checked)?;
     }
     if errors.is_empty() {
         Ok(())
