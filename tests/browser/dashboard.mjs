@@ -47,6 +47,17 @@ try {
     plot: await page.innerHTML('#plot-size'),
   };
   if (!before.plot.startsWith('<svg')) fail('no plot after loading');
+  // Every plot has at least three labelled ticks on each numeric axis.
+  const ticks = await page.$$eval('#plots svg', (svgs) =>
+    svgs.map((s) => ({
+      x: s.querySelectorAll('text.tick.x:not(.category)').length,
+      categories: s.querySelectorAll('text.tick.x.category').length,
+      y: s.querySelectorAll('text.tick.y').length,
+    })),
+  );
+  for (const [i, t] of ticks.entries()) {
+    if (t.y < 3 || (t.categories === 0 && t.x < 3)) fail(`dashboard plot ${i}: ticks ${JSON.stringify(t)}`);
+  }
 
   // The verdict sentence is `compare --json`'s, word for word.
   const compare = JSON.parse(spawnSync(bin, ['compare', '--json'], { encoding: 'utf8' }).stdout);

@@ -1,7 +1,7 @@
 //! A plot as data: what an experiment wants drawn, for the front end to draw (SVG through
 //! `lightloop-plot`, or its own plotting in Python).
 
-use lightloop_plot::{Axes, PlotError, Series};
+use lightloop_plot::{Axes, Chart, PlotError, Series};
 
 /// How the series are drawn.
 #[derive(Debug, Clone)]
@@ -30,18 +30,26 @@ pub struct Plot {
 }
 
 impl Plot {
-    /// The plot as an SVG document.
-    pub fn svg(&self) -> Result<String, PlotError> {
+    /// The plot drawn, to be written as SVG or PDF.
+    pub fn chart(&self) -> Result<Chart, PlotError> {
         match &self.kind {
-            Kind::Lines(s) => lightloop_plot::line_chart(&self.axes, s),
-            Kind::Scatter { clouds, lines } => {
-                lightloop_plot::scatter_chart(&self.axes, clouds, lines)
-            }
+            Kind::Lines(s) => lightloop_plot::lines(&self.axes, s),
+            Kind::Scatter { clouds, lines } => lightloop_plot::scatter(&self.axes, clouds, lines),
             Kind::Bars {
                 categories,
                 series,
                 stacked,
-            } => lightloop_plot::bar_chart(&self.axes, categories, series, *stacked),
+            } => lightloop_plot::bars(&self.axes, categories, series, *stacked),
         }
+    }
+
+    /// The plot as an SVG document.
+    pub fn svg(&self) -> Result<String, PlotError> {
+        self.chart().map(|c| c.svg())
+    }
+
+    /// The plot as the bytes of a one-page vector PDF (for papers).
+    pub fn pdf(&self) -> Result<Vec<u8>, PlotError> {
+        self.chart().map(|c| c.pdf())
     }
 }

@@ -1,12 +1,26 @@
-//! SVG charts for the report, the dashboard and the experiments: line charts with optional error bars and
-//! logarithmic axes, scatter charts with lines over them, and bar charts (grouped or stacked),
-//! drawn with plotters' SVG backend.
+//! Charts for the report, the dashboard and the experiments: line charts with intervals and
+//! upper bounds on linear or logarithmic axes, scatter charts with lines over them, and bar
+//! charts (grouped or stacked), each written as SVG (for pages) and as a one-page vector PDF
+//! (for papers) from the same drawing.
 //!
-//! Text is emitted as SVG `<text>` and laid out by the viewer; plotters sizes labels with its
-//! built-in estimate (no font files are read), so label boxes are approximate.
+//! What a reader can rely on: every numeric axis carries at least three labelled ticks, with
+//! gridlines at the labelled ticks only (see [`axis`]); an axis label that ends in an SI unit in
+//! parentheses (`time to first token (s)`) is shown with the prefix that suits its numbers
+//! (`(ms)`); the legend sits below the plot, never over the data; category labels that would
+//! collide are turned 35°; on a logarithmic axis, a point whose interval starts at zero (a count
+//! of no events, bounded by its one-sided 95 % limit) is drawn at the interval's top as a bar
+//! with an arrow pointing down, not as a measurement.
+//!
+//! Text is laid out with Helvetica's metrics (see [`scene`]), so label boxes are estimates
+//! within a few per cent in other sans-serif fonts.
 
-use plotters::prelude::*;
-use std::ops::Range;
+pub mod axis;
+pub mod pdf;
+pub mod scene;
+pub mod svg;
+
+use axis::Axis;
+use scene::{Anchor, Rgb, Scene, Shape, Stroke, runs_width, text_width};
 
 /// A chart that could not be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,15 +34,15 @@ impl From<PlotError> for String {
 }
 
 /// Colours of the series, in order (colour-blind-safe palette of Wong, Nature Methods 8, 2011).
-pub const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(213, 94, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(230, 159, 0),
-    RGBColor(86, 180, 233),
-    RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
+pub const PALETTE: [Rgb; 8] = [
+    Rgb(0, 114, 178),
+    Rgb(213, 94, 0),
+    Rgb(0, 158, 115),
+    Rgb(204, 121, 167),
+    Rgb(230, 159, 0),
+    Rgb(86, 180, 233),
+    Rgb(240, 228, 66),
+    Rgb(0, 0, 0),
 ];
 
 /// One line of a line chart: points (x, y) and, optionally, an interval (low, high) per point.
@@ -59,6 +73,17 @@ impl Series {
             points,
             ..Default::default()
         }
+    }
+
+    /// Whether point `i` is an upper bound: its interval is one-sided, from zero (a count of no
+    /// events) to the bound. On a logarithmic axis it is drawn as an arrow down from the bound.
+    fn is_bound(&self, i: usize, log_y: bool) -> bool {
+        log_y
+            && self
+                .intervals
+                .as_ref()
+                .and_then(|v| v.get(i))
+                .is_some_and(|(lo, _)| *lo == 0.0)
     }
 }
 
@@ -91,77 +116,298 @@ impl Axes {
     }
 }
 
-const SIZE: (u32, u32) = (760, 430);
+/// A drawn chart, to be written as SVG or PDF.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub scene: Scene,
+}
 
-/// The range covering `values` (positive values only on a log axis), padded a little.
-fn range(values: impl Iterator<Item = f64>, log: bool) -> Range<f64> {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
-        lo = lo.min(v);
-        hi = hi.max(v);
+impl Chart {
+    /// The chart as an SVG document.
+    pub fn svg(&self) -> String {
+        svg::write(&self.scene)
     }
-    if !lo.is_finite() {
-        return if log { 0.1..10.0 } else { 0.0..1.0 };
+
+    /// The chart as the bytes of a one-page PDF.
+    pub fn pdf(&self) -> Vec<u8> {
+        pdf::write(&self.scene)
     }
-    if log {
-        let (lo, hi) = if hi / lo < 1.01 {
-            (lo / 2.0, hi * 2.0)
-        } else {
-            (lo, hi)
-        };
-        lo / 1.3..hi * 1.3
+}
+
+const WIDTH: f64 = 900.0;
+const PLOT_HEIGHT: f64 = 330.0;
+const TITLE: f64 = 18.0;
+const LABEL: f64 = 15.0;
+const TICK: f64 = 13.0;
+const LEGEND: f64 = 13.0;
+const LEGEND_ROW: f64 = 21.0;
+const PAD: f64 = 14.0;
+
+/// Units whose numbers take an SI prefix on an axis.
+const SI_UNITS: [&str; 14] = [
+    "s", "J", "W", "Hz", "V", "A", "m", "B", "B/s", "bit/s", "b/s", "FLOP", "FLOP/s", "OPS",
+];
+
+/// `name (unit)` split into the name, the unit's SI base and the factor that takes the label's
+/// numbers to that base (`(ns)` → `s`, 1e-9); `None` when the parentheses hold no such unit.
+fn unit_of(label: &str) -> (String, Option<(String, f64)>) {
+    let Some(open) = label.rfind(" (") else {
+        return (label.to_string(), None);
+    };
+    let Some(unit) = label[open + 2..].strip_suffix(')') else {
+        return (label.to_string(), None);
+    };
+    let name = label[..open].to_string();
+    if SI_UNITS.contains(&unit) {
+        return (name, Some((unit.to_string(), 1.0)));
+    }
+    let mut chars = unit.chars();
+    let prefix = chars.next();
+    let base: String = chars.collect();
+    let exp = match prefix {
+        Some('f') => -15,
+        Some('p') => -12,
+        Some('n') => -9,
+        Some('µ' | 'u') => -6,
+        Some('m') => -3,
+        Some('k') => 3,
+        Some('M') => 6,
+        Some('G') => 9,
+        Some('T') => 12,
+        Some('P') => 15,
+        _ => return (label.to_string(), None),
+    };
+    if SI_UNITS.contains(&base.as_str()) {
+        (name, Some((base, 10f64.powi(exp))))
     } else {
-        let pad = if hi > lo {
-            0.05 * (hi - lo)
-        } else {
-            0.5 * lo.abs().max(1.0)
-        };
-        lo - pad..hi + pad
+        (label.to_string(), None)
     }
 }
 
-/// The chart frame shared by every plot: title, margins and label areas.
-fn frame<'a, 'b>(
-    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+/// An axis for values given in `label`'s units: with an SI unit, the values are taken to the
+/// base unit and shown with the prefix that suits them; returns the axis and the factor applied
+/// to the data.
+fn data_axis(values: Vec<f64>, log: bool, label: &str, zero: bool) -> (Axis, f64) {
+    let (name, unit) = unit_of(label);
+    match unit {
+        Some((base, k)) => (
+            axis::axis(
+                values.into_iter().map(|v| v * k),
+                log,
+                &name,
+                Some(&base),
+                zero,
+            ),
+            k,
+        ),
+        None => (axis::axis(values.into_iter(), log, label, None, zero), 1.0),
+    }
+}
+
+/// What a legend entry shows.
+#[derive(Debug, Clone, Copy)]
+enum Swatch {
+    /// A line (dashed or not) with a marker unless dashed.
+    Line(Rgb, bool),
+    /// An open marker.
+    Open(Rgb),
+    Bar(Rgb),
+    /// The upper-bound arrow.
+    Bound,
+}
+
+/// The legend's rows below the plot: entries placed left to right, wrapping at the width.
+fn legend_rows(entries: &[(String, Swatch)], width: f64) -> Vec<Vec<(f64, &(String, Swatch))>> {
+    let mut rows: Vec<Vec<(f64, &(String, Swatch))>> = vec![];
+    let mut x = 0.0;
+    for e in entries {
+        let w = 30.0 + text_width(&e.0, LEGEND) + 22.0;
+        if rows.is_empty() || (x + w > width && x > 0.0) {
+            rows.push(vec![]);
+            x = 0.0;
+        }
+        rows.last_mut().unwrap().push((x, e));
+        x += w;
+    }
+    rows
+}
+
+fn draw_legend(scene: &mut Scene, entries: &[(String, Swatch)], x0: f64, y0: f64, width: f64) {
+    for (r, row) in legend_rows(entries, width).iter().enumerate() {
+        let y = y0 + r as f64 * LEGEND_ROW + LEGEND_ROW / 2.0;
+        for (dx, (name, swatch)) in row {
+            let x = x0 + dx;
+            match *swatch {
+                Swatch::Line(c, dashed) => {
+                    scene.push(Shape::Line {
+                        points: vec![(x, y), (x + 24.0, y)],
+                        stroke: Stroke {
+                            colour: c,
+                            width: 2.0,
+                            dash: dashed.then_some((6.0, 4.0)),
+                        },
+                    });
+                    if !dashed {
+                        marker(scene, x + 12.0, y, c, false);
+                    }
+                }
+                Swatch::Open(c) => marker(scene, x + 12.0, y, c, true),
+                Swatch::Bar(c) => scene.push(Shape::Rect {
+                    x: x + 4.0,
+                    y: y - 6.0,
+                    w: 16.0,
+                    h: 12.0,
+                    fill: Some(c),
+                    stroke: None,
+                }),
+                Swatch::Bound => bound_arrow(scene, x + 12.0, y - 7.0, Rgb::AXIS),
+            }
+            scene.text(
+                x + 30.0,
+                y + LEGEND * 0.35,
+                name.clone(),
+                LEGEND,
+                Anchor::Start,
+                0.0,
+                "legend",
+            );
+        }
+    }
+}
+
+fn marker(scene: &mut Scene, x: f64, y: f64, c: Rgb, open: bool) {
+    scene.push(Shape::Circle {
+        cx: x,
+        cy: y,
+        r: if open { 4.5 } else { 3.5 },
+        fill: (!open).then_some(c),
+        stroke: open.then(|| Stroke::solid(c, 1.8)),
+    });
+}
+
+/// An upper bound at (x, y): a cap, a stem of 14 pixels down, and an arrowhead.
+fn bound_arrow(scene: &mut Scene, x: f64, y: f64, c: Rgb) {
+    scene.push(Shape::Line {
+        points: vec![(x - 5.0, y), (x + 5.0, y)],
+        stroke: Stroke::solid(c, 2.0),
+    });
+    scene.push(Shape::Line {
+        points: vec![(x, y), (x, y + 10.0)],
+        stroke: Stroke::solid(c, 1.6),
+    });
+    scene.push(Shape::Polygon {
+        points: vec![(x - 4.0, y + 9.0), (x + 4.0, y + 9.0), (x, y + 15.0)],
+        fill: Some(c),
+        stroke: None,
+    });
+}
+
+/// The plot area and the figure's size, from what must fit around the plot.
+struct Frame {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+    height: f64,
+    /// Top of the legend.
+    legend_y: f64,
+}
+
+fn frame(
     title: &str,
-) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
-    let mut builder = ChartBuilder::on(root);
-    builder
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(78);
-    builder
+    y_axis: &Axis,
+    x_ticks_height: f64,
+    has_x_label: bool,
+    legend: &[(String, Swatch)],
+) -> Frame {
+    let tick_w = y_axis
+        .ticks
+        .iter()
+        .map(|t| runs_width(&t.label, TICK))
+        .fold(0.0, f64::max);
+    let x0 = PAD + LABEL * 1.3 + 10.0 + tick_w + 8.0;
+    let x1 = WIDTH - 24.0;
+    let y0 = if title.is_empty() {
+        PAD
+    } else {
+        PAD + TITLE * 1.4
+    };
+    let y1 = y0 + PLOT_HEIGHT;
+    let below = 8.0 + x_ticks_height + if has_x_label { 8.0 + LABEL * 1.4 } else { 0.0 };
+    let legend_y = y1 + below + 6.0;
+    let rows = legend_rows(legend, WIDTH - 2.0 * PAD).len() as f64;
+    Frame {
+        x0,
+        x1,
+        y0,
+        y1,
+        height: legend_y + rows * LEGEND_ROW + PAD,
+        legend_y,
+    }
 }
 
-/// The legend box of every plot, in the upper right corner.
-fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
-) -> Result<(), PlotError> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(error)
+/// Title, y axis (gridlines, ticks, labels) and the frame's left and bottom lines.
+fn draw_frame(scene: &mut Scene, f: &Frame, title: &str, y: &Axis) {
+    if !title.is_empty() {
+        scene.text(
+            WIDTH / 2.0,
+            PAD + TITLE,
+            title,
+            TITLE,
+            Anchor::Middle,
+            0.0,
+            "title",
+        );
+    }
+    for t in &y.ticks {
+        let py = y.map(t.value, f.y1, f.y0);
+        scene.push(Shape::Line {
+            points: vec![(f.x0, py), (f.x1, py)],
+            stroke: Stroke::solid(Rgb::GRID, 1.0),
+        });
+        scene.push(Shape::Line {
+            points: vec![(f.x0 - 5.0, py), (f.x0, py)],
+            stroke: Stroke::solid(Rgb::AXIS, 1.0),
+        });
+        scene.runs(
+            f.x0 - 8.0,
+            py + TICK * 0.35,
+            t.label.clone(),
+            TICK,
+            Anchor::End,
+            0.0,
+            "tick y",
+        );
+    }
+    scene.text(
+        PAD + LABEL,
+        (f.y0 + f.y1) / 2.0,
+        y.label.clone(),
+        LABEL,
+        Anchor::Middle,
+        -90.0,
+        "label y",
+    );
 }
 
-fn error(e: impl std::fmt::Display) -> PlotError {
-    PlotError(e.to_string())
+fn draw_axis_lines(scene: &mut Scene, f: &Frame) {
+    scene.push(Shape::Line {
+        points: vec![(f.x0, f.y0), (f.x0, f.y1), (f.x1, f.y1)],
+        stroke: Stroke::solid(Rgb::AXIS, 1.2),
+    });
 }
 
-/// One series as drawn: its colour, whether it is a line or bare markers, and whether it has a
-/// legend entry.
+/// One series as drawn: its colour, whether it is bare markers, and whether it has a legend
+/// entry.
 struct Layer<'a> {
     series: &'a Series,
-    colour: RGBColor,
+    colour: Rgb,
     markers_only: bool,
     in_legend: bool,
 }
 
-/// A line chart as an SVG document.
-pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, PlotError> {
+/// A line chart.
+pub fn lines(axes: &Axes, series: &[Series]) -> Result<Chart, PlotError> {
     let layers: Vec<Layer> = series
         .iter()
         .enumerate()
@@ -169,22 +415,22 @@ pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, PlotError> {
             series: s,
             colour: PALETTE[i % PALETTE.len()],
             markers_only: false,
-            in_legend: true,
+            in_legend: series.len() > 1 || !s.name.is_empty(),
         })
         .collect();
-    let legend = series.len() > 1 || series.iter().any(|s| !s.name.is_empty());
-    xy_chart(axes, &layers, legend)
+    xy(axes, &layers)
 }
 
-/// A scatter chart as an SVG document: each series of `clouds` as unconnected open markers with a
-/// legend entry, and each series of `lines` drawn over them as a solid line with filled markers
-/// in the colour of the cloud of the same index, without a legend entry (the caption says what
-/// the lines are). `dashed` and `intervals` apply to `lines` as in [`line_chart`].
-pub fn scatter_chart(
-    axes: &Axes,
-    clouds: &[Series],
-    lines: &[Series],
-) -> Result<String, PlotError> {
+/// A line chart as an SVG document.
+pub fn line_chart(axes: &Axes, series: &[Series]) -> Result<String, PlotError> {
+    lines(axes, series).map(|c| c.svg())
+}
+
+/// A scatter chart: each series of `clouds` as unconnected open markers with a legend entry, and
+/// each series of `lines` drawn over them as a solid line with filled markers in the colour of
+/// the cloud of the same index, without a legend entry (the caption says what the lines are).
+/// `dashed` and `intervals` apply to `lines` as in [`lines`].
+pub fn scatter(axes: &Axes, clouds: &[Series], over: &[Series]) -> Result<Chart, PlotError> {
     let colour = |i: usize| PALETTE[i % PALETTE.len()];
     let layers: Vec<Layer> = clouds
         .iter()
@@ -195,232 +441,309 @@ pub fn scatter_chart(
             markers_only: true,
             in_legend: true,
         })
-        .chain(lines.iter().enumerate().map(|(i, s)| Layer {
+        .chain(over.iter().enumerate().map(|(i, s)| Layer {
             series: s,
             colour: colour(i),
             markers_only: false,
             in_legend: false,
         }))
         .collect();
-    xy_chart(axes, &layers, !clouds.is_empty())
+    xy(axes, &layers)
 }
 
-/// Draws `layers` on one pair of axes, in order; `legend_box`: whether to draw the legend.
-fn xy_chart(axes: &Axes, layers: &[Layer], legend_box: bool) -> Result<String, PlotError> {
-    let xs = layers
-        .iter()
-        .flat_map(|l| l.series.points.iter().map(|p| p.0));
-    let ys = layers.iter().flat_map(|l| {
-        l.series.points.iter().map(|p| p.1).chain(
-            l.series
-                .intervals
-                .iter()
-                .flat_map(|v| v.iter().flat_map(|(l, h)| [*l, *h])),
-        )
-    });
-    let (xr, yr) = (range(xs, axes.log_x), range(ys, axes.log_y));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(error)?;
-        let mut builder = frame(&root, &axes.title);
-        // The four axis combinations have different coordinate types.
-        macro_rules! draw {
-            ($x:expr, $y:expr) => {{
-                let mut chart = builder.build_cartesian_2d($x, $y).map_err(error)?;
-                chart
-                    .configure_mesh()
-                    .x_desc(&axes.x_label)
-                    .y_desc(&axes.y_label)
-                    .x_label_formatter(&|v| tick(*v))
-                    .y_label_formatter(&|v| tick(*v))
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(error)?;
-                for layer in layers {
-                    let (s, c) = (layer.series, layer.colour);
-                    let pts: Vec<(f64, f64)> = s
-                        .points
-                        .iter()
-                        .copied()
-                        .filter(|(x, y)| {
-                            x.is_finite()
-                                && y.is_finite()
-                                && (!axes.log_x || *x > 0.0)
-                                && (!axes.log_y || *y > 0.0)
-                        })
-                        .collect();
-                    if layer.markers_only {
-                        let drawn = chart
-                            .draw_series(pts.iter().map(|p| Circle::new(*p, 4, c.stroke_width(2))))
-                            .map_err(error)?;
-                        if layer.in_legend {
-                            drawn.label(s.name.clone()).legend(move |(x, y)| {
-                                Circle::new((x + 9, y), 4, c.stroke_width(2))
-                            });
-                        }
-                        continue;
-                    }
-                    let style = c.stroke_width(2);
-                    let drawn = if s.dashed {
-                        chart
-                            .draw_series(DashedLineSeries::new(pts.clone(), 6, 4, style))
-                            .map_err(error)?
-                    } else {
-                        chart
-                            .draw_series(LineSeries::new(pts.clone(), style))
-                            .map_err(error)?
-                    };
-                    if layer.in_legend {
-                        drawn.label(s.name.clone()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                        });
-                    }
-                    if !s.dashed {
-                        chart
-                            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
-                            .map_err(error)?;
-                    }
-                    if let Some(iv) = &s.intervals {
-                        let bars = s.points.iter().zip(iv).filter(|((x, y), (l, h))| {
-                            x.is_finite()
-                                && y.is_finite()
-                                && l.is_finite()
-                                && h.is_finite()
-                                && (!axes.log_y || *l > 0.0)
-                        });
-                        chart
-                            .draw_series(bars.map(|((x, y), (l, h))| {
-                                ErrorBar::new_vertical(*x, *l, *y, *h, c.stroke_width(1), 6)
-                            }))
-                            .map_err(error)?;
-                    }
-                }
-                if legend_box {
-                    legend(&mut chart)?;
-                }
-            }};
-        }
-        match (axes.log_x, axes.log_y) {
-            (false, false) => draw!(xr, yr),
-            (true, false) => draw!(xr.log_scale(), yr),
-            (false, true) => draw!(xr, yr.log_scale()),
-            (true, true) => draw!(xr.log_scale(), yr.log_scale()),
-        }
-        root.present().map_err(error)?;
-    }
-    Ok(svg)
+/// A scatter chart as an SVG document (see [`scatter`]).
+pub fn scatter_chart(
+    axes: &Axes,
+    clouds: &[Series],
+    lines: &[Series],
+) -> Result<String, PlotError> {
+    scatter(axes, clouds, lines).map(|c| c.svg())
 }
+
+fn xy(axes: &Axes, layers: &[Layer]) -> Result<Chart, PlotError> {
+    let xs: Vec<f64> = layers
+        .iter()
+        .flat_map(|l| l.series.points.iter().map(|p| p.0))
+        .collect();
+    let ys: Vec<f64> = layers
+        .iter()
+        .flat_map(|l| {
+            let s = l.series;
+            s.points.iter().map(|p| p.1).chain(
+                s.intervals
+                    .iter()
+                    .flat_map(|v| v.iter().flat_map(|(lo, hi)| [*lo, *hi])),
+            )
+        })
+        .collect();
+    let (x, kx) = data_axis(xs, axes.log_x, &axes.x_label, false);
+    let (y, ky) = data_axis(ys, axes.log_y, &axes.y_label, false);
+    let mut legend: Vec<(String, Swatch)> = layers
+        .iter()
+        .filter(|l| l.in_legend)
+        .map(|l| {
+            let swatch = if l.markers_only {
+                Swatch::Open(l.colour)
+            } else {
+                Swatch::Line(l.colour, l.series.dashed)
+            };
+            (l.series.name.clone(), swatch)
+        })
+        .collect();
+    if layers
+        .iter()
+        .any(|l| (0..l.series.points.len()).any(|i| l.series.is_bound(i, axes.log_y)))
+    {
+        legend.push((
+            "upper bound: no events counted (one-sided 95 %)".to_string(),
+            Swatch::Bound,
+        ));
+    }
+    let f = frame(
+        &axes.title,
+        &y,
+        TICK * 1.5,
+        !axes.x_label.is_empty(),
+        &legend,
+    );
+    let mut scene = Scene::new(WIDTH, f.height);
+    draw_frame(&mut scene, &f, &axes.title, &y);
+    for t in &x.ticks {
+        let px = x.map(t.value, f.x0, f.x1);
+        scene.push(Shape::Line {
+            points: vec![(px, f.y0), (px, f.y1)],
+            stroke: Stroke::solid(Rgb::GRID, 1.0),
+        });
+        scene.push(Shape::Line {
+            points: vec![(px, f.y1), (px, f.y1 + 5.0)],
+            stroke: Stroke::solid(Rgb::AXIS, 1.0),
+        });
+        scene.runs(
+            px,
+            f.y1 + 8.0 + TICK,
+            t.label.clone(),
+            TICK,
+            Anchor::Middle,
+            0.0,
+            "tick x",
+        );
+    }
+    if !axes.x_label.is_empty() {
+        scene.text(
+            (f.x0 + f.x1) / 2.0,
+            f.y1 + 8.0 + TICK * 1.5 + 8.0 + LABEL,
+            x.label.clone(),
+            LABEL,
+            Anchor::Middle,
+            0.0,
+            "label x",
+        );
+    }
+    draw_axis_lines(&mut scene, &f);
+    let at = |(px, py): (f64, f64)| (x.map(px * kx, f.x0, f.x1), y.map(py * ky, f.y1, f.y0));
+    let ok = |(px, py): (f64, f64)| x.admits(px * kx) && y.admits(py * ky);
+    for l in layers {
+        let (s, c) = (l.series, l.colour);
+        let measured: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| !s.is_bound(*i, axes.log_y) && ok(**p))
+            .map(|(_, p)| at(*p))
+            .collect();
+        if l.markers_only {
+            for p in &measured {
+                marker(&mut scene, p.0, p.1, c, true);
+            }
+        } else {
+            if measured.len() > 1 {
+                scene.push(Shape::Line {
+                    points: measured.clone(),
+                    stroke: Stroke {
+                        colour: c,
+                        width: 2.0,
+                        dash: s.dashed.then_some((6.0, 4.0)),
+                    },
+                });
+            }
+            if !s.dashed {
+                for p in &measured {
+                    marker(&mut scene, p.0, p.1, c, false);
+                }
+            }
+        }
+        if let Some(iv) = &s.intervals {
+            for (i, (p, (lo, hi))) in s.points.iter().zip(iv).enumerate() {
+                if s.is_bound(i, axes.log_y)
+                    || !ok(*p)
+                    || !y.admits(*lo * ky)
+                    || !y.admits(*hi * ky)
+                {
+                    continue;
+                }
+                let (px, _) = at(*p);
+                let (ylo, yhi) = (y.map(lo * ky, f.y1, f.y0), y.map(hi * ky, f.y1, f.y0));
+                let st = Stroke::solid(c, 1.2);
+                scene.push(Shape::Line {
+                    points: vec![(px, ylo), (px, yhi)],
+                    stroke: st,
+                });
+                for yy in [ylo, yhi] {
+                    scene.push(Shape::Line {
+                        points: vec![(px - 4.0, yy), (px + 4.0, yy)],
+                        stroke: st,
+                    });
+                }
+            }
+        }
+        for (i, p) in s.points.iter().enumerate() {
+            let top = s.intervals.as_ref().map_or(p.1, |v| v[i].1);
+            if s.is_bound(i, axes.log_y) && ok((p.0, top)) {
+                let (px, py) = at((p.0, top));
+                bound_arrow(&mut scene, px, py, c);
+            }
+        }
+    }
+    draw_legend(&mut scene, &legend, PAD, f.legend_y, WIDTH - 2.0 * PAD);
+    Ok(Chart { scene })
+}
+
+/// Category labels are turned by this many degrees when they would collide.
+const TURN: f64 = 35.0;
 
 /// A bar chart: one group per category, one bar per series in the group, or the series stacked.
-pub fn bar_chart(
+pub fn bars(
     axes: &Axes,
     categories: &[String],
     series: &[(String, Vec<f64>)],
     stacked: bool,
-) -> Result<String, PlotError> {
+) -> Result<Chart, PlotError> {
     let n = categories.len().max(1);
     let totals: Vec<f64> = (0..n)
         .map(|i| {
             series
                 .iter()
                 .map(|s| s.1.get(i).copied().unwrap_or(0.0))
+                .filter(|v| v.is_finite() && *v > 0.0)
                 .sum()
         })
         .collect();
-    let values = if stacked {
+    let values: Vec<f64> = if stacked {
         totals.clone()
     } else {
         series.iter().flat_map(|s| s.1.clone()).collect()
     };
-    let yr = range(values.into_iter().chain([0.0_f64]), axes.log_y);
-    // Head room above the bars for the legend.
-    let yr = if axes.log_y {
-        yr.start..yr.end * 30.0
+    let (y, ky) = data_axis(values, axes.log_y, &axes.y_label, true);
+    let legend: Vec<(String, Swatch)> = series
+        .iter()
+        .enumerate()
+        .filter(|_| series.len() > 1 || !series[0].0.is_empty())
+        .map(|(j, s)| (s.0.clone(), Swatch::Bar(PALETTE[j % PALETTE.len()])))
+        .collect();
+    // Category labels: level if they fit their slot, else turned.
+    let slot_guess = (WIDTH - 200.0) / n as f64;
+    let widest = categories
+        .iter()
+        .map(|c| text_width(c, TICK))
+        .fold(0.0, f64::max);
+    let turn = widest > slot_guess - 8.0;
+    let ticks_height = if turn {
+        widest * TURN.to_radians().sin() + TICK * 1.2
     } else {
-        0.0..yr.end * 1.45
+        TICK * 1.5
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(error)?;
-        let mut builder = frame(&root, &axes.title);
-        let cats = categories.to_vec();
-        let k = series.len().max(1) as f64;
-        macro_rules! draw {
-            ($y:expr) => {{
-                // Bar i is centred on x = i, where the tick labels fall.
-                let mut chart = builder
-                    .build_cartesian_2d(-0.5..n as f64 - 0.5, $y)
-                    .map_err(error)?;
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(n)
-                    .x_label_formatter(&|v| {
-                        let i = v.round();
-                        if (v - i).abs() < 0.01 && i >= 0.0 {
-                            cats.get(i as usize).cloned().unwrap_or_default()
-                        } else {
-                            String::new()
-                        }
-                    })
-                    .y_label_formatter(&|v| tick(*v))
-                    .x_desc(&axes.x_label)
-                    .y_desc(&axes.y_label)
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .draw()
-                    .map_err(error)?;
-                let floor = if axes.log_y { yr.start } else { 0.0 };
-                let mut base = vec![floor; n];
-                for (j, (name, vals)) in series.iter().enumerate() {
-                    let c = PALETTE[j % PALETTE.len()];
-                    let rects: Vec<Rectangle<(f64, f64)>> = vals
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, v)| v.is_finite() && **v > 0.0)
-                        .map(|(i, v)| {
-                            if stacked {
-                                let lo = base[i];
-                                let hi = if axes.log_y && lo == floor {
-                                    *v
-                                } else {
-                                    lo + v
-                                };
-                                base[i] = hi;
-                                Rectangle::new(
-                                    [(i as f64 - 0.3, lo), (i as f64 + 0.3, hi)],
-                                    c.filled(),
-                                )
-                            } else {
-                                let w = 0.8 / k;
-                                let x0 = i as f64 - 0.4 + j as f64 * w;
-                                Rectangle::new([(x0, floor), (x0 + w * 0.92, *v)], c.filled())
-                            }
-                        })
-                        .collect();
-                    chart
-                        .draw_series(rects)
-                        .map_err(error)?
-                        .label(name.clone())
-                        .legend(move |(x, y)| {
-                            Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled())
-                        });
-                }
-                legend(&mut chart)?;
-            }};
-        }
-        if axes.log_y {
-            draw!(yr.clone().log_scale())
+    let f = frame(
+        &axes.title,
+        &y,
+        ticks_height,
+        !axes.x_label.is_empty(),
+        &legend,
+    );
+    let mut scene = Scene::new(WIDTH, f.height);
+    draw_frame(&mut scene, &f, &axes.title, &y);
+    let slot = (f.x1 - f.x0) / n as f64;
+    let cx = |i: usize| f.x0 + slot * (i as f64 + 0.5);
+    for (i, c) in categories.iter().enumerate() {
+        if turn {
+            scene.text(
+                cx(i) + 4.0,
+                f.y1 + 8.0 + TICK * 0.8,
+                c.clone(),
+                TICK,
+                Anchor::End,
+                -TURN,
+                "tick x category",
+            );
         } else {
-            draw!(yr.clone())
+            scene.text(
+                cx(i),
+                f.y1 + 8.0 + TICK,
+                c.clone(),
+                TICK,
+                Anchor::Middle,
+                0.0,
+                "tick x category",
+            );
         }
-        root.present().map_err(error)?;
     }
-    Ok(svg)
+    if !axes.x_label.is_empty() {
+        scene.text(
+            (f.x0 + f.x1) / 2.0,
+            f.y1 + 8.0 + ticks_height + 8.0 + LABEL,
+            axes.x_label.clone(),
+            LABEL,
+            Anchor::Middle,
+            0.0,
+            "label x",
+        );
+    }
+    let floor = if y.log { y.lo } else { 0.0 };
+    let mut base = vec![floor; n];
+    let k = series.len().max(1) as f64;
+    for (j, (_, vals)) in series.iter().enumerate() {
+        let c = PALETTE[j % PALETTE.len()];
+        for (i, v) in vals.iter().enumerate().take(n) {
+            let v = v * ky;
+            if !(v.is_finite() && v > 0.0) {
+                continue;
+            }
+            let (x_lo, x_hi, lo, hi) = if stacked {
+                let lo = base[i];
+                let hi = if y.log && lo == floor { v } else { lo + v };
+                base[i] = hi;
+                (cx(i) - slot * 0.3, cx(i) + slot * 0.3, lo, hi)
+            } else {
+                let w = slot * 0.8 / k;
+                let x0 = cx(i) - slot * 0.4 + j as f64 * w;
+                (x0, x0 + w * 0.92, floor, v)
+            };
+            let (top, bottom) = (y.map(hi, f.y1, f.y0), y.map(lo, f.y1, f.y0));
+            scene.push(Shape::Rect {
+                x: x_lo,
+                y: top,
+                w: x_hi - x_lo,
+                h: (bottom - top).max(0.0),
+                fill: Some(c),
+                stroke: None,
+            });
+        }
+    }
+    draw_axis_lines(&mut scene, &f);
+    draw_legend(&mut scene, &legend, PAD, f.legend_y, WIDTH - 2.0 * PAD);
+    Ok(Chart { scene })
 }
 
-/// A short tick label: plain numbers between 0.01 and 10⁴, else scientific.
+/// A bar chart as an SVG document (see [`bars`]).
+pub fn bar_chart(
+    axes: &Axes,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+    stacked: bool,
+) -> Result<String, PlotError> {
+    bars(axes, categories, series, stacked).map(|c| c.svg())
+}
+
+/// A short number for text: plain between 0.01 and 10⁴, else scientific.
 pub fn tick(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
@@ -447,44 +770,84 @@ mod tests {
         }
     }
 
+    fn count(c: &Chart, class: &str) -> usize {
+        c.scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Text { class: k, .. } if *k == class))
+            .count()
+    }
+
+    fn circles(c: &Chart) -> usize {
+        c.scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { .. }))
+            .count()
+    }
+
     #[test]
-    fn line_chart_draws_every_point_and_interval() {
+    fn line_chart_draws_every_point_interval_and_three_ticks_per_axis() {
         let s = Series {
             name: "a".into(),
             points: vec![(1.0, 1e-3), (10.0, 1e-2), (100.0, 1e-1)],
             intervals: Some(vec![(5e-4, 2e-3), (5e-3, 2e-2), (5e-2, 2e-1)]),
-            dashed: false,
+            ..Default::default()
         };
         for (lx, ly) in [(false, false), (true, true), (true, false), (false, true)] {
-            let svg = line_chart(&axes(lx, ly), std::slice::from_ref(&s)).unwrap();
-            assert!(svg.starts_with("<svg"), "{svg}");
-            // A filled marker per point, and the error bar's own open marker on it.
-            assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
-            assert_eq!(svg.matches("fill=\"none\" stroke=\"#0072B2\"").count(), 3);
-            assert!(svg.contains(">\na\n</text>"), "legend missing: {svg}");
+            let c = lines(&axes(lx, ly), std::slice::from_ref(&s)).unwrap();
+            // A marker per point and the legend's.
+            assert_eq!(circles(&c), 4, "{lx} {ly}");
+            assert!(
+                count(&c, "tick x") >= 3 && count(&c, "tick y") >= 3,
+                "{lx} {ly}"
+            );
+            let svg = c.svg();
+            assert!(
+                svg.starts_with("<svg") && svg.contains(">a</text>"),
+                "{svg}"
+            );
+            assert!(c.pdf().starts_with(b"%PDF"));
         }
+    }
+
+    #[test]
+    fn upper_bounds_are_arrows_not_markers() {
+        let s = Series {
+            name: "errors".into(),
+            points: vec![(1.0, 1e-2), (2.0, 1e-3), (3.0, 1e-5)],
+            intervals: Some(vec![(5e-3, 2e-2), (5e-4, 2e-3), (0.0, 1e-5)]),
+            ..Default::default()
+        };
+        let c = lines(&axes(false, true), &[s]).unwrap();
+        // Two measured markers and the legend's; two arrowheads (the point's and the legend's).
+        assert_eq!(circles(&c), 3);
+        let heads = c
+            .scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Polygon { .. }))
+            .count();
+        assert_eq!(heads, 2);
+        assert!(c.svg().contains("upper bound"));
     }
 
     #[test]
     fn scatter_chart_draws_open_markers_and_lines_over_them() {
         let cloud = Series::line("all", vec![(1.0, 3.0), (2.0, 2.0), (4.0, 2.5)]);
         let line = Series::line("front", vec![(1.0, 3.0), (2.0, 2.0)]);
-        let svg = scatter_chart(&axes(true, false), &[cloud], &[line]).unwrap();
-        // Three open markers and the legend's, two filled markers on the line.
-        assert_eq!(
-            svg.matches("fill=\"none\" stroke=\"#0072B2\"").count(),
-            4,
-            "{svg}"
-        );
-        assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
-        assert_eq!(
-            svg.matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#0072B2\"")
-                .count(),
-            1,
-            "{svg}"
-        );
+        let c = scatter(&axes(true, false), &[cloud], &[line]).unwrap();
+        let open = c
+            .scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { fill: None, .. }))
+            .count();
+        // Three open markers and the legend's; two filled on the line.
+        assert_eq!((open, circles(&c)), (4, 6));
+        let svg = c.svg();
         assert!(
-            svg.contains(">\nall\n</text>") && !svg.contains("front"),
+            svg.contains(">all</text>") && !svg.contains("front"),
             "{svg}"
         );
     }
@@ -492,23 +855,81 @@ mod tests {
     #[test]
     fn log_axes_skip_non_positive_points() {
         let s = Series::line("b", vec![(1.0, 0.0), (2.0, 1.0), (3.0, f64::NAN)]);
-        let svg = line_chart(&axes(false, true), &[s]).unwrap();
-        assert_eq!(svg.matches("<circle").count(), 1);
+        let c = lines(&axes(false, true), &[s]).unwrap();
+        assert_eq!(circles(&c), 2);
     }
 
     #[test]
-    fn bar_chart_draws_one_bar_per_positive_value() {
+    fn bar_chart_draws_one_bar_per_positive_value_and_turns_long_labels() {
         let cats = vec!["x".to_string(), "y".to_string()];
         let series = vec![
             ("p".to_string(), vec![1.0, 2.0]),
             ("q".to_string(), vec![3.0, 0.0]),
         ];
-        let grouped = bar_chart(&axes(false, false), &cats, &series, false).unwrap();
-        let stacked = bar_chart(&axes(false, true), &cats, &series, true).unwrap();
-        // Three bars, two legend swatches, the legend's fill and border, and the background.
-        for svg in [grouped, stacked] {
-            assert_eq!(svg.matches("<rect").count(), 3 + 2 + 2 + 1, "{svg}");
-        }
+        let bars_of = |c: &Chart| {
+            c.scene
+                .shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Rect { .. }))
+                .count()
+        };
+        let grouped = bars(&axes(false, false), &cats, &series, false).unwrap();
+        let stacked = bars(&axes(false, true), &cats, &series, true).unwrap();
+        // Three bars and two legend swatches.
+        assert_eq!(bars_of(&grouped), 5);
+        assert_eq!(bars_of(&stacked), 5);
+        assert_eq!(count(&grouped, "tick x category"), 2);
+        assert!(count(&grouped, "tick y") >= 3);
+        let long: Vec<String> = (0..12)
+            .map(|i| format!("deep-loop-{}", 1024 << i))
+            .collect();
+        let c = bars(
+            &axes(false, false),
+            &long,
+            &[("a".into(), vec![1.0; 12])],
+            false,
+        )
+        .unwrap();
+        let turned = c
+            .scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Text { rotate, class: "tick x category", .. } if *rotate != 0.0))
+            .count();
+        assert_eq!(turned, 12);
+    }
+
+    #[test]
+    fn shares_end_at_one_and_units_take_prefixes() {
+        let c = bars(
+            &Axes::new("s", "", "share of energy"),
+            &["a".into()],
+            &[("x".into(), vec![0.6]), ("y".into(), vec![0.4])],
+            true,
+        )
+        .unwrap();
+        let top = c
+            .scene
+            .shapes
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Shape::Text {
+                    class: "tick y",
+                    runs,
+                    ..
+                } => Some(runs[0].text.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(top, "1.0");
+        let s = Series::line("t", vec![(1.0, 2e-3), (2.0, 8e-3)]);
+        let c = lines(&Axes::new("", "x", "time to first token (s)"), &[s]).unwrap();
+        assert!(c.svg().contains("time to first token (ms)"));
+        let s = Series::line("t", vec![(1.0, 2e3), (2.0, 8e3)]);
+        let c = lines(&Axes::new("", "x", "delay (ns)"), &[s]).unwrap();
+        assert!(c.svg().contains("delay (µs)"));
+        assert_eq!(unit_of("fJ per MAC (all energy)").1, None);
     }
 
     #[test]

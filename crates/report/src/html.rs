@@ -23,7 +23,7 @@ margin:2em auto;padding:0 1em;color:#222;line-height:1.45}h1{margin-bottom:.2em}
 h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;font-size:.88em;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .5em;\
 vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}\
-figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444;max-width:760px}\
+figure{margin:1.5em 0}figure svg{width:100%;height:auto;display:block}figcaption{font-size:.9em;color:#444;max-width:760px}\
 .verdict{font-size:1.15em;font-weight:600}.meta{color:#555}.skipped{font-size:.85em;color:#8a4b00}nav a{margin-right:1em}";
 
 fn table(out: &mut String, t: &Table) {
@@ -63,10 +63,12 @@ fn section(out: &mut String, s: &Section) {
     for f in &s.figures {
         let _ = write!(
             out,
-            "<figure>{}<figcaption>{} Data: <a href=\"csv/{2}\">csv/{2}</a></figcaption></figure>",
+            "<figure id=\"fig-{3}\">{}<figcaption>{} Data: <a href=\"csv/{2}\">csv/{2}</a>; the figure as \
+             <a href=\"figures/{3}.pdf\">PDF</a> and <a href=\"figures/{3}.svg\">SVG</a>.</figcaption></figure>",
             f.svg,
             escape(&f.caption),
-            escape(&f.csv)
+            escape(&f.csv),
+            escape(&f.name)
         );
     }
     if !s.skipped.is_empty() {

@@ -7,7 +7,7 @@ use lightloop_nn::reservoir::Model;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::{Collected, Task};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
-use lightloop_plot::{self as chart, Axes, Series};
+use lightloop_plot::{self as chart, Axes, Chart, Series};
 use lightloop_rig::document::DescKind;
 use lightloop_rig::gpu::Gpu;
 use lightloop_rig::units::{Energy, SampleRate};
@@ -40,10 +40,13 @@ pub struct CsvFile {
     pub text: String,
 }
 
-/// A plot with its caption and the CSV that holds its data.
+/// A plot with its caption and the CSV that holds its data; written as `figures/NAME.svg` and
+/// `figures/NAME.pdf` beside the page as well as inline.
 #[derive(Debug, Clone)]
 pub struct Figure {
+    pub name: String,
     pub svg: String,
+    pub pdf: Vec<u8>,
     pub caption: String,
     pub csv: String,
 }
@@ -134,6 +137,8 @@ struct Ctx<'a> {
     basis: String,
     /// The headline's verdict sentence.
     verdict: Option<String>,
+    /// The names of the figures made so far (for unique file names).
+    figure_names: Vec<String>,
     /// NARMA10 states of the report's reservoirs on the rig, collected on first use and shared
     /// by the accuracy and Pareto sections.
     narma: Option<Arc<Vec<Narma>>>,
@@ -190,9 +195,20 @@ impl Ctx<'_> {
         Ok(n)
     }
 
-    fn figure(&self, svg: String, caption: &str, csv: &str) -> Figure {
+    /// A figure of `chart`, named after its CSV (`energy_per_mac`, then `energy_per_mac-2` for
+    /// a second figure of the same data).
+    fn figure(&mut self, chart: Chart, caption: &str, csv: &str) -> Figure {
+        let stem = csv.trim_end_matches(".csv").to_string();
+        let same = self.figure_names.iter().filter(|n| **n == stem).count();
+        self.figure_names.push(stem.clone());
         Figure {
-            svg,
+            name: if same == 0 {
+                stem
+            } else {
+                format!("{stem}-{}", same + 1)
+            },
+            svg: chart.svg(),
+            pdf: chart.pdf(),
             caption: format!("{caption} {}", self.basis),
             csv: csv.to_string(),
         }
@@ -243,6 +259,7 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         csvs: Vec::new(),
         basis,
         verdict: None,
+        figure_names: Vec::new(),
         narma: None,
     };
     let mut sections = Vec::new();
@@ -816,7 +833,7 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
         if series.iter().all(|s| s.points.is_empty()) {
             continue;
         }
-        let svg = chart::line_chart(
+        let svg = chart::lines(
             &Axes::new(
                 title.to_string(),
                 x_label.to_string(),
@@ -826,7 +843,36 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
             .log_y(),
             &series,
         )?;
-        figures.push((svg, title, x_label));
+        let base = &series[0].points;
+        let result = match (base.first(), base.last()) {
+            (Some(f), Some(l)) => {
+                let min = base
+                    .iter()
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .copied()
+                    .unwrap_or(*f);
+                let mut r = format!(
+                    " With the rig's converters, energy per MAC {} from {} to {} (lowest, {}, at {}).",
+                    trend(f.1, l.1),
+                    f.0,
+                    l.0,
+                    lightloop_rig::units::format_si(min.1 * 1e-15, "J", 3),
+                    min.0
+                );
+                if key == "lanes" && l.1 > f.1 {
+                    r.push_str(&format!(
+                        " It rises because every lane brings its own transmitters and receivers \
+                         (N × lanes ports, M × lanes receivers) with their DC loads, while a decode \
+                         step at batch {} keeps one lane busy: the token's MACs stay the same and its \
+                         static energy grows with the lanes.",
+                        c.wl.run.batch
+                    ));
+                }
+                r
+            }
+            _ => String::new(),
+        };
+        figures.push((svg, title, x_label, result));
     }
     let csv = c.csv("energy_per_mac.csv", &rows)?;
     let e = c.eval(&c.rig, &c.wl)?;
@@ -835,14 +881,15 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
     let share = conv / e.per_token.total();
     let figures = figures
         .into_iter()
-        .map(|(svg, title, x)| {
+        .map(|(svg, title, x, result)| {
             c.figure(
                 svg,
                 &format!(
-                    "{}: everything else as in the rig; the conversion floors set both the DAC's and the \
-                     ADC's energy per conversion. {x} changed through the rig's own keys, so the \
-                     schedule, loop noise and static loads follow.",
-                    capitalise(title)
+                    "{}.{result} Everything else as in the rig; the conversion floors set both the \
+                     DAC's and the ADC's energy per conversion. {} changed through the rig's own keys, \
+                     so the schedule, loop noise and static loads follow.",
+                    capitalise(title),
+                    capitalise(x)
                 ),
                 &csv,
             )
@@ -858,11 +905,11 @@ fn energy_per_mac(c: &mut Ctx) -> Result<Section, String> {
              dominate."
                 .into(),
             format!(
-                "On {} with {}, E/O and O/E conversions are {:.2} % of the energy per token, so the \
+                "On {} with {}, E/O and O/E conversions are {} of the energy per token, so the \
                  conversion floors {} the total.",
                 c.rig.rig.name,
                 c.wl.workload.name,
-                100.0 * share,
+                lightloop_base::words::percent(share),
                 if share < 0.01 { "barely move (their curves overlap)" } else { "visibly change" }
             ),
         ],
@@ -933,7 +980,7 @@ fn workloads(c: &mut Ctx) -> Result<Section, String> {
         }
     }
     let csv = c.csv("j_per_token.csv", &rows)?;
-    let svg = chart::bar_chart(
+    let svg = chart::bars(
         &Axes::new(
             "Energy per token, preset workloads",
             "workload",
@@ -1122,7 +1169,7 @@ fn fleet(c: &mut Ctx) -> Result<Section, String> {
             })
             .collect()
     };
-    let mw_svg = chart::line_chart(
+    let mw_svg = chart::lines(
         &Axes::new(
             "Facility power at the busiest hour against traffic",
             "output tokens per second",
@@ -1132,7 +1179,7 @@ fn fleet(c: &mut Ctx) -> Result<Section, String> {
         .log_y(),
         &series(&|t| t.wall_power_busiest_w / 1e6),
     )?;
-    let usd_svg = chart::line_chart(
+    let usd_svg = chart::lines(
         &Axes::new(
             "Cost per million tokens against traffic",
             "output tokens per second",
@@ -1206,7 +1253,7 @@ fn fleet(c: &mut Ctx) -> Result<Section, String> {
     let roof_csv = c.csv("roofline.csv", &roof)?;
     let mut lines = roof_series;
     lines.extend(clouds);
-    let roof_svg = chart::line_chart(
+    let roof_svg = chart::lines(
         &Axes::new(
             "Roofline of the deployment's operations",
             "arithmetic intensity, FLOP per byte moved",
@@ -1240,7 +1287,7 @@ fn fleet(c: &mut Ctx) -> Result<Section, String> {
     }
     let tornado_csv = c.csv("tornado.csv", &tornado)?;
     let cats: Vec<String> = tornado.iter().map(|t| t.input.to_string()).collect();
-    let tornado_svg = chart::bar_chart(
+    let tornado_svg = chart::bars(
         &Axes::new(
             "Cost per million tokens as each input moves",
             "input",
@@ -1321,7 +1368,21 @@ struct TimingRow {
     limited_by: &'static str,
 }
 
+/// "falls 31.8×", "rises 1.93×" or "does not change" from the first to the last value.
+fn trend(first: f64, last: f64) -> String {
+    use lightloop_base::words::figure;
+    let r = last / first;
+    if (r - 1.0).abs() < 1e-3 {
+        "does not change".into()
+    } else if r > 1.0 {
+        format!("rises {}×", figure(r))
+    } else {
+        format!("falls {}×", figure(1.0 / r))
+    }
+}
+
 fn timing(c: &mut Ctx) -> Result<Section, String> {
+    use lightloop_rig::units::format_si;
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
     let mut figures = Vec::new();
@@ -1332,7 +1393,8 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
         ("lanes", "WDM lanes", lanes.map(f64::from).to_vec()),
         ("adc_rate", "ADC rate (GS/s)", adc_rates.to_vec()),
     ] {
-        let (mut ttft, mut tps) = (Vec::new(), Vec::new());
+        let (mut ttft, mut tps, mut steps, mut limits) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for &x in &xs {
             let variant = c.rig_with(|r| {
                 if key == "lanes" {
@@ -1343,8 +1405,12 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
             });
             match variant.and_then(|r| c.eval(&r, &c.wl)) {
                 Ok(e) => {
-                    ttft.push((x, e.metrics.ttft * 1e6));
+                    ttft.push((x, e.metrics.ttft));
                     tps.push((x, e.metrics.tokens_per_s));
+                    steps.push(e.step.time);
+                    if !limits.contains(&e.rates.limited_by) {
+                        limits.push(e.rates.limited_by);
+                    }
                     rows.push(TimingRow {
                         sweep: key,
                         x,
@@ -1356,32 +1422,68 @@ fn timing(c: &mut Ctx) -> Result<Section, String> {
                 Err(err) => skipped.push(format!("{label} = {x}: {err}")),
             }
         }
-        if ttft.is_empty() {
+        let (Some(f), Some(l)) = (ttft.first().copied(), ttft.last().copied()) else {
             continue;
-        }
+        };
+        let (tf, tl) = (tps[0].1, tps[tps.len() - 1].1);
+        let span = if key == "lanes" {
+            format!("From {} to {} WDM lanes", f.0, l.0)
+        } else {
+            format!("From {} GS/s to {} GS/s of ADC rate", f.0, l.0)
+        };
+        let result = format!(
+            "{span}, time to first token {} ({} → {}) and tokens per second {} ({} → {}).",
+            trend(f.1, l.1),
+            format_si(f.1, "s", 3),
+            format_si(l.1, "s", 3),
+            trend(tf, tl),
+            lightloop_base::words::figure(tf),
+            lightloop_base::words::figure(tl),
+        );
+        let why = if key == "lanes" {
+            format!(
+                " Lanes carry different vectors at once: prefill has every prompt token at hand and \
+                 runs up to one per lane, while a decode step at batch {} has one vector per product \
+                 and leaves the other lanes idle (a decode step takes {} at {} lane and {} at {}); \
+                 tokens per second counts a whole serving cycle, prefill and decode, so it gains only \
+                 what prefill saves.",
+                c.wl.run.batch,
+                format_si(steps[0], "s", 3),
+                f.0,
+                format_si(steps[steps.len() - 1], "s", 3),
+                l.0,
+            )
+        } else {
+            format!(
+                " The symbol period is set by the {} at every point, so the ADC's rate {}.",
+                limits.join(", "),
+                if (tl / tf - 1.0).abs() < 1e-3 {
+                    "does not enter"
+                } else {
+                    "enters only through the readout"
+                }
+            )
+        };
         for (title, y, pts) in [
-            ("Time to first token", "µs", ttft),
-            ("Tokens per second", "tokens/s", tps),
+            ("Time to first token", "time to first token (s)", ttft),
+            ("Tokens per second", "tokens per second", tps),
         ] {
-            let svg = chart::line_chart(
+            let chart = chart::lines(
                 &Axes::new(format!("{title} versus {label}"), label, y)
                     .log_x()
                     .log_y(),
                 &[Series::line(c.rig.rig.name.clone(), pts)],
             )?;
-            figures.push((svg, format!("{title} versus {label}")));
+            figures.push((chart, format!("{title} versus {label}. {result}{why}")));
         }
     }
     let csv = c.csv("timing.csv", &rows)?;
     let figures = figures
         .into_iter()
-        .map(|(svg, t)| {
+        .map(|(chart, t)| {
             c.figure(
-                svg,
-                &format!(
-                    "{t}, from the schedule the architecture allows (the slowest part sets the \
-                     symbol period; the CSV names it)."
-                ),
+                chart,
+                &format!("{t} From the schedule the architecture allows (the CSV names what sets the symbol period)."),
                 &csv,
             )
         })
@@ -1439,7 +1541,7 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
         }
     }
     let csv = c.csv("ledger.csv", &rows)?;
-    let svg = chart::bar_chart(
+    let svg = chart::bars(
         &Axes::new(
             "Where a token's energy goes",
             "workload",
@@ -1463,6 +1565,90 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
     })
 }
 
+/// The loop-depth caption: what the simulated SNR does, where it would cross the target, and how
+/// that agrees with the cost model's `passes_to_target` (the `noise` command's figure).
+///
+/// The simulation reads each value of the state at the symbol rate through the monitor tap; the
+/// cost model's figure is for the readout of a whole product, integrated over its slots, whose
+/// noise bandwidth is narrower by the ratio R of the two bandwidths. ASE variance per pass scales
+/// with bandwidth, so the integrated readout reaches the same target about R times later. The
+/// simulated crossing is extrapolated by fitting 1/SNR = a + b·n (variance linear in the passes,
+/// as in the cost model) to the simulated passes.
+fn snr_caption(
+    c: &Ctx,
+    d: &lightloop_physics::instruments::depth::DepthCurve,
+) -> Result<String, String> {
+    let pts = &d.points;
+    let last = pts.last().map(|p| p.pass).unwrap_or(0);
+    let (min_pass, min_db) = pts
+        .iter()
+        .map(|p| (p.pass, p.snr_db))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, f64::NAN));
+    let crossed = pts
+        .iter()
+        .find(|p| p.snr_db < d.target_snr_db)
+        .map(|p| p.pass);
+    let mut out = format!(
+        "SNR of the optical state after each pass of the closed loop (SOA, absorber, per-pass gain \
+         trim), each value read at the symbol rate by the monitor tap, over {} trials. ",
+        d.settings.trials
+    );
+    match crossed {
+        Some(n) => out.push_str(&format!(
+            "It falls below the {:.1} dB target at pass {n}. ",
+            d.target_snr_db
+        )),
+        None => out.push_str(&format!(
+            "It stays above the {:.1} dB target at all {last} simulated passes (lowest {:.1} dB, at pass {min_pass}). ",
+            d.target_snr_db, min_db
+        )),
+    }
+    // 1/SNR = a + b·n by least squares.
+    let n = pts.len() as f64;
+    if n >= 3.0 {
+        let (sx, sy) = pts
+            .iter()
+            .fold((0.0, 0.0), |(x, y), p| (x + p.pass as f64, y + 1.0 / p.snr));
+        let (mx, my) = (sx / n, sy / n);
+        let (sxy, sxx) = pts.iter().fold((0.0, 0.0), |(xy, xx), p| {
+            let dx = p.pass as f64 - mx;
+            (xy + dx * (1.0 / p.snr - my), xx + dx * dx)
+        });
+        let b = sxy / sxx;
+        let a = my - b * mx;
+        let target = 10f64.powf(d.target_snr_db / 10.0);
+        let e = c.eval(&c.rig, &c.wl)?;
+        let symbol_bw = 1.0 / (2.0 * e.rates.effective_period);
+        let ratio = symbol_bw / e.noise.budget.bandwidth;
+        if b > 0.0 {
+            let at = (1.0 / target - a) / b;
+            out.push_str(&format!(
+                "Fitting 1/SNR = a + b·n to these passes puts the crossing near pass {}. The `noise` \
+                 command's {} passes are for the integrated readout of a whole product (noise bandwidth \
+                 {} against the symbol rate's {} here, a ratio of {}): its ASE per pass is that much \
+                 smaller, so it reaches the target about {} times later, near pass {} by this \
+                 simulation — the two agree to within a factor of {}.",
+                lightloop_base::words::count(at.max(0.0).round() as u64),
+                lightloop_base::words::count(e.noise.passes_to_target.round() as u64),
+                lightloop_rig::units::format_si(e.noise.budget.bandwidth, "Hz", 3),
+                lightloop_rig::units::format_si(symbol_bw, "Hz", 3),
+                lightloop_base::words::figure(ratio),
+                lightloop_base::words::figure(ratio),
+                lightloop_base::words::count((at * ratio).max(0.0).round() as u64),
+                lightloop_base::words::figure(
+                    (at * ratio / e.noise.passes_to_target).max(e.noise.passes_to_target / (at * ratio))
+                ),
+            ));
+        } else {
+            out.push_str(
+                "The simulated SNR does not fall with the passes: no crossing to extrapolate.",
+            );
+        }
+    }
+    Ok(out)
+}
+
 fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
     let settings = if c.s.quick {
         PlanSettings::quick(c.s.seed)
@@ -1474,7 +1660,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
     let csv = c.csv("ber_vs_power.csv", &ber)?;
     // Predictions below 10⁻¹² are left off the plot (the CSV has them).
     let floor = |v: f64| if v >= 1e-12 { v } else { f64::NAN };
-    // Zero-error points are drawn at their upper bound, with the interval down to a decade below.
+    // Zero-error points are upper bounds (one-sided 95 %), drawn as arrows.
     let measured = Series {
         name: "counted SER (Wilson 95 %)".into(),
         points: ber
@@ -1490,9 +1676,16 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
                 )
             })
             .collect(),
+        // A one-sided interval from zero marks an upper bound.
         intervals: Some(
             ber.iter()
-                .map(|b| (b.ser_low95.max(b.ser_high95 / 10.0), b.ser_high95))
+                .map(|b| {
+                    if b.ser_upper_bound_only {
+                        (0.0, b.ser_high95)
+                    } else {
+                        (b.ser_low95, b.ser_high95)
+                    }
+                })
                 .collect(),
         ),
         dashed: false,
@@ -1515,7 +1708,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         dashed: true,
         ..Default::default()
     };
-    let svg = chart::line_chart(
+    let svg = chart::lines(
         &Axes::new(
             "Ternary symbol error rate versus received power",
             "received power per channel (dBm)",
@@ -1529,7 +1722,8 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
         &format!(
             "Symbol error rate of one channel's time-domain chain (laser → modulator → SOA → absorber → \
              photodiode/TIA → comparator, all noise on), counted over up to {} symbols per point with \
-             Wilson 95 % intervals; a point with no errors is drawn at its upper bound. Dashed: the \
+             Wilson 95 % intervals; where no error was counted, the arrow marks the one-sided 95 % \
+             upper bound (the rate is below it, not at it). Dashed: the \
              prediction from the measured eye with the comparator's noise and hysteresis, and the cost \
              model's analytic budget for the same comparator (equally spaced levels: it leaves out \
              the amplifier's and absorber's compression of the top level); predictions \
@@ -1542,7 +1736,7 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
     if let Some(d) = &p.depth {
         let snr: Vec<SnrRow> = d.points.iter().map(SnrRow::from).collect();
         let csv = c.csv("snr_vs_passes.csv", &snr)?;
-        let svg = chart::line_chart(
+        let svg = chart::lines(
             &Axes::new(
                 "SNR of the loop state versus passes",
                 "passes around the loop",
@@ -1556,20 +1750,8 @@ fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
                 dashed: false,
             }],
         )?;
-        figures.push(c.figure(
-            svg,
-            &format!(
-                "SNR of the optical state after each pass of the closed loop (SOA, absorber, per-pass \
-                 gain trim), over {} trials; target {:.1} dB{}.",
-                d.settings.trials,
-                d.target_snr_db,
-                match d.passes_to_target {
-                    Some(n) => format!(", reached below target after {n} passes"),
-                    None => ", not crossed within the simulated passes".into(),
-                }
-            ),
-            &csv,
-        ));
+        let caption = snr_caption(c, d)?;
+        figures.push(c.figure(svg, &caption, &csv));
         if let Some(i) = &d.instability {
             text.push(format!("Loop instability detected: {i:?}"));
         }
@@ -1714,7 +1896,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
             })
             .collect()
     };
-    let by_photons = chart::line_chart(
+    let by_photons = chart::lines(
         &Axes::new(
             "Reservoir NARMA10 error versus photons per sample at the readout",
             "photons per sample at full scale",
@@ -1723,7 +1905,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .log_x(),
         &series("photons", &|r| r.photons_per_sample.unwrap_or(f64::NAN)),
     )?;
-    let by_bits = chart::line_chart(
+    let by_bits = chart::lines(
         &Axes::new(
             "Reservoir NARMA10 error versus ADC bits at the readout",
             "ADC bits (ENOB = bits − the rig's shortfall)",
@@ -2007,7 +2189,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
     // A logarithmic energy axis where the grid spans a wide range; a narrow span (static loads
     // dominating) would sit in a sliver of a log axis with no tick inside it.
     let log_x = jmax / jmin >= 3.0;
-    let svg = chart::scatter_chart(
+    let svg = chart::scatter(
         &Axes {
             title: "Energy per token against reservoir NARMA10 error".into(),
             x_label: "J per token (all energy)".into(),

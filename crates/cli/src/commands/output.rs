@@ -74,6 +74,15 @@ impl OutputDir {
         fs::write(&path, text).map_err(|e| io(&path, e))
     }
 
+    /// Writes `bytes` to `name` (a path relative to the folder; sub-folders are created).
+    pub fn bytes(&self, name: &str, bytes: &[u8]) -> CliResult<()> {
+        let path = self.partial.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| io(&path, e))
+    }
+
     /// Writes `value` as pretty JSON to `name`.
     pub fn json<T: Serialize>(&self, name: &str, value: &T) -> CliResult<()> {
         let path = self.partial.join(name);

@@ -115,6 +115,10 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
     for d in &report.descriptions {
         out.text(&d.name, &d.text)?;
     }
+    for f in report.sections.iter().flat_map(|s| &s.figures) {
+        out.text(&format!("figures/{}.svg", f.name), &f.svg)?;
+        out.bytes(&format!("figures/{}.pdf", f.name), &f.pdf)?;
+    }
     out.text("report.html", &html::page(&report))?;
     let dir = out.finish()?;
     let figures: usize = report.sections.iter().map(|s| s.figures.len()).sum();
