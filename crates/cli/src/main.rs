@@ -26,7 +26,8 @@ lightloop report                               the HTML report of the default ri
 lightloop compare                              the default rig against H100, H200 and B200\n  \
 lightloop audit                                published claims beside consistent figures\n  \
 lightloop presets show seed-16ch > my-rig.toml a complete rig to edit",
-    after_help = "energy, throughput, noise, compare and audit take --json for machine-readable output. \
+    after_help = "Every command that prints results takes --json for machine-readable output; report and \
+sweep print what they wrote with --json. \
 Exit status: 0 on success, 2 for bad input (reported with file, line and key), 1 for other failures."
 )]
 struct Cli {

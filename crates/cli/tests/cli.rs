@@ -410,11 +410,8 @@ fn sweep_killed_mid_run_resumes_without_lost_or_duplicated_rows() {
     );
 }
 
-#[test]
-fn sweep_jsonl_rows_parse_and_errors_get_rows() {
-    let dir = tmp("jsonl");
-    let out = dir.join("s.jsonl");
-    let o = run(&[
+fn sweep_jsonl_args(out: &Path) -> Vec<String> {
+    [
         "sweep",
         "--vary",
         "topology.channels=8,16,24",
@@ -423,8 +420,19 @@ fn sweep_jsonl_rows_parse_and_errors_get_rows() {
         "--gpu",
         "h100-sxm",
         "--out",
-        out.to_str().unwrap(),
-    ]);
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+#[test]
+fn sweep_jsonl_rows_parse_and_errors_get_rows() {
+    let dir = tmp("jsonl");
+    let out = dir.join("s.jsonl");
+    let args = sweep_jsonl_args(&out);
+    let o = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", stderr(&o));
     // The error row is counted as such.
     assert!(
@@ -450,6 +458,26 @@ fn sweep_jsonl_rows_parse_and_errors_get_rows() {
     assert!(
         (ratio / (rig / gpu) - 1.0).abs() < 1e-12,
         "{ratio} vs {rig}/{gpu}"
+    );
+    // --json says the same as the closing line.
+    let mut again = sweep_jsonl_args(&out);
+    again.extend(["--force".to_string(), "--json".to_string()]);
+    let o = run(&again.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            &summary["written"],
+            &summary["errors"],
+            &summary["with_figures"],
+            &summary["finished"]
+        ),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!(true)
+        )
     );
     // 24 channels do not divide d_model 2048: the row says why, with empty metrics.
     assert!(rows[2]["j_per_token"].is_null());
@@ -634,8 +662,37 @@ fn bench_plan_on_a_rig_without_a_loop_says_so() {
 fn report_is_one_offline_page_with_the_csv_behind_every_plot() {
     let dir = tmp("report");
     let out = dir.join("rep");
-    let o = run(&["report", "--quick", "--out", out.to_str().unwrap()]);
+    let o = run(&[
+        "report",
+        "--quick",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // --json lists what was written: every figure's SVG, PDF and CSV exist.
+    let written: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        written["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("seed-16ch uses")
+    );
+    let figures: Vec<&serde_json::Value> = written["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["figures"].as_array().unwrap())
+        .collect();
+    assert!(figures.len() >= 8, "{} figures", figures.len());
+    for f in &figures {
+        for kind in ["svg", "pdf", "csv"] {
+            let path = f[kind].as_str().unwrap();
+            assert!(Path::new(path).is_file(), "{path} missing");
+        }
+        let pdf = std::fs::read(f["pdf"].as_str().unwrap()).unwrap();
+        assert!(pdf.starts_with(b"%PDF-") && pdf.ends_with(b"%%EOF\n"));
+    }
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     for id in [
         "headline",

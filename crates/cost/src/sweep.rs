@@ -607,7 +607,7 @@ impl Output {
 }
 
 /// What a run did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RunSummary {
     pub total: u64,
     /// Rows found complete in a partial file and kept.

@@ -50,6 +50,42 @@ pub struct ReportArgs {
     /// Output folder (report.html and csv/)
     #[arg(long, default_value = "lightloop-report", value_name = "DIR")]
     pub out: PathBuf,
+    /// Print what was written as JSON (the verdict, each section's figures with their SVG, PDF
+    /// and CSV files, the command that regenerates the report) instead of a line
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `report --json` prints.
+#[derive(serde::Serialize)]
+struct Written {
+    report: String,
+    rig: String,
+    workload: String,
+    seed: u64,
+    quick: bool,
+    verdict: Option<String>,
+    sections: Vec<WrittenSection>,
+    csv: Vec<String>,
+    descriptions: Vec<String>,
+    regenerate: String,
+    seconds: f64,
+}
+
+#[derive(serde::Serialize)]
+struct WrittenSection {
+    id: &'static str,
+    title: &'static str,
+    figures: Vec<WrittenFigure>,
+    skipped: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+struct WrittenFigure {
+    svg: String,
+    pdf: String,
+    csv: String,
+    caption: String,
 }
 
 /// The headline workload when none is given: the default if the rig can run it, else the first
@@ -97,7 +133,11 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
         provenance: vec![pair.rig.provenance, pair.workload.provenance],
     };
     let start = Instant::now();
-    let bar = super::progress(STEPS.len() as u64, "");
+    let bar = if a.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        super::progress(STEPS.len() as u64, "")
+    };
     let report = build(&settings, &mut |step| {
         bar.set_position(step as u64);
         bar.set_message(STEPS[step]);
@@ -121,6 +161,45 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
     }
     out.text("report.html", &html::page(&report))?;
     let dir = out.finish()?;
+    let seconds = start.elapsed().as_secs_f64();
+    if a.json {
+        let path = |p: &str| dir.join(p).display().to_string();
+        return super::print_json(&Written {
+            report: path("report.html"),
+            rig: report.rig_name.clone(),
+            workload: report.workload_name.clone(),
+            seed: report.seed,
+            quick: report.quick,
+            verdict: report.verdict.clone(),
+            sections: report
+                .sections
+                .iter()
+                .map(|s| WrittenSection {
+                    id: s.id,
+                    title: s.title,
+                    figures: s
+                        .figures
+                        .iter()
+                        .map(|f| WrittenFigure {
+                            svg: path(&format!("figures/{}.svg", f.name)),
+                            pdf: path(&format!("figures/{}.pdf", f.name)),
+                            csv: path(&format!("csv/{}", f.csv)),
+                            caption: f.caption.clone(),
+                        })
+                        .collect(),
+                    skipped: s.skipped.clone(),
+                })
+                .collect(),
+            csv: report
+                .csvs
+                .iter()
+                .map(|c| path(&format!("csv/{}", c.name)))
+                .collect(),
+            descriptions: report.descriptions.iter().map(|d| path(&d.name)).collect(),
+            regenerate: report.regenerate.clone(),
+            seconds,
+        });
+    }
     let figures: usize = report.sections.iter().map(|s| s.figures.len()).sum();
     println!(
         "Report of {} ({} sections, {} plots, {} CSV files) written in {:.1} s:\n  {}",
@@ -128,7 +207,7 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
         report.sections.len(),
         figures,
         report.csvs.len(),
-        start.elapsed().as_secs_f64(),
+        seconds,
         dir.join("report.html").display()
     );
     Ok(())

@@ -52,6 +52,10 @@ pub struct SweepArgs {
     /// No progress bar or summary
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the run's summary as JSON on standard output (points written, kept from an
+    /// earlier run and in error; where they are), with no progress bar
+    #[arg(long)]
+    pub json: bool,
     /// Stop after this many new rows (leaves a resumable partial file)
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
@@ -120,7 +124,7 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
         format,
         force: a.force,
     };
-    let bar = if a.quiet {
+    let bar = if a.quiet || a.json {
         ProgressBar::hidden()
     } else {
         let b = ProgressBar::new(total);
@@ -143,12 +147,27 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
         .map_err(|e| CliError::Message(format!("cannot start worker threads: {e}")))?;
     let summary = pool.install(|| sweep::run(&sweep, &out, &progress, a.stop_after))?;
     bar.finish_and_clear();
-    if !a.quiet {
-        let place = if summary.finished {
-            a.out.clone()
-        } else {
-            out.partial_path()
-        };
+    let place = if summary.finished {
+        a.out.clone()
+    } else {
+        out.partial_path()
+    };
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct Record<'a> {
+            out: String,
+            sweep: &'a str,
+            #[serde(flatten)]
+            summary: lightloop_cost::sweep::RunSummary,
+            with_figures: u64,
+        }
+        super::print_json(&Record {
+            out: place.display().to_string(),
+            sweep: &sweep.label,
+            summary,
+            with_figures: summary.written - summary.errors,
+        })?;
+    } else if !a.quiet {
         let errors = match (summary.errors, summary.resumed) {
             (0, 0) => String::new(),
             (0, _) => "; no errors among this run's points".to_string(),
