@@ -1654,6 +1654,24 @@ fn bench_physics_prints_the_rate_its_ratio_and_where_the_time_goes() {
         let ns: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!(ns > 0.0, "{line}");
     }
+    // The ratio line says in words whether the target is met, and the run closes with the count;
+    // the words follow the printed ratio.
+    let ratio_line = text.lines().find(|l| l.contains("ratio to the")).unwrap();
+    let ratio: f64 = ratio_line
+        .split(':')
+        .nth(1)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{ratio_line}"));
+    let (words, closing) = if ratio >= 1.0 {
+        ("meets the target", "Targets: all 1 met.")
+    } else {
+        (
+            "MISSES the target",
+            "Targets: 0 of 1 met; missed: physics chain.",
+        )
+    };
+    assert!(ratio_line.ends_with(words), "{ratio_line}");
+    assert!(text.contains(closing), "{text}");
     for bad in ["--seconds=0", "--seconds=-1", "--seconds=nan"] {
         let o = run(&["bench", "physics", bad]);
         refused(&o, "--seconds must be a positive");
