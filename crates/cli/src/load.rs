@@ -67,7 +67,7 @@ pub fn route_sets(sets: &[String]) -> (Vec<String>, Vec<String>) {
         let key = s.split('=').next().unwrap_or("");
         !Axis {
             key: key.trim().to_string(),
-            values: vec![],
+            values: lightloop_cost::sweep::Values::List(vec![]),
         }
         .is_workload()
     })

@@ -96,7 +96,7 @@ enum Command {
     },
     /// Check description files and report every problem with file, line and key
     Validate {
-        /// Rig, workload or GPU files (the kind is recognised from their sections)
+        /// Rig, workload, GPU or deployment files (the kind is recognised from their sections); - reads standard input
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON record per file (valid or not, with its problems) instead of lines

@@ -1721,9 +1721,18 @@ fn presets_and_validate_speak_json() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["valid"], true);
     assert_eq!(v[1]["valid"], false);
-    let p = &v[1]["problems"][0];
+    // Every problem of the file at once: the bad unit on its line, and the missing keys.
+    let problems = v[1]["problems"].as_array().unwrap();
+    let p = problems
+        .iter()
+        .find(|p| p["key"] == "laser.power")
+        .unwrap_or_else(|| panic!("{v}"));
     assert_eq!(
-        (p["line"].as_u64(), p["key"].as_str()),
-        (Some(2), Some("laser.power"))
+        (p["line"].as_u64(), p["kind"].as_str()),
+        (Some(2), Some("unit"))
+    );
+    assert!(
+        problems.iter().any(|p| p["key"] == "laser.max_power"),
+        "{v}"
     );
 }

@@ -22,6 +22,10 @@ pub enum CostError {
     /// The output already holds a finished sweep.
     #[error("{} already holds a finished sweep; pass --force to overwrite it", .0.display())]
     Exists(PathBuf),
+    /// The output's partial file is not what this sweep wrote: a link, or a header that
+    /// differs from the sweep's columns.
+    #[error("{}: {why}; pass --force to discard it, or choose another output", path.display())]
+    Tampered { path: PathBuf, why: String },
     /// The output's partial file belongs to another sweep.
     #[error("{} holds a partial run of a different sweep (other descriptions, axes or format); pass --force to discard it, or choose another output", .0.display())]
     Mismatch(PathBuf),

@@ -917,7 +917,41 @@ pub fn evaluate(rig: &Rig, wl: &Workload) -> Result<Evaluation, Incompatible> {
     }
     let work = Work::from_workload(wl);
     let core = Core::for_work(rig, &work);
-    Ok(evaluate_core(&core, &work, wl))
+    let e = evaluate_core(&core, &work, wl);
+    match not_finite(&e) {
+        None => Ok(e),
+        Some(p) => Err(Incompatible {
+            workload: vec![],
+            rig: vec![p],
+        }),
+    }
+}
+
+/// The first figure of an evaluation that is NaN or infinite, as a problem naming it: every
+/// accepted input lies within 10⁻³⁰…10³⁰ of its SI unit, so this marks inputs whose products
+/// still leave the floating-point range, which no printed figure may hide.
+fn not_finite(e: &Evaluation) -> Option<Problem> {
+    let m = &e.metrics;
+    let figures = [
+        ("energy per token", m.j_per_token),
+        ("tokens per second", m.tokens_per_s),
+        ("step time", m.step_time),
+        ("time to first token", m.ttft),
+        ("fJ per MAC", m.fj_per_mac),
+    ];
+    let item = Item::ALL
+        .iter()
+        .map(|i| (i.label(), e.per_token.get(*i)))
+        .chain(figures)
+        .find(|(_, v)| !v.is_finite())?;
+    Some(Problem::new(
+        "rig",
+        lightloop_rig::ErrorKind::Value,
+        format!(
+            "the {} comes to {}: the description's values are too extreme for the model (check the largest and smallest)",
+            item.0, item.1
+        ),
+    ))
 }
 
 /// Evaluates with the rig and workload already reduced (for sweeps and benchmarks).

@@ -28,7 +28,84 @@ const WORKLOAD_SECTIONS: [&str; 4] = ["workload", "model", "run", "loop"];
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
     pub key: String,
-    pub values: Vec<toml::Value>,
+    pub values: Values,
+}
+
+/// An axis's values: listed, or computed from their range when needed, so that an axis of
+/// 10⁷ points takes no memory (integers take 8 bytes each: repeats after rounding are dropped).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// As listed (TOML values).
+    List(Vec<toml::Value>),
+    /// The distinct integers of a rounded range, in order.
+    Integers(Vec<i64>),
+    /// `n` evenly (`log` false) or geometrically spaced numbers from `start` to `stop`,
+    /// written with `unit` (plain floats when it is empty).
+    Range {
+        log: bool,
+        start: f64,
+        stop: f64,
+        n: usize,
+        unit: String,
+    },
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::List(v) => v.len(),
+            Values::Integers(v) => v.len(),
+            Values::Range { n, .. } => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i` (< `len`).
+    pub fn get(&self, i: usize) -> toml::Value {
+        match self {
+            Values::List(v) => v[i].clone(),
+            Values::Integers(v) => toml::Value::Integer(v[i]),
+            Values::Range {
+                log,
+                start,
+                stop,
+                n,
+                unit,
+            } => {
+                let x = range_point(*log, *start, *stop, *n, i);
+                if unit.is_empty() {
+                    toml::Value::Float(x)
+                } else {
+                    toml::Value::String(format!(
+                        "{} {unit}",
+                        lightloop_rig::units::trim_float(x, 12)
+                    ))
+                }
+            }
+        }
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl Iterator<Item = toml::Value> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Point `i` of `n` evenly or geometrically spaced from `start` to `stop`.
+fn range_point(log: bool, start: f64, stop: f64, n: usize, i: usize) -> f64 {
+    let f = if n == 1 {
+        0.0
+    } else {
+        i as f64 / (n - 1) as f64
+    };
+    if log {
+        (start.ln() + (stop.ln() - start.ln()) * f).exp()
+    } else {
+        start + (stop - start) * f
+    }
 }
 
 impl Axis {
@@ -114,35 +191,33 @@ pub fn parse_axis(arg: &str) -> Result<Axis, CostError> {
             )));
         }
         let integer = u0.is_empty() && !a.contains(['.', 'e', 'E']) && !b.contains(['.', 'e', 'E']);
-        let mut out: Vec<toml::Value> = Vec::with_capacity(n);
-        for i in 0..n {
-            let f = if n == 1 {
-                0.0
-            } else {
-                i as f64 / (n - 1) as f64
-            };
-            let x = if kind == "lin" {
-                x0 + (x1 - x0) * f
-            } else {
-                (x0.ln() + (x1.ln() - x0.ln()) * f).exp()
-            };
-            let v = if integer {
-                toml::Value::Integer(x.round() as i64)
-            } else if u0.is_empty() {
-                toml::Value::Float(x)
-            } else {
-                toml::Value::String(format!("{} {u0}", lightloop_rig::units::trim_float(x, 12)))
-            };
-            if out.last() != Some(&v) {
-                out.push(v);
+        let log = kind == "log";
+        if integer {
+            let mut out: Vec<i64> = Vec::new();
+            for i in 0..n {
+                let v = range_point(log, x0, x1, n, i).round() as i64;
+                if out.last() != Some(&v) {
+                    out.push(v);
+                }
+            }
+            Values::Integers(out)
+        } else {
+            Values::Range {
+                log,
+                start: x0,
+                stop: x1,
+                // Equal ends are one value.
+                n: if x0 == x1 { 1 } else { n },
+                unit: u0,
             }
         }
-        out
     } else {
-        split_list(spec)
-            .iter()
-            .map(|v| parse_value_literal(v))
-            .collect()
+        Values::List(
+            split_list(spec)
+                .iter()
+                .map(|v| parse_value_literal(v))
+                .collect(),
+        )
     };
     if values.is_empty() {
         return Err(CostError::Spec(format!("`{arg}`: no values")));
@@ -264,11 +339,11 @@ impl Sweep {
     }
 
     /// Axis values of point `index` (mixed radix, last axis fastest).
-    fn point(&self, mut index: u64) -> Vec<&toml::Value> {
-        let mut out = vec![&self.axes[0].values[0]; self.axes.len()];
+    fn point(&self, mut index: u64) -> Vec<toml::Value> {
+        let mut out = vec![toml::Value::Boolean(false); self.axes.len()];
         for (i, axis) in self.axes.iter().enumerate().rev() {
             let n = axis.values.len() as u64;
-            out[i] = &axis.values[(index % n) as usize];
+            out[i] = axis.values.get((index % n) as usize);
             index /= n;
         }
         out
@@ -278,11 +353,16 @@ impl Sweep {
         self.axes
             .iter()
             .map(|a| {
-                if a.values.iter().all(|v| v.is_integer() || v.is_float()) {
+                let list = match &a.values {
+                    Values::Integers(_) => return AxisColumn::Number,
+                    Values::Range { unit, .. } if unit.is_empty() => return AxisColumn::Number,
+                    Values::Range { unit, .. } => return AxisColumn::Unit(unit.clone()),
+                    Values::List(list) => list,
+                };
+                if list.iter().all(|v| v.is_integer() || v.is_float()) {
                     return AxisColumn::Number;
                 }
-                let units: Vec<Option<String>> = a
-                    .values
+                let units: Vec<Option<String>> = list
                     .iter()
                     .map(|v| v.as_str().and_then(number_and_unit).map(|(_, u)| u))
                     .collect();
@@ -328,6 +408,7 @@ impl Sweep {
         }
         for axis in &self.axes {
             for v in axis.values.iter().take(64) {
+                let v = &v;
                 let result = if axis.is_workload() {
                     let mut t = self.workload_table.clone();
                     insert_dotted(&mut t, &axis.key, v.clone())
@@ -367,11 +448,21 @@ impl Sweep {
         let axes: Vec<serde_json::Value> = self
             .axes
             .iter()
-            .map(|a| {
-                serde_json::json!({
+            .map(|a| match &a.values {
+                Values::Range {
+                    log,
+                    start,
+                    stop,
+                    n,
+                    unit,
+                } => serde_json::json!({
                     "key": a.key,
-                    "values": a.values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
-                })
+                    "range": { "log": log, "start": start, "stop": stop, "n": n, "unit": unit },
+                }),
+                values => serde_json::json!({
+                    "key": a.key,
+                    "values": values.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+                }),
             })
             .collect();
         serde_json::to_string_pretty(&serde_json::json!({
@@ -388,10 +479,30 @@ impl Sweep {
         .unwrap_or_default()
     }
 
+    /// The cells that name point `index`: the index and its axis values.
+    fn prefix_cells(&self, index: u64, axis_cols: &[AxisColumn]) -> Vec<Cell> {
+        let values = self.point(index);
+        let mut cells = Vec::with_capacity(48);
+        self.push_prefix(&mut cells, index, &values, axis_cols);
+        cells
+    }
+
     /// Evaluates point `index` into its cells (pure: depends only on the index).
     fn row(&self, index: u64, axis_cols: &[AxisColumn]) -> Vec<Cell> {
         let values = self.point(index);
         let mut cells = Vec::with_capacity(48);
+        self.push_prefix(&mut cells, index, &values, axis_cols);
+        self.push_metrics(&mut cells, &values);
+        cells
+    }
+
+    fn push_prefix(
+        &self,
+        cells: &mut Vec<Cell>,
+        index: u64,
+        values: &[toml::Value],
+        axis_cols: &[AxisColumn],
+    ) {
         cells.push(Cell::Num(index as f64));
         for (v, c) in values.iter().zip(axis_cols) {
             cells.push(match c {
@@ -412,6 +523,9 @@ impl Sweep {
                 }),
             });
         }
+    }
+
+    fn push_metrics(&self, cells: &mut Vec<Cell>, values: &[toml::Value]) {
         let n_metrics = METRIC_COLUMNS.len()
             + Category::ALL.len()
             + if self.gpu.is_some() {
@@ -419,7 +533,7 @@ impl Sweep {
             } else {
                 0
             };
-        match self.evaluate_point(&values) {
+        match self.evaluate_point(values) {
             Ok((metrics, checks)) => {
                 cells.extend(metrics.into_iter().map(Cell::Num));
                 cells.push(Cell::Text(checks));
@@ -431,10 +545,9 @@ impl Sweep {
                 cells.push(Cell::Text(e));
             }
         }
-        cells
     }
 
-    fn evaluate_point(&self, values: &[&toml::Value]) -> Result<(Vec<f64>, String), String> {
+    fn evaluate_point(&self, values: &[toml::Value]) -> Result<(Vec<f64>, String), String> {
         let mut rig_t = self.rig_table.clone();
         let mut wl_t = self.workload_table.clone();
         for (axis, v) in self.axes.iter().zip(values) {
@@ -604,6 +717,12 @@ impl Output {
         p.push(".partial.json");
         PathBuf::from(p)
     }
+    /// The checksums of the partial file's chunks of rows.
+    pub fn sum_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".partial.sum");
+        PathBuf::from(p)
+    }
 }
 
 /// What a run did.
@@ -618,32 +737,252 @@ pub struct RunSummary {
     pub errors: u64,
     /// Whether the sweep finished (and `OUT` now exists).
     pub finished: bool,
+    /// The row from which a resumed partial file did not match its points (a changed,
+    /// missing or extra row) and was recomputed; `None` when every kept row matched.
+    pub cut_at: Option<u64>,
 }
 
-/// Counts complete lines of a partial file and truncates a cut-off last line.
-fn complete_lines(path: &Path) -> Result<u64, CostError> {
-    let io = |e| CostError::Io {
-        path: path.to_path_buf(),
-        source: e,
+/// What [`verify_partial`] kept of a partial file.
+struct Kept {
+    /// Rows verified and kept.
+    rows: u64,
+    /// Whether the file held its header (CSV) or anything at all.
+    started: bool,
+    /// The row from which the file did not match the sweep and was cut.
+    cut_at: Option<u64>,
+}
+
+/// Whether `path` is a symbolic link (a partial file must be a plain file this run wrote).
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// FNV-1a, 64 bits: the checksum of each chunk of rows in `PATH.partial.sum`.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// The chunk checksums of a partial file: (row after the chunk's last, checksum), rows
+/// increasing from 0; a line that does not parse ends the list.
+fn read_sums(path: &Path, total: u64) -> Vec<(u64, u64)> {
+    let text = std::fs::read(path).unwrap_or_default();
+    let mut sums: Vec<(u64, u64)> = Vec::new();
+    for line in text.split(|b| *b == b'\n') {
+        let parsed = std::str::from_utf8(line).ok().and_then(|l| {
+            let (end, hash) = l.split_once(' ')?;
+            Some((
+                end.parse::<u64>().ok()?,
+                u64::from_str_radix(hash, 16).ok()?,
+            ))
+        });
+        match parsed {
+            Some((end, hash)) if end <= total && sums.last().is_none_or(|l| l.0 < end) => {
+                sums.push((end, hash))
+            }
+            _ => break,
+        }
+    }
+    sums
+}
+
+/// Checks a partial file line by line against the sweep it claims to be before a run resumes
+/// it. The header must equal the sweep's columns (else the file is refused). Each row must
+/// carry its own point index and axis values as its first cells and one cell per column; each
+/// chunk of rows must match the checksum recorded when it was written (`PATH.partial.sum`),
+/// and rows written after the last recorded checksum (a run killed between the two writes)
+/// are recomputed and compared byte for byte (rows are pure functions of their index). The
+/// file is cut at the start of the first chunk that fails, and at a cut-off last line, so that
+/// the run recomputes everything from there; the checksums are rewritten to match.
+fn verify_partial(
+    sweep: &Sweep,
+    path: &Path,
+    sum_path: &Path,
+    columns: &[String],
+    format: Format,
+) -> Result<Kept, CostError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| CostError::Io {
+            path: p.clone(),
+            source: e,
+        }
     };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
-        .map_err(io)?;
+        .map_err(io(path))?;
     let mut reader = std::io::BufReader::new(&file);
-    let (mut lines, mut good_len, mut buf) = (0u64, 0u64, Vec::new());
-    loop {
+    let mut buf = Vec::new();
+    let total = sweep.len();
+    let axis_cols = sweep.axis_columns();
+    let n_axes = sweep.axes.len();
+    let sums = read_sums(sum_path, total);
+    let mut read_line = |buf: &mut Vec<u8>| -> Result<bool, CostError> {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
-        if n == 0 || buf.last() != Some(&b'\n') {
+        let n = reader.read_until(b'\n', buf).map_err(io(path))?;
+        Ok(n > 0 && buf.last() == Some(&b'\n'))
+    };
+    let mut started = false;
+    let mut offset = 0u64;
+    if format == Format::Csv {
+        if !read_line(&mut buf)? {
+            file.set_len(0).map_err(io(path))?;
+            return Ok(Kept {
+                rows: 0,
+                started: false,
+                cut_at: None,
+            });
+        }
+        if buf != csv_header(columns) {
+            return Err(CostError::Tampered {
+                path: path.to_path_buf(),
+                why: "its header differs from this sweep's columns".into(),
+            });
+        }
+        offset = buf.len() as u64;
+        started = true;
+    }
+    // Rows and bytes verified so far; the chunk being read and its checksum so far.
+    let (mut rows, mut good_len) = (0u64, offset);
+    let mut chunk = 0usize;
+    let mut hash = Fnv::new();
+    let mut cut_at = None;
+    let mut tail = Fnv::new();
+    let mut pending: Vec<Vec<u8>> = Vec::new();
+    let mut i = 0u64;
+    while read_line(&mut buf)? {
+        started = true;
+        let named = i < total
+            && line_matches(
+                &buf,
+                &sweep.prefix_cells(i, &axis_cols),
+                columns,
+                format,
+                n_axes,
+            );
+        if !named {
+            cut_at = Some(rows);
             break;
         }
-        lines += 1;
-        good_len += n as u64;
+        offset += buf.len() as u64;
+        i += 1;
+        if let Some(&(end, expected)) = sums.get(chunk) {
+            hash.update(&buf);
+            // Held until the chunk's checksum is met, in case the file ends before it.
+            if pending.len() < CHUNK as usize {
+                pending.push(buf.clone());
+            }
+            if i == end {
+                if hash.0 != expected {
+                    cut_at = Some(rows);
+                    pending.clear();
+                    break;
+                }
+                chunk += 1;
+                hash = Fnv::new();
+                pending.clear();
+                rows = i;
+                good_len = offset;
+            }
+        } else {
+            // Past the last checksum: recompute the row.
+            if buf != encode(&[sweep.row(i - 1, &axis_cols)], columns, format) {
+                cut_at = Some(rows);
+                break;
+            }
+            tail.update(&buf);
+            rows = i;
+            good_len = offset;
+        }
     }
-    file.set_len(good_len).map_err(io)?;
-    Ok(lines)
+    if cut_at.is_none() && chunk < sums.len() {
+        // The file ends inside a recorded chunk (a torn write): its rows are recomputed, and
+        // those that match are kept.
+        let first = rows;
+        for (k, line) in pending.iter().enumerate() {
+            let row = first + k as u64;
+            if *line != encode(&[sweep.row(row, &axis_cols)], columns, format) {
+                break;
+            }
+            tail.update(line);
+            rows = row + 1;
+            good_len += line.len() as u64;
+        }
+        if rows < i {
+            cut_at = Some(rows);
+        }
+    }
+    file.set_len(good_len).map_err(io(path))?;
+    let mut kept: Vec<(u64, u64)> = sums[..chunk].to_vec();
+    if rows > kept.last().map_or(0, |k| k.0) {
+        kept.push((rows, tail.0));
+    }
+    let text: String = kept
+        .iter()
+        .map(|(e, h)| format!("{e} {h:016x}\n"))
+        .collect();
+    std::fs::write(sum_path, text).map_err(io(sum_path))?;
+    Ok(Kept {
+        rows,
+        started,
+        cut_at,
+    })
+}
+
+/// The CSV header line of `columns`.
+fn csv_header(columns: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    w.write_record(columns)
+        .expect("writing CSV to memory cannot fail");
+    w.into_inner().expect("flushing CSV to memory cannot fail")
+}
+
+/// Whether a written line starts with `prefix` (the point index and axis cells, encoded as the
+/// run encodes them) and has one cell per column.
+fn line_matches(
+    line: &[u8],
+    prefix: &[Cell],
+    columns: &[String],
+    format: Format,
+    n_axes: usize,
+) -> bool {
+    match format {
+        Format::Csv => {
+            let mut expected = encode(&[prefix.to_vec()], columns, format);
+            expected.pop(); // the newline
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line);
+            let Some(Ok(record)) = r.records().next() else {
+                return false;
+            };
+            record.len() == columns.len()
+                && line.starts_with(&expected)
+                && line.get(expected.len()) == Some(&b',')
+        }
+        Format::JsonLines => {
+            let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(line) else {
+                return false;
+            };
+            if map.len() != columns.len() || !columns.iter().all(|c| map.contains_key(c)) {
+                return false;
+            }
+            let expected = encode(&[prefix.to_vec()], &columns[..=n_axes], format);
+            let expected = &expected[..expected.len() - 2]; // "}\n"
+            line.starts_with(expected) && line.get(expected.len()) == Some(&b',')
+        }
+    }
 }
 
 /// Rows per chunk: enough to keep the threads busy, few enough to keep memory flat.
@@ -660,6 +999,7 @@ pub fn run(
     let total = sweep.len();
     let partial = out.partial_path();
     let spec_path = out.spec_path();
+    let sum_path = out.sum_path();
     let fingerprint = sweep.fingerprint(out.format);
     let io = |p: &Path| {
         let p = p.to_path_buf();
@@ -673,6 +1013,20 @@ pub fn run(
         return Err(CostError::Exists(out.path.clone()));
     }
     let mut resumed = 0u64;
+    let mut cut_at = None;
+    // Nothing is read or written through a link: a partial file or its description that is
+    // a link is refused (or, with --force, the link itself removed).
+    for p in [&partial, &spec_path, &sum_path] {
+        if is_link(p) {
+            if !out.force {
+                return Err(CostError::Tampered {
+                    path: p.clone(),
+                    why: "is a symbolic link, not a file this sweep wrote".into(),
+                });
+            }
+            std::fs::remove_file(p).map_err(io(p))?;
+        }
+    }
     let can_resume = partial.exists()
         && std::fs::read_to_string(&spec_path)
             .map(|s| s == fingerprint)
@@ -681,24 +1035,33 @@ pub fn run(
         return Err(CostError::Mismatch(partial.clone()));
     }
     let columns = sweep.columns();
+    let mut started = false;
     if can_resume {
-        let lines = complete_lines(&partial)?;
-        let header = u64::from(out.format == Format::Csv);
-        resumed = lines.saturating_sub(header).min(total);
-        if lines == 0 && header == 1 {
-            // Not even the header survived: start over.
-            std::fs::remove_file(&partial).map_err(io(&partial))?;
+        match verify_partial(sweep, &partial, &sum_path, &columns, out.format) {
+            Ok(kept) => {
+                resumed = kept.rows;
+                cut_at = kept.cut_at;
+                started = kept.started;
+            }
+            // --force discards what cannot be resumed.
+            Err(CostError::Tampered { .. }) if out.force => {}
+            Err(e) => return Err(e),
         }
     }
-    if !partial.exists() {
+    if !started {
+        // Nothing usable (or a run not to resume): start over in a new file.
+        if partial.exists() {
+            std::fs::remove_file(&partial).map_err(io(&partial))?;
+        }
         std::fs::write(&spec_path, &fingerprint).map_err(io(&spec_path))?;
-        let mut f = std::fs::File::create(&partial).map_err(io(&partial))?;
+        std::fs::write(&sum_path, "").map_err(io(&sum_path))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&partial)
+            .map_err(io(&partial))?;
         if out.format == Format::Csv {
-            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-            w.write_record(&columns)
-                .expect("writing CSV to memory cannot fail");
-            let header = w.into_inner().expect("flushing CSV to memory cannot fail");
-            f.write_all(&header).map_err(io(&partial))?;
+            f.write_all(&csv_header(&columns)).map_err(io(&partial))?;
         }
         resumed = 0;
     }
@@ -707,6 +1070,10 @@ pub fn run(
         .open(&partial)
         .map_err(io(&partial))?;
     let mut writer = std::io::BufWriter::new(file);
+    let mut sums = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&sum_path)
+        .map_err(io(&sum_path))?;
     let axis_cols = sweep.axis_columns();
     let mut next = resumed;
     let mut errors = 0u64;
@@ -724,10 +1091,13 @@ pub fn run(
             .iter()
             .filter(|r| matches!(r.last(), Some(Cell::Text(t)) if !t.is_empty()))
             .count() as u64;
-        writer
-            .write_all(&encode(&rows, &columns, out.format))
-            .map_err(io(&partial))?;
+        let bytes = encode(&rows, &columns, out.format);
+        writer.write_all(&bytes).map_err(io(&partial))?;
         writer.flush().map_err(io(&partial))?;
+        // The chunk's checksum, written after its rows (a resumed run verifies it).
+        let mut hash = Fnv::new();
+        hash.update(&bytes);
+        writeln!(sums, "{end} {:016x}", hash.0).map_err(io(&sum_path))?;
         next = end;
         progress(next, total);
     }
@@ -739,6 +1109,7 @@ pub fn run(
         }
         std::fs::rename(&partial, &out.path).map_err(io(&out.path))?;
         let _ = std::fs::remove_file(&spec_path);
+        let _ = std::fs::remove_file(&sum_path);
     }
     Ok(RunSummary {
         total,
@@ -746,6 +1117,7 @@ pub fn run(
         written: next - resumed,
         errors,
         finished,
+        cut_at,
     })
 }
 
@@ -757,7 +1129,7 @@ mod tests {
     fn axis_specs() {
         let a = parse_axis("topology.channels=8,16,32").unwrap();
         assert_eq!(
-            a.values,
+            a.values.iter().collect::<Vec<_>>(),
             vec![
                 toml::Value::Integer(8),
                 toml::Value::Integer(16),
@@ -770,18 +1142,28 @@ mod tests {
         let ints: Vec<i64> = a.values.iter().map(|v| v.as_integer().unwrap()).collect();
         assert_eq!(ints, vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]);
         let a = parse_axis("laser.power=lin:1 mW..3 mW:3").unwrap();
-        let s: Vec<&str> = a.values.iter().map(|v| v.as_str().unwrap()).collect();
+        let s: Vec<String> = a
+            .values
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
         assert_eq!(s, vec!["1 mW", "2 mW", "3 mW"]);
         let a = parse_axis("laser.power=1 mW, \"2 mW\"").unwrap();
         assert_eq!(a.values.len(), 2);
-        assert_eq!(a.values[1].as_str(), Some("2 mW"));
+        assert_eq!(a.values.get(1).as_str(), Some("2 mW"));
         let a = parse_axis("adc.enob=lin:4..8:5").unwrap();
-        assert_eq!(a.values[0], toml::Value::Integer(4));
+        assert_eq!(a.values.get(0), toml::Value::Integer(4));
         let a = parse_axis("adc.enob=lin:4.0..8.0:3").unwrap();
-        assert_eq!(a.values[1], toml::Value::Float(6.0));
-        // Repeats from rounding are dropped.
+        assert_eq!(a.values.get(1), toml::Value::Float(6.0));
+        // Repeats from rounding are dropped; equal ends are one value.
         let a = parse_axis("topology.channels=lin:1..3:5").unwrap();
         assert_eq!(a.values.len(), 3);
+        let a = parse_axis("laser.power=log:2 mW..2 mW:9").unwrap();
+        assert_eq!(a.values.len(), 1);
+        // A range of 10⁷ points is computed when needed, not held.
+        let a = parse_axis("laser.power=log:1 mW..100 mW:10000000").unwrap();
+        assert!(matches!(a.values, Values::Range { n: 10_000_000, .. }));
+        assert_eq!(a.values.get(9_999_999).as_str(), Some("100 mW"));
     }
 
     #[test]

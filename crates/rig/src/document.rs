@@ -79,8 +79,18 @@ impl Document {
     /// presets of `kind`.
     pub fn load(kind: DescKind, spec: &str) -> Result<Self, InputErrors> {
         let path = Path::new(spec);
-        if path.is_file() {
+        // Anything that exists and is not a folder is read once, within the size limit: regular
+        // files, standard input (`-`), pipes from process substitution, devices.
+        if spec == "-" || std::fs::metadata(path).is_ok_and(|m| !m.is_dir()) {
             return Self::from_file(kind, path);
+        }
+        if path.is_dir() {
+            return Err(InputError::bare(
+                ErrorKind::Io,
+                spec,
+                format!("is a folder, not a {} file", kind.noun()),
+            )
+            .into());
         }
         if let Some(text) = presets::text(kind, spec) {
             return Self::from_text(kind, &format!("preset {spec}"), text, None);
@@ -112,22 +122,20 @@ impl Document {
 
     /// Reads a description file.
     pub fn from_file(kind: DescKind, path: &Path) -> Result<Self, InputErrors> {
-        let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            InputError::bare(ErrorKind::Io, &origin, format!("cannot read the file: {e}"))
-        })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            InputError::bare(
-                ErrorKind::Syntax,
-                &origin,
-                format!(
-                    "the file is not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
-        })?;
+        let text = read_text(path)?;
+        Self::from_read(kind, path, &text)
+    }
+
+    /// Parses text already read from `path` (by [`read_text`]): `path` names it in messages and
+    /// resolves relative `extends`.
+    pub fn from_read(kind: DescKind, path: &Path, text: &str) -> Result<Self, InputErrors> {
+        let origin = if path == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        };
         let dir = path.parent().map(Path::to_path_buf);
-        Self::from_text(kind, &origin, &text, dir)
+        Self::from_text(kind, &origin, text, dir)
     }
 
     /// Parses description text; `origin` names it in messages.
@@ -177,29 +185,112 @@ impl Document {
     }
 
     /// Reads the typed description and validates it.
+    ///
+    /// Every problem of the description is reported at once: unknown keys, wrong types and
+    /// units (see [`Document::read_all`]) together with the range checks of the keys that were
+    /// read as written.
     pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, InputErrors> {
-        let value: T = self.deserialize()?;
-        let problems = value.problems();
-        if problems.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.problems_to_errors(problems))
+        let read = self.read_all::<T>();
+        let mut problems = read.problems;
+        match read.value {
+            Some(value) => {
+                let stand_in = |key: &str| {
+                    read.stood_in
+                        .iter()
+                        .any(|s| key == s || key.starts_with(&format!("{s}.")))
+                };
+                problems.extend(value.problems().into_iter().filter(|p| !stand_in(&p.key)));
+                if problems.is_empty() {
+                    return Ok(value);
+                }
+            }
+            None if problems.is_empty() => {
+                return Err(self.problems_to_errors(vec![Problem::new(
+                    "",
+                    ErrorKind::Value,
+                    "the description could not be read",
+                )]));
+            }
+            None => {}
+        }
+        Err(self.problems_to_errors(problems))
+    }
+
+    /// Reads the typed description without semantic validation (every reading problem at once).
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, InputErrors> {
+        let read = self.read_all::<T>();
+        match read.value {
+            Some(v) if read.problems.is_empty() => Ok(v),
+            _ => Err(self.problems_to_errors(read.problems)),
         }
     }
 
-    /// Reads the typed description without semantic validation.
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, InputErrors> {
-        deserialize_table(&self.table).map_err(|p| self.problems_to_errors(vec![p]))
+    /// Reads the typed description, collecting every problem serde finds rather than the first.
+    ///
+    /// serde stops at the first unknown key, wrong type or unit. To go on, the key at fault
+    /// is set aside and the reading repeated: an unknown key is removed; a value of the wrong
+    /// type or unit, or a missing key, stands in with the default preset's value at the same
+    /// key (removed where the preset has none). The stand-ins are only a way to read on: the
+    /// value is never returned as valid while any problem remains, and range checks of keys
+    /// that stood in are not reported. At most [`MAX_PROBLEMS`] problems are collected.
+    pub fn read_all<T: DeserializeOwned>(&self) -> ReadAll<T> {
+        let donor = presets::default_name(self.kind)
+            .and_then(|name| presets::text(self.kind, name).map(|t| (name, t)))
+            .and_then(|(name, t)| {
+                Document::from_text(self.kind, &format!("preset {name}"), t, None).ok()
+            })
+            .map(|d| d.table);
+        let mut table = self.table.clone();
+        let mut problems: Vec<Problem> = Vec::new();
+        let mut stood_in: Vec<String> = Vec::new();
+        while problems.len() < MAX_PROBLEMS {
+            let p = match deserialize_table::<T>(&table) {
+                Ok(v) => {
+                    return ReadAll {
+                        value: Some(v),
+                        problems: fold_misspellings(problems),
+                        stood_in,
+                    };
+                }
+                Err(p) => p,
+            };
+            // A key that is missing because its bad value was set aside is not a new problem.
+            let caused = p.kind == ErrorKind::MissingKey && stood_in.contains(&p.key);
+            let again = problems.iter().any(|q| q.key == p.key && q.kind == p.kind);
+            if caused || again || p.key.is_empty() || p.key.contains('[') {
+                if !caused && !again {
+                    problems.push(p);
+                }
+                break;
+            }
+            let key = p.key.clone();
+            let stand_in = match p.kind {
+                ErrorKind::UnknownKey => None,
+                _ => donor.as_ref().and_then(|d| get_dotted(d, &key)).cloned(),
+            };
+            problems.push(p);
+            if !put_dotted(&mut table, &key, stand_in) {
+                break;
+            }
+            stood_in.push(key);
+        }
+        ReadAll {
+            value: None,
+            problems: fold_misspellings(problems),
+            stood_in,
+        }
     }
 
     /// Turns key-addressed problems into located errors.
     pub fn problems_to_errors(&self, problems: Vec<Problem>) -> InputErrors {
-        InputErrors(
-            problems
-                .into_iter()
-                .map(|p| self.locate_problem(p))
-                .collect(),
-        )
+        let mut errors: Vec<InputError> = problems
+            .into_iter()
+            .map(|p| self.locate_problem(p))
+            .collect();
+        // In the order of the files and their lines; problems without a line keep their order
+        // after them.
+        errors.sort_by_key(|e| (e.line.is_none(), e.file.clone(), e.line, e.column));
+        InputErrors(errors)
     }
 
     fn locate_problem(&self, p: Problem) -> InputError {
@@ -454,6 +545,148 @@ pub fn parse_value_literal(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_string()))
 }
 
+/// The largest description file read, in bytes (the presets are a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads a description file once, whole, and within [`MAX_FILE_BYTES`]: a regular file, a pipe
+/// or device, or standard input when `path` is `-`. A folder, an unreadable file, a file over
+/// the limit and text that is not UTF-8 are errors naming the file.
+pub fn read_text(path: &Path) -> Result<String, InputErrors> {
+    use std::io::Read;
+    let stdin = path == Path::new("-");
+    let origin = if stdin {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    if path.is_dir() {
+        return Err(InputError::bare(
+            ErrorKind::Io,
+            &origin,
+            "is a folder, not a description file",
+        )
+        .into());
+    }
+    let io = |e: std::io::Error| {
+        InputErrors::from(InputError::bare(
+            ErrorKind::Io,
+            &origin,
+            format!("cannot read the file: {e}"),
+        ))
+    };
+    let mut bytes = Vec::new();
+    if stdin {
+        std::io::stdin()
+            .lock()
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    } else {
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(InputError::bare(
+            ErrorKind::Io,
+            &origin,
+            format!(
+                "larger than {} MiB, the most a description may hold: is this the right file?",
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .into());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        InputErrors::from(InputError::bare(
+            ErrorKind::Syntax,
+            &origin,
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        ))
+    })
+}
+
+/// The most problems [`Document::read_all`] collects from one description.
+pub const MAX_PROBLEMS: usize = 50;
+
+/// What [`Document::read_all`] found.
+#[derive(Debug)]
+pub struct ReadAll<T> {
+    /// The description read with the stand-ins (none when reading stopped early).
+    pub value: Option<T>,
+    /// Every problem found, in the order serde met them.
+    pub problems: Vec<Problem>,
+    /// The keys set aside or given a stand-in value to read on.
+    pub stood_in: Vec<String>,
+}
+
+/// Drops the missing-key problems that a misspelt key already explains: `laser.rim` (did you
+/// mean `rin`?) makes `laser.rin` missing, which is one mistake, not two.
+fn fold_misspellings(problems: Vec<Problem>) -> Vec<Problem> {
+    let explained = |p: &Problem| {
+        let (parent, field) = p.key.rsplit_once('.').unwrap_or(("", p.key.as_str()));
+        problems.iter().any(|q| {
+            q.kind == ErrorKind::UnknownKey
+                && q.key.rsplit_once('.').map_or("", |x| x.0) == parent
+                && q.message.ends_with(&format!("did you mean `{field}`?"))
+        })
+    };
+    let keep: Vec<bool> = problems
+        .iter()
+        .map(|p| !(p.kind == ErrorKind::MissingKey && explained(p)))
+        .collect();
+    problems
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(p))
+        .collect()
+}
+
+/// A dotted key's parent tables and its last part: `a.b.c` → ([a, b], c).
+fn split_dotted(key: &str) -> (Vec<&str>, &str) {
+    match key.rsplit_once('.') {
+        Some((p, l)) => (p.split('.').collect(), l),
+        None => (Vec::new(), key),
+    }
+}
+
+/// The value at a dotted key of a table.
+fn get_dotted<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let (parents, last) = split_dotted(key);
+    let mut t = table;
+    for part in parents {
+        t = t.get(part)?.as_table()?;
+    }
+    t.get(last)
+}
+
+/// Sets (or, with `None`, removes) the value at a dotted key whose parent tables exist;
+/// whether the key could be reached.
+fn put_dotted(table: &mut toml::Table, key: &str, value: Option<toml::Value>) -> bool {
+    let (parents, last) = split_dotted(key);
+    let mut t = table;
+    for part in parents {
+        match t.get_mut(part).and_then(toml::Value::as_table_mut) {
+            Some(next) => t = next,
+            None => return false,
+        }
+    }
+    match value {
+        Some(v) => {
+            t.insert(last.to_string(), v);
+        }
+        None => {
+            t.remove(last);
+        }
+    }
+    true
+}
+
 /// Deserializes a merged table, turning a serde error into a key-addressed problem.
 pub fn deserialize_table<T: DeserializeOwned>(table: &toml::Table) -> Result<T, Problem> {
     let value = toml::Value::Table(table.clone());
@@ -464,7 +697,29 @@ pub fn deserialize_table<T: DeserializeOwned>(table: &toml::Table) -> Result<T, 
     })
 }
 
+/// serde's names of integer types in words: "expected u32" says the range instead.
+fn integer_words(raw: &str) -> String {
+    let mut s = raw.to_string();
+    for (ty, max) in [
+        ("u8", u8::MAX as u64),
+        ("u16", u16::MAX as u64),
+        ("u32", u32::MAX as u64),
+        ("u64", u64::MAX),
+        ("usize", usize::MAX as u64),
+    ] {
+        let name = format!("expected {ty}");
+        if s.ends_with(&name) {
+            s = format!(
+                "{}expected a whole number from 0 to {max}",
+                &s[..s.len() - name.len()]
+            );
+        }
+    }
+    s
+}
+
 fn classify_serde_error(path: String, raw: &str) -> Problem {
+    let raw = &integer_words(raw);
     if let Some(msg) = raw.strip_prefix(UNIT_TAG) {
         return Problem::new(path, ErrorKind::Unit, msg);
     }
@@ -491,6 +746,23 @@ fn classify_serde_error(path: String, raw: &str) -> Problem {
         return Problem::new(key, ErrorKind::MissingKey, raw);
     }
     if raw.starts_with("invalid type") {
+        // An integer too long for TOML arrives as text: say so rather than "string".
+        if let Some(digits) = raw
+            .strip_prefix("invalid type: string \"")
+            .and_then(|r| r.split_once('"'))
+            .map(|(d, _)| d)
+            .filter(|d| {
+                let d = d.strip_prefix('-').unwrap_or(d);
+                !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+            })
+        {
+            let expected = raw.rsplit_once("expected ").map_or("", |x| x.1);
+            return Problem::new(
+                path,
+                ErrorKind::Value,
+                format!("{digits} is too large: expected {expected}"),
+            );
+        }
         return Problem::new(path, ErrorKind::WrongType, raw);
     }
     Problem::new(path, ErrorKind::Value, raw)

@@ -61,6 +61,16 @@ pub const DEFAULT_DEPLOYMENT: &str = "chat-moe-1t";
 /// The GPU baseline used when none is given.
 pub const DEFAULT_GPU: &str = "h100-sxm";
 
+/// The preset used when none of `kind` is given.
+pub fn default_name(kind: DescKind) -> Option<&'static str> {
+    Some(match kind {
+        DescKind::Rig => DEFAULT_RIG,
+        DescKind::Workload => DEFAULT_WORKLOAD,
+        DescKind::Gpu => DEFAULT_GPU,
+        DescKind::Deployment => DEFAULT_DEPLOYMENT,
+    })
+}
+
 /// The text of a preset.
 pub fn text(kind: DescKind, name: &str) -> Option<&'static str> {
     PRESETS

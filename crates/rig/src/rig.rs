@@ -723,22 +723,38 @@ impl Validate for Rig {
                 "a scattering medium is a fixed random matrix: weights.storage must be \"persistent\"",
             );
         }
-        if t.architecture.inputs_on_wavelengths() {
-            let slots = (self.passives.optical_band.si() / self.passives.wdm_grid.si()).floor();
-            if slots.is_finite() && (t.channels as f64) > slots {
-                c.fail(
-                    "topology.channels",
-                    ErrorKind::Topology,
+        // Every wavelength the plan uses must fit the band: channels × lanes when the inputs
+        // ride on wavelengths, the lanes alone otherwise.
+        let slots = (self.passives.optical_band.si() / self.passives.wdm_grid.si()).floor();
+        let on_wavelengths = t.architecture.inputs_on_wavelengths();
+        let wavelengths = if on_wavelengths {
+            t.channels as f64 * t.wdm_lanes as f64
+        } else {
+            t.wdm_lanes as f64
+        };
+        if slots.is_finite() && wavelengths > slots {
+            let (key, plan) = match (on_wavelengths, t.wdm_lanes > 1) {
+                (true, true) => (
+                    "topology.wdm_lanes",
                     format!(
-                        "{} wavelengths on a {} grid need {}, but passives.optical_band is {} ({} channels fit)",
-                        t.channels,
-                        self.passives.wdm_grid,
-                        Frequency::new(t.channels as f64 * self.passives.wdm_grid.si()),
-                        self.passives.optical_band,
-                        slots
+                        "{} channels × {} WDM lanes = {wavelengths} wavelengths",
+                        t.channels, t.wdm_lanes
                     ),
-                );
-            }
+                ),
+                (true, false) => ("topology.channels", format!("{} wavelengths", t.channels)),
+                (false, _) => ("topology.wdm_lanes", format!("{} WDM lanes", t.wdm_lanes)),
+            };
+            c.fail(
+                key,
+                ErrorKind::Topology,
+                format!(
+                    "{plan} on a {} grid need {}, but passives.optical_band is {} ({} fit)",
+                    self.passives.wdm_grid,
+                    Frequency::new(wavelengths * self.passives.wdm_grid.si()),
+                    self.passives.optical_band,
+                    slots
+                ),
+            );
         }
 
         let l = &self.laser;
@@ -809,13 +825,17 @@ impl Validate for Rig {
 
         let a = &self.adc;
         c.count_within("adc.bits", a.bits as u64, 1, 32, "converter resolution");
-        c.number_within(
-            "adc.enob",
-            a.enob,
-            0.1,
-            a.bits as f64,
-            "ENOB cannot exceed adc.bits",
-        );
+        // ENOB is checked against a resolution that is itself valid, so that a bad adc.bits is
+        // blamed on adc.bits alone.
+        if (1..=32).contains(&a.bits) {
+            c.number_within(
+                "adc.enob",
+                a.enob,
+                0.1,
+                a.bits as f64,
+                "ENOB cannot exceed adc.bits",
+            );
+        }
         c.positive("adc.rate", a.rate);
         match (a.energy_per_conversion, a.walden_fom) {
             (Some(e), None) => c.non_negative("adc.energy_per_conversion", e),

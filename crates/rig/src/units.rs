@@ -133,6 +133,9 @@ pub enum UnitError {
     NoNumber,
     /// The number is NaN or infinite.
     NotFinite,
+    /// The value in SI units lies outside 10⁻³⁰…10³⁰ (and is not zero): no device has it, and
+    /// products of such values overflow or vanish.
+    OutOfScale,
     /// A number with no unit where one is required.
     MissingUnit,
     /// A unit this dimension does not know.
@@ -253,12 +256,18 @@ pub fn parse_quantity<D: Dimension>(s: &str) -> Result<f64, UnitError> {
         Conversion::Pow10(e, f) => w.value(e)? * f,
         other => other.apply(w.value(0)?),
     };
-    if v.is_finite() {
-        Ok(v)
-    } else {
+    if !v.is_finite() {
         Err(UnitError::NotFinite)
+    } else if v != 0.0 && !(SCALE_MIN..=SCALE_MAX).contains(&v.abs()) {
+        Err(UnitError::OutOfScale)
+    } else {
+        Ok(v)
     }
 }
+
+/// The smallest and largest magnitudes a quantity may have in SI units (zero aside).
+pub const SCALE_MIN: f64 = 1e-30;
+pub const SCALE_MAX: f64 = 1e30;
 
 /// The units a dimension accepts, for messages.
 pub fn accepted_units<D: Dimension>() -> String {
@@ -278,6 +287,11 @@ pub fn describe_error<D: Dimension>(input: &str, err: &UnitError) -> String {
     match err {
         UnitError::NoNumber => format!(
             "expected {} such as {}; found \"{input}\", which does not start with a number",
+            D::NAME,
+            D::EXAMPLE
+        ),
+        UnitError::OutOfScale => format!(
+            "expected {} such as {}; found \"{input}\": its size in SI units lies outside 1e-30 to 1e30, beyond any device",
             D::NAME,
             D::EXAMPLE
         ),

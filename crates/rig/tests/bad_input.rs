@@ -463,3 +463,48 @@ fn a_selector_must_settle_within_a_slot() {
     let err = rig_from(&typo).unwrap_err();
     assert!(err.to_string().contains("extinction_ratio"), "{err}");
 }
+
+#[test]
+fn three_misspelt_keys_a_missing_unit_and_a_range_error_in_one_report() {
+    let text = edit(&seed_text(), "rin =", "rim = \"-150 dB/Hz\"");
+    let text = edit(&text, "bits =", "bitz = 8");
+    let text = edit(&text, "linewidth", "linewidh = \"1 MHz\"");
+    let text = edit(&text, "symbol_period", "symbol_period = \"6\"");
+    let text = edit(&text, "dark_current", "dark_current = \"-1 nA\"");
+    let err = rig_from(&text).unwrap_err();
+    expect_one(
+        &err,
+        ErrorKind::UnknownKey,
+        "laser.rim",
+        Some(line_of(&text, "rim =")),
+    );
+    expect_one(
+        &err,
+        ErrorKind::UnknownKey,
+        "laser.linewidh",
+        Some(line_of(&text, "linewidh =")),
+    );
+    expect_one(
+        &err,
+        ErrorKind::UnknownKey,
+        "dac.bitz",
+        Some(line_of(&text, "bitz =")),
+    );
+    expect_one(
+        &err,
+        ErrorKind::Unit,
+        "topology.symbol_period",
+        Some(line_of(&text, "symbol_period")),
+    );
+    expect_one(
+        &err,
+        ErrorKind::Value,
+        "photodiode.dark_current",
+        Some(line_of(&text, "dark_current")),
+    );
+    // A misspelling is one mistake: the key it stands for is not also reported missing.
+    assert_eq!(err.0.len(), 5, "{err}");
+    // In the order of the file's lines.
+    let lines: Vec<usize> = err.0.iter().filter_map(|e| e.line).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
+}

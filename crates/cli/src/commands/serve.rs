@@ -24,8 +24,9 @@ use lightloop_rig::units::{Energy, Power, Time};
 use lightloop_rig::workload::Workload;
 use lightloop_rig::{Derive, Rig, load_rig};
 use serde::Serialize;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const LONG_ABOUT: &str = "Starts a local dashboard: sliders for channels N, readout width M, loop \
 passes, WDM lanes, symbol period, laser power, ADC bits, E/O and O/E energy per conversion and the \
@@ -45,12 +46,44 @@ pub struct ServeArgs {
     /// Workload: a preset name or a TOML file
     #[arg(long, short, default_value = DEFAULT_WORKLOAD, value_name = "WORKLOAD")]
     pub workload: String,
-    /// Address to listen on (127.0.0.1: this machine only)
+    /// Address to listen on (127.0.0.1: this machine only; any other needs --allow-remote)
     #[arg(long, default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Port (0: any free port; the address is printed)
     #[arg(long, default_value_t = 8750)]
     pub port: u16,
+    /// Listen on an address other machines can reach. The dashboard has no authentication:
+    /// anyone who reaches the port can use it
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// How long a client may take to send a request's headers (also the idle time allowed on a
+/// kept-alive connection), and the longest a connection may stay open.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECTION_LIMIT: Duration = Duration::from_secs(300);
+/// Pending connections the listener queues.
+const BACKLOG: u32 = 4096;
+
+/// Whether a request's `Host` header names this machine (`localhost`, a loopback address, or
+/// the address listened on), with any port. A page on a foreign name that resolves to
+/// 127.0.0.1 (DNS rebinding) is refused.
+pub fn local_host(host: &str, bound: &SocketAddr) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip == bound.ip())
 }
 
 /// How a slider moves through its range.
@@ -1105,6 +1138,12 @@ fn respond<T: Serialize>(answer: Result<Result<T, Rejected>, tokio::task::JoinEr
 }
 
 pub fn run(a: &ServeArgs) -> CliResult<()> {
+    if !a.host.is_loopback() && !a.allow_remote {
+        return Err(CliError::BadInput(format!(
+            "--host {}: the dashboard has no authentication, so it listens on this machine only (127.0.0.1) unless --allow-remote is given",
+            a.host
+        )));
+    }
     let base = Arc::new(Base::load(&a.rig, &a.workload)?);
     let html = page(&base);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -1149,20 +1188,78 @@ pub fn run(a: &ServeArgs) -> CliResult<()> {
                         move |q| api_fleet(base.clone(), q)
                     }),
                 );
-        let listener = tokio::net::TcpListener::bind((a.host, a.port))
-            .await
-            .map_err(|e| CliError::Message(format!("listening on {}:{}: {e}", a.host, a.port)))?;
+        let bind = SocketAddr::new(a.host, a.port);
+        let socket = if bind.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        };
+        let listening = |e: std::io::Error| {
+            CliError::Message(format!("listening on {}:{}: {e}", a.host, a.port))
+        };
+        let socket = socket.map_err(listening)?;
+        socket.set_reuseaddr(true).map_err(listening)?;
+        socket.bind(bind).map_err(listening)?;
+        let listener = socket.listen(BACKLOG).map_err(listening)?;
         let addr = listener
             .local_addr()
             .map_err(|e| CliError::Message(e.to_string()))?;
+        if a.allow_remote {
+            eprintln!(
+                "warning: listening on {addr}, reachable from other machines; the dashboard has no authentication"
+            );
+        }
+        let remote = a.allow_remote;
+        let app = app.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let host = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("");
+                if remote || local_host(host, &addr) {
+                    next.run(req).await
+                } else {
+                    (
+                        StatusCode::FORBIDDEN,
+                        "this dashboard answers only requests addressed to this machine (Host: localhost or 127.0.0.1)",
+                    )
+                        .into_response()
+                }
+            },
+        ));
         println!("lightloop dashboard on http://{addr}/  (Ctrl-C stops it)");
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| CliError::Message(format!("server: {e}")))
-    })
+        // Each connection is served with a limit on the time to send its headers and on its
+        // whole life, so that a half-sent request holds nothing; Ctrl-C stops accepting and
+        // the runtime is shut down within a second, open connections or not.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(c) => c,
+                    // Out of descriptors or a reset before accept: keep serving.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+                _ = &mut ctrl_c => break,
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let mut http = hyper::server::conn::http1::Builder::new();
+                http.timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT);
+                let conn =
+                    http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let _ = tokio::time::timeout(CONNECTION_LIMIT, conn).await;
+            });
+        }
+        Ok::<(), CliError>(())
+    })?;
+    rt.shutdown_timeout(Duration::from_millis(500));
+    Ok(())
 }

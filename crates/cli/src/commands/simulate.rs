@@ -44,6 +44,10 @@ pub struct SimulateArgs {
     /// Seed of every random stream
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Refuse runs estimated to take longer than this, in seconds (the estimate assumes 10⁷
+    /// channel-samples per second on one core)
+    #[arg(long, default_value_t = 3600.0)]
+    pub time_limit: f64,
     /// Write one row per symbol (index, sent, readout_v, decided) to this CSV file
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
@@ -76,6 +80,43 @@ struct Report {
     energy_per_symbol_j: f64,
 }
 
+/// The most samples per symbol: the chain holds a block of 8192 symbols of samples in memory
+/// (several buffers of 8 bytes per sample), 64 MiB each at this limit.
+pub const MAX_SAMPLES_PER_SYMBOL: usize = 1024;
+/// The rate the time estimate assumes, channel-samples per second on one core.
+const ESTIMATED_RATE: f64 = 1e7;
+
+/// Refuses a run whose memory or time would exceed the limits, naming the options, the
+/// estimate and how to raise the limit.
+fn check_size(a: &SimulateArgs) -> CliResult<()> {
+    if a.samples_per_symbol > MAX_SAMPLES_PER_SYMBOL {
+        return Err(CliError::BadInput(format!(
+            "--samples-per-symbol {}: at most {MAX_SAMPLES_PER_SYMBOL} (a block of 8192 symbols would hold {} per buffer)",
+            a.samples_per_symbol,
+            crate::table::si(8192.0 * 8.0 * a.samples_per_symbol as f64, "B")
+        )));
+    }
+    if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
+        return Err(CliError::BadInput(format!(
+            "--time-limit must be a positive number of seconds, not {}",
+            a.time_limit
+        )));
+    }
+    let samples = a.symbols as f64 * a.samples_per_symbol as f64;
+    let seconds = samples / ESTIMATED_RATE;
+    if seconds > a.time_limit {
+        return Err(CliError::BadInput(format!(
+            "--symbols {} × --samples-per-symbol {} = {} channel-samples, about {} at 10⁷ per second; the limit is --time-limit {} s (raise it to run longer)",
+            a.symbols,
+            a.samples_per_symbol,
+            crate::table::num(samples),
+            crate::table::si(seconds, "s"),
+            a.time_limit
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let rig = load_rig(&a.rig, &a.sets)?.value;
     let power = parse_quantity::<dim::Power>(&a.power)
@@ -91,6 +132,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
             "--symbols and --samples-per-symbol must be at least 1".into(),
         ));
     }
+    check_size(a)?;
     let sim = SimSettings {
         seed: a.seed,
         samples_per_symbol: a.samples_per_symbol,

@@ -56,6 +56,9 @@ pub struct SweepArgs {
     /// earlier run and in error; where they are), with no progress bar
     #[arg(long)]
     pub json: bool,
+    /// Refuse grids of more points than this (each point is one row of the output)
+    #[arg(long, default_value_t = 1_000_000_000)]
+    pub max_points: u64,
     /// Stop after this many new rows (leaves a resumable partial file)
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
@@ -119,6 +122,20 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
     };
     sweep.preflight()?;
     let total = sweep.len();
+    // The grid's size, before any work: axes multiply.
+    let sizes: Vec<u128> = sweep.axes.iter().map(|a| a.values.len() as u128).collect();
+    let points: u128 = sizes.iter().product();
+    if points > u128::from(a.max_points) {
+        return Err(CliError::BadInput(format!(
+            "the grid has {points} points ({}), more than --max-points {} (each point is a row, about 400 bytes of CSV); raise --max-points or sweep fewer values",
+            sizes
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" × "),
+            a.max_points
+        )));
+    }
     let out = Output {
         path: a.out.clone(),
         format,
@@ -168,6 +185,12 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
             with_figures: summary.written - summary.errors,
         })?;
     } else if !a.quiet {
+        if let Some(row) = summary.cut_at {
+            eprintln!(
+                "note: {}: from row {row} on it did not match what this sweep writes (a changed, missing or extra row, or a checksum that differs); the {row} rows before were verified and kept, the rest recomputed",
+                out.partial_path().display()
+            );
+        }
         let errors = match (summary.errors, summary.resumed) {
             (0, 0) => String::new(),
             (0, _) => "; no errors among this run's points".to_string(),

@@ -42,26 +42,34 @@ pub fn run(files: &[PathBuf], json: bool) -> CliResult<()> {
     let mut errors = Vec::new();
     let mut checked = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).unwrap_or_default();
-        let kind = kind_of(&text);
-        let result = Document::from_file(kind, f).and_then(|doc| match kind {
-            DescKind::Rig => doc.parse::<Rig>().map(|_| ()),
-            DescKind::Workload => doc.parse::<Workload>().map(|_| ()),
-            DescKind::Gpu => doc.parse::<Gpu>().map(|_| ()),
-            DescKind::Deployment => doc.parse::<lightloop_rig::Deployment>().map(|_| ()),
-        });
+        let shown = if f.as_os_str() == "-" {
+            "standard input".to_string()
+        } else {
+            f.display().to_string()
+        };
+        // Read once (a pipe or standard input cannot be read twice), within the size limit.
+        let text = lightloop_rig::document::read_text(f);
+        let kind = text.as_deref().map(kind_of).unwrap_or(DescKind::Rig);
+        let result = text
+            .and_then(|t| Document::from_read(kind, f, &t))
+            .and_then(|doc| match kind {
+                DescKind::Rig => doc.parse::<Rig>().map(|_| ()),
+                DescKind::Workload => doc.parse::<Workload>().map(|_| ()),
+                DescKind::Gpu => doc.parse::<Gpu>().map(|_| ()),
+                DescKind::Deployment => doc.parse::<lightloop_rig::Deployment>().map(|_| ()),
+            });
         let problems = match &result {
             Ok(()) => vec![],
             Err(e) => e.0.clone(),
         };
         checked.push(Checked {
-            file: f.display().to_string(),
+            file: shown.clone(),
             kind: kind.noun(),
             valid: result.is_ok(),
             problems,
         });
         match result {
-            Ok(()) if !json => println!("{}: a valid {}", f.display(), kind.noun()),
+            Ok(()) if !json => println!("{shown}: a valid {}", kind.noun()),
             Ok(()) => {}
             Err(e) => errors.extend(e.0),
         }
