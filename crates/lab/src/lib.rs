@@ -8,11 +8,14 @@
 //! ([`Plot`]) the front end draws and writes.
 //!
 //! - [`pareto`]: Pareto fronts of energy against error.
+//! - [`reservoir`]: reservoir computing on the rig: one model on one task, the benchmark suite
+//!   with the models' dynamics, and the gain sweep.
 
 pub mod error;
 pub mod pareto;
 pub mod plot;
 pub mod progress;
+pub mod reservoir;
 
 pub use error::LabError;
 pub use plot::Plot;
