@@ -1212,14 +1212,23 @@ fn reservoir_suite_writes_its_tables_and_refuses_bad_input() {
     ]);
     printed(
         &o,
-        &["gain sweep of ternary", "gain 3: a loop gain of 3 needs"],
+        &[
+            "gain sweep of ternary",
+            "gain 3: a loop gain of 3 needs",
+            "/{gain_sweep.csv, lyapunov_vs_gain.svg, lyapunov_vs_gain.pdf, score_vs_gain.svg, \
+             score_vs_gain.pdf}",
+        ],
     );
-    for f in [
-        "gain_sweep.csv",
-        "lyapunov_vs_gain.svg",
-        "score_vs_gain.svg",
-    ] {
-        assert!(sweep.join(f).is_file(), "{f} missing");
+    assert!(sweep.join("gain_sweep.csv").is_file());
+    // Each plot as SVG and, beside it, as PDF.
+    for name in ["lyapunov_vs_gain", "score_vs_gain"] {
+        let svg = std::fs::read_to_string(sweep.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{name}");
+        let pdf = std::fs::read(sweep.join(format!("{name}.pdf"))).unwrap();
+        assert!(
+            pdf.starts_with(b"%PDF-") && pdf.ends_with(b"%%EOF\n"),
+            "{name}"
+        );
     }
 
     for (args, needle) in [

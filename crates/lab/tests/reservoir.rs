@@ -81,6 +81,22 @@ fn suite_scores_every_model_task_level_and_seed() {
         "{md}"
     );
     assert!(md.contains("is on in every column, ideal included"), "{md}");
+    // One line reads the numbers against predicting the mean and against the digital reference.
+    let reading = md
+        .lines()
+        .find(|l| l.starts_with("Reading the tables: "))
+        .expect("a line reading the tables");
+    assert!(
+        reading.contains("NRMSE 1 is what predicting the task's mean scores")
+            && reading
+                .contains("the esn row, a software echo-state network, is the digital reference"),
+        "{reading}"
+    );
+    // Only the metrics of the tasks run; no linear row to compare with.
+    assert!(
+        !reading.contains("SER") && !reading.contains("linear"),
+        "{reading}"
+    );
     assert!(md.contains("## Dynamics"), "{md}");
     // Neither model has a caveat.
     assert!(!md.contains("Notes on the models"), "{md}");
@@ -130,6 +146,28 @@ fn the_suite_runs_soa_engine_noisy_and_says_so() {
     assert!(o.markdown.contains("except soa-engine's, which cannot be"));
     assert!(o.markdown.contains("— (engine state not a vector)"));
     assert!(o.markdown.contains("## Notes on the models"));
+    // Each loop has its own note: the engine's says its noise stays on, and does not repeat the
+    // twin's (which offers --no-inner-noise).
+    let note = |model: &str| {
+        let head = format!("- **{model}**: ");
+        let line = o.markdown.lines().find(|l| l.starts_with(&head)).unwrap();
+        line[head.len()..].to_string()
+    };
+    let (engine, twin) = (note("soa-engine"), note("soa-twin"));
+    assert_eq!(engine, Model::SoaEngine.caveat().unwrap());
+    assert_eq!(twin, Model::SoaTwin.caveat().unwrap());
+    assert_ne!(engine, twin);
+    assert!(!engine.contains(&twin[..60]), "{engine}");
+    assert!(
+        twin.contains("unless --no-inner-noise switches it off"),
+        "{twin}"
+    );
+    assert!(!engine.contains("switches it off"), "{engine}");
+    assert!(engine.contains("cannot be switched off"), "{engine}");
+    // No esn in this run: the reading line says where the reference is.
+    assert!(o.markdown.contains(
+        "esn, the software echo-state network that is the digital reference, is not in this run"
+    ));
 }
 
 #[test]

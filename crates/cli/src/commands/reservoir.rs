@@ -380,14 +380,16 @@ fn run_sweep(a: &SweepArgs) -> CliResult<()> {
     if let Some((g, v)) = o.best_rig {
         println!("lowest held-out error, rig readout:   gain {g:.4} ({metric} {v:.4})");
     }
+    // Each plot as SVG and, beside it, as PDF.
+    let mut files = vec!["gain_sweep.csv".to_string()];
     for p in &o.plots {
-        out.text(&format!("{}.svg", p.name), &p.svg()?)?;
+        let chart = p.chart()?;
+        out.text(&format!("{}.svg", p.name), &chart.svg())?;
+        out.bytes(&format!("{}.pdf", p.name), &chart.pdf())?;
+        files.extend([format!("{}.svg", p.name), format!("{}.pdf", p.name)]);
     }
     out.csv("gain_sweep.csv", &o.rows)?;
     let dir = out.finish()?;
-    println!(
-        "\nwrote {}/{{gain_sweep.csv, lyapunov_vs_gain.svg, score_vs_gain.svg}}",
-        dir.display()
-    );
+    println!("\nwrote {}/{{{}}}", dir.display(), files.join(", "));
     Ok(())
 }

@@ -185,8 +185,9 @@ pub struct Outcome {
     pub dynamics: Vec<DynamicsRow>,
     /// The readout levels of the columns: name and readout.
     pub levels: Vec<(String, Sensing)>,
-    /// The summary as Markdown (summary.md): the configuration, one table per task, notes on
-    /// the models and the dynamics table.
+    /// The summary as Markdown (summary.md): the configuration, a line on what the numbers
+    /// mean against predicting the mean and against the digital reference (esn), one table per
+    /// task, notes on the models and the dynamics table.
     pub markdown: String,
 }
 
@@ -381,7 +382,8 @@ fn summarise(
     summary
 }
 
-/// The Markdown summary: the configuration, one table per task, notes on the models.
+/// The Markdown summary: the configuration, how to read the numbers, one table per task, notes
+/// on the models.
 fn markdown(
     summary: &[SummaryRow],
     lv: &[(String, Sensing)],
@@ -408,6 +410,7 @@ soa-twin, soa-engine and ternary) is on in every column, ideal included \
 (--no-inner-noise switches it off).\n"
     };
     s += "\nSimplifications: the readout's shot noise is taken at full scale; node ranges are calibrated onto the receiver's swing; the SOA loop adds its input and feedback in power.\n";
+    s += &reading(tasks, models);
     for task in tasks {
         let metric = summary
             .iter()
@@ -447,6 +450,43 @@ soa-twin, soa-engine and ternary) is on in every column, ideal included \
         s += &caveats.concat();
     }
     s
+}
+
+/// One line on what the numbers mean: each metric of `tasks` against what no model at all would
+/// score, and every model against the digital reference (esn) and the linear baseline.
+fn reading(tasks: &[Task], models: &[Model]) -> String {
+    // In the order the tables come, each metric once.
+    let mut nothing: Vec<&str> = Vec::new();
+    for t in tasks {
+        let line = match t {
+            Task::Equalisation { .. } => "SER 0.75 is guessing among the four symbols",
+            Task::JapaneseVowels => "accuracy 1/9 is guessing among the nine speakers",
+            Task::MemoryCapacity => {
+                "MC adds up how well the input 1 … 100 steps back is recalled (1 for each step \
+                 recalled exactly), so at most 100 and at most the nodes"
+            }
+            _ => "NRMSE 1 is what predicting the task's mean scores and 0 a perfect prediction",
+        };
+        if !nothing.contains(&line) {
+            nothing.push(line);
+        }
+    }
+    let esn = if models.contains(&Model::Esn) {
+        "the esn row, a software echo-state network, is the digital reference the other models \
+         are measured against"
+    } else {
+        "esn, the software echo-state network that is the digital reference, is not in this run"
+    };
+    let linear = if models.contains(&Model::Linear) {
+        "; a model no better than the linear row (a tapped delay line) gains nothing from its \
+         nonlinearity"
+    } else {
+        ""
+    };
+    format!(
+        "\nReading the tables: {}; {esn}{linear}.\n",
+        nothing.join("; ")
+    )
 }
 
 /// The Markdown dynamics table: medians over the seeds per model.

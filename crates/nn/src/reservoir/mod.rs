@@ -108,12 +108,20 @@ the `linear` baseline's (a tapped delay line); a stronger input does not help at
 (`lightloop reservoir sweep --model delay-appeltant --input-scale`). delay-mg is the same node \
 at settings tuned here.",
             ),
-            Model::SoaTwin | Model::SoaEngine => Some(
-                "the loop's own ASE is on unless --no-inner-noise switches it off (soa-twin \
-only); it is the rig's amplifier, not the readout, so an ideal readout keeps it. With the seed \
-rig it holds NARMA10 near the `linear` baseline's error, while the same loop with noiseless \
-amplifiers and an ideal readout reaches about 0.1: the loop's nonlinearity is there, its ASE \
-hides it.",
+            Model::SoaTwin => Some(
+                "the loop's own ASE is on unless --no-inner-noise switches it off; it is the \
+rig's amplifier, not the readout, so an ideal readout keeps it. With the seed rig it holds \
+NARMA10 near the `linear` baseline's error, while the same loop with noiseless amplifiers and an \
+ideal readout reaches about 0.1: the loop's nonlinearity is there, its ASE hides it.",
+            ),
+            Model::SoaEngine => Some(
+                "the rig's fibre loop of soa-twin, run sample by sample on the time-domain \
+physics engine (the SOA's carrier dynamics and its sampled ASE), 100 nodes unless --nodes says \
+otherwise. Its ASE is the engine's and cannot be switched off: --no-inner-noise is refused for \
+it, and a suite run with that flag keeps its noise on. The ASE is the rig's amplifier, not the \
+readout, so an ideal readout keeps it; with the seed rig it holds NARMA10 near the `linear` \
+baseline's error, as soa-twin does with its ASE on (soa-twin with --no-inner-noise shows the \
+loop without it). Its state is not a vector, so it has no Lyapunov exponent.",
             ),
             _ => None,
         }
