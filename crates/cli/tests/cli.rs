@@ -1357,270 +1357,11 @@ fn experiment_depth_writes_its_files_and_refuses_bad_input() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Runs a short `experiment WHICH` (2 passes, 1 seed, 2 epochs, `extra` arguments) into a
-/// fresh folder; returns the folder and the columns of `csv` by name.
-fn short_experiment(
-    which: &str,
-    extra: &[&str],
-    csv_name: &str,
-) -> (PathBuf, std::collections::HashMap<String, Vec<f64>>) {
-    let dir = tmp(&format!("experiment-{which}"));
-    let out = dir.join(which);
-    let mut args = vec![
-        "experiment",
-        which,
-        "--passes",
-        "2",
-        "--seeds",
-        "1",
-        "--epochs",
-        "2",
-    ];
-    args.extend_from_slice(extra);
-    args.extend(["--out", out.to_str().unwrap()]);
-    let o = run(&args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    let mut r = csv::Reader::from_path(out.join(csv_name)).unwrap();
-    let h = r.headers().unwrap().clone();
-    let mut cols: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
-    for rec in r.records() {
-        for (name, v) in h.iter().zip(rec.unwrap().iter()) {
-            cols.entry(name.to_string())
-                .or_default()
-                .push(v.parse().unwrap_or(f64::NAN));
-        }
-    }
-    (out, cols)
-}
-
+/// The experiments' science is tested in lightloop-lab (tests/experiment.rs); here the
+/// binary's side: a run printing its front and what it skipped, and refusals naming the option
+/// (exit 2) that leave no folder behind.
 #[test]
-fn experiment_width_writes_accuracy_and_energy_that_grows_with_width() {
-    let (out, cols) = short_experiment("width", &["--widths", "16,48"], "width.csv");
-    for f in ["accuracy_vs_width.svg", "accuracy_vs_energy.svg"] {
-        assert!(out.join(f).is_file(), "{f} missing");
-    }
-    let e = &cols["j_per_input"];
-    assert_eq!(e.len(), 2);
-    assert!(e[0] > 0.0 && e[1] > e[0], "energy per input {e:?}");
-    // The same network costs the same in `experiment pareto` (width 16, T = 2, the rig's laser;
-    // its rows differ only in ADC bits, one of them the rig's own).
-    let pareto = out.parent().unwrap().join("pareto-16");
-    let o = run(&[
-        "experiment",
-        "pareto",
-        "--widths",
-        "16",
-        "--passes",
-        "2",
-        "--laser-db",
-        "0",
-        "--seeds",
-        "1",
-        "--epochs",
-        "1",
-        "--out",
-        pareto.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let mut r = csv::Reader::from_path(pareto.join("pareto.csv")).unwrap();
-    let i = r.headers().unwrap().iter().position(|h| h == "j_per_input");
-    let costs: Vec<f64> = r
-        .records()
-        .map(|x| x.unwrap()[i.unwrap()].parse().unwrap())
-        .collect();
-    assert!(
-        costs.iter().any(|c| (c / e[0] - 1.0).abs() < 1e-9),
-        "width 16 costs {} here, {costs:?} in pareto",
-        e[0]
-    );
-    for acc in &cols["test_accuracy"] {
-        assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
-    }
-    for (args, needle) in [
-        (
-            vec!["experiment", "width", "--widths", "2"],
-            "--widths must be 4",
-        ),
-        // A width the rig's 16 channels cannot hold is refused before any training.
-        (
-            vec!["experiment", "width", "--widths", "8"],
-            "does not divide",
-        ),
-        (
-            vec!["experiment", "distill", "--weight", "1.5"],
-            "--weight in 0",
-        ),
-        (
-            vec!["experiment", "curriculum", "--start", "16"],
-            "below every --passes",
-        ),
-        (
-            vec!["experiment", "depth", "--task", "chars-99"],
-            "1 ≤ K ≤ 16",
-        ),
-    ] {
-        let o = run(&args);
-        refused(&o, needle);
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_distill_compares_students_trained_both_ways() {
-    let (out, cols) = short_experiment(
-        "distill",
-        &["--widths", "16", "--teacher-width", "32"],
-        "distill.csv",
-    );
-    assert!(out.join("distill.svg").is_file());
-    for name in [
-        "scratch_accuracy",
-        "distilled_accuracy",
-        "teacher_accuracy_noiseless",
-    ] {
-        assert_eq!(cols[name].len(), 1);
-        let acc = cols[name][0];
-        assert!(acc > 0.2 && acc <= 1.0, "{name} {acc}");
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_curriculum_trains_both_ways_at_each_depth() {
-    // --passes 2 from the helper and 4 here: two depths, each above --start 1.
-    let (out, cols) = short_experiment(
-        "curriculum",
-        &["--passes", "4", "--start", "1", "--width", "16"],
-        "curriculum.csv",
-    );
-    assert!(out.join("curriculum.svg").is_file());
-    assert_eq!(cols["passes"], vec![2.0, 4.0]);
-    for name in ["full_depth_accuracy", "curriculum_accuracy"] {
-        for acc in &cols[name] {
-            assert!(*acc > 0.2 && *acc <= 1.0, "{name} {acc}");
-        }
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_gain_trains_at_each_fixed_gain_and_with_it_learned() {
-    let (out, cols) = short_experiment("gain", &["--gains", "0.5,2", "--width", "16"], "gain.csv");
-    assert!(out.join("accuracy_vs_gain.svg").is_file());
-    let g = &cols["loop_gain"];
-    assert_eq!(g.len(), 3);
-    assert!(g[0].is_nan() && g[1] == 0.5 && g[2] == 2.0, "{g:?}");
-    for acc in &cols["test_accuracy"] {
-        assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
-    }
-    let o = run(&["experiment", "gain", "--gains", "0,1"]);
-    refused(&o, "--gains must be positive");
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_halting_scores_thresholds_and_fixed_exits_with_their_energy() {
-    let (out, cols) = short_experiment(
-        "halting",
-        &[
-            "--every",
-            "1",
-            "--width",
-            "16",
-            "--prices",
-            "1e-3",
-            "--thresholds",
-            "0.5",
-        ],
-        "halting.csv",
-    );
-    assert!(out.join("accuracy_vs_energy.svg").is_file());
-    // The unpriced reference is always trained: prices 0 and 1e-3, each with one threshold
-    // and two fixed exits (after 1 and 2 passes).
-    assert_eq!(cols["price"], vec![0.0, 0.0, 0.0, 1e-3, 1e-3, 1e-3]);
-    let (passes, energy) = (&cols["mean_passes"], &cols["j_per_input"]);
-    assert_eq!((passes[1], passes[2]), (1.0, 2.0));
-    assert!(energy[1] > 0.0 && energy[2] > energy[1], "{energy:?}");
-    for (p, e) in passes.iter().zip(energy) {
-        assert!((1.0..=2.0).contains(p) && *e >= energy[1] && *e <= energy[2]);
-    }
-    for (args, needle) in [
-        (vec!["experiment", "halting", "--every", "32"], "--every 1"),
-        (
-            vec!["experiment", "halting", "--thresholds", "1.5"],
-            "--thresholds must be 0",
-        ),
-        (
-            vec!["experiment", "halting", "--prior-lambda", "1"],
-            "--prior-lambda must lie strictly between 0 and 1",
-        ),
-    ] {
-        let o = run(&args);
-        refused(&o, needle);
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_cadence_trains_with_and_without_attention_on_characters() {
-    let (out, cols) = short_experiment(
-        "cadence",
-        &[
-            "--task",
-            "chars-2",
-            "--width",
-            "16",
-            "--cadences",
-            "0,1",
-            "--head",
-            "4",
-        ],
-        "cadence.csv",
-    );
-    assert!(out.join("accuracy_vs_energy.svg").is_file());
-    assert_eq!(cols["checkpoints"], vec![0.0, 2.0]);
-    let e = &cols["j_per_char"];
-    assert!(
-        e[0] > 0.0 && e[1] > e[0],
-        "a checkpoint every pass costs more: {e:?}"
-    );
-    for bits in &cols["test_bits_per_char"] {
-        // Below the 83-character alphabet's uniform 6.4 bits, above zero.
-        assert!(*bits > 1.0 && *bits < 6.4, "{bits}");
-    }
-    for (args, needle) in [
-        (vec!["experiment", "cadence"], "needs a sequence task"),
-        (
-            vec![
-                "experiment",
-                "cadence",
-                "--task",
-                "chars-2",
-                "--cadences",
-                "9",
-            ],
-            "--cadences must be 0",
-        ),
-        (
-            vec![
-                "experiment",
-                "cadence",
-                "--task",
-                "chars-2",
-                "--adapter-rank",
-                "2",
-            ],
-            "has no adapter",
-        ),
-    ] {
-        let o = run(&args);
-        refused(&o, needle);
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
-}
-
-#[test]
-fn experiment_pareto_reads_each_network_on_every_rig_variant() {
+fn experiment_pareto_prints_its_front_and_what_it_skipped() {
     let dir = tmp("experiment-pareto");
     let out = dir.join("pareto");
     let o = run(&[
@@ -1629,64 +1370,92 @@ fn experiment_pareto_reads_each_network_on_every_rig_variant() {
         "--widths",
         "16",
         "--passes",
-        "1,2",
+        "1",
         "--laser-db",
-        "-12,0,40",
+        "0,40",
         "--adc-bits",
         "4",
         "--seeds",
         "1",
         "--epochs",
-        "2",
+        "1",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    // +40 dB is above the laser's maximum: skipped, and said so.
-    assert!(
-        stdout(&o).contains("skipped: laser +40 dB"),
-        "{}",
-        stdout(&o)
+    let text = printed(
+        &o,
+        &[
+            "energy–accuracy Pareto front on digits: rig seed-16ch, 1 epochs",
+            "2 settings",
+            "skipped: laser +40 dB",
+            "pareto.csv, pareto.svg",
+        ],
     );
-    assert!(out.join("pareto.svg").is_file());
-    let mut r = csv::Reader::from_path(out.join("pareto.csv")).unwrap();
-    let header = r.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
-    // 2 depths × 2 laser levels × 2 ADC settings (4 bits and the rig's 8).
-    assert_eq!(rows.len(), 8);
-    let col = |name: &str| -> Vec<f64> {
-        let i = header.iter().position(|h| h == name).unwrap();
-        rows.iter().map(|x| x[i].parse().unwrap()).collect()
-    };
-    let (db, e) = (col("laser_offset_db"), col("j_per_input"));
-    // More laser power costs more energy, everything else equal (same T, same bits).
-    let at = |d: f64, k: usize| {
-        e[db.iter()
-            .enumerate()
-            .filter(|(_, x)| **x == d)
-            .nth(k)
-            .unwrap()
-            .0]
-    };
-    assert!(at(0.0, 0) > at(-12.0, 0), "{e:?}");
-    let o = run(&["experiment", "pareto", "--adc-bits", "40"]);
-    refused(&o, "--adc-bits must be 1");
+    assert!(out.join("pareto.svg").is_file(), "{text}");
+    let csv = std::fs::read_to_string(out.join("pareto.csv")).unwrap();
+    assert!(
+        csv.starts_with(
+            "width,passes,laser_offset_db,adc_bits,seed,test_accuracy,j_per_input\n16,1,0.0,4,1,"
+        ),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
-fn experiment_rule_trains_each_depth_by_backpropagation_dfa_and_as_a_reservoir() {
-    let (out, cols) = short_experiment("rule", &["--width", "16"], "rule.csv");
-    assert!(out.join("accuracy_vs_passes.svg").is_file());
-    assert_eq!(cols["passes"], vec![2.0, 2.0, 2.0]);
-    for acc in &cols["test_accuracy"] {
-        assert!(*acc > 0.2 && *acc <= 1.0, "{acc}");
+fn experiment_refusals_name_the_option_and_leave_no_folder() {
+    let dir = tmp("experiment-refusals");
+    let out = dir.join("new").join("out");
+    let out = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["width", "--widths", "2"], "--widths must be 4"),
+        // A width the rig's 16 channels cannot hold is refused before any training.
+        (vec!["width", "--widths", "8"], "does not divide"),
+        (
+            vec!["distill", "--weight", "1.5"],
+            "--weight must be in 0 … 1",
+        ),
+        (
+            vec!["curriculum", "--start", "16"],
+            "--start must be at least 1",
+        ),
+        (vec!["depth", "--task", "chars-99"], "1 ≤ K ≤ 16"),
+        (
+            vec!["depth", "--adapter-rank", "99"],
+            "--adapter-rank must be at most",
+        ),
+        (vec!["gain", "--gains", "0,1"], "--gains must be positive"),
+        (vec!["halting", "--every", "32"], "--every must be 1"),
+        (
+            vec!["halting", "--prior-lambda", "1"],
+            "--prior-lambda must lie strictly between 0 and 1",
+        ),
+        (vec!["cadence"], "needs a sequence task"),
+        (
+            vec!["cadence", "--task", "chars-2", "--cadences", "9"],
+            "--cadences must be 0",
+        ),
+        (
+            vec!["cadence", "--task", "chars-2", "--adapter-rank", "2"],
+            "has no adapter",
+        ),
+        (vec!["pareto", "--adc-bits", "40"], "--adc-bits must be 1"),
+        (vec!["rule", "--rig", "lighton-opu"], "has no SOA"),
+    ] {
+        let mut a = vec!["experiment"];
+        a.extend(args);
+        a.extend(["--out", out]);
+        refused(&run(&a), needle);
     }
-    let text = std::fs::read_to_string(out.join("rule.csv")).unwrap();
-    for rule in ["backprop,", "dfa,", "reservoir,"] {
-        assert!(text.contains(rule), "{text}");
-    }
-    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+    assert!(
+        !dir.join("new").exists(),
+        "a refused run left {:?}",
+        std::fs::read_dir(dir.join("new")).map(|d| d.count())
+    );
+    let o = run(&["bench", "loop", "--batch", "0"]);
+    refused(&o, "--batch must be ≥ 1");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

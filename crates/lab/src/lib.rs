@@ -7,11 +7,13 @@
 //! progress)` → an outcome of serialisable rows, a summary, and plot specifications
 //! ([`Plot`]) the front end draws and writes.
 //!
+//! - [`experiment`]: loop networks trained on the twin, one module per experiment.
 //! - [`pareto`]: Pareto fronts of energy against error.
 //! - [`reservoir`]: reservoir computing on the rig: one model on one task, the benchmark suite
 //!   with the models' dynamics, and the gain sweep.
 
 pub mod error;
+pub mod experiment;
 pub mod pareto;
 pub mod plot;
 pub mod progress;

@@ -533,21 +533,18 @@ pub const LOOP_TARGET: f64 = 1.0;
 
 /// Training steps per second of the reference loop model (width d, T tied ternary passes with
 /// the rig's absorber/SOA activation, batch B, AdamW) on random inputs; the same model as
-/// bench/pytorch/loop_bench.py.
+/// bench/pytorch/loop_bench.py (`lightloop_lab::experiment::loop_training`).
 fn loop_training(a: &BenchArgs) -> CliResult<()> {
-    use lightloop_base::rng::{stream, uniform};
-    use lightloop_nn::loopnet::phi::Phi;
-    use lightloop_nn::loopnet::{ForwardNoise, LoopNet, LoopNetConfig};
+    use lightloop_lab::experiment::loop_training::{Config, activation, run};
     use lightloop_rig::presets::DEFAULT_RIG;
-    let msg = |e: candle_core::Error| CliError::Message(e.to_string());
+    let lab_error = super::experiment::lab_error;
     let rig = load_rig(DEFAULT_RIG, &[])?.value;
-    let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
     if let Some(path) = &a.export_phi {
         let mut w = csv::Writer::from_path(path)
             .map_err(|e| CliError::Message(format!("{}: {e}", path.display())))?;
         w.write_record(["a", "phi", "slope"])
             .map_err(|e| CliError::Message(e.to_string()))?;
-        for (x, p, s) in phi.table() {
+        for (x, p, s) in activation(&rig) {
             w.write_record([x.to_string(), p.to_string(), s.to_string()])
                 .map_err(|e| CliError::Message(e.to_string()))?;
         }
@@ -559,67 +556,32 @@ fn loop_training(a: &BenchArgs) -> CliResult<()> {
         );
         return Ok(());
     }
-    if a.width == 0 || a.passes == 0 || a.batch == 0 {
-        return Err(CliError::BadInput(
-            "--width, --passes and --batch must be ≥ 1".into(),
-        ));
-    }
-    let config = LoopNetConfig::new(64, a.width, a.passes, 10, 1);
-    let net = LoopNet::new(config, phi).map_err(msg)?;
-    let mut rng = stream(1, "bench.loop", 0, 0);
-    let x: Vec<f32> = (0..a.batch * 64)
-        .map(|_| uniform(&mut rng) as f32)
-        .collect();
-    let y: Vec<u32> = (0..a.batch)
-        .map(|_| (uniform(&mut rng) * 10.0) as u32 % 10)
-        .collect();
-    let dev = candle_core::Device::Cpu;
-    let x = candle_core::Tensor::from_vec(x, (a.batch, 64), &dev).map_err(msg)?;
-    let y = candle_core::Tensor::from_vec(y, a.batch, &dev).map_err(msg)?;
-    use candle_nn::optim::Optimizer;
-    let mut opt = candle_nn::optim::AdamW::new(
-        net.vars(),
-        candle_nn::optim::ParamsAdamW {
-            lr: 3e-3,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )
-    .map_err(msg)?;
-    let off = ForwardNoise::off();
-    let mut step = |call: u64| -> CliResult<f32> {
-        let logits = net.forward(&x, a.passes, &off, call).map_err(msg)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &y).map_err(msg)?;
-        opt.backward_step(&loss).map_err(msg)?;
-        loss.to_scalar::<f32>().map_err(msg)
+    let config = Config {
+        width: a.width,
+        passes: a.passes,
+        batch: a.batch,
+        ..Config::default()
     };
-    for c in 0..3 {
-        step(c)?;
-    }
-    // Steps within about 3 s, at least 5.
-    let start = Instant::now();
-    let mut n = 0u64;
-    let mut loss = 0.0;
-    while n < 5 || start.elapsed().as_secs_f64() < 3.0 {
-        loss = step(100 + n)?;
-        n += 1;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
+    config.validate().map_err(lab_error)?;
+    let o = run(&config, &rig, &mut lightloop_lab::progress::quiet).map_err(lab_error)?;
     println!(
         "loop-model training: width {}, {} passes, batch {}, AdamW, candle 0.11 on the CPU (matrix products on {} thread(s), element-wise operations on {})",
         a.width,
         a.passes,
         a.batch,
-        candle_core::utils::get_num_threads(),
+        o.matmul_threads,
         std::env::var("CANDLE_NUM_THREADS").unwrap_or_else(|_| "all".into())
     );
-    println!("  lightloop: {rate:.2} steps/s over {n} steps (final loss {loss:.3})");
+    println!(
+        "  lightloop: {:.2} steps/s over {} steps (final loss {:.3})",
+        o.steps_per_second, o.steps, o.final_loss
+    );
     match a.baseline_steps_per_second {
         Some(b) if b.is_finite() && b > 0.0 => println!(
             "  {}: {b:.2} steps/s  →  ratio {:.2} (lightloop ÷ baseline; target ≥ {LOOP_TARGET}): {}",
             a.baseline_name.as_deref().unwrap_or("PyTorch (CPU)"),
-            rate / b,
-            target("loop training", rate / b / LOOP_TARGET)
+            o.steps_per_second / b,
+            target("loop training", o.steps_per_second / b / LOOP_TARGET)
         ),
         Some(b) => {
             return Err(CliError::BadInput(format!(

@@ -1,0 +1,240 @@
+//! Test accuracy versus loop passes T (each T trained from scratch), with the effective rank of
+//! the loop state pass by pass and the accuracy of early exits of the deepest network.
+
+use super::{
+    Common, Spread, Tally, check_passes, load, net_config, setup, spread_series, training,
+};
+use crate::plot::{Kind, Plot};
+use crate::{LabError, Progress};
+use lightloop_nn::dynamics::participation_ratio;
+use lightloop_nn::loopnet::train::train;
+use lightloop_nn::loopnet::{ForwardNoise, Scores};
+use lightloop_plot::{Axes, Series};
+use lightloop_rig::Rig;
+use serde::Serialize;
+use std::time::Instant;
+
+/// The depth sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub common: Common,
+    /// Loop passes T, each 1 … 4096.
+    pub passes: Vec<usize>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            common: Common::default(),
+            passes: vec![1, 4, 16, 64, 256, 1024],
+        }
+    }
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), LabError> {
+        self.common.validate()?;
+        check_passes("passes", &self.passes, 1, 4096)
+    }
+}
+
+/// One trained network (a row of depth.csv).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepthRow {
+    pub passes: usize,
+    pub seed: u64,
+    pub test_accuracy: f64,
+    pub test_accuracy_noiseless: f64,
+    pub train_seconds: f64,
+    /// Cross-entropy of the test labels at the rig's noise, bits per example (bits per
+    /// character for chars-K).
+    pub test_bits_per_example: f64,
+}
+
+/// The deepest network read after each pass (a row of passes.csv).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PassRow {
+    pub trained_passes: usize,
+    pub seed: u64,
+    pub exit_after_pass: usize,
+    pub test_accuracy: f64,
+    pub participation_ratio: f64,
+}
+
+/// The medians at one T.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepthSummary {
+    pub passes: usize,
+    /// Test accuracy at the rig's noise.
+    pub accuracy: Spread,
+    /// Median test accuracy of the same networks without noise.
+    pub noiseless: f64,
+    /// Mean training time, s.
+    pub train_seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub rows: Vec<DepthRow>,
+    pub passes: Vec<PassRow>,
+    /// One per T, in the configuration's order.
+    pub summary: Vec<DepthSummary>,
+    /// The deepest T (whose early exits and ranks `passes` holds).
+    pub deepest: usize,
+    /// accuracy_vs_passes, early_exit, effective_rank.
+    pub plots: Vec<Plot>,
+}
+
+pub fn run(
+    config: &Config,
+    rig: &Rig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, LabError> {
+    config.validate()?;
+    let c = &config.common;
+    let s = setup(rig)?;
+    let settings = c.settings();
+    let mut tally = Tally::new(
+        progress,
+        config.passes.len() * c.seeds as usize,
+        "networks trained",
+    );
+    let (mut rows, mut per_pass) = (Vec::new(), Vec::new());
+    let deepest = *config.passes.iter().max().unwrap_or(&1);
+    for seed in 1..=c.seeds {
+        let data = load(c.task, seed)?;
+        for &t in &config.passes {
+            let start = Instant::now();
+            let (net, acc) = train(
+                net_config(c, c.width, &data, t, seed),
+                s.phi.clone(),
+                &s.noise,
+                &settings,
+                &data,
+            )
+            .map_err(training)?;
+            let secs = start.elapsed().as_secs_f64();
+            let clean = net.accuracy(&data.test_x, &data.test_y, t, &ForwardNoise::off(), 0)?;
+            let bits = net
+                .scores(&data.test_x, &data.test_y, t, &s.noise, u64::MAX - 1)?
+                .bits_per_example;
+            rows.push(DepthRow {
+                passes: t,
+                seed,
+                test_accuracy: acc,
+                test_accuracy_noiseless: clean,
+                train_seconds: secs,
+                test_bits_per_example: bits,
+            });
+            if t == deepest {
+                // Early exits of the deepest network and the effective rank of its state.
+                let states = net.states(&data.test_x, t)?;
+                // The readings after every pass, from one run of the loop (one noise stream).
+                let every: Vec<usize> = (1..=t).collect();
+                let exits = net
+                    .readings(&data.test_x, &every, &s.noise, 1_000)?
+                    .iter()
+                    .map(|r| Ok(Scores::of(&net.classify(r)?, &data.test_y)?.accuracy))
+                    .collect::<candle_core::Result<Vec<f64>>>()?;
+                for (k, h) in states.iter().enumerate() {
+                    let m: Vec<Vec<f32>> = h.to_vec2()?;
+                    let m: Vec<Vec<f64>> = m
+                        .into_iter()
+                        .map(|r| r.into_iter().map(f64::from).collect())
+                        .collect();
+                    let acc_k = if k == 0 { f64::NAN } else { exits[k - 1] };
+                    per_pass.push(PassRow {
+                        trained_passes: t,
+                        seed,
+                        exit_after_pass: k,
+                        test_accuracy: acc_k,
+                        participation_ratio: participation_ratio(&m),
+                    });
+                }
+            }
+            tally.step();
+        }
+    }
+    let mut summary = Vec::new();
+    for &t in &config.passes {
+        let sel: Vec<&DepthRow> = rows.iter().filter(|r| r.passes == t).collect();
+        summary.push(DepthSummary {
+            passes: t,
+            accuracy: Spread::of(sel.iter().map(|r| r.test_accuracy).collect()),
+            noiseless: Spread::of(sel.iter().map(|r| r.test_accuracy_noiseless).collect()).median,
+            train_seconds: sel.iter().map(|r| r.train_seconds).sum::<f64>() / sel.len() as f64,
+        });
+    }
+    let basis = format!(
+        "rig {}, width {}, {} epochs, {}",
+        rig.rig.name,
+        c.width,
+        c.epochs,
+        c.seed_range()
+    );
+    let points: Vec<(f64, Spread)> = summary
+        .iter()
+        .map(|m| (m.passes as f64, m.accuracy))
+        .collect();
+    let accuracy = Plot {
+        name: "accuracy_vs_passes".into(),
+        axes: Axes::new(
+            format!("{} test accuracy versus loop passes — {basis}", c.task),
+            "loop passes T (tied ternary weights)",
+            "test accuracy",
+        )
+        .log_x(),
+        kind: Kind::Lines(vec![
+            spread_series("rig noise (median, min–max)", &points),
+            Series {
+                name: "same networks, noiseless".into(),
+                points: summary
+                    .iter()
+                    .map(|m| (m.passes as f64, m.noiseless))
+                    .collect(),
+                dashed: true,
+                ..Default::default()
+            },
+        ]),
+    };
+    let exits: Vec<(f64, f64)> = per_pass
+        .iter()
+        .filter(|r| r.seed == 1 && r.exit_after_pass > 0)
+        .map(|r| (r.exit_after_pass as f64, r.test_accuracy))
+        .collect();
+    let ranks: Vec<(f64, f64)> = per_pass
+        .iter()
+        .filter(|r| r.seed == 1)
+        .map(|r| ((r.exit_after_pass as f64).max(0.5), r.participation_ratio))
+        .collect();
+    let early_exit = Plot {
+        name: "early_exit".into(),
+        axes: Axes::new(
+            format!("Early exits of the T = {deepest} network — {basis}, seed 1"),
+            "passes before the readout",
+            "test accuracy",
+        )
+        .log_x(),
+        kind: Kind::Lines(vec![Series::line(
+            "accuracy when read after k passes",
+            exits,
+        )]),
+    };
+    let rank = Plot {
+        name: "effective_rank".into(),
+        axes: Axes::new(
+            format!("Effective rank of the loop state — T = {deepest}, {basis}, seed 1"),
+            "pass (0.5 = entering the loop)",
+            "participation ratio of the state covariance",
+        )
+        .log_x(),
+        kind: Kind::Lines(vec![Series::line("participation ratio", ranks)]),
+    };
+    Ok(Outcome {
+        rows,
+        passes: per_pass,
+        summary,
+        deepest,
+        plots: vec![accuracy, early_exit, rank],
+    })
+}
