@@ -1326,6 +1326,16 @@ fn experiment_depth_writes_its_files_and_refuses_bad_input() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // Every plot also as a one-page PDF beside its SVG, and the closing line says so.
+    for f in ["accuracy_vs_passes", "early_exit", "effective_rank"] {
+        let pdf = std::fs::read(out.join(format!("{f}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-") && pdf.len() > 500, "{f}.pdf");
+    }
+    assert!(
+        stdout(&o).contains("effective_rank.svg, effective_rank.pdf}"),
+        "{}",
+        stdout(&o)
+    );
     let mut r = csv::Reader::from_path(out.join("depth.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 2);
@@ -1388,10 +1398,12 @@ fn experiment_pareto_prints_its_front_and_what_it_skipped() {
             "energy–accuracy Pareto front on digits: rig seed-16ch, 1 epochs",
             "2 settings",
             "skipped: laser +40 dB",
-            "pareto.csv, pareto.svg",
+            "{pareto.csv, pareto.svg, pareto.pdf}",
         ],
     );
     assert!(out.join("pareto.svg").is_file(), "{text}");
+    let pdf = std::fs::read(out.join("pareto.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "{text}");
     let csv = std::fs::read_to_string(out.join("pareto.csv")).unwrap();
     assert!(
         csv.starts_with(

@@ -265,6 +265,14 @@ fn depth_trains_each_t_and_reads_the_deepest_after_every_pass() {
     }
     assert_eq!(o.summary.len(), 2);
     assert_eq!(o.summary[1].accuracy.median, o.rows[1].test_accuracy);
+    // Each T's decisions against the readout's noise: a small σ against the logit gaps.
+    for m in &o.summary {
+        let g = m.margin;
+        assert_eq!(g.inputs, 360);
+        assert!(g.readout_sd > 0.0 && g.readout_sd < 0.01, "{g:?}");
+        assert!(g.gap > 0.0 && g.gap_sd > 0.0 && g.gap_sd < g.gap, "{g:?}");
+        assert!((0.0..360.0).contains(&g.expected_changes), "{g:?}");
+    }
     let names: Vec<&str> = o.plots.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names,
@@ -627,4 +635,72 @@ fn the_same_seed_gives_the_same_rows_and_the_rows_serialise() {
             assert!(v.is_finite(), "{key} = {}", r[key]);
         }
     }
+}
+
+/// The margin of depth's summary: the gap between a test input's two largest logits without
+/// noise, against the σ the readout's noise gives it. The gap is the network's, the σ scales
+/// with the readout's; and the decisions it expects to change match those a noisy reading
+/// changes.
+#[test]
+fn the_margin_puts_the_readout_noise_against_the_decisions_it_could_change() {
+    use lightloop_lab::experiment::depth::Margin;
+    use lightloop_nn::loopnet::phi::Phi;
+    use lightloop_nn::loopnet::train::{TrainSettings, train};
+    use lightloop_nn::loopnet::{ForwardNoise, LoopNetConfig};
+    use lightloop_nn::sensing::Sensing;
+    let rig = rig();
+    let phi = Phi::new(lightloop_twin::LoopTwin::from_rig(&rig, 0.0, 1));
+    let noise = ForwardNoise {
+        pass_sd: phi.pass_noise_sd(),
+        sensing: Sensing::from_rig(&rig, None, None),
+    };
+    let data = NetTask::Digits.load(1).unwrap();
+    let settings = TrainSettings {
+        epochs: 2,
+        ..TrainSettings::default()
+    };
+    let config = LoopNetConfig::new(data.inputs, 16, 2, data.classes, 1);
+    let (net, _) = train(config, phi, &noise, &settings, &data).unwrap();
+    let at_rig = Margin::of(&net, &data.test_x, 2, &noise).unwrap();
+    assert_eq!(at_rig.inputs, 360);
+    assert_eq!(at_rig.readout_sd, noise.readout_sd());
+    assert!(at_rig.gap > 0.0 && at_rig.gap_sd > 0.0, "{at_rig:?}");
+    // The same network read with 10⁵ photons per sample (the readout alone, no ASE): the same
+    // gaps, their σ scaled as the readout's.
+    let dim = ForwardNoise {
+        pass_sd: 0.0,
+        sensing: Sensing::from_rig(&rig, Some(1e5), None),
+    };
+    let at_dim = Margin::of(&net, &data.test_x, 2, &dim).unwrap();
+    assert_eq!(at_dim.gap, at_rig.gap);
+    let scale = at_dim.readout_sd / at_rig.readout_sd;
+    assert!(scale > 10.0, "{scale}");
+    assert!((at_dim.gap_sd / at_rig.gap_sd / scale - 1.0).abs() < 1e-9);
+    // The decisions ten noisy readings change, against the expectation: a little more, since a
+    // third class overtaking is not in it.
+    let decisions = |noise: &ForwardNoise, call: u64| -> Vec<u32> {
+        net.forward(&data.test_x, 2, noise, call)
+            .unwrap()
+            .argmax(1)
+            .unwrap()
+            .to_vec1()
+            .unwrap()
+    };
+    let clean = decisions(&ForwardNoise::off(), 0);
+    let changed = (1..=10)
+        .map(|call| {
+            let noisy = decisions(&dim, call);
+            clean.iter().zip(&noisy).filter(|(a, b)| a != b).count() as f64
+        })
+        .sum::<f64>()
+        / 10.0;
+    let expected = at_dim.expected_changes;
+    assert!(
+        expected > at_rig.expected_changes && expected > 10.0,
+        "{at_dim:?}"
+    );
+    assert!(
+        expected <= 1.1 * changed && expected >= 0.6 * changed,
+        "expected {expected}, changed {changed}"
+    );
 }

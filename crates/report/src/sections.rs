@@ -1984,7 +1984,32 @@ struct ParetoChoice {
     cheapest_nrmse: f64,
     rig_setting_j_per_token: f64,
     rig_setting_nrmse: f64,
+    /// 1 − the cheapest setting's J/token ÷ the rig's setting's (negative: the cheapest setting
+    /// within 10 % of the best error costs more than the rig's own).
     saving_vs_rig_setting: f64,
+}
+
+/// The cheapest setting's J/token against the rig's own setting in words, from the saving
+/// (1 − cheapest ÷ rig's): "saves 0.8 %", "costs 0.0014 % more" or "the same", to two
+/// significant figures.
+fn against_rig_setting(saving: f64) -> String {
+    if !saving.is_finite() {
+        return "–".into();
+    }
+    if saving == 0.0 {
+        return "the same".into();
+    }
+    let pct = 100.0 * saving.abs();
+    let fig = if pct >= 1e-3 {
+        lightloop_rig::units::trim_float(pct, 2)
+    } else {
+        format!("{pct:.1e}")
+    };
+    if saving > 0.0 {
+        format!("saves {fig} %")
+    } else {
+        format!("costs {fig} % more")
+    }
 }
 
 /// One point of the rig grid: the overrides that make it and what the cost model and the
@@ -2253,7 +2278,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
             "its NRMSE",
             "rig's setting: J/token",
             "rig's setting: NRMSE",
-            "J/token saved vs the rig's setting",
+            "its J/token against the rig's setting",
         ]
         .map(String::from)
         .to_vec(),
@@ -2269,7 +2294,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
                     sci(r.cheapest_nrmse),
                     sci(r.rig_setting_j_per_token),
                     sci(r.rig_setting_nrmse),
-                    format!("{} %", sci(100.0 * r.saving_vs_rig_setting)),
+                    against_rig_setting(r.saving_vs_rig_setting),
                 ]
             })
             .collect(),
@@ -2452,4 +2477,21 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
         figures: vec![fig],
         skipped,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One convention for the cheapest setting against the rig's: a saving or a cost, in words,
+    /// never a negative saving; two significant figures.
+    #[test]
+    fn the_rig_setting_comparison_says_saves_or_costs_more() {
+        assert_eq!(against_rig_setting(-1.413e-5), "costs 0.0014 % more");
+        assert_eq!(against_rig_setting(0.007953582606182397), "saves 0.8 %");
+        assert_eq!(against_rig_setting(0.1234), "saves 12 %");
+        assert_eq!(against_rig_setting(-2e-9), "costs 2.0e-7 % more");
+        assert_eq!(against_rig_setting(0.0), "the same");
+        assert_eq!(against_rig_setting(f64::NAN), "–");
+    }
 }

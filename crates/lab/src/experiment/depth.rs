@@ -6,9 +6,11 @@ use super::{
 };
 use crate::plot::{Kind, Plot};
 use crate::{LabError, Progress};
+use candle_core::Tensor;
+use lightloop_base::stats::q_function;
 use lightloop_nn::dynamics::participation_ratio;
 use lightloop_nn::loopnet::train::train;
-use lightloop_nn::loopnet::{ForwardNoise, Scores};
+use lightloop_nn::loopnet::{ForwardNoise, LoopNet, Scores};
 use lightloop_plot::{Axes, Series};
 use lightloop_rig::Rig;
 use serde::Serialize;
@@ -61,6 +63,97 @@ pub struct PassRow {
     pub participation_ratio: f64,
 }
 
+/// A network's decisions against the readout's noise: the gap between each test input's two
+/// largest logits without noise, and the σ the readout's noise gives that gap.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Margin {
+    /// σ of the readout's noise relative to each value's range over the test inputs (the
+    /// receiver's noise and the ADC's steps), as the forward pass draws it.
+    pub readout_sd: f64,
+    /// Median over the test inputs of the σ that noise gives the gap between the largest logit
+    /// and the runner-up.
+    pub gap_sd: f64,
+    /// Median over the test inputs of that gap without noise.
+    pub gap: f64,
+    /// Decisions the readout's noise is expected to change to the runner-up: Σ Q(gap/σ) over
+    /// the test inputs (a third class overtaking is not counted).
+    pub expected_changes: f64,
+    /// Test inputs.
+    pub inputs: usize,
+}
+
+impl Margin {
+    /// The margin of `net`'s decisions on `x` after `passes` passes against the readout of
+    /// `noise` (the ASE inside the loop is not counted).
+    pub fn of(
+        net: &LoopNet,
+        x: &Tensor,
+        passes: usize,
+        noise: &ForwardNoise,
+    ) -> Result<Self, LabError> {
+        let read = net
+            .readings(x, &[passes], &ForwardNoise::off(), 0)?
+            .remove(0);
+        let logits: Vec<Vec<f32>> = net.classify(&read)?.to_vec2()?;
+        let h: Vec<Vec<f32>> = read.to_vec2()?;
+        let w: Vec<Vec<f32>> = net.w_out.as_tensor().to_vec2()?;
+        let width = w.first().map_or(0, Vec::len);
+        // The noise of a reading is σ·range per value, the range over the batch (all inputs).
+        let range: Vec<f64> = (0..width)
+            .map(|j| {
+                let (lo, hi) = h
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+                        (lo.min(f64::from(r[j])), hi.max(f64::from(r[j])))
+                    });
+                hi - lo
+            })
+            .collect();
+        let sd = noise.readout_sd();
+        let (mut gaps, mut sds, mut expected) = (Vec::new(), Vec::new(), 0.0);
+        for l in &logits {
+            let mut order: Vec<usize> = (0..l.len()).collect();
+            order.sort_by(|a, b| l[*b].total_cmp(&l[*a]));
+            let (c, k) = (order[0], order[1]);
+            let gap = f64::from(l[c]) - f64::from(l[k]);
+            let gap_sd = sd
+                * w[c]
+                    .iter()
+                    .zip(&w[k])
+                    .zip(&range)
+                    .map(|((a, b), r)| ((f64::from(*a) - f64::from(*b)) * r).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+            expected += if gap_sd > 0.0 {
+                q_function(gap / gap_sd)
+            } else {
+                0.0
+            };
+            gaps.push(gap);
+            sds.push(gap_sd);
+        }
+        Ok(Self {
+            readout_sd: sd,
+            gap_sd: Spread::of(sds).median,
+            gap: Spread::of(gaps).median,
+            expected_changes: expected,
+            inputs: logits.len(),
+        })
+    }
+
+    /// The median of each field over `margins` (inputs: the first's).
+    fn median(margins: &[Margin]) -> Self {
+        let m = |f: fn(&Margin) -> f64| Spread::of(margins.iter().map(f).collect()).median;
+        Self {
+            readout_sd: m(|x| x.readout_sd),
+            gap_sd: m(|x| x.gap_sd),
+            gap: m(|x| x.gap),
+            expected_changes: m(|x| x.expected_changes),
+            inputs: margins.first().map_or(0, |x| x.inputs),
+        }
+    }
+}
+
 /// The medians at one T.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DepthSummary {
@@ -71,6 +164,8 @@ pub struct DepthSummary {
     pub noiseless: f64,
     /// Mean training time, s.
     pub train_seconds: f64,
+    /// The readout's noise against the networks' decisions (medians over seeds).
+    pub margin: Margin,
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +194,7 @@ pub fn run(
         config.passes.len() * c.seeds as usize,
         "networks trained",
     );
-    let (mut rows, mut per_pass) = (Vec::new(), Vec::new());
+    let (mut rows, mut per_pass, mut margins) = (Vec::new(), Vec::new(), Vec::new());
     let deepest = *config.passes.iter().max().unwrap_or(&1);
     for seed in 1..=c.seeds {
         let data = load(c.task, seed)?;
@@ -118,6 +213,7 @@ pub fn run(
             let bits = net
                 .scores(&data.test_x, &data.test_y, t, &s.noise, u64::MAX - 1)?
                 .bits_per_example;
+            margins.push((t, Margin::of(&net, &data.test_x, t, &s.noise)?));
             rows.push(DepthRow {
                 passes: t,
                 seed,
@@ -163,6 +259,13 @@ pub fn run(
             accuracy: Spread::of(sel.iter().map(|r| r.test_accuracy).collect()),
             noiseless: Spread::of(sel.iter().map(|r| r.test_accuracy_noiseless).collect()).median,
             train_seconds: sel.iter().map(|r| r.train_seconds).sum::<f64>() / sel.len() as f64,
+            margin: Margin::median(
+                &margins
+                    .iter()
+                    .filter(|m| m.0 == t)
+                    .map(|m| m.1)
+                    .collect::<Vec<_>>(),
+            ),
         });
     }
     let basis = format!(

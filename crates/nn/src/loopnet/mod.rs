@@ -178,6 +178,14 @@ impl ForwardNoise {
             sensing: Sensing::ideal(),
         }
     }
+
+    /// The σ of a reading's noise relative to each value's range over the batch: the sensing's
+    /// analog noise and, with an ADC, the variance of its steps (Δ²/12, Δ = range/2^ENOB).
+    pub fn readout_sd(&self) -> f64 {
+        let s = &self.sensing;
+        let quant = s.adc_bits.map_or(0.0, |_| 4f64.powf(-s.adc_enob) / 12.0);
+        (s.relative_sd.powi(2) + quant).sqrt()
+    }
 }
 
 fn gaussian(rows: usize, cols: usize, sd: f64, rng: &mut Rng) -> Vec<f32> {
@@ -375,9 +383,7 @@ impl LoopNet {
     /// the ADC's step (Δ²/12, Δ = range/2^ENOB) over the batch's range of each value, added in
     /// the forward pass (its gradient passes straight through).
     fn read(&self, h: &Tensor, noise: &ForwardNoise, rng: &mut Rng) -> Result<Tensor> {
-        let s = &noise.sensing;
-        let quant = s.adc_bits.map_or(0.0, |_| 4f64.powf(-s.adc_enob) / 12.0);
-        let rel = (s.relative_sd.powi(2) + quant).sqrt();
+        let rel = noise.readout_sd();
         if rel == 0.0 {
             return Ok(h.clone());
         }

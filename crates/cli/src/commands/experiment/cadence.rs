@@ -1,6 +1,6 @@
 //! `lightloop experiment cadence`: the loop with digital attention checkpoints every K passes.
 
-use super::{Common, run_into, valid, write_plots};
+use super::{Common, run_into, valid, write_plots, wrote};
 use crate::load::CliResult;
 use crate::table::{Align, Table, si};
 use clap::Args;
@@ -69,10 +69,10 @@ pub fn run(a: &CadenceArgs) -> CliResult<()> {
     out.csv("cadence.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\neach position of the {}-character context runs the loop; every K passes the host reads all positions and runs one causal attention layer (one head of width {}), whose result is re-encoded. Energy per character from the cost model (one new position per character, earlier ones cached).\nwrote {}/{{cadence.csv, accuracy_vs_energy.svg}}",
+        "\neach position of the {}-character context runs the loop; every K passes the host reads all positions and runs one causal attention layer (one head of width {}), whose result is re-encoded. Energy per character from the cost model (one new position per character, earlier ones cached).\n{}",
         o.context,
         a.head,
-        dir.display()
+        wrote(&dir, &["cadence.csv"], &o.plots)
     );
     Ok(())
 }

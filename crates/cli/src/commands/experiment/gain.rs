@@ -1,6 +1,6 @@
 //! `lightloop experiment gain`: accuracy versus a fixed small-signal loop gain.
 
-use super::{Common, run_into, valid, write_plots};
+use super::{Common, run_into, valid, write_plots, wrote};
 use crate::load::CliResult;
 use crate::table::{Align, Table};
 use clap::Args;
@@ -66,8 +66,8 @@ pub fn run(a: &GainArgs) -> CliResult<()> {
     out.csv("gain.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\nloop gain: with g fixed, A's ternary codes are scaled by 1/√(non-zeros per row) and g is not trained; the per-pass gains α_t still are, so g sets how hard the state drives the absorber/SOA, not the residual step.\nwrote {}/{{gain.csv, accuracy_vs_gain.svg}}",
-        dir.display()
+        "\nloop gain: with g fixed, A's ternary codes are scaled by 1/√(non-zeros per row) and g is not trained; the per-pass gains α_t still are, so g sets how hard the state drives the absorber/SOA, not the residual step.\n{}",
+        wrote(&dir, &["gain.csv"], &o.plots)
     );
     Ok(())
 }

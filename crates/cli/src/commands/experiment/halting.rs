@@ -1,6 +1,6 @@
 //! `lightloop experiment halting`: per-example halting priced by the cost model's energy.
 
-use super::{Common, run_into, valid, write_plots};
+use super::{Common, run_into, valid, write_plots, wrote};
 use crate::load::CliResult;
 use crate::table::{Align, Table, si};
 use clap::Args;
@@ -134,10 +134,10 @@ pub fn run(a: &HaltingArgs) -> CliResult<()> {
     out.csv("halting.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\nequal quality: accuracy within {} of the reference; the cheapest threshold (and the shallowest fixed exit) that keeps it. Energies from the cost model's deep-loop workload at this width with a reading every {} passes (each reading costed as a checkpoint: readout, re-encoding and a host attention core).\nwrote {}/{{halting.csv, accuracy_vs_energy.svg}}",
+        "\nequal quality: accuracy within {} of the reference; the cheapest threshold (and the shallowest fixed exit) that keeps it. Energies from the cost model's deep-loop workload at this width with a reading every {} passes (each reading costed as a checkpoint: readout, re-encoding and a host attention core).\n{}",
         a.tolerance,
         a.every,
-        dir.display()
+        wrote(&dir, &["halting.csv"], &o.plots)
     );
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! `lightloop experiment`: deep-loop ternary networks trained on the twin (candle, CPU), one
-//! experiment per subcommand, each writing its CSV and SVG plot. The science is in
+//! experiment per subcommand, each writing its CSV and its plots as SVG and PDF. The science is in
 //! `lightloop_lab::experiment`; here the arguments become its configurations and its outcomes
 //! become tables and files.
 
@@ -30,7 +30,7 @@ split); parity-N (the parity of N random bits: 2 000 training and 1 000 distinct
 an algorithmic task where depth should matter; and chars-K (a character-level language model \
 on data/english.txt: the next character from the K before it, one-hot; 16 000 training positions \
 from the first 80 % of the text and 4 000 test positions from the rest; scored by next-character \
-accuracy). Each experiment writes CSV and SVG files into its --out folder.";
+accuracy). Each experiment writes CSV files and each plot as SVG and PDF into its --out folder.";
 
 #[derive(Args)]
 pub struct ExperimentArgs {
@@ -282,12 +282,28 @@ fn run_into<C, O>(
     }
 }
 
-/// Writes each plot as `NAME.svg`.
+/// Writes each plot as `NAME.svg` and, beside it, `NAME.pdf` (one vector page, for papers).
 fn write_plots(out: &OutputDir, plots: &[Plot]) -> CliResult<()> {
     for p in plots {
         out.text(&format!("{}.svg", p.name), &p.svg()?)?;
+        out.bytes(&format!("{}.pdf", p.name), &p.pdf()?)?;
     }
     Ok(())
+}
+
+/// "wrote DIR/{a.csv, …, plot.svg, plot.pdf, …}": the CSVs, then each plot as SVG and PDF (as
+/// [`write_plots`] writes them).
+fn wrote(dir: &Path, csvs: &[&str], plots: &[Plot]) -> String {
+    let files: Vec<String> = csvs
+        .iter()
+        .map(|c| c.to_string())
+        .chain(
+            plots
+                .iter()
+                .flat_map(|p| [format!("{}.svg", p.name), format!("{}.pdf", p.name)]),
+        )
+        .collect();
+    format!("wrote {}/{{{}}}", dir.display(), files.join(", "))
 }
 
 /// Checks a configuration before the rig is loaded.
@@ -342,10 +358,7 @@ fn curriculum(a: &CurriculumArgs) -> CliResult<()> {
     write_plots(&out, &o.plots)?;
     out.csv("curriculum.csv", &o.rows)?;
     let dir = out.finish()?;
-    println!(
-        "\nwrote {}/{{curriculum.csv, curriculum.svg}}",
-        dir.display()
-    );
+    println!("\n{}", wrote(&dir, &["curriculum.csv"], &o.plots));
     Ok(())
 }
 
@@ -388,7 +401,7 @@ fn distill(a: &DistillArgs) -> CliResult<()> {
     write_plots(&out, &o.plots)?;
     out.csv("distill.csv", &o.rows)?;
     let dir = out.finish()?;
-    println!("\nwrote {}/{{distill.csv, distill.svg}}", dir.display());
+    println!("\n{}", wrote(&dir, &["distill.csv"], &o.plots));
     Ok(())
 }
 
@@ -427,8 +440,8 @@ fn width(a: &WidthArgs) -> CliResult<()> {
     out.csv("width.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\nenergy: the cost model's J per input for the network of this width on the rig (the tied loop for T passes, one reading with its host head; costed as by `experiment pareto`).\nwrote {}/{{width.csv, accuracy_vs_width.svg, accuracy_vs_energy.svg}}",
-        dir.display()
+        "\nenergy: the cost model's J per input for the network of this width on the rig (the tied loop for T passes, one reading with its host head; costed as by `experiment pareto`).\n{}",
+        wrote(&dir, &["width.csv"], &o.plots)
     );
     Ok(())
 }
@@ -469,15 +482,62 @@ fn depth(a: &DepthArgs) -> CliResult<()> {
         c.task, rig.rig.name, c.width, c.epochs, c.seeds
     );
     println!("{}", table.render());
+    if let Some(line) = noise_against_margin(&o.summary) {
+        println!("\n{line}");
+    }
     out.csv("passes.csv", &o.passes)?;
     write_plots(&out, &o.plots)?;
     out.csv("depth.csv", &o.rows)?;
     let dir = out.finish()?;
-    println!(
-        "\nwrote {}/{{depth.csv, passes.csv, accuracy_vs_passes.svg, early_exit.svg, effective_rank.svg}}",
-        dir.display()
-    );
+    println!("\n{}", wrote(&dir, &["depth.csv", "passes.csv"], &o.plots));
     Ok(())
+}
+
+/// Where the rig's noise leaves the median accuracy at the noiseless network's: one line saying
+/// what that means, the readout's noise against the networks' decision margins (None where the
+/// two differ at every T).
+fn noise_against_margin(summary: &[depth::DepthSummary]) -> Option<String> {
+    let same: Vec<&depth::DepthSummary> = summary
+        .iter()
+        .filter(|m| m.accuracy.median == m.noiseless)
+        .collect();
+    let first = same.first()?;
+    let passes: Vec<String> = same.iter().map(|m| m.passes.to_string()).collect();
+    // Two significant figures: these are estimates.
+    let fig = |x: f64| {
+        if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+            lightloop_rig::units::trim_float(x, 2)
+        } else {
+            format!("{x:.1e}")
+        }
+    };
+    let span = |f: fn(&depth::Margin) -> f64| {
+        let v = same.iter().map(|m| f(&m.margin));
+        let (lo, hi) = (
+            v.clone().fold(f64::INFINITY, f64::min),
+            v.fold(0.0, f64::max),
+        );
+        let (lo, hi) = (fig(lo), fig(hi));
+        if lo == hi { lo } else { format!("{lo}–{hi}") }
+    };
+    let most = same
+        .iter()
+        .map(|m| m.margin.expected_changes)
+        .fold(0.0, f64::max);
+    let meaning = if most < 1.0 {
+        "fewer than one, so equal accuracy is what the noise predicts"
+    } else {
+        "so a few decisions may change, in both directions, and leave the count where it is"
+    };
+    Some(format!(
+        "rig noise = noiseless at T = {}: the readout's noise (σ {} of each value's range over the test inputs, the ADC's steps included) moves the gap between a test input's two largest logits by {} (median over the inputs) against a median gap of {}, and is expected to change {} of the {} test decisions to the runner-up (Σ Q(gap/σ)): {meaning}. The ASE inside the loop is not in this estimate.",
+        passes.join(", "),
+        span(|m| m.readout_sd),
+        span(|m| m.gap_sd),
+        span(|m| m.gap),
+        span(|m| m.expected_changes),
+        first.margin.inputs,
+    ))
 }
 
 fn readout(a: &ReadoutArgs) -> CliResult<()> {
@@ -513,9 +573,59 @@ fn readout(a: &ReadoutArgs) -> CliResult<()> {
     write_plots(&out, &o.plots)?;
     out.csv("readout.csv", &o.rows)?;
     let dir = out.finish()?;
-    println!(
-        "\nwrote {}/{{readout.csv, accuracy_vs_photons.svg, accuracy_vs_adc_bits.svg}}",
-        dir.display()
-    );
+    println!("\n{}", wrote(&dir, &["readout.csv"], &o.plots));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightloop_lab::experiment::Spread;
+
+    fn at(passes: usize, noisy: f64, noiseless: f64, expected_changes: f64) -> depth::DepthSummary {
+        depth::DepthSummary {
+            passes,
+            accuracy: Spread::of(vec![noisy]),
+            noiseless,
+            train_seconds: 0.0,
+            margin: depth::Margin {
+                readout_sd: 0.0019,
+                gap_sd: 0.01 * passes as f64,
+                gap: 2.0,
+                expected_changes,
+                inputs: 360,
+            },
+        }
+    }
+
+    /// The line names only the T where the two accuracies agree, with the margins of those T,
+    /// and what the expected count of changed decisions means; none where they never agree.
+    #[test]
+    fn depth_explains_equal_accuracies_by_the_margins() {
+        let line = noise_against_margin(&[
+            at(1, 0.9, 0.9, 0.02),
+            at(4, 0.9, 0.91, 3.0),
+            at(16, 0.8, 0.8, 0.5),
+        ])
+        .unwrap();
+        assert!(
+            line.starts_with("rig noise = noiseless at T = 1, 16: "),
+            "{line}"
+        );
+        assert!(line.contains("(σ 0.0019 of each value's range"), "{line}");
+        assert!(
+            line.contains("by 0.01–0.16 (median over the inputs)"),
+            "{line}"
+        );
+        assert!(line.contains("median gap of 2,"), "{line}");
+        assert!(
+            line.contains("change 0.02–0.5 of the 360 test decisions"),
+            "{line}"
+        );
+        assert!(line.contains("fewer than one, so equal accuracy is what the noise predicts"));
+        let line = noise_against_margin(&[at(4, 0.9, 0.9, 3.0)]).unwrap();
+        assert!(line.contains("change 3 of the 360"), "{line}");
+        assert!(line.contains("in both directions"), "{line}");
+        assert_eq!(noise_against_margin(&[at(4, 0.9, 0.91, 0.1)]), None);
+    }
 }

@@ -1,6 +1,6 @@
 //! `lightloop experiment pareto`: the energy–accuracy Pareto front of trained loop networks.
 
-use super::{Common, run_into, valid, write_plots};
+use super::{Common, run_into, valid, write_plots, wrote};
 use crate::load::CliResult;
 use crate::table::{Align, Table, si};
 use clap::Args;
@@ -83,8 +83,8 @@ pub fn run(a: &ParetoArgs) -> CliResult<()> {
     out.csv("pareto.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\neach network is trained once at the rig's own noise, then read on every variant of the rig (laser power per channel, ADC bits with the rig's ENOB shortfall and a fixed Walden figure of merit); its activation stays the trained one (the loop's gain trim holds the operating point), only the ASE per pass and the readout's noise change. Energy: the cost model's deep-loop decoder at the network's width and T with one reading at T.\nwrote {}/{{pareto.csv, pareto.svg}}",
-        dir.display()
+        "\neach network is trained once at the rig's own noise, then read on every variant of the rig (laser power per channel, ADC bits with the rig's ENOB shortfall and a fixed Walden figure of merit); its activation stays the trained one (the loop's gain trim holds the operating point), only the ASE per pass and the readout's noise change. Energy: the cost model's deep-loop decoder at the network's width and T with one reading at T.\n{}",
+        wrote(&dir, &["pareto.csv"], &o.plots)
     );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `lightloop experiment rule`: backpropagation against Direct Feedback Alignment, and a deep
 //! reservoir (only the readout trained).
 
-use super::{Common, run_into, valid, write_plots};
+use super::{Common, run_into, valid, write_plots, wrote};
 use crate::load::CliResult;
 use crate::table::{Align, Table};
 use clap::Args;
@@ -60,8 +60,8 @@ pub fn run(a: &RuleArgs) -> CliResult<()> {
     out.csv("rule.csv", &o.rows)?;
     let dir = out.finish()?;
     println!(
-        "\nDFA: the output error reaches every pass through one fixed random matrix (the same for all passes); the readout layer gets its true gradient. Reservoir: the ternary loop and input encoding keep their random start, only the digital readout is trained (by AdamW, not a ridge fit). All train under the rig's noise.\nwrote {}/{{rule.csv, accuracy_vs_passes.svg}}",
-        dir.display()
+        "\nDFA: the output error reaches every pass through one fixed random matrix (the same for all passes); the readout layer gets its true gradient. Reservoir: the ternary loop and input encoding keep their random start, only the digital readout is trained (by AdamW, not a ridge fit). All train under the rig's noise.\n{}",
+        wrote(&dir, &["rule.csv"], &o.plots)
     );
     Ok(())
 }
