@@ -9,6 +9,7 @@
 //! is not modelled. Prices: the hardware's write-off for the run's duration and the energy at
 //! the facility's PUE and price.
 
+use crate::FleetError;
 use crate::bom;
 use crate::economics::{Economics, YEAR};
 use lightloop_cost::evaluate::{Core, evaluate_core};
@@ -71,8 +72,8 @@ pub fn on_rigs(
     tokens: f64,
     rigs: f64,
     econ: &Economics,
-) -> Result<Run, String> {
-    lightloop_cost::evaluate(rig, wl).map_err(|e| e.to_string())?;
+) -> Result<Run, FleetError> {
+    lightloop_cost::evaluate(rig, wl)?;
     let work = Work::from_workload(wl);
     let core = Core::for_work(rig, &work);
     let e = evaluate_core(&core, &work, wl);

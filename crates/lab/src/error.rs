@@ -55,6 +55,17 @@ impl From<candle_core::Error> for LabError {
     }
 }
 
+impl From<lightloop_nn::NnError> for LabError {
+    fn from(e: lightloop_nn::NnError) -> Self {
+        use lightloop_nn::NnError;
+        match e {
+            NnError::Incompatible(m) | NnError::Setting(m) => LabError::Incompatible(m),
+            NnError::Data(d) => LabError::Data(d.to_string()),
+            NnError::Numerical(m) => LabError::Numerical(m),
+        }
+    }
+}
+
 impl From<lightloop_cost::Incompatible> for LabError {
     fn from(e: lightloop_cost::Incompatible) -> Self {
         LabError::Incompatible(e.to_string())

@@ -2,6 +2,7 @@
 //! its states and their autocorrelation half-life. (Memory capacities are readout tasks:
 //! [`crate::suite::Task::MemoryCapacity`].)
 
+use crate::NnError;
 use crate::reservoir::{Model, Spec, build};
 use faer::{Mat, Side};
 use lightloop_base::rng::{normal, stream, uniform};
@@ -14,7 +15,7 @@ use lightloop_rig::Rig;
 /// the separation d is recorded and rescaled back to δ₀; λ = mean ln(d/δ₀). The noise inside
 /// the reservoir is switched off (it would separate the copies by itself). `None` for a model
 /// whose state is not a plain vector (the physics engine).
-pub fn lyapunov(spec: &Spec, rig: &Rig, steps: usize) -> Result<Option<f64>, String> {
+pub fn lyapunov(spec: &Spec, rig: &Rig, steps: usize) -> Result<Option<f64>, NnError> {
     if spec.model == Model::SoaEngine {
         return Ok(None);
     }
@@ -61,7 +62,9 @@ pub fn lyapunov(spec: &Spec, rig: &Rig, steps: usize) -> Result<Option<f64>, Str
             .sum::<f64>()
             .sqrt();
         if !d.is_finite() {
-            return Err("a trajectory diverged while measuring the Lyapunov exponent".into());
+            return Err(NnError::Numerical(
+                "a trajectory diverged while measuring the Lyapunov exponent".into(),
+            ));
         }
         if d == 0.0 {
             // The perturbation died out completely (a strongly contracting reservoir).

@@ -3,6 +3,7 @@
 
 pub mod datasets;
 pub mod dynamics;
+pub mod error;
 pub mod esn;
 pub mod loopnet;
 pub mod reservoir;
@@ -10,3 +11,5 @@ pub mod ridge;
 pub mod sensing;
 pub mod suite;
 pub mod tasks;
+
+pub use error::NnError;

@@ -11,6 +11,7 @@
 //! the training data (the last 20 % of a series, every fifth example of a classification set)
 //! after fitting on the rest, then the readout is refitted on all of it.
 
+use crate::NnError;
 use crate::datasets::{self, Utterance};
 use crate::reservoir::Reservoir;
 use crate::ridge::Gram;
@@ -102,12 +103,15 @@ impl fmt::Display for Task {
     }
 }
 
+/// The longest Mackey–Glass prediction horizon, steps.
+pub const MAX_HORIZON: usize = 10_000;
+
 impl FromStr for Task {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "unknown task `{s}` (known: narma10, mackey-glass-H for a horizon H ≥ 1, santa-fe, equalisation-SNRdb such as equalisation-20db, japanese-vowels, memory-capacity)"
+                "unknown task `{s}` (known: narma10, mackey-glass-H for a horizon 1 ≤ H ≤ 10000, santa-fe, equalisation-SNRdb such as equalisation-20db, japanese-vowels, memory-capacity)"
             )
         };
         Ok(match s {
@@ -118,7 +122,8 @@ impl FromStr for Task {
             _ => {
                 if let Some(h) = s.strip_prefix("mackey-glass-") {
                     let horizon: usize = h.parse().map_err(|_| bad())?;
-                    if horizon == 0 {
+                    // The series is 6 200 + H samples long: H is bounded so that it stays small.
+                    if horizon == 0 || horizon > MAX_HORIZON {
                         return Err(bad());
                     }
                     Task::MackeyGlass { horizon }
@@ -201,7 +206,7 @@ fn drive(r: &mut dyn Reservoir, input: &[f64], washout: usize) -> Vec<Vec<f64>> 
 }
 
 /// Runs the reservoir over task `task`; `seed` draws the task's random data.
-pub fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected, String> {
+pub fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected, NnError> {
     let col = |v: &[f64]| v.iter().map(|y| vec![*y]).collect::<Vec<_>>();
     let sequence =
         |input: Vec<f64>, target: Vec<f64>, washout: usize, train: usize, r: &mut dyn Reservoir| {
@@ -227,7 +232,7 @@ pub fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected
             sequence(input, target, 200, 4_000, r)
         }
         Task::SantaFe => {
-            let x = datasets::santa_fe().map_err(|e| e.to_string())?;
+            let x = datasets::santa_fe()?;
             let input = x[..5_200].to_vec();
             let target = x[1..5_201].iter().map(|v| v / 255.0).collect();
             sequence(input, target, 200, 4_000, r)
@@ -243,7 +248,7 @@ pub fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected
             c
         }
         Task::JapaneseVowels => {
-            let (train, test) = datasets::japanese_vowels().map_err(|e| e.to_string())?;
+            let (train, test) = datasets::japanese_vowels()?;
             vowels(r, &train, &test)
         }
         Task::MemoryCapacity => {
@@ -382,7 +387,7 @@ fn nearest_symbol(y: f64) -> f64 {
 }
 
 /// Reads the collected node values through `sensing`, trains the readout and scores it.
-pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score, String> {
+pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score, NnError> {
     let train_rows = match &c.groups {
         Some(g) => g[c.train - 1].end,
         None => c.train,
@@ -443,9 +448,14 @@ pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score
             }
         }
     }
-    let chosen = best.ok_or("the readout could not be fitted for any λ")?.0;
-    let w = refit(&fit.merged(&val), chosen)
-        .ok_or("the readout could not be refitted for any λ at or above the one chosen")?;
+    let chosen = best
+        .ok_or_else(|| NnError::Numerical("the readout could not be fitted for any λ".into()))?
+        .0;
+    let w = refit(&fit.merged(&val), chosen).ok_or_else(|| {
+        NnError::Numerical(
+            "the readout could not be refitted for any λ at or above the one chosen".into(),
+        )
+    })?;
     let lambda = w.lambda;
     let test = c.train..x.len();
     let pred = w.apply_all(&x[test.clone()]);

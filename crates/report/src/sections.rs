@@ -1811,8 +1811,8 @@ fn collect_narma(rig: &Rig, model: Model, nodes: usize, seed: u64) -> Result<Col
     } else {
         nodes
     };
-    let mut r = build(&spec, rig, 1)?;
-    lightloop_nn::suite::collect(Task::Narma10, r.as_mut(), seed)
+    let mut r = build(&spec, rig, 1).map_err(|e| e.to_string())?;
+    lightloop_nn::suite::collect(Task::Narma10, r.as_mut(), seed).map_err(|e| e.to_string())
 }
 
 /// Reservoirs read out through the rig's receiver: NARMA10 error versus photons per sample and
@@ -1863,15 +1863,17 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .map(|&(n, &(sweep, p, b, k))| {
             let sensing = Sensing::from_rig(rig, p, b);
             let mut rng = lightloop_base::rng::stream(seed, "report.accuracy", k, 0);
-            evaluate(&n.data, &sensing, &mut rng).map(|sc| AccuracyRow {
-                model: n.model.to_string(),
-                task: "narma10",
-                sweep,
-                photons_per_sample: sensing.photons_per_sample,
-                adc_bits: sensing.adc_bits,
-                nmse: sc.nmse.unwrap_or(f64::NAN),
-                nrmse: sc.nrmse.unwrap_or(f64::NAN),
-            })
+            evaluate(&n.data, &sensing, &mut rng)
+                .map_err(|e| e.to_string())
+                .map(|sc| AccuracyRow {
+                    model: n.model.to_string(),
+                    task: "narma10",
+                    sweep,
+                    photons_per_sample: sensing.photons_per_sample,
+                    adc_bits: sensing.adc_bits,
+                    nmse: sc.nmse.unwrap_or(f64::NAN),
+                    nrmse: sc.nrmse.unwrap_or(f64::NAN),
+                })
         })
         .collect::<Result<_, String>>()?;
     let csv = c.csv("accuracy_vs_readout.csv", &rows)?;
@@ -2126,6 +2128,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
                 .map(|&v| {
                     let mut rng = lightloop_base::rng::stream(seed, "report.pareto", m as u64, 0);
                     let r = evaluate(data, &variants[v].sensing, &mut rng)
+                        .map_err(|e| e.to_string())
                         .and_then(|sc| sc.nrmse.ok_or_else(|| "no NRMSE".to_string()));
                     (v, m, r)
                 })

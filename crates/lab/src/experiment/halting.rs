@@ -264,7 +264,7 @@ pub fn run(
                 }),
             };
             let (net, _) = train(cfg, s.phi.clone(), &s.noise, &settings, &data, &ponder)
-                .map_err(LabError::Numerical)?;
+                .map_err(LabError::from)?;
             let run = ExitRun::new(&net, &data.test_x, &data.test_y, &s.noise, u64::MAX)?;
             for &q in &config.thresholds {
                 rows.push(row(

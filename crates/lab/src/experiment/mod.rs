@@ -167,12 +167,12 @@ fn net_config(c: &Common, width: usize, data: &Dataset, passes: usize, seed: u64
 
 /// The task's data for `seed`.
 fn load(task: NetTask, seed: u64) -> Result<Dataset, LabError> {
-    task.load(seed).map_err(LabError::Data)
+    Ok(task.load(seed)?)
 }
 
-/// A training failure (nn reports them as sentences).
-fn training(e: String) -> LabError {
-    LabError::Numerical(e)
+/// A training failure.
+fn training(e: lightloop_nn::NnError) -> LabError {
+    e.into()
 }
 
 /// Counts finished units of work and reports them.

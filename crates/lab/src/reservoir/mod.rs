@@ -92,12 +92,12 @@ fn spec(
 /// Builds the reservoir of `spec` for `inputs` input dimensions; a refusal is the rig's or the
 /// settings' (an SOA missing, a gain the attenuator cannot set, ...).
 fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>, LabError> {
-    lightloop_nn::reservoir::build(spec, rig, inputs).map_err(LabError::Incompatible)
+    lightloop_nn::reservoir::build(spec, rig, inputs).map_err(LabError::from)
 }
 
 /// Runs a reservoir over a task (a data file that cannot be read is the failure here).
 fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected, LabError> {
-    lightloop_nn::suite::collect(task, r, seed).map_err(LabError::Data)
+    Ok(lightloop_nn::suite::collect(task, r, seed)?)
 }
 
 /// Trains and scores a readout.
@@ -106,12 +106,12 @@ fn evaluate(
     sensing: &lightloop_nn::sensing::Sensing,
     rng: &mut lightloop_base::rng::Rng,
 ) -> Result<Score, LabError> {
-    lightloop_nn::suite::evaluate(c, sensing, rng).map_err(LabError::Numerical)
+    lightloop_nn::suite::evaluate(c, sensing, rng).map_err(LabError::from)
 }
 
 /// The largest Lyapunov exponent over 1 000 steps (`None` where the state is not a vector).
 fn lyapunov(spec: &Spec, rig: &Rig) -> Result<Option<f64>, LabError> {
-    lightloop_nn::dynamics::lyapunov(spec, rig, 1000).map_err(LabError::Numerical)
+    lightloop_nn::dynamics::lyapunov(spec, rig, 1000).map_err(LabError::from)
 }
 
 /// The task's headline metric: its name, value, and whether lower is better.

@@ -21,6 +21,7 @@
 
 use super::train::{Batch, Dataset, TrainSettings, Trainable, fit_net};
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
+use crate::NnError;
 use candle_core::{DType, Device, Result, Tensor, Var};
 use lightloop_base::rng::{normal, stream};
 
@@ -199,12 +200,12 @@ pub fn train(
     noise: &ForwardNoise,
     settings: &TrainSettings,
     data: &Dataset,
-) -> std::result::Result<(SeqLoopNet, f64), String> {
+) -> std::result::Result<(SeqLoopNet, f64), NnError> {
     if data.inputs != net.positions * net.alphabet || data.classes != net.alphabet {
-        return Err(format!(
+        return Err(NnError::Setting(format!(
             "the data has {} inputs and {} classes; the network takes {} positions of {} characters",
             data.inputs, data.classes, net.positions, net.alphabet
-        ));
+        )));
     }
     let seed = net.inner.config.seed;
     fit_net(net, seed, noise, settings, data, |n, b: &Batch| {

@@ -20,6 +20,7 @@
 
 use super::train::{Batch, Dataset, TrainSettings, fit};
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi, ternary};
+use crate::NnError;
 use candle_core::{Device, Result, Tensor};
 use lightloop_base::rng::stream;
 
@@ -101,8 +102,8 @@ pub fn train(
     noise: &ForwardNoise,
     settings: &TrainSettings,
     data: &Dataset,
-) -> std::result::Result<(LoopNet, f64), String> {
-    let fb = feedback(&config).map_err(|e| e.to_string())?;
+) -> std::result::Result<(LoopNet, f64), NnError> {
+    let fb = feedback(&config)?;
     fit(config, phi, noise, settings, data, |net, b| {
         dfa_loss(net, b, noise, &fb)
     })

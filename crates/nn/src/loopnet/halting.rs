@@ -27,6 +27,7 @@
 
 use super::train::Batch;
 use super::{ForwardNoise, LoopNet};
+use crate::NnError;
 use candle_core::{D, DType, Result, Tensor};
 use candle_nn::ops::{log_softmax, softmax_last_dim};
 
@@ -144,13 +145,13 @@ pub fn train(
     settings: &super::train::TrainSettings,
     data: &super::train::Dataset,
     ponder: &Ponder,
-) -> std::result::Result<(LoopNet, f64), String> {
+) -> std::result::Result<(LoopNet, f64), NnError> {
     if config.exits().len() != ponder.exit_cost.len() {
-        return Err(format!(
+        return Err(NnError::Setting(format!(
             "{} exits but {} exit prices",
             config.exits().len(),
             ponder.exit_cost.len()
-        ));
+        )));
     }
     super::train::fit(config, phi, noise, settings, data, |net, b| {
         ponder_loss(net, b, noise, ponder)

@@ -2,6 +2,7 @@
 //! shipped in data/) or n-bit parity (an algorithmic task where depth should matter).
 
 use super::{ForwardNoise, LoopNet, LoopNetConfig, phi::Phi};
+use crate::NnError;
 use crate::datasets;
 use candle_core::{Device, Result, Tensor};
 use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
@@ -76,7 +77,7 @@ impl std::fmt::Display for NetTask {
 }
 
 impl NetTask {
-    pub fn load(self, seed: u64) -> std::result::Result<Dataset, String> {
+    pub fn load(self, seed: u64) -> std::result::Result<Dataset, NnError> {
         match self {
             NetTask::Digits => Dataset::digits(seed),
             NetTask::Parity { bits } => Dataset::parity(bits, seed),
@@ -88,14 +89,14 @@ impl NetTask {
 impl Dataset {
     /// Parity of `bits` bits: distinct random codes (a partial Fisher–Yates shuffle of all
     /// 2^bits), 2 000 for training and 1 000 for testing.
-    pub fn parity(bits: usize, seed: u64) -> std::result::Result<Self, String> {
+    pub fn parity(bits: usize, seed: u64) -> std::result::Result<Self, NnError> {
         let total = 1usize << bits;
         let (n_train, n_test) = (2_000, 1_000);
         if total < n_train + n_test {
-            return Err(format!(
+            return Err(NnError::Setting(format!(
                 "parity-{bits} has fewer than {} codes",
                 n_train + n_test
-            ));
+            )));
         }
         let mut rng = stream(seed, "parity.codes", bits as u64, 0);
         // Partial shuffle through a sparse map of swapped positions.
@@ -120,8 +121,8 @@ impl Dataset {
                 Tensor::from_vec(y, part.len(), &dev)?,
             ))
         };
-        let (train_x, train_y) = tensors(&codes[..n_train]).map_err(|e| e.to_string())?;
-        let (test_x, test_y) = tensors(&codes[n_train..]).map_err(|e| e.to_string())?;
+        let (train_x, train_y) = tensors(&codes[..n_train])?;
+        let (test_x, test_y) = tensors(&codes[n_train..])?;
         Ok(Self {
             train_x,
             train_y,
@@ -137,7 +138,7 @@ impl Dataset {
     /// character at it. 16 000 training positions drawn (seeded) from the first 80 % of the text
     /// and 4 000 test positions from the last 20 %, so that no test character is in the
     /// training text.
-    pub fn chars(context: usize, seed: u64) -> std::result::Result<Self, String> {
+    pub fn chars(context: usize, seed: u64) -> std::result::Result<Self, NnError> {
         let text = datasets::english_text().as_bytes();
         let mut alphabet: Vec<u8> = text.to_vec();
         alphabet.sort_unstable();
@@ -174,8 +175,8 @@ impl Dataset {
                 Tensor::from_vec(y, pos.len(), &dev)?,
             ))
         };
-        let (train_x, train_y) = tensors(&train_pos).map_err(|e| e.to_string())?;
-        let (test_x, test_y) = tensors(&test_pos).map_err(|e| e.to_string())?;
+        let (train_x, train_y) = tensors(&train_pos)?;
+        let (test_x, test_y) = tensors(&test_pos)?;
         Ok(Self {
             train_x,
             train_y,
@@ -188,8 +189,8 @@ impl Dataset {
 
     /// The digits split into training and test sets (a seeded shuffle, 80 % / 20 %), pixels
     /// scaled to [0, 1].
-    pub fn digits(seed: u64) -> std::result::Result<Self, String> {
-        let mut all = datasets::digits().map_err(|e| e.to_string())?;
+    pub fn digits(seed: u64) -> std::result::Result<Self, NnError> {
+        let mut all = datasets::digits()?;
         let mut rng = stream(seed, "digits.split", 0, 0);
         shuffle(&mut all, &mut rng);
         let cut = all.len() * 4 / 5;
@@ -205,8 +206,8 @@ impl Dataset {
                 Tensor::from_vec(y, part.len(), &dev)?,
             ))
         };
-        let (train_x, train_y) = tensors(&all[..cut]).map_err(|e| e.to_string())?;
-        let (test_x, test_y) = tensors(&all[cut..]).map_err(|e| e.to_string())?;
+        let (train_x, train_y) = tensors(&all[..cut])?;
+        let (test_x, test_y) = tensors(&all[cut..])?;
         Ok(Self {
             train_x,
             train_y,
@@ -265,7 +266,7 @@ pub fn train(
     noise: &ForwardNoise,
     settings: &TrainSettings,
     data: &Dataset,
-) -> std::result::Result<(LoopNet, f64), String> {
+) -> std::result::Result<(LoopNet, f64), NnError> {
     train_distilled(config, phi, noise, settings, data, None)
 }
 
@@ -289,7 +290,7 @@ pub fn train_distilled(
     settings: &TrainSettings,
     data: &Dataset,
     teacher: Option<Distillation>,
-) -> std::result::Result<(LoopNet, f64), String> {
+) -> std::result::Result<(LoopNet, f64), NnError> {
     fit(config, phi, noise, settings, data, |net, b| {
         let logits = net.forward(b.x, b.passes, noise, b.call)?;
         let loss = candle_nn::loss::cross_entropy(&logits, b.y)?;
@@ -352,8 +353,8 @@ pub(crate) fn fit(
     settings: &TrainSettings,
     data: &Dataset,
     loss: impl Fn(&LoopNet, &Batch) -> Result<Tensor>,
-) -> std::result::Result<(LoopNet, f64), String> {
-    let net = LoopNet::new(config, phi).map_err(|e| e.to_string())?;
+) -> std::result::Result<(LoopNet, f64), NnError> {
+    let net = LoopNet::new(config, phi)?;
     fit_net(net, config.seed, noise, settings, data, loss)
 }
 
@@ -365,7 +366,7 @@ pub(crate) fn fit_net<N: Trainable>(
     settings: &TrainSettings,
     data: &Dataset,
     loss: impl Fn(&N, &Batch) -> Result<Tensor>,
-) -> std::result::Result<(N, f64), String> {
+) -> std::result::Result<(N, f64), NnError> {
     let run = || -> Result<(N, f64)> {
         let mut opt = AdamW::new(
             net.vars(),
@@ -400,7 +401,7 @@ pub(crate) fn fit_net<N: Trainable>(
         let acc = net.test_accuracy(data, noise, u64::MAX)?;
         Ok((net, acc))
     };
-    run().map_err(|e| e.to_string())
+    run().map_err(NnError::from)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod linear;
 pub mod photonic;
 pub mod ternary;
 
+use crate::NnError;
 use crate::esn::{Esn, EsnSettings};
 use lightloop_rig::Rig;
 use std::fmt;
@@ -201,13 +202,17 @@ impl Spec {
 }
 
 /// Builds the reservoir of `spec` for `inputs` input dimensions on `rig`.
-pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>, String> {
+pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>, NnError> {
     if spec.nodes == 0 {
-        return Err("a reservoir needs at least one node".into());
+        return Err(NnError::Setting(
+            "a reservoir needs at least one node".into(),
+        ));
     }
     let gain = spec.gain();
     if !(gain.is_finite() && gain >= 0.0) {
-        return Err(format!("the gain must be a finite number ≥ 0, not {gain}"));
+        return Err(NnError::Setting(format!(
+            "the gain must be a finite number ≥ 0, not {gain}"
+        )));
     }
     Ok(match spec.model {
         Model::Esn => {

@@ -26,6 +26,7 @@
 //!   (carrier dynamics, so gain patterning between slots, and sampled ASE).
 
 use super::{Reservoir, binary_mask, masked};
+use crate::NnError;
 use lightloop_base::rng::{Rng, normal, stream};
 use lightloop_physics::saturable_absorber::SaturableAbsorber;
 use lightloop_physics::soa::Soa;
@@ -82,18 +83,18 @@ struct Line {
 }
 
 impl Line {
-    fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, String> {
+    fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, NnError> {
         if rig.soa.is_none() {
-            return Err(format!(
+            return Err(NnError::Incompatible(format!(
                 "rig `{}` has no SOA for the loop's node",
                 rig.rig.name
-            ));
+            )));
         }
         let g = s.round_trip_gain;
         if !(0.0..1.0).contains(&g) {
-            return Err(format!(
+            return Err(NnError::Setting(format!(
                 "the loop's round-trip gain must lie in [0, 1) for a fading memory, not {g}"
-            ));
+            )));
         }
         let p_unit = rig.laser.power.si() / rig.modulator.insertion_loss.linear();
         let twin = LoopTwin::from_rig(rig, 0.0, seed);
@@ -102,17 +103,17 @@ impl Line {
             s.saturation_depth * soa.saturation_power.si() / soa.small_signal_gain.linear();
         let p_scale = p_star * (1.0 - g) / s.bias.max(1e-9);
         if p_scale > p_unit {
-            return Err(format!(
+            return Err(NnError::Incompatible(format!(
                 "the operating point {p_star:.3e} W needs more input power than the modulator delivers ({p_unit:.3e} W)"
-            ));
+            )));
         }
         let (x, quad, bg) = twin.node((p_star / p_unit).sqrt(), 0.0, 0.0, 0.0);
         let tg = (x * x * p_unit + quad + bg) / p_star;
         let alpha = g / tg;
         if alpha > 1.0 {
-            return Err(format!(
+            return Err(NnError::Incompatible(format!(
                 "a round-trip gain of {g} needs more than the absorber and SOA give at the operating point (T·G = {tg:.3}): the attenuator cannot amplify"
-            ));
+            )));
         }
         Ok(Self {
             mask: binary_mask(s.nodes, inputs, seed, "reservoir.loop.mask"),
@@ -164,7 +165,7 @@ pub struct TwinLoop {
 }
 
 impl TwinLoop {
-    pub fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, NnError> {
         Ok(Self {
             line: Line::new(rig, s, inputs, seed)?,
             twin: LoopTwin::from_rig(rig, 0.0, seed),
@@ -225,16 +226,20 @@ pub struct EngineLoop {
 }
 
 impl EngineLoop {
-    pub fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(rig: &Rig, s: LoopSettings, inputs: usize, seed: u64) -> Result<Self, NnError> {
         if !s.inner_noise {
-            return Err(
+            return Err(NnError::Setting(
                 "the physics engine's noise cannot be switched off: use soa-twin for a noiseless loop"
                     .into(),
-            );
+            ));
         }
         let clock = Clock::new(rig.topology.symbol_period.si(), 1);
-        let soa = Soa::from_rig(rig, &clock)
-            .ok_or_else(|| format!("rig `{}` has no SOA for the loop's node", rig.rig.name))?;
+        let soa = Soa::from_rig(rig, &clock).ok_or_else(|| {
+            NnError::Incompatible(format!(
+                "rig `{}` has no SOA for the loop's node",
+                rig.rig.name
+            ))
+        })?;
         let absorber = SaturableAbsorber::from_rig(rig, &clock)
             .unwrap_or_else(|| SaturableAbsorber::new(0.0, 0.0, 1.0, 1e-12, clock.dt()));
         Ok(Self {

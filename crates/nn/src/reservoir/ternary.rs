@@ -16,6 +16,7 @@
 //! model of the readout, [`crate::sensing`]).
 
 use super::{Reservoir, binary_mask, masked};
+use crate::NnError;
 use lightloop_base::rng::{Rng, normal, stream, uniform};
 use lightloop_cost::optics::mesh_amplitude;
 use lightloop_rig::Rig;
@@ -67,15 +68,18 @@ pub struct TernaryReservoir {
 }
 
 impl TernaryReservoir {
-    pub fn new(rig: &Rig, s: TernarySettings, inputs: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(rig: &Rig, s: TernarySettings, inputs: usize, seed: u64) -> Result<Self, NnError> {
         if rig.soa.is_none() {
-            return Err(format!("rig `{}` has no SOA for the loop", rig.rig.name));
+            return Err(NnError::Incompatible(format!(
+                "rig `{}` has no SOA for the loop",
+                rig.rig.name
+            )));
         }
         if !(s.density > 0.0 && s.density <= 1.0) {
-            return Err(format!(
+            return Err(NnError::Setting(format!(
                 "the mixing density must lie in (0, 1], not {}",
                 s.density
-            ));
+            )));
         }
         let n = s.nodes;
         let mut rng = stream(seed, "reservoir.ternary.mixing", 0, 0);
@@ -104,10 +108,10 @@ impl TernaryReservoir {
         let attenuation =
             s.loop_gain / (twin.small_signal_gain().sqrt() * kappa * nnz.sqrt().max(1e-12));
         if attenuation > 1.0 {
-            return Err(format!(
+            return Err(NnError::Incompatible(format!(
                 "a loop gain of {} needs an attenuator transmission of {attenuation:.3} > 1: the absorber, SOA and mesh of rig `{}` cannot provide it",
                 s.loop_gain, rig.rig.name
-            ));
+            )));
         }
         let mut brng = stream(seed, "reservoir.ternary.bias", 0, 0);
         Ok(Self {
