@@ -331,6 +331,17 @@ fn runs_beyond_their_limits_are_refused_before_any_work() {
         &run(&["simulate", "--symbols", "18446744073709551615"]),
         &["--symbols", "--samples-per-symbol 8", "--time-limit"],
     );
+    // A task whose data would not fit in memory.
+    refused(
+        &run(&[
+            "reservoir",
+            "--task",
+            "mackey-glass-999999999",
+            "--seeds",
+            "1",
+        ]),
+        &["mackey-glass-999999999", "1 ≤ H ≤ 10000"],
+    );
     // A sweep's grid is counted before it runs.
     refused(
         &run(&[
