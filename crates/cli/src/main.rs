@@ -110,10 +110,10 @@ enum Command {
     /// Time-domain simulation of one channel's reference chain: error rates, eye, energy, trace
     #[command(long_about = commands::simulate::LONG_ABOUT)]
     Simulate(commands::simulate::SimulateArgs),
-    /// The bench test plan in simulation: BER vs power, SNR vs passes, return map, crosstalk,
-    /// re-centring, faults, energy — tables plus CSV and JSON files
-    #[command(long_about = commands::bench_plan::LONG_ABOUT)]
-    BenchPlan(commands::bench_plan::BenchPlanArgs),
+    /// The lab's test plan in simulation: BER vs power, SNR vs passes, return map, crosstalk,
+    /// re-centring, faults, energy — tables plus CSV and JSON files (also: bench-plan)
+    #[command(long_about = commands::test_plan::LONG_ABOUT, alias = "bench-plan")]
+    TestPlan(commands::test_plan::TestPlanArgs),
     /// The main job: one self-contained HTML report of a rig (plots inline) with the CSV behind
     /// every plot
     #[command(long_about = commands::report::LONG_ABOUT)]
@@ -196,7 +196,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => commands::sweep::run(&a),
         Command::Bench(a) => commands::bench::run(&a),
         Command::Simulate(a) => commands::simulate::run(&a),
-        Command::BenchPlan(a) => commands::bench_plan::run(&a),
+        Command::TestPlan(a) => commands::test_plan::run(&a),
         Command::Report(a) => commands::report::run(&a),
         Command::Reservoir(a) => commands::reservoir::run(&a),
         Command::Experiment(a) => commands::experiment::run(&a),

@@ -553,10 +553,10 @@ fn sweep_refuses_bad_axes_and_existing_output() {
 }
 
 #[test]
-fn bench_plan_writes_every_file_and_refuses_a_foreign_folder() {
-    let dir = tmp("bench-plan");
+fn test_plan_writes_every_file_and_refuses_a_foreign_folder() {
+    let dir = tmp("test-plan");
     let out = dir.join("plan");
-    let o = run(&["bench-plan", "--quick", "--out", out.to_str().unwrap()]);
+    let o = run(&["test-plan", "--quick", "--out", out.to_str().unwrap()]);
     printed(
         &o,
         &[
@@ -586,18 +586,18 @@ fn bench_plan_writes_every_file_and_refuses_a_foreign_folder() {
         assert!(rows.iter().all(|x| x.len() == width), "{f}");
     }
     let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("bench_plan.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(out.join("test_plan.json")).unwrap())
             .unwrap();
     assert_eq!(plan["rig"], "seed-16ch");
     assert_eq!(plan["ber_vs_power"].as_array().unwrap().len(), 7);
     assert!(!out.with_extension("partial").exists());
     // Rerunning replaces its own output; a folder of other files is refused.
-    let o = run(&["bench-plan", "--quick", "--out", out.to_str().unwrap()]);
+    let o = run(&["test-plan", "--quick", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let foreign = dir.join("mine");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "keep").unwrap();
-    let o = run(&["bench-plan", "--quick", "--out", foreign.to_str().unwrap()]);
+    let o = run(&["test-plan", "--quick", "--out", foreign.to_str().unwrap()]);
     refused(&o, "not an output folder");
     assert_eq!(
         std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
@@ -633,11 +633,11 @@ fn simulate_counts_errors_and_traces_symbols() {
 }
 
 #[test]
-fn bench_plan_on_a_rig_without_a_loop_says_so() {
-    let dir = tmp("bench-plan-no-loop");
+fn test_plan_on_a_rig_without_a_loop_says_so() {
+    let dir = tmp("test-plan-no-loop");
     let out = dir.join("plan");
     let o = run(&[
-        "bench-plan",
+        "test-plan",
         "--quick",
         "-r",
         "tier-a-1024",
@@ -653,7 +653,7 @@ fn bench_plan_on_a_rig_without_a_loop_says_so() {
     assert!(out.join("ber_vs_power.csv").exists());
     assert!(!out.join("snr_vs_passes.csv").exists());
     let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("bench_plan.json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(out.join("test_plan.json")).unwrap())
             .unwrap();
     assert!(plan["depth"].is_null() && plan["return_map"].is_null());
 }

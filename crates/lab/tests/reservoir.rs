@@ -3,7 +3,7 @@
 
 use lightloop_lab::reservoir::{single, suite, sweep};
 use lightloop_lab::{LabError, Progress, progress::quiet};
-use lightloop_nn::reservoir::Model;
+use lightloop_nn::reservoir::Kind;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::Task;
 use lightloop_rig::{Derive, Rig, Tier};
@@ -25,7 +25,7 @@ fn field(e: LabError) -> &'static str {
 fn suite_scores_every_model_task_level_and_seed() {
     let rig = rig();
     let config = suite::Config {
-        models: vec![Model::Esn, Model::Ternary],
+        models: vec![Kind::Esn, Kind::Ternary],
         tasks: vec![Task::Narma10],
         seeds: 2,
         nodes: Some(60),
@@ -113,7 +113,7 @@ fn a_quick_suite_runs_three_tasks_two_seeds_and_four_levels() {
         quick: true,
         ..suite::Config::default()
     };
-    assert_eq!(config.models(), Model::ALL);
+    assert_eq!(config.models(), Kind::ALL);
     assert_eq!(
         config.tasks(),
         [Task::Narma10, Task::SantaFe, Task::MemoryCapacity]
@@ -128,7 +128,7 @@ fn a_quick_suite_runs_three_tasks_two_seeds_and_four_levels() {
 #[test]
 fn the_suite_runs_soa_engine_noisy_and_says_so() {
     let config = suite::Config {
-        models: vec![Model::SoaEngine, Model::SoaTwin],
+        models: vec![Kind::SoaEngine, Kind::SoaTwin],
         tasks: vec![Task::Narma10],
         seeds: 1,
         nodes: Some(20),
@@ -154,8 +154,8 @@ fn the_suite_runs_soa_engine_noisy_and_says_so() {
         line[head.len()..].to_string()
     };
     let (engine, twin) = (note("soa-engine"), note("soa-twin"));
-    assert_eq!(engine, Model::SoaEngine.caveat().unwrap());
-    assert_eq!(twin, Model::SoaTwin.caveat().unwrap());
+    assert_eq!(engine, Kind::SoaEngine.caveat().unwrap());
+    assert_eq!(twin, Kind::SoaTwin.caveat().unwrap());
     assert_ne!(engine, twin);
     assert!(!engine.contains(&twin[..60]), "{engine}");
     assert!(
@@ -181,7 +181,7 @@ fn the_suite_refuses_a_model_the_rig_cannot_build_before_running() {
         })
         .unwrap();
     let config = suite::Config {
-        models: vec![Model::Esn, Model::Ternary],
+        models: vec![Kind::Esn, Kind::Ternary],
         tasks: vec![Task::Narma10],
         seeds: 1,
         nodes: Some(20),
@@ -203,7 +203,7 @@ fn the_suite_refuses_a_model_the_rig_cannot_build_before_running() {
 #[test]
 fn the_delay_reservoir_read_ideally_reaches_narma10_nrmse_0_2() {
     let config = single::Config {
-        model: Model::DelayMg,
+        model: Kind::DelayMg,
         task: Task::Narma10,
         seeds: 1,
         ideal_readout: true,
@@ -221,7 +221,7 @@ fn the_delay_reservoir_read_ideally_reaches_narma10_nrmse_0_2() {
 fn the_esn_through_the_rig_readout_scores_narma10_and_memory_capacity() {
     let rig = rig();
     let config = single::Config {
-        model: Model::Esn,
+        model: Kind::Esn,
         task: Task::Narma10,
         seeds: 1,
         nodes: Some(50),
@@ -246,7 +246,7 @@ fn the_esn_through_the_rig_readout_scores_narma10_and_memory_capacity() {
     assert!(capacity > 1.0 && capacity <= 50.0, "{capacity}");
     // The linear baseline has no gain to report.
     let linear = single::Config {
-        model: Model::Linear,
+        model: Kind::Linear,
         seeds: 1,
         nodes: Some(20),
         ..single::Config::default()
@@ -258,7 +258,7 @@ fn the_esn_through_the_rig_readout_scores_narma10_and_memory_capacity() {
 fn same_seed_same_numbers_whatever_the_thread_count() {
     let rig = rig();
     let config = single::Config {
-        model: Model::SoaTwin,
+        model: Kind::SoaTwin,
         seeds: 3,
         nodes: Some(40),
         ..single::Config::default()
@@ -289,7 +289,7 @@ fn same_seed_same_numbers_whatever_the_thread_count() {
     );
     assert_eq!(third[..], one[2..]);
     let grid = sweep::Config {
-        model: Model::Esn,
+        model: Kind::Esn,
         gains: vec![0.8, 1.2],
         seeds: 2,
         nodes: Some(30),
@@ -310,7 +310,7 @@ fn same_seed_same_numbers_whatever_the_thread_count() {
 fn the_gain_sweep_scores_each_gain_and_keeps_failed_points() {
     let rig = rig();
     let config = sweep::Config {
-        model: Model::Esn,
+        model: Kind::Esn,
         task: Task::Narma10,
         gains: vec![0.5, 1.0, 4.0],
         seeds: 1,
@@ -344,7 +344,7 @@ fn the_gain_sweep_scores_each_gain_and_keeps_failed_points() {
     }
     // A gain the ternary loop's attenuator cannot set is a row with its error, not a failure.
     let ternary = sweep::Config {
-        model: Model::Ternary,
+        model: Kind::Ternary,
         task: Task::MemoryCapacity,
         gains: vec![0.5, 3.0],
         seeds: 1,
@@ -363,7 +363,7 @@ fn the_gain_sweep_scores_each_gain_and_keeps_failed_points() {
 #[test]
 fn the_default_sweep_grid_surrounds_the_models_own_gain() {
     let config = sweep::Config {
-        model: Model::DelayMg,
+        model: Kind::DelayMg,
         ..sweep::Config::default()
     };
     let gains = config.gains();
@@ -407,14 +407,14 @@ fn configurations_name_their_bad_field() {
     assert_eq!(run_field(|c| c.gain = Some(f64::NAN)), "gain");
     assert_eq!(
         run_field(|c| {
-            c.model = Model::SoaEngine;
+            c.model = Kind::SoaEngine;
             c.no_inner_noise = true
         }),
         "no_inner_noise"
     );
     // soa-twin can switch its ASE off.
     let twin = single::Config {
-        model: Model::SoaTwin,
+        model: Kind::SoaTwin,
         no_inner_noise: true,
         ..single::Config::default()
     };
@@ -425,10 +425,10 @@ fn configurations_name_their_bad_field() {
         f(&mut c);
         field(c.validate().unwrap_err())
     };
-    assert_eq!(sweep_field(|c| c.model = Model::Linear), "model");
+    assert_eq!(sweep_field(|c| c.model = Kind::Linear), "model");
     assert_eq!(
         sweep_field(|c| {
-            c.model = Model::SoaEngine;
+            c.model = Kind::SoaEngine;
             c.no_inner_noise = true
         }),
         "no_inner_noise"
@@ -438,7 +438,7 @@ fn configurations_name_their_bad_field() {
     assert_eq!(sweep_field(|c| c.seeds = 0), "seeds");
     assert_eq!(sweep_field(|c| c.input_scale = f64::NAN), "input_scale");
     let e = sweep::Config {
-        model: Model::Linear,
+        model: Kind::Linear,
         ..sweep::Config::default()
     }
     .validate()
@@ -461,7 +461,7 @@ fn configurations_name_their_bad_field() {
     assert_eq!(suite_field(|c| c.nodes = Some(0)), "nodes");
     // The suite runs soa-engine noisy rather than refusing.
     let engine = suite::Config {
-        models: vec![Model::SoaEngine],
+        models: vec![Kind::SoaEngine],
         no_inner_noise: true,
         ..suite::Config::default()
     };
@@ -483,7 +483,7 @@ fn configurations_name_their_bad_field() {
 #[test]
 fn a_gain_the_rig_cannot_set_is_refused_as_incompatible() {
     let config = single::Config {
-        model: Model::Ternary,
+        model: Kind::Ternary,
         gain: Some(3.0),
         seeds: 1,
         nodes: Some(20),

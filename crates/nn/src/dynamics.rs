@@ -3,7 +3,7 @@
 //! [`crate::suite::Task::MemoryCapacity`].)
 
 use crate::NnError;
-use crate::reservoir::{Model, Spec, build};
+use crate::reservoir::{Kind, Spec, build};
 use faer::{Mat, Side};
 use lightloop_base::rng::{normal, stream, uniform};
 use lightloop_rig::Rig;
@@ -16,7 +16,7 @@ use lightloop_rig::Rig;
 /// the reservoir is switched off (it would separate the copies by itself). `None` for a model
 /// whose state is not a plain vector (the physics engine).
 pub fn lyapunov(spec: &Spec, rig: &Rig, steps: usize) -> Result<Option<f64>, NnError> {
-    if spec.model == Model::SoaEngine {
+    if spec.model == Kind::SoaEngine {
         return Ok(None);
     }
     let quiet = Spec {
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn lyapunov_exponent_changes_sign_across_the_edge_of_chaos() {
         let r = rig();
-        let mut s = Spec::new(Model::Esn, 1);
+        let mut s = Spec::new(Kind::Esn, 1);
         s.nodes = 100;
         s.gain = Some(0.5);
         let calm = lyapunov(&s, &r, 300).unwrap().unwrap();

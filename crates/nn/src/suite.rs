@@ -3,7 +3,7 @@
 //! held-out data.
 //!
 //! A run is split in two so that one reservoir run serves several readout noise levels:
-//! [`collect`] drives the reservoir and keeps its node values; [`evaluate`] reads them under
+//! [`collect`] drives the reservoir and keeps its node values; [`score`] reads them under
 //! one [`Sensing`] and trains and scores the readout.
 //!
 //! Protocol, for every task: the node values are standardised with the training statistics and
@@ -387,7 +387,7 @@ fn nearest_symbol(y: f64) -> f64 {
 }
 
 /// Reads the collected node values through `sensing`, trains the readout and scores it.
-pub fn evaluate(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score, NnError> {
+pub fn score(c: &Collected, sensing: &Sensing, rng: &mut Rng) -> Result<Score, NnError> {
     let train_rows = match &c.groups {
         Some(g) => g[c.train - 1].end,
         None => c.train,
@@ -525,7 +525,7 @@ fn argmax(v: &[f64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reservoir::{Model, Spec, build};
+    use crate::reservoir::{Kind, Spec, build};
 
     fn rig() -> lightloop_rig::Rig {
         lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value
@@ -551,11 +551,11 @@ mod tests {
         );
     }
 
-    fn score(model: Model, task: Task, seed: u64, sensing: &Sensing) -> Score {
+    fn score_of(model: Kind, task: Task, seed: u64, sensing: &Sensing) -> Score {
         let rig = rig();
         let mut r = build(&Spec::new(model, seed), &rig, task.inputs()).unwrap();
         let c = collect(task, r.as_mut(), seed).unwrap();
-        evaluate(&c, sensing, &mut stream(seed, "test.sensing", 0, 0)).unwrap()
+        super::score(&c, sensing, &mut stream(seed, "test.sensing", 0, 0)).unwrap()
     }
 
     /// The delay-line reservoir (Mackey–Glass node), noiseless: NARMA10 NRMSE ≤ 0.2 (the
@@ -563,7 +563,7 @@ mod tests {
     #[test]
     fn delay_reservoir_reaches_narma10_below_0_2() {
         for seed in [1, 2] {
-            let s = score(Model::DelayMg, Task::Narma10, seed, &Sensing::ideal());
+            let s = score_of(Kind::DelayMg, Task::Narma10, seed, &Sensing::ideal());
             let (nmse, nrmse) = (s.nmse.unwrap(), s.nrmse.unwrap());
             assert!(nrmse <= 0.2, "seed {seed}: {nrmse}");
             assert!((nrmse * nrmse - nmse).abs() < 1e-12);
@@ -578,15 +578,15 @@ mod tests {
     fn narma10_needs_the_nonlinearity() {
         let ideal = Sensing::ideal();
         for seed in [1, 2] {
-            let floor = score(Model::Linear, Task::Narma10, seed, &ideal)
+            let floor = score_of(Kind::Linear, Task::Narma10, seed, &ideal)
                 .nrmse
                 .unwrap();
             assert!((0.33..0.45).contains(&floor), "seed {seed}: {floor}");
-            let tuned = score(Model::DelayMg, Task::Narma10, seed, &ideal)
+            let tuned = score_of(Kind::DelayMg, Task::Narma10, seed, &ideal)
                 .nrmse
                 .unwrap();
             assert!(tuned < 0.6 * floor, "seed {seed}: {tuned} vs {floor}");
-            let literal = score(Model::DelayAppeltant, Task::Narma10, seed, &ideal)
+            let literal = score_of(Kind::DelayAppeltant, Task::Narma10, seed, &ideal)
                 .nrmse
                 .unwrap();
             assert!(literal > 0.95 * floor, "seed {seed}: {literal} vs {floor}");
@@ -599,16 +599,16 @@ mod tests {
     #[test]
     fn the_rig_loop_is_limited_by_its_own_ase() {
         let (rig, ideal, seed) = (rig(), Sensing::ideal(), 1);
-        let floor = score(Model::Linear, Task::Narma10, seed, &ideal)
+        let floor = score_of(Kind::Linear, Task::Narma10, seed, &ideal)
             .nrmse
             .unwrap();
-        let mut spec = Spec::new(Model::SoaTwin, seed);
+        let mut spec = Spec::new(Kind::SoaTwin, seed);
         let mut at = |inner_noise: bool| {
             spec.inner_noise = inner_noise;
             let mut r = build(&spec, &rig, 1).unwrap();
             let c = collect(Task::Narma10, r.as_mut(), seed).unwrap();
             let mut rng = stream(seed, "test.sensing", 0, 0);
-            evaluate(&c, &ideal, &mut rng).unwrap().nrmse.unwrap()
+            super::score(&c, &ideal, &mut rng).unwrap().nrmse.unwrap()
         };
         let (noisy, quiet) = (at(true), at(false));
         assert!(noisy > 0.85 * floor, "{noisy} vs the baseline's {floor}");
@@ -619,8 +619,8 @@ mod tests {
     /// ≈ 0.1 on hardware) for the delay reservoir and the ternary loop on the twin.
     #[test]
     fn santa_fe_one_step_nmse_is_below_0_1() {
-        for model in [Model::DelayIkeda, Model::Ternary] {
-            let s = score(model, Task::SantaFe, 1, &Sensing::ideal());
+        for model in [Kind::DelayIkeda, Kind::Ternary] {
+            let s = score_of(model, Task::SantaFe, 1, &Sensing::ideal());
             assert!(s.nmse.unwrap() <= 0.1, "{model}: {:?}", s.nmse);
         }
     }
@@ -630,10 +630,10 @@ mod tests {
     #[test]
     fn readout_noise_degrades_the_score_monotonically() {
         let rig = rig();
-        let mut r = build(&Spec::new(Model::Esn, 1), &rig, 1).unwrap();
+        let mut r = build(&Spec::new(Kind::Esn, 1), &rig, 1).unwrap();
         let c = collect(Task::Narma10, r.as_mut(), 1).unwrap();
         let at = |s: &Sensing| {
-            evaluate(&c, s, &mut stream(1, "test.sensing", 0, 0))
+            super::score(&c, s, &mut stream(1, "test.sensing", 0, 0))
                 .unwrap()
                 .nrmse
                 .unwrap()
@@ -654,11 +654,11 @@ mod tests {
     #[test]
     fn memory_capacity_is_bounded_by_the_nodes() {
         let rig = rig();
-        let mut spec = Spec::new(Model::Esn, 2);
+        let mut spec = Spec::new(Kind::Esn, 2);
         spec.nodes = 20;
         let mut r = build(&spec, &rig, 1).unwrap();
         let c = collect(Task::MemoryCapacity, r.as_mut(), 2).unwrap();
-        let s = evaluate(&c, &Sensing::ideal(), &mut stream(2, "t", 0, 0)).unwrap();
+        let s = super::score(&c, &Sensing::ideal(), &mut stream(2, "t", 0, 0)).unwrap();
         let mc = s.memory_capacity.unwrap();
         assert!(mc > 5.0 && mc <= 20.0 + 0.5, "{mc}");
         assert!(s.nonlinear_capacity.unwrap() > 0.0);
@@ -668,7 +668,7 @@ mod tests {
     /// chance (1/9) — published echo-state results are ≈ 98 %.
     #[test]
     fn japanese_vowels_are_classified() {
-        let s = score(Model::Ternary, Task::JapaneseVowels, 1, &Sensing::ideal());
+        let s = score_of(Kind::Ternary, Task::JapaneseVowels, 1, &Sensing::ideal());
         assert!(s.accuracy.unwrap() > 0.9, "{:?}", s.accuracy);
     }
 

@@ -8,7 +8,6 @@
 pub mod adc;
 pub mod analog_loop;
 pub mod ase;
-pub mod bench;
 pub mod chain;
 pub mod clock;
 pub mod comparator;
@@ -24,6 +23,7 @@ pub mod laser;
 pub mod link;
 pub mod modulator;
 pub mod photodiode;
+pub mod speed;
 
 pub mod saturable_absorber;
 pub mod selector;

@@ -2,7 +2,7 @@
 //! sharing a demultiplexer whose crosstalk moves power between neighbours, and a TDM selector per
 //! channel that routes each time slot's value to the channel's modulator.
 //!
-//! Faults for the bench plan's degradation tests are injected here: a dead channel (its laser
+//! Faults for the test plan's degradation tests are injected here: a dead channel (its laser
 //! emits nothing), a hot channel (its laser runs `factor` times above its set power, saturating
 //! its amplifier and leaking more into its neighbours) and a stuck selector (the channel's
 //! selector stays on the first slot of each frame, so every slot carries that slot's value).

@@ -1,5 +1,5 @@
-//! Flat CSV rows of the bench plan's measurements (units in the column names), shared by
-//! `lightloop bench-plan` and the report so that both write the same columns.
+//! Flat CSV rows of the test plan's measurements (units in the column names), shared by
+//! `lightloop test-plan` and the report so that both write the same columns.
 
 use lightloop_physics::instruments::ber::BerPoint;
 use lightloop_physics::instruments::depth::PassPoint;

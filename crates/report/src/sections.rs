@@ -3,7 +3,7 @@
 use crate::rows::{BerRow, SnrRow};
 use lightloop_cost::audit::{self, AuditRigs, Status};
 use lightloop_cost::{Category, Evaluation, Item, evaluate, evaluate_gpu};
-use lightloop_nn::reservoir::Model;
+use lightloop_nn::reservoir::Kind;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::{Collected, Task};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
@@ -100,7 +100,7 @@ pub const STEPS: [&str; 11] = [
     "fleets: a deployment sized on GPUs and rigs, the roofline, cost of ownership",
     "latency and throughput versus lanes and ADC rate",
     "energy ledger",
-    "bench plan in simulation (BER, SNR versus passes)",
+    "test plan in simulation (BER, SNR versus passes)",
     "reservoir accuracy versus photons and ADC bits",
     "energy–accuracy Pareto front over laser power and ADC bits",
 ];
@@ -273,7 +273,7 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         fleet,
         timing,
         ledger,
-        bench_plan,
+        test_plan,
         accuracy,
         pareto,
     ];
@@ -1649,7 +1649,7 @@ fn snr_caption(
     Ok(out)
 }
 
-fn bench_plan(c: &mut Ctx) -> Result<Section, String> {
+fn test_plan(c: &mut Ctx) -> Result<Section, String> {
     let settings = if c.s.quick {
         PlanSettings::quick(c.s.seed)
     } else {
@@ -1792,25 +1792,21 @@ struct AccuracyRow {
 }
 
 /// The reservoir models of the accuracy and Pareto sections, in their order.
-const RESERVOIRS: [Model; 4] = [Model::Esn, Model::DelayMg, Model::SoaTwin, Model::Ternary];
+const RESERVOIRS: [Kind; 4] = [Kind::Esn, Kind::DelayMg, Kind::SoaTwin, Kind::Ternary];
 
 /// One reservoir's NARMA10 run: node values before the readout.
 struct Narma {
-    model: Model,
+    model: Kind,
     nodes: usize,
     data: Collected,
 }
 
 /// Builds `model` with `nodes` nodes on `rig` (the loop models take their absorber, SOA, ASE and
 /// laser power from it; esn and delay-mg do not depend on the rig) and records its NARMA10 run.
-fn collect_narma(rig: &Rig, model: Model, nodes: usize, seed: u64) -> Result<Collected, String> {
+fn collect_narma(rig: &Rig, model: Kind, nodes: usize, seed: u64) -> Result<Collected, String> {
     use lightloop_nn::reservoir::{Spec, build};
     let mut spec = Spec::new(model, seed);
-    spec.nodes = if model == Model::SoaEngine {
-        100
-    } else {
-        nodes
-    };
+    spec.nodes = if model == Kind::SoaEngine { 100 } else { nodes };
     let mut r = build(&spec, rig, 1).map_err(|e| e.to_string())?;
     lightloop_nn::suite::collect(Task::Narma10, r.as_mut(), seed).map_err(|e| e.to_string())
 }
@@ -1819,7 +1815,7 @@ fn collect_narma(rig: &Rig, model: Model, nodes: usize, seed: u64) -> Result<Col
 /// ADC bits, each swept alone with the other at the rig's value. The states are collected once
 /// ([`Ctx::narma`]); only the readout (noise, rounding, ridge fit) is redone per point.
 fn accuracy(c: &mut Ctx) -> Result<Section, String> {
-    use lightloop_nn::suite::evaluate;
+    use lightloop_nn::suite::score;
     use rayon::prelude::*;
     let (photons, bits): (Vec<f64>, Vec<u32>) = if c.s.quick {
         (vec![1e4, 1e6, 1e8], vec![3, 6, 10])
@@ -1836,12 +1832,12 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
     // The linear baseline beside them (a tapped delay line: what any linear reservoir can at
     // best do), drawn dashed.
     let baseline = Narma {
-        model: Model::Linear,
+        model: Kind::Linear,
         nodes,
-        data: collect_narma(rig, Model::Linear, nodes, seed)?,
+        data: collect_narma(rig, Kind::Linear, nodes, seed)?,
     };
     let narma: Vec<&Narma> = narma.iter().chain([&baseline]).collect();
-    let models: Vec<Model> = narma.iter().map(|n| n.model).collect();
+    let models: Vec<Kind> = narma.iter().map(|n| n.model).collect();
     // (sweep, photons, bits, stream key) of each point, the same for every model.
     type Point = (&'static str, Option<f64>, Option<u32>, u64);
     let points: Vec<Point> = photons
@@ -1863,7 +1859,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         .map(|&(n, &(sweep, p, b, k))| {
             let sensing = Sensing::from_rig(rig, p, b);
             let mut rng = lightloop_base::rng::stream(seed, "report.accuracy", k, 0);
-            evaluate(&n.data, &sensing, &mut rng)
+            score(&n.data, &sensing, &mut rng)
                 .map_err(|e| e.to_string())
                 .map(|sc| AccuracyRow {
                     model: n.model.to_string(),
@@ -1881,7 +1877,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
         models
             .iter()
             .map(|m| {
-                let name = if *m == Model::Linear {
+                let name = if *m == Kind::Linear {
                     "linear (baseline)".to_string()
                 } else {
                     m.to_string()
@@ -1893,7 +1889,7 @@ fn accuracy(c: &mut Ctx) -> Result<Section, String> {
                         .map(|r| (x(r), r.nrmse))
                         .collect(),
                 );
-                s.dashed = *m == Model::Linear;
+                s.dashed = *m == Kind::Linear;
                 s
             })
             .collect()
@@ -2037,7 +2033,7 @@ struct Variant {
 /// reservoir proxy, not the trained deep-loop networks; one seed (no spread); the ADC's static
 /// power and rate stay at the rig's values.
 fn pareto(c: &mut Ctx) -> Result<Section, String> {
-    use lightloop_nn::suite::evaluate;
+    use lightloop_nn::suite::score;
     use rayon::prelude::*;
     // Laser power in dB from the rig's (3 decades in full mode), and ADC bits; the bits are coarse
     // here because the accuracy section sweeps them finely at the rig's photon count, and each
@@ -2127,7 +2123,7 @@ fn pareto(c: &mut Ctx) -> Result<Section, String> {
             mine.iter()
                 .map(|&v| {
                     let mut rng = lightloop_base::rng::stream(seed, "report.pareto", m as u64, 0);
-                    let r = evaluate(data, &variants[v].sensing, &mut rng)
+                    let r = score(data, &variants[v].sensing, &mut rng)
                         .map_err(|e| e.to_string())
                         .and_then(|sc| sc.nrmse.ok_or_else(|| "no NRMSE".to_string()));
                     (v, m, r)

@@ -7,9 +7,9 @@
 //! Random draws use streams keyed by (seed, purpose, row, call): same seed, same numbers, for
 //! any thread count.
 
-pub mod bench;
 pub mod loop_step;
 pub mod noise;
+pub mod speed;
 pub mod ternary_gemm;
 pub mod vmm;
 

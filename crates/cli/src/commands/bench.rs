@@ -24,10 +24,10 @@ pub enum BenchKind {
     /// The dashboard's server-side time per slider change (target < 100 ms)
     Serve,
     /// An echo-state network run (states + ridge fit) against ReservoirPy: run
-    /// bench/reservoirpy/run.sh, which times ReservoirPy 0.4.2 and passes its time here
+    /// peers/reservoirpy/run.sh, which times ReservoirPy 0.4.2 and passes its time here
     Esn,
     /// Training steps per second of the reference loop model (candle) against PyTorch: run
-    /// bench/pytorch/run.sh, which times the same model in PyTorch and passes its rate here
+    /// peers/pytorch/run.sh, which times the same model in PyTorch and passes its rate here
     Loop,
     /// Simulated tokens per second of SmolLM2 with its linear layers on the twin, against plain
     /// digital candle inference of the same model (needs `lightloop model fetch smollm2`)
@@ -56,7 +56,7 @@ pub struct BenchArgs {
     /// esn: input steps (ridge fit on all after a 200-step washout)
     #[arg(long, default_value_t = 100_000)]
     pub steps: usize,
-    /// esn: the baseline's time for the same run, seconds (bench/reservoirpy/run.sh measures it)
+    /// esn: the baseline's time for the same run, seconds (peers/reservoirpy/run.sh measures it)
     #[arg(long)]
     pub baseline_seconds: Option<f64>,
     /// esn / loop: the baseline's name [default: ReservoirPy 0.4.2 / PyTorch (CPU)]
@@ -71,7 +71,7 @@ pub struct BenchArgs {
     /// loop: batch size
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// loop: the baseline's training steps per second (bench/pytorch/run.sh measures it)
+    /// loop: the baseline's training steps per second (peers/pytorch/run.sh measures it)
     #[arg(long)]
     pub baseline_steps_per_second: Option<f64>,
     /// model: tokens per window (each window is one forward pass from position 0)
@@ -422,7 +422,7 @@ fn physics(seconds: f64) -> CliResult<()> {
     );
     let mut rates: Vec<f64> = (0..ROUNDS)
         .map(|_| {
-            lightloop_physics::bench::chain_samples_per_second(&rig, seconds / ROUNDS as f64, 1024)
+            lightloop_physics::speed::chain_samples_per_second(&rig, seconds / ROUNDS as f64, 1024)
         })
         .collect();
     rates.sort_by(f64::total_cmp);
@@ -438,7 +438,7 @@ fn physics(seconds: f64) -> CliResult<()> {
         target("physics chain", r / CHAIN_TARGET)
     );
     // Where the time goes: one more run, timed part by part.
-    let parts = lightloop_physics::bench::chain_part_times(&rig, seconds / ROUNDS as f64, 1024);
+    let parts = lightloop_physics::speed::chain_part_times(&rig, seconds / ROUNDS as f64, 1024);
     let total: f64 = parts.iter().map(|p| p.1).sum();
     let mut table = Table::new(
         &["part", "ns per channel-sample", "share"],
@@ -466,7 +466,7 @@ fn twin() -> CliResult<()> {
     println!(
         "Twin: noisy ternary VMM 1024×1024, batch 64, against a plain f32 GEMM (faer) of the same shape, one thread"
     );
-    let (gemm, twin) = lightloop_twin::bench::vmm_against_gemm(&rig, 1024, 64, 15);
+    let (gemm, twin) = lightloop_twin::speed::vmm_against_gemm(&rig, 1024, 64, 15);
     println!("  plain GEMM W·X (baseline):  {}", si(gemm, "s"));
     println!("  twin VMM:                   {}", si(twin, "s"));
     println!(
@@ -533,7 +533,7 @@ pub const LOOP_TARGET: f64 = 1.0;
 
 /// Training steps per second of the reference loop model (width d, T tied ternary passes with
 /// the rig's absorber/SOA activation, batch B, AdamW) on random inputs; the same model as
-/// bench/pytorch/loop_bench.py (`lightloop_lab::experiment::loop_training`).
+/// peers/pytorch/loop_bench.py (`lightloop_lab::experiment::loop_training`).
 fn loop_training(a: &BenchArgs) -> CliResult<()> {
     use lightloop_lab::experiment::loop_training::{Config, activation, run};
     use lightloop_rig::presets::DEFAULT_RIG;
@@ -589,7 +589,7 @@ fn loop_training(a: &BenchArgs) -> CliResult<()> {
             )));
         }
         None => println!(
-            "  no baseline given: bench/pytorch/run.sh measures the same model in PyTorch and passes --baseline-steps-per-second"
+            "  no baseline given: peers/pytorch/run.sh measures the same model in PyTorch and passes --baseline-steps-per-second"
         ),
     }
     Ok(())
@@ -669,7 +669,7 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
             target("echo-state network", b / times[0] / ESN_TARGET)
         ),
         None => println!(
-            "  no baseline given: bench/reservoirpy/run.sh measures ReservoirPy 0.4.2 on the same run and passes --baseline-seconds"
+            "  no baseline given: peers/reservoirpy/run.sh measures ReservoirPy 0.4.2 on the same run and passes --baseline-seconds"
         ),
     }
     Ok(())

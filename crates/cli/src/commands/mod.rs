@@ -2,7 +2,6 @@
 
 pub mod audit;
 pub mod bench;
-pub mod bench_plan;
 pub mod compare;
 pub mod energy;
 pub mod experiment;
@@ -17,6 +16,7 @@ pub mod reservoir;
 pub mod serve;
 pub mod simulate;
 pub mod sweep;
+pub mod test_plan;
 pub mod throughput;
 pub mod validate;
 

@@ -9,7 +9,7 @@ use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
 use lightloop_lab::reservoir::{single, suite, sweep};
 use lightloop_lab::{LabError, Progress, progress::quiet};
-use lightloop_nn::reservoir::Model;
+use lightloop_nn::reservoir::Kind;
 use lightloop_nn::suite::Task;
 use lightloop_rig::presets::DEFAULT_RIG;
 use std::path::PathBuf;
@@ -223,7 +223,7 @@ pub fn run(a: &ReservoirArgs) -> CliResult<()> {
 }
 
 fn run_one(a: &RunArgs) -> CliResult<()> {
-    let model: Model = a.model.parse().map_err(bad)?;
+    let model: Kind = a.model.parse().map_err(bad)?;
     let task: Task = a.task.parse().map_err(bad)?;
     let config = single::Config {
         model,
@@ -322,7 +322,7 @@ fn run_suite(a: &SuiteArgs) -> CliResult<()> {
 }
 
 fn run_sweep(a: &SweepArgs) -> CliResult<()> {
-    let model: Model = a.model.parse().map_err(bad)?;
+    let model: Kind = a.model.parse().map_err(bad)?;
     let task: Task = a.task.parse().map_err(bad)?;
     let config = sweep::Config {
         model,

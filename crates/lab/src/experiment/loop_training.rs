@@ -1,6 +1,6 @@
 //! Training speed of the reference loop model: width d, T tied ternary passes with the rig's
 //! absorber/SOA activation, batch B, AdamW, on random inputs; the same model as
-//! bench/pytorch/loop_bench.py.
+//! peers/pytorch/loop_bench.py.
 
 use crate::{LabError, Progress};
 use candle_core::{Device, Tensor};

@@ -11,10 +11,10 @@
 //!
 //! ```no_run
 //! use lightloop_lab::reservoir::single;
-//! use lightloop_nn::reservoir::Model;
+//! use lightloop_nn::reservoir::Kind;
 //!
 //! let rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
-//! let config = single::Config { model: Model::Esn, nodes: Some(100), ..single::Config::default() };
+//! let config = single::Config { model: Kind::Esn, nodes: Some(100), ..single::Config::default() };
 //! let outcome = single::run(&config, &rig, &mut lightloop_lab::progress::quiet)?;
 //! println!("NRMSE of seed 1: {:?}", outcome.rows[0].nrmse);
 //! # Ok::<(), lightloop_lab::LabError>(())
@@ -29,7 +29,7 @@ pub use suite::{DynamicsRow, SuiteRow, SummaryRow};
 pub use sweep::{GainPoint, SweepRow};
 
 use crate::{LabError, Progress};
-use lightloop_nn::reservoir::{Model, Reservoir, Spec};
+use lightloop_nn::reservoir::{Kind, Reservoir, Spec};
 use lightloop_nn::suite::{Collected, Score, Task};
 use lightloop_rig::Rig;
 use rayon::prelude::*;
@@ -58,8 +58,8 @@ fn validate_knobs(nodes: Option<usize>, input_scale: f64) -> Result<(), LabError
 
 /// Refuses to switch off the noise of the one model that cannot honour it (the suite runs that
 /// model noisy and says so in its summary).
-fn validate_engine_noise(model: Model, no_inner_noise: bool) -> Result<(), LabError> {
-    if no_inner_noise && model == Model::SoaEngine {
+fn validate_engine_noise(model: Kind, no_inner_noise: bool) -> Result<(), LabError> {
+    if no_inner_noise && model == Kind::SoaEngine {
         return Err(LabError::config(
             "no_inner_noise",
             "cannot switch off soa-engine's noise: it is the physics engine's (soa-twin is the \
@@ -72,7 +72,7 @@ fn validate_engine_noise(model: Model, no_inner_noise: bool) -> Result<(), LabEr
 /// The reservoir of one run: `model` with the shared knobs, `gain` (`None`: the model's own)
 /// and `seed`. soa-engine's noise is the physics engine's and stays on.
 fn spec(
-    model: Model,
+    model: Kind,
     nodes: Option<usize>,
     input_scale: f64,
     no_inner_noise: bool,
@@ -85,7 +85,7 @@ fn spec(
     }
     s.input_scale = input_scale;
     s.gain = gain;
-    s.inner_noise = !no_inner_noise || model == Model::SoaEngine;
+    s.inner_noise = !no_inner_noise || model == Kind::SoaEngine;
     s
 }
 
@@ -101,12 +101,12 @@ fn collect(task: Task, r: &mut dyn Reservoir, seed: u64) -> Result<Collected, La
 }
 
 /// Trains and scores a readout.
-fn evaluate(
+fn score(
     c: &Collected,
     sensing: &lightloop_nn::sensing::Sensing,
     rng: &mut lightloop_base::rng::Rng,
 ) -> Result<Score, LabError> {
-    lightloop_nn::suite::evaluate(c, sensing, rng).map_err(LabError::from)
+    lightloop_nn::suite::score(c, sensing, rng).map_err(LabError::from)
 }
 
 /// The largest Lyapunov exponent over 1 000 steps (`None` where the state is not a vector).
@@ -217,12 +217,12 @@ mod tests {
         );
         assert!(validate_knobs(Some(MAX_NODES), 0.5).is_ok());
         assert_eq!(
-            field(validate_engine_noise(Model::SoaEngine, true).unwrap_err()),
+            field(validate_engine_noise(Kind::SoaEngine, true).unwrap_err()),
             "no_inner_noise"
         );
-        assert!(validate_engine_noise(Model::SoaTwin, true).is_ok());
+        assert!(validate_engine_noise(Kind::SoaTwin, true).is_ok());
         // The engine's noise stays on in its spec whatever is asked.
-        assert!(spec(Model::SoaEngine, None, 1.0, true, None, 1).inner_noise);
-        assert!(!spec(Model::SoaTwin, None, 1.0, true, None, 1).inner_noise);
+        assert!(spec(Kind::SoaEngine, None, 1.0, true, None, 1).inner_noise);
+        assert!(!spec(Kind::SoaTwin, None, 1.0, true, None, 1).inner_noise);
     }
 }

@@ -1,9 +1,9 @@
 //! One reservoir model on one task, over a run of seeds.
 
-use super::{build, collect, evaluate, par_map, spec, validate_engine_noise, validate_knobs};
+use super::{build, collect, par_map, score, spec, validate_engine_noise, validate_knobs};
 use crate::{LabError, Progress};
 use lightloop_base::rng::stream;
-use lightloop_nn::reservoir::Model;
+use lightloop_nn::reservoir::Kind;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::Task;
 use lightloop_rig::Rig;
@@ -12,7 +12,7 @@ use serde::Serialize;
 /// One model on one task, seeds `seed … seed + seeds − 1`.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub model: Model,
+    pub model: Kind,
     pub task: Task,
     /// Nodes (virtual nodes of a delay line, slots of the loop), 1 … 10 000; `None`: the
     /// model's default (400; 100 for soa-engine).
@@ -42,7 +42,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            model: Model::DelayMg,
+            model: Kind::DelayMg,
             task: Task::Narma10,
             nodes: None,
             input_scale: 1.0,
@@ -179,7 +179,7 @@ pub fn run(
             let mut r = build(&s, rig, task.inputs())?;
             let c = collect(task, r.as_mut(), seed)?;
             let purpose = format!("reservoir.sensing.{}", task.name());
-            let sc = evaluate(&c, &sensing, &mut stream(seed, &purpose, u64::MAX, 0))?;
+            let sc = score(&c, &sensing, &mut stream(seed, &purpose, u64::MAX, 0))?;
             Ok(RunRow {
                 seed,
                 nmse: sc.nmse,

@@ -2,12 +2,12 @@
 //! published figures, and each model's dynamics (largest Lyapunov exponent, effective rank,
 //! autocorrelation of its states).
 
-use super::{build, collect, evaluate, headline, lyapunov, par_map, spec, validate_knobs};
+use super::{build, collect, headline, lyapunov, par_map, score, spec, validate_knobs};
 use crate::{LabError, Progress};
 use lightloop_base::rng::stream;
 use lightloop_base::stats::median_min_max;
 use lightloop_nn::dynamics::{autocorrelation, autocorrelation_half_life, participation_ratio};
-use lightloop_nn::reservoir::{Model, Spec};
+use lightloop_nn::reservoir::{Kind, Spec};
 use lightloop_nn::sensing::{Sensing, levels};
 use lightloop_nn::suite::{Score, Task};
 use lightloop_rig::Rig;
@@ -17,8 +17,8 @@ use std::collections::HashMap;
 /// The suite: `models` × `tasks` × readout levels × seeds 1 … `seeds`.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The models; empty: all of them ([`Model::ALL`]).
-    pub models: Vec<Model>,
+    /// The models; empty: all of them ([`Kind::ALL`]).
+    pub models: Vec<Kind>,
     /// The tasks; empty: the standard suite ([`Task::suite`]), or with `quick`
     /// [`QUICK_TASKS`].
     pub tasks: Vec<Task>,
@@ -74,9 +74,9 @@ impl Config {
     }
 
     /// The models run.
-    pub fn models(&self) -> Vec<Model> {
+    pub fn models(&self) -> Vec<Kind> {
         if self.models.is_empty() {
-            Model::ALL.to_vec()
+            Kind::ALL.to_vec()
         } else {
             self.models.clone()
         }
@@ -107,7 +107,7 @@ impl Config {
         levels(rig, self.quick)
     }
 
-    fn spec(&self, model: Model, seed: u64) -> Spec {
+    fn spec(&self, model: Kind, seed: u64) -> Spec {
         spec(
             model,
             self.nodes,
@@ -201,14 +201,14 @@ pub fn run(
     config.check(rig)?;
     let (models, tasks, seeds) = (config.models(), config.tasks(), config.seeds());
     let lv = config.levels(rig);
-    let jobs: Vec<(Model, usize, u64)> = models
+    let jobs: Vec<(Kind, usize, u64)> = models
         .iter()
         .flat_map(|m| (0..tasks.len()).flat_map(move |t| (1..=seeds).map(move |s| (*m, t, s))))
         .collect();
     let total = jobs.len() + models.len() * seeds as usize;
     // Each job's rows, and the state statistics of the memory-capacity run (the dynamics table
     // reuses them rather than running the reservoir again).
-    type Job = (Vec<SuiteRow>, Option<((Model, u64), StateStats)>);
+    type Job = (Vec<SuiteRow>, Option<((Kind, u64), StateStats)>);
     let results: Vec<Result<Job, LabError>> = par_map(
         &jobs,
         |&(m, ti, seed)| {
@@ -222,7 +222,7 @@ pub fn run(
                 // Keyed by the task's name, not its place in the task list.
                 let purpose = format!("reservoir.sensing.{}", task.name());
                 let mut rng = stream(seed, &purpose, li as u64, 0);
-                let sc = evaluate(&c, sensing, &mut rng)?;
+                let sc = score(&c, sensing, &mut rng)?;
                 rows.push(SuiteRow {
                     model: m.to_string(),
                     task: task.name(),
@@ -254,7 +254,7 @@ pub fn run(
         runs.extend(job_rows);
         known.extend(stats);
     }
-    let dyn_jobs: Vec<(Model, u64)> = models
+    let dyn_jobs: Vec<(Kind, u64)> = models
         .iter()
         .flat_map(|m| (1..=seeds).map(move |s| (*m, s)))
         .collect();
@@ -333,7 +333,7 @@ fn dynamics_of(s: &Spec, rig: &Rig, known: Option<StateStats>) -> Result<Dynamic
 /// The headline metric's median and range per model × task × readout level.
 fn summarise(
     rows: &[SuiteRow],
-    models: &[Model],
+    models: &[Kind],
     tasks: &[Task],
     lv: &[(String, Sensing)],
 ) -> Vec<SummaryRow> {
@@ -388,7 +388,7 @@ fn markdown(
     summary: &[SummaryRow],
     lv: &[(String, Sensing)],
     tasks: &[Task],
-    models: &[Model],
+    models: &[Kind],
     rig: &Rig,
     seeds: u64,
     no_inner_noise: bool,
@@ -454,7 +454,7 @@ soa-twin, soa-engine and ternary) is on in every column, ideal included \
 
 /// One line on what the numbers mean: each metric of `tasks` against what no model at all would
 /// score, and every model against the digital reference (esn) and the linear baseline.
-fn reading(tasks: &[Task], models: &[Model]) -> String {
+fn reading(tasks: &[Task], models: &[Kind]) -> String {
     // In the order the tables come, each metric once.
     let mut nothing: Vec<&str> = Vec::new();
     for t in tasks {
@@ -471,13 +471,13 @@ fn reading(tasks: &[Task], models: &[Model]) -> String {
             nothing.push(line);
         }
     }
-    let esn = if models.contains(&Model::Esn) {
+    let esn = if models.contains(&Kind::Esn) {
         "the esn row, a software echo-state network, is the digital reference the other models \
          are measured against"
     } else {
         "esn, the software echo-state network that is the digital reference, is not in this run"
     };
-    let linear = if models.contains(&Model::Linear) {
+    let linear = if models.contains(&Kind::Linear) {
         "; a model no better than the linear row (a tapped delay line) gains nothing from its \
          nonlinearity"
     } else {
@@ -490,7 +490,7 @@ fn reading(tasks: &[Task], models: &[Model]) -> String {
 }
 
 /// The Markdown dynamics table: medians over the seeds per model.
-fn dynamics_markdown(dynamics: &[DynamicsRow], models: &[Model]) -> String {
+fn dynamics_markdown(dynamics: &[DynamicsRow], models: &[Kind]) -> String {
     let mut md = String::from(
         "\n## Dynamics (inner noise off for the Lyapunov exponent; states under i.i.d. input)\n\n\
 | model | gain | largest Lyapunov exponent /step | participation ratio | lag-1 autocorrelation |\n|---|---|---|---|---|\n",

@@ -2,15 +2,14 @@
 //! task's score per gain; the edge of chaos and the best operating point.
 
 use super::{
-    build, collect, evaluate, headline, lyapunov, par_map, spec, validate_engine_noise,
-    validate_knobs,
+    build, collect, headline, lyapunov, par_map, score, spec, validate_engine_noise, validate_knobs,
 };
-use crate::plot::Kind;
+use crate::plot::Kind as PlotKind;
 use crate::{LabError, Plot, Progress};
 use lightloop_base::rng::stream;
 use lightloop_base::stats::median_min_max;
 use lightloop_nn::dynamics::participation_ratio;
-use lightloop_nn::reservoir::Model;
+use lightloop_nn::reservoir::Kind;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::Task;
 use lightloop_plot::{Axes, Series};
@@ -21,7 +20,7 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// A model with a gain that changes what it computes (not the linear baseline).
-    pub model: Model,
+    pub model: Kind,
     /// The task scored at each gain.
     pub task: Task,
     /// The gains, each finite and ≥ 0; empty: [`DEFAULT_GAIN_FACTORS`] times the model's
@@ -43,7 +42,7 @@ pub const DEFAULT_GAIN_FACTORS: [f64; 10] = [0.25, 0.5, 0.7, 0.85, 0.95, 1.0, 1.
 impl Default for Config {
     fn default() -> Self {
         Self {
-            model: Model::Esn,
+            model: Kind::Esn,
             task: Task::Narma10,
             gains: Vec::new(),
             nodes: None,
@@ -269,7 +268,7 @@ fn plots(config: &Config, rig: &Rig, points: &[GainPoint], metric: &str) -> Vec<
                 meaning,
                 "λ_max per input step",
             ),
-            kind: Kind::Lines(vec![series("λ_max (noise off)", |p| p.lyapunov)]),
+            kind: PlotKind::Lines(vec![series("λ_max (noise off)", |p| p.lyapunov)]),
         },
         Plot {
             name: "score_vs_gain".into(),
@@ -278,7 +277,7 @@ fn plots(config: &Config, rig: &Rig, points: &[GainPoint], metric: &str) -> Vec<
                 meaning,
                 metric.to_string(),
             ),
-            kind: Kind::Lines(vec![
+            kind: PlotKind::Lines(vec![
                 series("ideal readout", |p| p.ideal),
                 series("rig readout", |p| p.rig),
             ]),
@@ -307,15 +306,15 @@ fn point(
     let lyap = lyapunov(&s, rig)?;
     let mut r = build(&s, rig, task.inputs())?;
     let c = collect(task, r.as_mut(), seed)?;
-    let ideal = evaluate(
+    let ideal = score(
         &c,
         &Sensing::ideal(),
         &mut stream(seed, "sweep.ideal", 0, 0),
     )?;
-    let noisy = evaluate(&c, rig_sensing, &mut stream(seed, "sweep.rig", 0, 0))?;
+    let noisy = score(&c, rig_sensing, &mut stream(seed, "sweep.rig", 0, 0))?;
     let mut r = build(&s, rig, 1)?;
     let mc = collect(Task::MemoryCapacity, r.as_mut(), seed)?;
-    let mcs = evaluate(&mc, &Sensing::ideal(), &mut stream(seed, "sweep.mc", 0, 0))?;
+    let mcs = score(&mc, &Sensing::ideal(), &mut stream(seed, "sweep.mc", 0, 0))?;
     let (metric, v, _) = headline(&task, &ideal);
     Ok(SweepRow {
         gain,

@@ -237,7 +237,7 @@ mod tests {
         assert!((x - want).abs() < 1e-9, "{x} vs {want}");
     }
 
-    /// What `Model::DelayAppeltant`'s caveat says: at Appeltant's settings, driven by NARMA10
+    /// What `Kind::DelayAppeltant`'s caveat says: at Appeltant's settings, driven by NARMA10
     /// (inputs scaled to [0, 1]), the node's argument X(t − τ) + γ·J stays below 0.01 in size,
     /// where F(s) = s/(1 + |s|) is linear to 1 %.
     #[test]

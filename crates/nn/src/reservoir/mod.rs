@@ -41,7 +41,7 @@ pub trait Reservoir: Send {
 
 /// The reservoir models, by their command-line names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Model {
+pub enum Kind {
     Esn,
     DelayMg,
     DelayAppeltant,
@@ -52,48 +52,48 @@ pub enum Model {
     Linear,
 }
 
-impl Model {
-    pub const ALL: [Model; 8] = [
-        Model::Esn,
-        Model::DelayMg,
-        Model::DelayAppeltant,
-        Model::DelayIkeda,
-        Model::SoaTwin,
-        Model::SoaEngine,
-        Model::Ternary,
-        Model::Linear,
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Esn,
+        Kind::DelayMg,
+        Kind::DelayAppeltant,
+        Kind::DelayIkeda,
+        Kind::SoaTwin,
+        Kind::SoaEngine,
+        Kind::Ternary,
+        Kind::Linear,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Model::Esn => "esn",
-            Model::DelayMg => "delay-mg",
-            Model::DelayAppeltant => "delay-appeltant",
-            Model::DelayIkeda => "delay-ikeda",
-            Model::SoaTwin => "soa-twin",
-            Model::SoaEngine => "soa-engine",
-            Model::Ternary => "ternary",
-            Model::Linear => "linear",
+            Kind::Esn => "esn",
+            Kind::DelayMg => "delay-mg",
+            Kind::DelayAppeltant => "delay-appeltant",
+            Kind::DelayIkeda => "delay-ikeda",
+            Kind::SoaTwin => "soa-twin",
+            Kind::SoaEngine => "soa-engine",
+            Kind::Ternary => "ternary",
+            Kind::Linear => "linear",
         }
     }
 
     /// What the model's gain knob is, and its default.
     pub fn gain_meaning(self) -> (&'static str, f64) {
         match self {
-            Model::Esn => ("spectral radius ρ", 0.95),
-            Model::DelayMg => ("feedback strength η", 0.7),
-            Model::DelayAppeltant => ("feedback strength η", 0.4),
-            Model::DelayIkeda => ("feedback strength β", 0.6),
-            Model::SoaTwin | Model::SoaEngine => ("round-trip gain at the operating point", 0.9),
-            Model::Ternary => ("loop gain g (small-signal spectral radius)", 0.95),
-            Model::Linear => ("input gain (a linear readout undoes it)", 1.0),
+            Kind::Esn => ("spectral radius ρ", 0.95),
+            Kind::DelayMg => ("feedback strength η", 0.7),
+            Kind::DelayAppeltant => ("feedback strength η", 0.4),
+            Kind::DelayIkeda => ("feedback strength β", 0.6),
+            Kind::SoaTwin | Kind::SoaEngine => ("round-trip gain at the operating point", 0.9),
+            Kind::Ternary => ("loop gain g (small-signal spectral radius)", 0.95),
+            Kind::Linear => ("input gain (a linear readout undoes it)", 1.0),
         }
     }
 
     /// Default number of nodes.
     pub fn default_nodes(self) -> usize {
         match self {
-            Model::SoaEngine => 100,
+            Kind::SoaEngine => 100,
             _ => 400,
         }
     }
@@ -101,7 +101,7 @@ impl Model {
     /// What a reader of the model's scores should know, where there is something.
     pub fn caveat(self) -> Option<&'static str> {
         match self {
-            Model::DelayAppeltant => Some(
+            Kind::DelayAppeltant => Some(
                 "at Appeltant 2011's settings (docs/references.md) the node's argument X + γ·J stays \
 below 0.01 in size (γ·m·u ≤ 0.005 with inputs in [0, 1]), where F is linear to 1 %: a nearly \
 linear reservoir. Its NARMA10 error does not reproduce the published 0.15 and is no better than \
@@ -109,13 +109,13 @@ the `linear` baseline's (a tapped delay line); a stronger input does not help at
 (`lightloop reservoir sweep --model delay-appeltant --input-scale`). delay-mg is the same node \
 at settings tuned here.",
             ),
-            Model::SoaTwin => Some(
+            Kind::SoaTwin => Some(
                 "the loop's own ASE is on unless --no-inner-noise switches it off; it is the \
 rig's amplifier, not the readout, so an ideal readout keeps it. With the seed rig it holds \
 NARMA10 near the `linear` baseline's error, while the same loop with noiseless amplifiers and an \
 ideal readout reaches about 0.1: the loop's nonlinearity is there, its ASE hides it.",
             ),
-            Model::SoaEngine => Some(
+            Kind::SoaEngine => Some(
                 "the rig's fibre loop of soa-twin, run sample by sample on the time-domain \
 physics engine (the SOA's carrier dynamics and its sampled ASE), 100 nodes unless --nodes says \
 otherwise. Its ASE is the engine's and cannot be switched off: --no-inner-noise is refused for \
@@ -131,30 +131,30 @@ loop without it). Its state is not a vector, so it has no Lyapunov exponent.",
     /// Whether the gain knob changes what the model can compute (it does not for the linear
     /// baseline, so a gain sweep of it has nothing to show).
     pub fn has_gain(self) -> bool {
-        self != Model::Linear
+        self != Kind::Linear
     }
 
     /// Whether the model's own dynamics are noisy (ASE inside the loop) unless
     /// [`Spec::inner_noise`] is off.
     pub fn noisy_inside(self) -> bool {
-        matches!(self, Model::SoaTwin | Model::SoaEngine | Model::Ternary)
+        matches!(self, Kind::SoaTwin | Kind::SoaEngine | Kind::Ternary)
     }
 }
 
-impl fmt::Display for Model {
+impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for Model {
+impl FromStr for Kind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Model::ALL
+        Kind::ALL
             .into_iter()
             .find(|m| m.name() == s)
             .ok_or_else(|| {
-                let names: Vec<_> = Model::ALL.iter().map(|m| m.name()).collect();
+                let names: Vec<_> = Kind::ALL.iter().map(|m| m.name()).collect();
                 format!(
                     "unknown reservoir model `{s}` (known: {})",
                     names.join(", ")
@@ -166,9 +166,9 @@ impl FromStr for Model {
 /// Everything that picks one reservoir.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spec {
-    pub model: Model,
+    pub model: Kind,
     pub nodes: usize,
-    /// The model's gain knob ([`Model::gain_meaning`]); `None` for its default.
+    /// The model's gain knob ([`Kind::gain_meaning`]); `None` for its default.
     pub gain: Option<f64>,
     /// Scale of the input drive relative to the model's default (1 = default).
     pub input_scale: f64,
@@ -179,7 +179,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub fn new(model: Model, seed: u64) -> Self {
+    pub fn new(model: Kind, seed: u64) -> Self {
         Self {
             model,
             nodes: model.default_nodes(),
@@ -215,7 +215,7 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
         )));
     }
     Ok(match spec.model {
-        Model::Esn => {
+        Kind::Esn => {
             let s = EsnSettings {
                 nodes: spec.nodes,
                 spectral_radius: gain,
@@ -224,10 +224,10 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
             };
             Box::new(Esn::new(&s, inputs, spec.seed))
         }
-        Model::DelayMg | Model::DelayAppeltant | Model::DelayIkeda => {
+        Kind::DelayMg | Kind::DelayAppeltant | Kind::DelayIkeda => {
             let mut s = match spec.model {
-                Model::DelayMg => delay::DelaySettings::mackey_glass(),
-                Model::DelayAppeltant => delay::DelaySettings::appeltant(),
+                Kind::DelayMg => delay::DelaySettings::mackey_glass(),
+                Kind::DelayAppeltant => delay::DelaySettings::appeltant(),
                 _ => delay::DelaySettings::ikeda(),
             };
             s.nodes = spec.nodes;
@@ -235,7 +235,7 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
             s.input_scaling *= spec.input_scale;
             Box::new(delay::DelayReservoir::new(s, inputs, spec.seed))
         }
-        Model::SoaTwin | Model::SoaEngine => {
+        Kind::SoaTwin | Kind::SoaEngine => {
             let s = photonic::LoopSettings {
                 nodes: spec.nodes,
                 round_trip_gain: gain,
@@ -243,13 +243,13 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
                 inner_noise: spec.inner_noise,
                 ..Default::default()
             };
-            if spec.model == Model::SoaTwin {
+            if spec.model == Kind::SoaTwin {
                 Box::new(photonic::TwinLoop::new(rig, s, inputs, spec.seed)?)
             } else {
                 Box::new(photonic::EngineLoop::new(rig, s, inputs, spec.seed)?)
             }
         }
-        Model::Ternary => {
+        Kind::Ternary => {
             let s = ternary::TernarySettings {
                 nodes: spec.nodes,
                 loop_gain: gain,
@@ -259,7 +259,7 @@ pub fn build(spec: &Spec, rig: &Rig, inputs: usize) -> Result<Box<dyn Reservoir>
             };
             Box::new(ternary::TernaryReservoir::new(rig, s, inputs, spec.seed)?)
         }
-        Model::Linear => Box::new(linear::TappedDelayLine::new(
+        Kind::Linear => Box::new(linear::TappedDelayLine::new(
             spec.nodes,
             gain * spec.input_scale,
         )),

@@ -1,6 +1,6 @@
 //! Error counting with confidence intervals.
 //!
-//! Every error rate the bench plan reports carries the number of trials and a Wilson 95 % score
+//! Every error rate the test plan reports carries the number of trials and a Wilson 95 % score
 //! interval (Wilson, J. Am. Stat. Assoc. 22(158), 1927; [`lightloop_base::stats::wilson_interval`]).
 //! Zero observed errors is reported as an upper bound only (≈ 3.8/n at 95 %, close to the
 //! "rule of three" 3/n).

@@ -23,4 +23,4 @@ pub mod recentring;
 pub mod return_map;
 
 pub use count::ErrorCount;
-pub use plan::{BenchPlan, PlanSettings};
+pub use plan::{PlanSettings, TestPlan};

@@ -121,7 +121,7 @@ pub fn ledger_lines(l: &Ledger) -> Vec<LedgerLine> {
 
 /// Everything the plan measured.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BenchPlan {
+pub struct TestPlan {
     pub rig: String,
     pub seed: u64,
     pub settings: PlanSettings,
@@ -152,7 +152,7 @@ pub const STEPS: [&str; 7] = [
 ];
 
 /// Runs the plan; `progress(step)` is called before each step of [`STEPS`].
-pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> BenchPlan {
+pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> TestPlan {
     let sim = &s.sim;
     progress(0);
     let ber_vs_power = ber::versus_power(rig, sim, &s.powers, &s.count);
@@ -195,7 +195,7 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Benc
             .into_iter()
             .map(|f| faults::run(rig, sim, &fs, Some(f))),
     );
-    BenchPlan {
+    TestPlan {
         rig: rig.rig.name.clone(),
         seed: sim.seed,
         settings: s.clone(),

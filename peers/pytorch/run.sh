@@ -15,7 +15,7 @@ VENV="${LIGHTLOOP_BENCH_VENV_TORCH:-target/bench-venv-torch}"
 export LIGHTLOOP_THREADS="${LIGHTLOOP_THREADS:-2}"
 PHI_TABLE=target/phi_table.csv
 
-log() { echo "[bench/pytorch] $*" >&2; }
+log() { echo "[peers/pytorch] $*" >&2; }
 
 if [ ! -x "$VENV/bin/python" ]; then
     log "creating venv at $VENV"

@@ -12,7 +12,7 @@ REPEATS="${REPEATS:-3}"
 VENV="${LIGHTLOOP_BENCH_VENV:-target/bench-venv}"
 export LIGHTLOOP_THREADS="${LIGHTLOOP_THREADS:-2}"
 
-log() { echo "[bench/reservoirpy] $*" >&2; }
+log() { echo "[peers/reservoirpy] $*" >&2; }
 
 if [ ! -x "$VENV/bin/python" ]; then
     log "creating venv at $VENV"

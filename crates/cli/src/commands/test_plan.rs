@@ -1,4 +1,4 @@
-//! `lightloop bench-plan`: the lab's test plan computed on the time-domain engine, written as
+//! `lightloop test-plan`: the lab's test plan computed on the time-domain engine, written as
 //! CSV files (one per measurement, units in the column names) and one JSON file with everything.
 
 use super::output::OutputDir;
@@ -8,7 +8,7 @@ use crate::table::{Align, Table, num, pct, si};
 use clap::Args;
 use indicatif::ProgressBar;
 use lightloop_physics::instruments::depth::DepthCurve;
-use lightloop_physics::instruments::plan::{self, BenchPlan, PlanSettings, STEPS};
+use lightloop_physics::instruments::plan::{self, PlanSettings, STEPS, TestPlan};
 use lightloop_physics::instruments::return_map::ReturnMap;
 use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
 use lightloop_report::rows::{BerRow, SnrRow};
@@ -17,18 +17,18 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 /// The command's `--help` text.
-pub const LONG_ABOUT: &str = "Runs the bench test plan on the time-domain engine: error rates (with \
+pub const LONG_ABOUT: &str = "Runs the lab's test plan on the time-domain engine: error rates (with \
 Wilson 95 % intervals; zero errors are reported as an upper bound) versus received power and slot \
 time, SNR and ternary decision errors versus loop depth, the return map and its slope, the WDM \
 crosstalk matrix, threshold re-centring under drift with its duty cost and a cold start, faults \
 (dead channel, hot channel, stuck selector) with graceful degradation, and the energy ledger of a \
 loop run.\n\nFiles written to --out (replaced atomically; a run that is stopped leaves only \
 OUT.partial): ber_vs_power.csv, ber_vs_slot_time.csv, snr_vs_passes.csv, return_map.csv, \
-crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, bench_plan.json (the loop's files only for a rig \
+crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, test_plan.json (the loop's files only for a rig \
 with an SOA).";
 
 #[derive(Args)]
-pub struct BenchPlanArgs {
+pub struct TestPlanArgs {
     /// Rig: a preset name or a TOML file
     #[arg(long, short, default_value = DEFAULT_RIG, value_name = "RIG")]
     pub rig: String,
@@ -42,7 +42,7 @@ pub struct BenchPlanArgs {
     #[arg(long)]
     pub quick: bool,
     /// Output folder
-    #[arg(long, default_value = "lightloop-out/bench-plan", value_name = "DIR")]
+    #[arg(long, default_value = "lightloop-out/test-plan", value_name = "DIR")]
     pub out: PathBuf,
     /// Print the whole result as JSON instead of tables
     #[arg(long)]
@@ -117,8 +117,8 @@ fn recentring_rows<'a>(start: &'a str, o: &'a [PolicyOutcome]) -> Vec<Recentring
         .collect()
 }
 
-fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
-    let out = OutputDir::create(dir, "bench_plan.json")?;
+fn write(plan: &TestPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
+    let out = OutputDir::create(dir, "test_plan.json")?;
     let ber: Vec<BerRow> = plan.ber_vs_power.iter().map(BerRow::from).collect();
     out.csv("ber_vs_power.csv", &ber)?;
     let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
@@ -177,7 +177,7 @@ fn write(plan: &BenchPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
     if !ledger.is_empty() {
         out.csv("loop_ledger.csv", &ledger)?;
     }
-    out.json("bench_plan.json", plan)?;
+    out.json("test_plan.json", plan)?;
     out.finish()
 }
 
@@ -259,9 +259,9 @@ fn print_return_map(m: &ReturnMap) {
     println!();
 }
 
-fn print(plan: &BenchPlan, dir: &std::path::Path) {
+fn print(plan: &TestPlan, dir: &std::path::Path) {
     println!(
-        "Bench plan on rig {} (seed {}), time-domain engine",
+        "Test plan on rig {} (seed {}), time-domain engine",
         plan.rig, plan.seed
     );
     println!();
@@ -404,7 +404,7 @@ fn print(plan: &BenchPlan, dir: &std::path::Path) {
     println!("wrote {}", dir.display());
 }
 
-pub fn run(a: &BenchPlanArgs) -> CliResult<()> {
+pub fn run(a: &TestPlanArgs) -> CliResult<()> {
     let rig = load_rig(&a.rig, &a.sets)?.value;
     let settings = if a.quick {
         PlanSettings::quick(a.seed)
