@@ -9,6 +9,8 @@
 //!
 //! - [`experiment`]: loop networks trained on the twin, one module per experiment.
 //! - [`pareto`]: Pareto fronts of energy against error.
+//! - [`pretrained`]: real pretrained transformers (SmolLM2, MiniLM) with their linear layers on
+//!   the rig's twin, a SmolLM2 FFN rolled K times around the loop, and the simulation's speed.
 //! - [`reservoir`]: reservoir computing on the rig: one model on one task, the benchmark suite
 //!   with the models' dynamics, and the gain sweep.
 
@@ -16,6 +18,7 @@ pub mod error;
 pub mod experiment;
 pub mod pareto;
 pub mod plot;
+pub mod pretrained;
 pub mod progress;
 pub mod reservoir;
 

@@ -285,6 +285,7 @@ impl Linear {
 mod tests {
     use super::*;
     use candle_core::Device;
+    use lightloop_rig::Derive;
 
     fn layer(rows: usize, cols: usize) -> (Linear, Vec<f32>) {
         let w: Vec<f32> = (0..rows * cols)
@@ -378,17 +379,16 @@ mod tests {
         let (mut l, _) = layer(16, 64);
         let x = inputs(4, 64);
         let exact = l.forward(&x).unwrap();
+        let seed = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
         let err = |photons: f64, bits: u32, l: &mut Linear| {
-            let rig = lightloop_rig::load_rig(
-                "seed-16ch",
-                &[
-                    format!("adc.bits={bits}"),
-                    format!("adc.enob={}", bits as f64 - 0.7),
-                    format!("dac.bits={bits}"),
-                ],
-            )
-            .unwrap()
-            .value;
+            // The seed rig's converters at `bits`: the ADC keeps its ENOB shortfall (0.7 bits).
+            let rig = seed
+                .modified(|r| {
+                    r.adc = seed.adc.at_bits(bits);
+                    r.dac.bits = bits;
+                })
+                .unwrap();
+            assert!((rig.adc.enob - (bits as f64 - 0.7)).abs() < 1e-12);
             let optics = Optics {
                 rig,
                 weights: Weights::Analog,

@@ -8,6 +8,7 @@ use lightloop_models::bert::{Bert, cosine};
 use lightloop_models::eval;
 use lightloop_models::linear::{AdcRange, Optics, Weights};
 use lightloop_models::llama::Llama;
+use lightloop_rig::Derive;
 use lightloop_rig::workload::OpticalOp;
 use std::collections::HashMap;
 use std::path::Path;
@@ -199,17 +200,17 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
     max_abs(&(a - b).unwrap())
 }
 
+/// The seed rig's converters at `bits` (the ADC keeping its ENOB shortfall of 0.7 bits) with
+/// `photons` per input per symbol.
 fn optics(photons: f64, bits: u32, weights: Weights, seed: u64) -> Optics {
-    let rig = lightloop_rig::load_rig(
-        "seed-16ch",
-        &[
-            format!("adc.bits={bits}"),
-            format!("adc.enob={}", bits as f64 - 0.7),
-            format!("dac.bits={bits}"),
-        ],
-    )
-    .unwrap()
-    .value;
+    let seed_rig = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+    let rig = seed_rig
+        .modified(|r| {
+            r.adc = seed_rig.adc.at_bits(bits);
+            r.dac.bits = bits;
+        })
+        .unwrap();
+    assert!((rig.adc.enob - (bits as f64 - 0.7)).abs() < 1e-12);
     Optics {
         rig,
         weights,

@@ -2,18 +2,15 @@
 //! twin — fetching them, and measuring what the optics does to them.
 
 use super::output::OutputDir;
-use crate::load::{CliError, CliResult, load_gpu, load_pair};
+use crate::load::{CliError, CliResult, load_pair, load_rig};
 use crate::table::{Align, Table, num, si};
 use clap::{Args, Subcommand};
-use lightloop_models::bert::Bert;
-use lightloop_models::eval::{self, Perplexity, SentenceCheck};
-use lightloop_models::fetch::{self, CATALOGUE, Catalogued};
-use lightloop_models::linear::{AdcRange, Optics, Weights};
-use lightloop_models::llama::Llama;
-use lightloop_plot::{Axes, Series, line_chart};
+use lightloop_lab::pretrained::{self, OP_NAMES, bench, eval, retrofit};
+use lightloop_lab::{LabError, Plot};
+use lightloop_models::fetch::{self, CATALOGUE};
+use lightloop_models::linear::{AdcRange, Weights};
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_rig::workload::OpticalOp;
-use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -221,111 +218,63 @@ fn fetch_cmd(f: &FetchArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// One setting of the optics.
-#[derive(Debug, Clone, Copy)]
-struct Setting {
-    weights: Option<Weights>,
-    range: AdcRange,
-    sweep: &'static str,
-    photons: Option<f64>,
-    adc_bits: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct Row {
-    model: &'static str,
-    setting: String,
-    sweep: &'static str,
-    weights: String,
-    adc_range: String,
-    photons_per_sample: Option<f64>,
-    adc_bits: Option<u32>,
-    optical_layers: usize,
-    /// smollm2
-    perplexity: Option<f64>,
-    nll_per_token: Option<f64>,
-    tokens_scored: Option<usize>,
-    /// minilm
-    mean_cosine_to_digital: Option<f64>,
-    min_cosine_to_digital: Option<f64>,
-    ranking_accuracy: Option<f64>,
-    mean_pair_similarity: Option<f64>,
-    seconds: f64,
-}
-
-#[derive(Serialize)]
-struct LedgerRow {
-    category: String,
-    j_per_token: f64,
-    share: f64,
-}
-
-#[derive(Serialize)]
-struct CostRow {
-    system: String,
-    j_per_token: f64,
-    tokens_per_s: f64,
-    fj_per_mac: f64,
-    optical_fraction: Option<f64>,
+/// A library error as the binary reports it: a configuration field under its option's name
+/// (exit 2), the user's input otherwise as a sentence (exit 2), anything else as a failure
+/// (exit 1).
+fn lab_err(e: LabError) -> CliError {
+    match e {
+        LabError::Input(e) => CliError::Input(e),
+        // The model is the positional NAME: its message names it.
+        LabError::Config {
+            field: "model",
+            message,
+        } => CliError::BadInput(message),
+        LabError::Config { field, message } => {
+            CliError::BadInput(format!("--{}: {message}", field.replace('_', "-")))
+        }
+        e if e.is_input() => CliError::BadInput(e.to_string()),
+        e => CliError::Message(e.to_string()),
+    }
 }
 
 fn parse_ops(ops: &[String]) -> CliResult<Vec<OpticalOp>> {
     ops.iter()
-        .map(|s| match s.trim() {
-            "qkv" => Ok(OpticalOp::Qkv),
-            "attn-out" => Ok(OpticalOp::AttnOut),
-            "ffn-up" => Ok(OpticalOp::FfnUp),
-            "ffn-down" => Ok(OpticalOp::FfnDown),
-            "lm-head" => Ok(OpticalOp::LmHead),
-            other => Err(CliError::BadInput(format!(
-                "--ops: `{other}` is not one of qkv, attn-out, ffn-up, ffn-down, lm-head"
-            ))),
+        .map(|s| {
+            pretrained::op_from_name(s.trim()).ok_or_else(|| {
+                CliError::BadInput(format!(
+                    "--ops: `{}` is not one of {}",
+                    s.trim(),
+                    OP_NAMES.join(", ")
+                ))
+            })
         })
         .collect()
 }
 
-fn op_name(op: OpticalOp) -> &'static str {
-    match op {
-        OpticalOp::Qkv => "qkv",
-        OpticalOp::AttnOut => "attn-out",
-        OpticalOp::FfnUp => "ffn-up",
-        OpticalOp::FfnDown => "ffn-down",
-        OpticalOp::LmHead => "lm-head",
+fn parse_range(r: &str) -> CliResult<AdcRange> {
+    match r {
+        "calibrated" => Ok(AdcRange::Calibrated { margin: 1.25 }),
+        "worst-case" => Ok(AdcRange::WorstCase),
+        other => Err(CliError::BadInput(format!(
+            "--adc-range: `{other}` is not calibrated or worst-case"
+        ))),
     }
 }
 
-enum Loaded {
-    Llama(Box<Llama>, eval::Tokenizer),
-    Bert(Box<Bert>, eval::Tokenizer),
+/// Writes `plots` as SVG files into `out`; returns their file names.
+fn write_plots(out: &OutputDir, plots: &[Plot]) -> CliResult<Vec<String>> {
+    plots
+        .iter()
+        .map(|p| {
+            let name = format!("{}.svg", p.name);
+            out.text(&name, &p.svg()?)?;
+            Ok(name)
+        })
+        .collect()
 }
 
 fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
-    let c: &Catalogued = fetch::catalogued(&a.name).map_err(model_err)?;
-    let preset = match c.name {
-        "smollm2" => "smollm2-135m",
-        _ => "minilm-l6",
-    };
-    // The workload's optical_ops unless --ops says otherwise, then the rig and workload checks.
-    let mut sets = a.sets.clone();
-    if let Some(ops) = &a.ops {
-        let ops = parse_ops(ops)?;
-        sets.push(format!(
-            "run.optical_ops=[{}]",
-            ops.iter()
-                .map(|o| format!("\"{}\"", op_name(*o)))
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-    }
-    let pair = load_pair(&a.rig, preset, &sets)?;
-    let rig = pair.rig.value.clone();
-    let wl = pair.workload.value.clone();
-    let ops = wl.run.optical_ops.clone();
-    if ops.is_empty() {
-        return Err(CliError::BadInput(
-            "no linear layer is mapped onto the optics (empty optical_ops / --ops)".into(),
-        ));
-    }
+    let ops = a.ops.as_deref().map(parse_ops).transpose()?;
     let weights: Vec<Weights> = a
         .weights
         .iter()
@@ -334,241 +283,81 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
                 .map_err(|e| CliError::BadInput(format!("--weights: {e}")))
         })
         .collect::<CliResult<_>>()?;
-    if let Some(p) = a.photons.iter().find(|p| !(p.is_finite() && **p > 0.0)) {
-        return Err(CliError::BadInput(format!(
-            "--photons: {p} is not a positive number"
-        )));
-    }
-    if let Some(b) = a.adc_bits.iter().find(|b| !(2..=16).contains(*b)) {
-        return Err(CliError::BadInput(format!(
-            "--adc-bits: {b} is not in 2 … 16"
-        )));
-    }
-    if a.window < 2 || a.tokens < 2 {
-        return Err(CliError::BadInput(
-            "--window and --tokens must be at least 2".into(),
-        ));
-    }
-    let root = fetch::cache_root().map_err(model_err)?;
-    let dir = fetch::locate(&root, c).map_err(model_err)?;
+    let adc_range = a
+        .adc_range
+        .iter()
+        .map(|r| parse_range(r))
+        .collect::<CliResult<_>>()?;
+    let mut config = eval::Config {
+        model: a.name.clone(),
+        model_dir: None,
+        workload: None,
+        ops,
+        weights,
+        adc_range,
+        photons: a.photons.clone(),
+        adc_bits: a.adc_bits.clone(),
+        tokens: a.tokens,
+        window: a.window,
+        offset: a.offset,
+        seed: a.seed,
+    };
+    config.validate().map_err(lab_err)?;
+    // The model's workload with the user's --set (rig and workload keys) applied.
+    let preset = eval::workload_preset(&a.name).map_err(lab_err)?;
+    let pair = load_pair(&a.rig, preset, &a.sets)?;
+    let rig = pair.rig.value;
+    config.workload = Some(pair.workload.value);
+    config.workload(&rig).map_err(lab_err)?;
+    let (c, dir) = pretrained::locate(&a.name, None).map_err(lab_err)?;
     let out = match &a.out {
         Some(d) => Some(OutputDir::create(d, "model_eval.csv")?),
         None => None,
     };
 
-    let ranges: Vec<AdcRange> = a
-        .adc_range
-        .iter()
-        .map(|r| match r.as_str() {
-            "calibrated" => Ok(AdcRange::Calibrated { margin: 1.25 }),
-            "worst-case" => Ok(AdcRange::WorstCase),
-            other => Err(CliError::BadInput(format!(
-                "--adc-range: `{other}` is not calibrated or worst-case"
-            ))),
-        })
-        .collect::<CliResult<_>>()?;
-    let Some(&sweep_range) = ranges.first() else {
-        return Err(CliError::BadInput(
-            "--adc-range needs at least one value".into(),
-        ));
-    };
-
-    // Settings: digital, the rig as it is, then the sweeps.
-    let mut settings = vec![Setting {
-        weights: None,
-        range: AdcRange::WorstCase,
-        sweep: "digital",
-        photons: None,
-        adc_bits: None,
-    }];
-    for &w in &weights {
-        let optical = |range, sweep, photons, adc_bits| Setting {
-            weights: Some(w),
-            range,
-            sweep,
-            photons,
-            adc_bits,
-        };
-        settings.extend(ranges.iter().map(|r| optical(*r, "rig", None, None)));
-        settings.extend(
-            a.photons
-                .iter()
-                .map(|p| optical(sweep_range, "photons", Some(*p), None)),
-        );
-        settings.extend(
-            a.adc_bits
-                .iter()
-                .map(|b| optical(sweep_range, "adc bits", None, Some(*b))),
-        );
-    }
-
     let t0 = Instant::now();
     eprintln!("loading {} from {} …", c.name, dir.display());
-    let mut model = if c.name == "smollm2" {
-        let path = dir.join("model.gguf");
-        let (m, ct) = Llama::from_gguf(&path).map_err(model_err)?;
-        let tok = eval::gguf_tokenizer(&ct, &path).map_err(model_err)?;
-        Loaded::Llama(Box::new(m), tok)
-    } else {
-        let m = Bert::load(&dir).map_err(model_err)?;
-        let tok = eval::json_tokenizer(&dir.join("tokenizer.json")).map_err(model_err)?;
-        Loaded::Bert(Box::new(m), tok)
-    };
-    eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
-
-    // The text for perplexity, and a calibration window from the text's start (before
-    // --offset, never scored) for the calibrated ADC range.
-    let (ids, calibration): (Vec<u32>, Vec<u32>) = match &model {
-        Loaded::Llama(_, tok) => (
-            english_ids(tok, a.offset, a.tokens)?,
-            english_ids(tok, 0, a.window.min(128))?,
-        ),
-        Loaded::Bert(_, tok) => (Vec::new(), english_ids(tok, 0, 128)?),
-    };
-    if a.offset < 2_000
-        && ranges.contains(&AdcRange::Calibrated { margin: 1.25 })
-        && llama_model(&model)
-    {
-        eprintln!("note: with --offset below 2000 the calibration window overlaps the scored text");
-    }
-
-    let threads = rayon::current_num_threads();
-    let bar = super::progress(settings.len() as u64, "settings evaluated");
-    let mut rows = Vec::new();
-    let mut reference: Option<Vec<Vec<f32>>> = None;
-    for s in &settings {
-        bar.set_message(describe(s));
-        let rig_s = match s.adc_bits {
-            Some(b) => {
-                load_pair(&a.rig, preset, &{
-                    // A new bit count keeps the rig's ENOB shortfall (bits − ENOB).
-                    let mut v = sets.clone();
-                    v.push(format!("adc.bits={b}"));
-                    v.push(format!("adc.enob={}", rig.adc.enob_at(b)));
-                    v
-                })?
-                .rig
-                .value
-            }
-            None => rig.clone(),
-        };
-        let optics = s.weights.map(|w| Optics {
-            rig: rig_s.clone(),
-            weights: w,
-            photons: s.photons,
-            adc_range: s.range,
-            // Every setting draws from the same noise streams (common random numbers): a
-            // setting's numbers do not depend on which other settings are listed, and
-            // differences between settings are the settings', not the draws'.
-            seed: a.seed,
-            threads,
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let o = eval::run(&config, &rig, &mut |p| {
+        let b = bar.get_or_insert_with(|| {
+            eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
+            super::progress(p.total as u64, "settings evaluated")
         });
-        let started = Instant::now();
-        let photons = {
-            let mut n = lightloop_twin::noise::VmmNoise::from_rig(&rig_s);
-            if let Some(p) = s.photons {
-                n = n.with_photons_per_sample(p);
-            }
-            n.photons_per_sample()
-        };
-        let mut row = Row {
-            model: c.name,
-            setting: describe(s),
-            sweep: s.sweep,
-            weights: s.weights.map_or("digital".into(), |w| w.to_string()),
-            adc_range: if s.weights.is_some() {
-                range_name(s.range).into()
-            } else {
-                String::new()
-            },
-            photons_per_sample: s.weights.map(|_| photons),
-            adc_bits: s.weights.map(|_| rig_s.adc.bits),
-            optical_layers: 0,
-            perplexity: None,
-            nll_per_token: None,
-            tokens_scored: None,
-            mean_cosine_to_digital: None,
-            min_cosine_to_digital: None,
-            ranking_accuracy: None,
-            mean_pair_similarity: None,
-            seconds: 0.0,
-        };
-        match &mut model {
-            Loaded::Llama(m, _) => {
-                row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
-                if optics.is_some() {
-                    m.forward(&calibration).map_err(model_err)?;
-                }
-                let p: Perplexity = eval::perplexity(m, &ids, a.window, &mut |_, _| bar.tick())
-                    .map_err(model_err)?;
-                row.perplexity = Some(p.perplexity);
-                row.nll_per_token = Some(p.nll);
-                row.tokens_scored = Some(p.scored);
-            }
-            Loaded::Bert(m, tok) => {
-                row.optical_layers = m.map(&ops, optics.as_ref()).map_err(model_err)?;
-                if optics.is_some() {
-                    m.hidden(&calibration).map_err(model_err)?;
-                }
-                let e = eval::embed_pairs(m, tok).map_err(model_err)?;
-                let r = reference.get_or_insert_with(|| e.clone());
-                let ch: SentenceCheck = eval::sentence_check(&e, r);
-                row.mean_cosine_to_digital =
-                    Some(ch.to_digital.iter().sum::<f64>() / ch.to_digital.len() as f64);
-                row.min_cosine_to_digital =
-                    Some(ch.to_digital.iter().copied().fold(f64::INFINITY, f64::min));
-                row.ranking_accuracy = Some(ch.ranking_accuracy);
-                row.mean_pair_similarity = Some(ch.mean_pair_similarity);
-            }
-        }
-        row.seconds = started.elapsed().as_secs_f64();
-        rows.push(row);
-        bar.inc(1);
+        b.set_position(p.done as u64);
+        b.set_message(p.what.to_string());
+    })
+    .map_err(lab_err)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
-    bar.finish_and_clear();
-
-    // The energy and time of this mapping, and of the GPUs running the same model.
-    let e = lightloop_cost::evaluate(&rig, &wl).map_err(|e| CliError::Message(e.to_string()))?;
-    let mut costs = vec![CostRow {
-        system: format!(
-            "{} ({} optical)",
-            rig.rig.name,
-            ops.iter()
-                .map(|o| op_name(*o))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        j_per_token: e.metrics.j_per_token,
-        tokens_per_s: e.metrics.tokens_per_s,
-        fj_per_mac: e.metrics.fj_per_mac,
-        optical_fraction: Some(e.metrics.optical_fraction),
-    }];
-    for g in ["h100-sxm", "h200-sxm", "b200"] {
-        let gpu = load_gpu(g)?.value;
-        let ge = lightloop_gpu::evaluate_gpu(&gpu, &wl)?;
-        costs.push(CostRow {
-            system: gpu.gpu.name.clone(),
-            j_per_token: ge.j_per_token,
-            tokens_per_s: ge.tokens_per_s,
-            fj_per_mac: ge.fj_per_mac,
-            optical_fraction: None,
-        });
+    for n in &o.notes {
+        eprintln!("note: {n}");
     }
+    print_eval(a, &config, preset, &o);
 
-    // Tables.
-    let basis = format!(
-        "rig {}, workload {} (batch {}), optical: {}, noise seed {}",
-        rig.rig.name,
-        wl.workload.name,
-        wl.run.batch,
-        ops.iter()
-            .map(|o| op_name(*o))
-            .collect::<Vec<_>>()
-            .join(", "),
-        a.seed
+    if let Some(out) = out {
+        out.csv("model_eval.csv", &o.rows)?;
+        out.csv("cost.csv", &o.costs)?;
+        out.csv("ledger.csv", &o.ledger)?;
+        let mut files = vec![
+            "model_eval.csv".to_string(),
+            "cost.csv".to_string(),
+            "ledger.csv".to_string(),
+        ];
+        files.extend(write_plots(&out, &o.plots)?);
+        let d = out.finish()?;
+        println!("\nwrote {}/{{{}}}", d.display(), files.join(", "));
+    }
+    Ok(())
+}
+
+/// The tables of an evaluation: the settings, the energy and time per token, the ledger.
+fn print_eval(a: &EvalArgs, config: &eval::Config, preset: &str, o: &eval::Outcome) {
+    println!(
+        "{} on the optical twin — {}\n",
+        o.model.description, o.basis
     );
-    println!("{} on the optical twin — {basis}\n", c.description);
-    let llama = llama_model(&model);
+    let llama = matches!(o.scoring, eval::Scoring::Perplexity { .. });
     let mut t = if llama {
         Table::new(
             &[
@@ -606,7 +395,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             ],
         )
     };
-    for r in &rows {
+    for r in &o.rows {
         let mut cells = vec![r.setting.clone(), r.optical_layers.to_string()];
         if llama {
             cells.push(format!("{:.3}", r.perplexity.unwrap_or(f64::NAN)));
@@ -627,19 +416,15 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         t.row(cells);
     }
     println!("{}", t.render());
-    if llama {
-        println!(
-            "\n{} tokens of data/english.txt from character {} in windows of {}; each window scored from position 0.",
-            ids.len(),
-            a.offset,
-            a.window
-        );
-    } else {
-        println!(
-            "\n{} sentences ({} paraphrase pairs written for this check); ranking: the paraphrase is the most similar of the other sentences.",
-            2 * eval::PAIRS.len(),
-            eval::PAIRS.len()
-        );
+    match o.scoring {
+        eval::Scoring::Perplexity { tokens } => println!(
+            "\n{tokens} tokens of data/english.txt from character {} in windows of {}; each window scored from position 0.",
+            config.offset, config.window
+        ),
+        eval::Scoring::Sentences { pairs } => println!(
+            "\n{} sentences ({pairs} paraphrase pairs written for this check); ranking: the paraphrase is the most similar of the other sentences.",
+            2 * pairs
+        ),
     }
     let mut ct = Table::new(
         &["system", "J/token", "tokens/s", "fJ/MAC", "optical MACs"],
@@ -651,7 +436,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
             Align::Right,
         ],
     );
-    for r in &costs {
+    for r in &o.costs {
         ct.row(vec![
             r.system.clone(),
             si(r.j_per_token, "J"),
@@ -663,32 +448,28 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     }
     println!(
         "\nenergy and time per token (cost model, {}):\n{}",
-        wl.workload.name,
+        o.workload,
         ct.render()
     );
-    // The rig's ledger for this mapping, by category.
+    // The rig's ledger for this mapping, by category (shares of the rig's J/token, the first
+    // cost row).
+    let total = o.costs[0].j_per_token;
     let mut lt = Table::new(
         &["ledger of the mapping, per token", "energy", "share"],
         &[Align::Left, Align::Right, Align::Right],
     );
-    let mut ledger_rows = Vec::new();
-    for cat in lightloop_cost::Category::ALL {
-        let j = e.per_token.category(cat);
+    for r in &o.ledger {
         lt.row(vec![
-            cat.label().to_string(),
-            si(j, "J"),
-            format!("{:.1} %", 100.0 * j / e.metrics.j_per_token),
+            r.category.clone(),
+            si(r.j_per_token, "J"),
+            format!("{:.1} %", 100.0 * r.j_per_token / total),
         ]);
-        ledger_rows.push(LedgerRow {
-            category: cat.label().to_string(),
-            j_per_token: j,
-            share: j / e.metrics.j_per_token,
-        });
     }
     println!("\n{}", lt.render());
     println!(
         "\nmodel: the optical products are the twin's (noise from the noise budget, inputs scaled per token and offset-encoded, weights {}); the GPU figures are the cost model's roofline with its calibration. `lightloop energy -r {} -w {}` itemises the ledger.",
-        weights
+        config
+            .weights
             .iter()
             .map(|w| w.to_string())
             .collect::<Vec<_>>()
@@ -696,290 +477,53 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         a.rig,
         preset
     );
-
-    if let Some(out) = out {
-        out.csv("model_eval.csv", &rows)?;
-        out.csv("cost.csv", &costs)?;
-        out.csv("ledger.csv", &ledger_rows)?;
-        let metric = |r: &Row| {
-            if llama {
-                r.perplexity.unwrap_or(f64::NAN)
-            } else {
-                r.mean_cosine_to_digital.unwrap_or(f64::NAN)
-            }
-        };
-        let y_label = if llama {
-            "perplexity"
-        } else {
-            "mean cosine similarity to the digital embedding"
-        };
-        let mut files = vec![
-            "model_eval.csv".to_string(),
-            "cost.csv".to_string(),
-            "ledger.csv".to_string(),
-        ];
-        for (sweep, name, x_label, log_x) in [
-            (
-                "photons",
-                "vs_photons.svg",
-                "photons per input per symbol",
-                true,
-            ),
-            ("adc bits", "vs_adc_bits.svg", "ADC bits", false),
-        ] {
-            let x = |r: &Row| {
-                if sweep == "photons" {
-                    r.photons_per_sample.unwrap_or(f64::NAN)
-                } else {
-                    r.adc_bits.map_or(f64::NAN, f64::from)
-                }
-            };
-            let mut series: Vec<Series> = weights
-                .iter()
-                .map(|w| {
-                    Series::line(
-                        format!("{w} weights"),
-                        rows.iter()
-                            .filter(|r| r.sweep == sweep && r.weights == w.to_string())
-                            .map(|r| (x(r), metric(r)))
-                            .collect(),
-                    )
-                })
-                .filter(|s| !s.points.is_empty())
-                .collect();
-            if series.is_empty() {
-                continue;
-            }
-            let xs: Vec<f64> = series
-                .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.0))
-                .collect();
-            let (lo, hi) = (
-                xs.iter().copied().fold(f64::INFINITY, f64::min),
-                xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            );
-            series.push(Series {
-                name: "digital".into(),
-                points: vec![(lo, metric(&rows[0])), (hi, metric(&rows[0]))],
-                dashed: true,
-                ..Default::default()
-            });
-            let svg = line_chart(
-                &Axes {
-                    title: format!("{} {y_label} versus {x_label} — {basis}", c.name),
-                    x_label: x_label.into(),
-                    y_label: y_label.into(),
-                    log_x,
-                    log_y: false,
-                },
-                &series,
-            )?;
-            out.text(name, &svg)?;
-            files.push(name.into());
-        }
-        let d = out.finish()?;
-        println!("\nwrote {}/{{{}}}", d.display(), files.join(", "));
-    }
-    Ok(())
-}
-
-#[derive(Serialize)]
-struct RetrofitRow {
-    model: &'static str,
-    layer: usize,
-    variant: String,
-    k: Option<usize>,
-    distillation_mse_start: Option<f64>,
-    distillation_mse_trained: Option<f64>,
-    alphas: String,
-    perplexity_digital: f64,
-    perplexity_optical: Option<f64>,
-    seconds: f64,
 }
 
 fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
-    use lightloop_models::retrofit::{Retrofit, Training, distillation_error, train};
-    if a.k.is_empty() || a.k.iter().any(|k| !(1..=64).contains(k)) {
-        return Err(CliError::BadInput("--k values must be 1 … 64".into()));
-    }
-    if a.rank == 0 || a.iterations == 0 || !(a.lr.is_finite() && a.lr > 0.0) {
-        return Err(CliError::BadInput(
-            "--rank and --iterations must be at least 1, --lr positive".into(),
-        ));
-    }
-    if a.window < 2 || a.tokens < 2 || a.train_tokens < a.window {
-        return Err(CliError::BadInput(
-            "--window and --tokens must be at least 2, --train-tokens at least --window".into(),
-        ));
-    }
-    let rig = crate::load::load_rig(&a.rig, &a.sets)?.value;
-    let c = fetch::catalogued("smollm2").map_err(model_err)?;
-    let root = fetch::cache_root().map_err(model_err)?;
-    let path = fetch::locate(&root, c)
-        .map_err(model_err)?
-        .join("model.gguf");
-    let out = OutputDir::create(&a.out, "retrofit.csv")?;
-    let (mut m, ct) = Llama::from_gguf(&path).map_err(model_err)?;
-    if a.layer >= m.config.layers {
-        return Err(CliError::BadInput(format!(
-            "--layer {}: the model has layers 0 … {}",
-            a.layer,
-            m.config.layers - 1
-        )));
-    }
-    let tok = eval::gguf_tokenizer(&ct, &path).map_err(model_err)?;
-    let ids = english_ids(&tok, 12_000, a.tokens)?;
-    let train_ids = english_ids(&tok, 100_000, a.train_tokens)?;
-    let calibration = english_ids(&tok, 0, a.window)?;
-    let data: Vec<_> = train_ids
-        .chunks(a.window)
-        .map(|w| m.ffn_io(w, a.layer))
-        .collect::<Result<_, _>>()
-        .map_err(model_err)?;
-    let optics = Optics {
-        rig: rig.clone(),
-        weights: Weights::Analog,
-        photons: None,
-        adc_range: AdcRange::Calibrated { margin: 1.25 },
-        seed: a.seed,
-        threads: rayon::current_num_threads(),
-    };
-    let ppl = |m: &Llama| -> CliResult<f64> {
-        eval::perplexity(m, &ids, a.window, &mut |_, _| {})
-            .map(|p| p.perplexity)
-            .map_err(model_err)
-    };
-    // Digital, then with this layer's FFN (or its micro-steps) on the twin, calibrated on an
-    // unscored window.
-    let both = |m: &mut Llama| -> CliResult<(f64, f64)> {
-        m.map(&[], None).map_err(model_err)?;
-        let digital = ppl(m)?;
-        m.map_ffn_of(a.layer, &optics).map_err(model_err)?;
-        m.forward(&calibration).map_err(model_err)?;
-        let optical = ppl(m)?;
-        m.map(&[], None).map_err(model_err)?;
-        Ok((digital, optical))
-    };
-    let bar = super::progress(a.k.len() as u64 + 2, "variants trained and scored");
-    let mut rows = Vec::new();
-    let started = Instant::now();
-    let (d, o) = both(&mut m)?;
-    rows.push(RetrofitRow {
-        model: c.name,
+    let config = retrofit::Config {
+        model_dir: None,
         layer: a.layer,
-        variant: "original FFN".into(),
-        k: None,
-        distillation_mse_start: None,
-        distillation_mse_trained: None,
-        alphas: String::new(),
-        perplexity_digital: d,
-        perplexity_optical: Some(o),
-        seconds: started.elapsed().as_secs_f64(),
-    });
-    bar.inc(1);
-    let started = Instant::now();
-    let mut removed = Retrofit::init(m.config.d_model, 1, 1, a.seed).map_err(model_err)?;
-    removed.alphas = removed
-        .alphas
-        .zeros_like()
-        .map_err(|e| CliError::Message(e.to_string()))?;
-    m.set_retrofit(a.layer, Some(removed)).map_err(model_err)?;
-    rows.push(RetrofitRow {
-        model: c.name,
-        layer: a.layer,
-        variant: "FFN removed".into(),
-        k: None,
-        distillation_mse_start: None,
-        distillation_mse_trained: None,
-        alphas: String::new(),
-        perplexity_digital: ppl(&m)?,
-        perplexity_optical: None,
-        seconds: started.elapsed().as_secs_f64(),
-    });
-    bar.inc(1);
-    let training = Training {
+        k: a.k.clone(),
         rank: a.rank,
         iterations: a.iterations,
-        learning_rate: a.lr,
+        lr: a.lr,
+        train_tokens: a.train_tokens,
+        tokens: a.tokens,
+        window: a.window,
         seed: a.seed,
     };
-    for &k in &a.k {
-        bar.set_message(format!("K = {k}"));
-        let started = Instant::now();
-        m.set_retrofit(a.layer, None).map_err(model_err)?;
-        let init = Retrofit::init(m.config.d_model, k, a.rank, a.seed).map_err(model_err)?;
-        let e0 = distillation_error(&m, a.layer, &init, &data).map_err(model_err)?;
-        m.set_retrofit(a.layer, Some(init)).map_err(model_err)?;
-        let init_ppl = ppl(&m)?;
-        m.set_retrofit(a.layer, None).map_err(model_err)?;
-        let trained = match train(&m, a.layer, k, &data, &training) {
-            Ok(t) => t,
-            Err(e) => {
-                bar.suspend(|| eprintln!("K = {k}: {e}"));
-                rows.push(RetrofitRow {
-                    model: c.name,
-                    layer: a.layer,
-                    variant: format!("{k} steps, distillation diverged"),
-                    k: Some(k),
-                    distillation_mse_start: Some(e0),
-                    distillation_mse_trained: None,
-                    alphas: String::new(),
-                    perplexity_digital: f64::NAN,
-                    perplexity_optical: None,
-                    seconds: started.elapsed().as_secs_f64(),
-                });
-                bar.inc(1);
-                continue;
-            }
-        };
-        let e1 = distillation_error(&m, a.layer, &trained, &data).map_err(model_err)?;
-        let alphas: Vec<f32> = trained
-            .alphas
-            .to_vec1()
-            .map_err(|e| CliError::Message(e.to_string()))?;
-        m.set_retrofit(a.layer, Some(trained)).map_err(model_err)?;
-        let (d, o) = both(&mut m)?;
-        let secs = started.elapsed().as_secs_f64();
-        rows.push(RetrofitRow {
-            model: c.name,
-            layer: a.layer,
-            variant: format!("{k} Euler steps (start)"),
-            k: Some(k),
-            distillation_mse_start: Some(e0),
-            distillation_mse_trained: None,
-            alphas: format!("{:.4}", 1.0 / k as f64),
-            perplexity_digital: init_ppl,
-            perplexity_optical: None,
-            seconds: 0.0,
-        });
-        rows.push(RetrofitRow {
-            model: c.name,
-            layer: a.layer,
-            variant: format!("{k} steps, distilled"),
-            k: Some(k),
-            distillation_mse_start: Some(e0),
-            distillation_mse_trained: Some(e1),
-            alphas: alphas
-                .iter()
-                .map(|v| format!("{v:.4}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            perplexity_digital: d,
-            perplexity_optical: Some(o),
-            seconds: secs,
-        });
-        bar.inc(1);
-    }
+    config.validate().map_err(lab_err)?;
+    let rig = load_rig(&a.rig, &a.sets)?.value;
+    pretrained::locate("smollm2", None).map_err(lab_err)?;
+    let out = OutputDir::create(&a.out, "retrofit.csv")?;
+    let bar = super::progress(a.k.len() as u64 + 2, "variants trained and scored");
+    let o = retrofit::run(&config, &rig, &mut |p| {
+        bar.set_position(p.done as u64);
+        bar.set_message(p.what.to_string());
+    })
+    .map_err(lab_err)?;
     bar.finish_and_clear();
-    m.set_retrofit(a.layer, None).map_err(model_err)?;
-
-    let basis = format!(
-        "SmolLM2-135M layer {} FFN, rank-{} adapter, {} AdamW iterations on {} distillation tokens, {} scored tokens; optical: that layer's FFN (analog weights, calibrated ADC span) on the {} twin, seed {}",
-        a.layer, a.rank, a.iterations, a.train_tokens, a.tokens, rig.rig.name, a.seed
-    );
+    for n in &o.notes {
+        eprintln!("{n}");
+    }
+    print_retrofit(&o);
+    out.csv("retrofit.csv", &o.rows)?;
+    write_plots(&out, &o.plots)?;
+    let dir = out.finish()?;
     println!(
-        "Retrofit — {basis}
-"
+        "
+model: local distillation (MSE to the frozen FFN's output), digital training without noise; K passes cost K times the layer's FFN on the optics.
+wrote {}/{{retrofit.csv, retrofit.svg}}",
+        dir.display()
+    );
+    Ok(())
+}
+
+fn print_retrofit(o: &retrofit::Outcome) {
+    println!(
+        "Retrofit — {}
+",
+        o.basis
     );
     let mut t = Table::new(
         &[
@@ -997,7 +541,7 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
             Align::Left,
         ],
     );
-    for r in &rows {
+    for r in &o.rows {
         t.row(vec![
             r.variant.clone(),
             r.distillation_mse_trained
@@ -1010,100 +554,6 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
         ]);
     }
     println!("{}", t.render());
-    let pick = |pred: &dyn Fn(&RetrofitRow) -> bool, f: &dyn Fn(&RetrofitRow) -> Option<f64>| {
-        rows.iter()
-            .filter(|r| pred(r))
-            .filter_map(|r| Some((r.k? as f64, f(r)?)))
-            .collect::<Vec<_>>()
-    };
-    let kmin = *a.k.iter().min().unwrap_or(&1) as f64;
-    let kmax = *a.k.iter().max().unwrap_or(&1) as f64;
-    let flat = |name: &str, v: f64| Series {
-        name: name.into(),
-        points: vec![(kmin, v), (kmax, v)],
-        dashed: true,
-        ..Default::default()
-    };
-    let series = vec![
-        Series::line(
-            "Euler start (digital)",
-            pick(&|r| r.variant.ends_with("(start)"), &|r| {
-                Some(r.perplexity_digital)
-            }),
-        ),
-        Series::line(
-            "distilled (digital)",
-            pick(&|r| r.variant.ends_with("distilled"), &|r| {
-                Some(r.perplexity_digital)
-            }),
-        ),
-        Series::line(
-            "distilled (micro-steps on the twin)",
-            pick(&|r| r.variant.ends_with("distilled"), &|r| {
-                r.perplexity_optical
-            }),
-        ),
-        flat("original model", rows[0].perplexity_digital),
-        flat("FFN removed", rows[1].perplexity_digital),
-    ];
-    let svg = line_chart(
-        &Axes {
-            title: format!("Perplexity recovered versus micro-steps K — {basis}"),
-            x_label: "micro-steps K (passes of the same FFN weights)".into(),
-            y_label: "perplexity".into(),
-            log_x: kmax > kmin,
-            log_y: true,
-        },
-        &series,
-    )?;
-    out.csv("retrofit.csv", &rows)?;
-    out.text("retrofit.svg", &svg)?;
-    let dir = out.finish()?;
-    println!(
-        "
-model: local distillation (MSE to the frozen FFN's output), digital training without noise; K passes cost K times the layer's FFN on the optics.
-wrote {}/{{retrofit.csv, retrofit.svg}}",
-        dir.display()
-    );
-    Ok(())
-}
-
-/// The first `tokens` token ids of data/english.txt after `offset` characters.
-fn english_ids(tok: &eval::Tokenizer, offset: usize, tokens: usize) -> CliResult<Vec<u32>> {
-    let text = lightloop_nn::datasets::english_text();
-    let start = text
-        .char_indices()
-        .nth(offset)
-        .map(|(i, _)| i)
-        .ok_or_else(|| {
-            CliError::BadInput(format!(
-                "--offset {offset} is past the end of the text ({} characters)",
-                text.chars().count()
-            ))
-        })?;
-    // Tokenize a prefix long enough for `tokens` tokens and one more (so that the cut at its
-    // end, inside a word, cannot change the tokens kept), doubling it as needed, rather than
-    // the whole rest of the text.
-    let mut len = (tokens + 1) * 8;
-    let mut ids = loop {
-        let mut end = (start + len).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        let ids = eval::encode(tok, &text[start..end], false).map_err(model_err)?;
-        if ids.len() > tokens || end == text.len() {
-            break ids;
-        }
-        len *= 2;
-    };
-    if ids.len() < tokens {
-        return Err(CliError::BadInput(format!(
-            "--tokens {tokens}: the text has only {} tokens after --offset {offset}",
-            ids.len()
-        )));
-    }
-    ids.truncate(tokens);
-    Ok(ids)
 }
 
 /// `lightloop bench model`: tokens per second of SmolLM2 over one window of `window` tokens
@@ -1112,112 +562,46 @@ fn english_ids(tok: &eval::Tokenizer, offset: usize, tokens: usize) -> CliResult
 /// weights, and the same with the default rig's optical mapping on the twin (ternary and
 /// analog weights). Rounds alternate so machine noise affects all alike; medians are reported.
 pub fn bench(window: usize) -> CliResult<()> {
-    use lightloop_models::reference::Reference;
-    if !(2..=2048).contains(&window) {
-        return Err(CliError::BadInput(format!(
-            "--window must be 2 … 2048, not {window}"
-        )));
-    }
-    let c = fetch::catalogued("smollm2").map_err(model_err)?;
-    let root = fetch::cache_root().map_err(model_err)?;
-    let dir = fetch::locate(&root, c).map_err(model_err)?;
-    let path = dir.join("model.gguf");
-    let (mut model, ct) = Llama::from_gguf(&path).map_err(model_err)?;
-    let tok = eval::gguf_tokenizer(&ct, &path).map_err(model_err)?;
-    let mut reference = Reference::from_gguf(&path).map_err(model_err)?;
-    let ids = english_ids(&tok, 12_000, window)?;
-    let pair = load_pair(DEFAULT_RIG, "smollm2-135m", &[])?;
-    let ops = pair.workload.value.run.optical_ops.clone();
-    let optics = |w: Weights| Optics {
-        rig: pair.rig.value.clone(),
-        weights: w,
-        photons: None,
-        adc_range: AdcRange::WorstCase,
-        seed: 1,
-        threads: rayon::current_num_threads(),
+    let config = bench::Config {
+        window,
+        ..bench::Config::default()
     };
+    config.validate().map_err(lab_err)?;
+    let rig = load_rig(DEFAULT_RIG, &[])?.value;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let o = bench::run(&config, &rig, &mut |p| {
+        bar.get_or_insert_with(|| super::progress(p.total as u64, "rounds"))
+            .set_position(p.done as u64);
+    })
+    .map_err(lab_err)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     println!(
         "SmolLM2-135M, one window of {window} tokens per forward pass, {} threads; optical: {} on the {} twin",
-        rayon::current_num_threads(),
-        ops.iter()
-            .map(|o| op_name(*o))
+        o.threads,
+        o.ops
+            .iter()
+            .map(|o| pretrained::op_name(*o))
             .collect::<Vec<_>>()
             .join(", "),
         DEFAULT_RIG
     );
-    const ROUNDS: usize = 3;
-    let mut times = [const { Vec::new() }; 4];
-    let bar = super::progress(ROUNDS as u64, "rounds");
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        reference.last_logits(&ids).map_err(model_err)?;
-        times[0].push(t.elapsed().as_secs_f64());
-        model.map(&ops, None).map_err(model_err)?;
-        let t = Instant::now();
-        model.forward(&ids).map_err(model_err)?;
-        times[1].push(t.elapsed().as_secs_f64());
-        for (k, w) in [Weights::Ternary, Weights::Analog].into_iter().enumerate() {
-            model.map(&ops, Some(&optics(w))).map_err(model_err)?;
-            let t = Instant::now();
-            model.forward(&ids).map_err(model_err)?;
-            times[2 + k].push(t.elapsed().as_secs_f64());
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let rate: Vec<f64> = times
-        .into_iter()
-        .map(|t| window as f64 / lightloop_base::stats::median_min_max(t).0)
-        .collect();
     let mut t = Table::new(
         &["forward pass", "tokens/s", "÷ baseline"],
         &[Align::Left, Align::Right, Align::Right],
     );
-    for (name, r) in [
-        "candle-transformers quantized_llama, Q4_1 (baseline)",
-        "lightloop, digital (dequantised f32)",
-        "lightloop, optical twin, ternary weights",
-        "lightloop, optical twin, analog weights",
-    ]
-    .iter()
-    .zip(&rate)
-    {
+    for r in &o.rows {
         t.row(vec![
-            name.to_string(),
-            num(*r),
-            format!("{:.2}", r / rate[0]),
+            r.forward_pass.to_string(),
+            num(r.tokens_per_s),
+            format!("{:.2}", r.relative_to_baseline),
         ]);
     }
     println!("{}", t.render());
+    let (ternary, analog) = o.twin_over_baseline();
     println!(
-        "simulated tokens per second on the twin ÷ plain digital candle inference: {:.2} (ternary), {:.2} (analog)",
-        rate[2] / rate[0],
-        rate[3] / rate[0]
+        "simulated tokens per second on the twin ÷ plain digital candle inference: {ternary:.2} (ternary), {analog:.2} (analog)"
     );
     Ok(())
-}
-
-fn range_name(r: AdcRange) -> &'static str {
-    match r {
-        AdcRange::WorstCase => "worst-case",
-        AdcRange::Calibrated { .. } => "calibrated",
-    }
-}
-
-fn llama_model(m: &Loaded) -> bool {
-    matches!(m, Loaded::Llama(..))
-}
-
-fn describe(s: &Setting) -> String {
-    match s.weights {
-        None => "digital".into(),
-        Some(w) => {
-            let r = range_name(s.range);
-            match (s.photons, s.adc_bits) {
-                (Some(p), _) => format!("{w}, {r}, {p:.0e} photons"),
-                (_, Some(b)) => format!("{w}, {r}, {b}-bit ADC"),
-                _ => format!("{w}, {r}, the rig's light and ADC"),
-            }
-        }
-    }
 }
