@@ -146,6 +146,14 @@ fn bad_options_are_refused_by_name_and_every_command_says_how_to_fetch_a_missing
             "--train-tokens: 64 is fewer than a window (128 tokens)",
         ),
         (
+            &["model", "eval", "minilm", "--tolerance", "1.5"],
+            "--tolerance: 1.5 is not between 0 and 1",
+        ),
+        (
+            &["model", "retrofit", "--tolerance", "0"],
+            "--tolerance: 0 is not between 0 and 1",
+        ),
+        (
             &["bench", "model", "--window", "4096"],
             "--window: must be 2 … 2048, not 4096",
         ),

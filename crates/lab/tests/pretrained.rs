@@ -6,7 +6,8 @@
 use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{Device, Tensor};
 use lightloop_lab::LabError;
-use lightloop_lab::pretrained::{self, bench, eval, retrofit};
+use lightloop_lab::pretrained::verdict::perplexity_figure as shown;
+use lightloop_lab::pretrained::{self, Works, bench, eval, retrofit};
 use lightloop_lab::progress::quiet;
 use lightloop_models::linear::{AdcRange, Weights};
 use lightloop_rig::{OpticalOp, Rig};
@@ -281,7 +282,13 @@ fn eval_of_the_language_model_scores_digital_then_every_setting_and_prices_the_m
     let o = eval::run(&config, &rig, &mut |p| calls.push((p.done, p.total))).unwrap();
     // Digital, then per weight representation: 2 ADC spans, 1 photon count, 2 ADC widths.
     assert_eq!(o.rows.len(), 1 + 2 * (2 + 1 + 2));
-    assert_eq!(o.scoring, eval::Scoring::Perplexity { tokens: 64 });
+    assert_eq!(
+        o.scoring,
+        eval::Scoring::Perplexity {
+            tokens: 64,
+            vocabulary: 257
+        }
+    );
     assert!(calls.iter().all(|&(done, total)| total == 11 && done <= 11));
     assert_eq!(calls.last(), Some(&(11, 11)));
     let d = &o.rows[0];
@@ -422,6 +429,35 @@ fn eval_of_the_encoder_compares_embeddings_with_the_digital_ones() {
     }
     // q, k, v, attention output, intermediate and output of both layers.
     assert!(o.rows[1..].iter().all(|r| r.optical_layers == 6 * 2));
+    // Each setting is judged by its paraphrase ranking against the digital model's and against
+    // picking at random among the 19 other sentences.
+    let digital = o.rows[0].ranking_accuracy.unwrap();
+    assert_eq!(
+        o.summary.references[1],
+        "picking at random among the other 19 sentences: 5.26 %"
+    );
+    assert_eq!(o.summary.verdicts.len(), o.rows.len() - 1);
+    for (r, line) in o.rows[1..].iter().zip(&o.summary.verdicts) {
+        let a = r.ranking_accuracy.unwrap();
+        let works = r.works.unwrap();
+        assert!(
+            line.starts_with(&format!(
+                "{} (embeddings at mean cosine {:.3} to the digital ones): ranks ",
+                r.setting,
+                r.mean_cosine_to_digital.unwrap()
+            )),
+            "{line}"
+        );
+        if a <= 1.0 / 19.0 {
+            assert_eq!(works, Works::No, "{line}");
+            assert!(line.contains("no better than picking at random"), "{line}");
+        } else if a >= 0.9 * digital {
+            assert_eq!(works, Works::Yes, "{line}");
+            assert!(line.ends_with("this mapping works"), "{line}");
+        } else {
+            assert_ne!(works, Works::Yes, "{line}");
+        }
+    }
     assert_eq!(o.plots.len(), 1);
     assert_eq!(o.plots[0].name, "vs_adc_bits");
 
@@ -455,6 +491,7 @@ fn retrofit_of_the_tiny_llama_trains_and_scores_each_k() {
         tokens: 64,
         window: 32,
         seed: 1,
+        tolerance: 0.1,
     };
     let mut steps = Vec::new();
     let o = retrofit::run(&config, &rig, &mut |p| steps.push(p.done)).unwrap();
@@ -492,6 +529,37 @@ fn retrofit_of_the_tiny_llama_trains_and_scores_each_k() {
     assert!(trained < start, "K = 2: {start} → {trained}");
     assert!(o.rows[3].distillation_mse_start.unwrap() < 1e-9);
     assert!(o.basis.contains("layer 1 FFN, rank-2 adapter"));
+    // Every perplexity but the reference (the original model's, digital) has a verdict against
+    // it and against uniform guessing over the 257-token vocabulary.
+    assert_eq!(o.rows[0].digital_works, None);
+    assert_eq!(
+        o.summary.references[0],
+        format!(
+            "the original model (digital): perplexity {}",
+            shown(original)
+        )
+    );
+    let mut lines = o.summary.verdicts.iter();
+    for r in &o.rows {
+        for (works, p, how) in [
+            (r.digital_works, r.perplexity_digital, "digital"),
+            (
+                r.optical_works,
+                r.perplexity_optical.unwrap_or(f64::NAN),
+                "on the twin",
+            ),
+        ] {
+            let Some(works) = works else { continue };
+            assert_eq!(works, expected(p, original, 257.0), "{} {how}", r.variant);
+            let line = lines.next().unwrap();
+            assert!(
+                line.starts_with(&format!("{}, {how}: perplexity {}", r.variant, shown(p))),
+                "{line}"
+            );
+        }
+    }
+    assert_eq!(lines.next(), None);
+    assert_eq!(o.summary.verdicts.len(), 8);
     assert_eq!(o.plots.len(), 1);
     assert!(o.plots[0].svg().unwrap().starts_with("<svg"));
 }
@@ -511,6 +579,7 @@ fn a_diverging_distillation_leaves_a_row_and_a_note() {
         tokens: 32,
         window: 32,
         seed: 1,
+        tolerance: 0.1,
     };
     let o = retrofit::run(&config, &seed_rig(), &mut quiet).unwrap();
     assert_eq!(o.rows.len(), 3);
@@ -657,6 +726,15 @@ fn bad_configurations_name_their_field() {
         }),
         "adc_range"
     );
+    for tolerance in [0.0, 1.0, f64::NAN] {
+        assert_eq!(
+            bad(eval::Config {
+                tolerance,
+                ..ok.clone()
+            }),
+            "tolerance"
+        );
+    }
     let e = eval::Config {
         adc_bits: vec![17],
         ..ok.clone()
@@ -688,6 +766,13 @@ fn bad_configurations_name_their_field() {
             ..ok.clone()
         }),
         "k"
+    );
+    assert_eq!(
+        bad(retrofit::Config {
+            tolerance: -0.1,
+            ..ok.clone()
+        }),
+        "tolerance"
     );
     assert_eq!(
         bad(retrofit::Config {
@@ -796,5 +881,128 @@ fn checks_that_need_the_rig_or_the_text_come_before_or_without_the_model() {
     assert_eq!(
         pretrained::OP_NAMES.map(|n| pretrained::op_name(pretrained::op_from_name(n).unwrap())),
         pretrained::OP_NAMES
+    );
+}
+
+/// The verdict a perplexity `p` must get against the digital model's `digital` and a
+/// vocabulary of `v` tokens at a 10 % tolerance, from the definitions.
+fn expected(p: f64, digital: f64, v: f64) -> Works {
+    if p.is_nan() || p > v {
+        Works::No
+    } else if p <= 1.1 * digital {
+        Works::Yes
+    } else if (p / digital).ln() < 0.5 * (v / digital).ln() {
+        Works::Degraded
+    } else {
+        Works::No
+    }
+}
+
+/// The words follow the numbers: the tiny Llama's perplexities, its digital one included, lie
+/// above its 257-token vocabulary, so every setting is called worse than guessing uniformly
+/// and does not work, in its row, its line, the energy table and the CSV columns; the
+/// references name the digital model's perplexity and uniform guessing.
+#[test]
+fn verdicts_follow_the_numbers_and_name_their_references() {
+    let dir = tempfile::tempdir().unwrap();
+    write_llama(dir.path());
+    let rig = seed_rig();
+    let config = eval::Config {
+        photons: vec![1.0],
+        adc_bits: vec![2, 12],
+        ..llama_config(dir.path())
+    };
+    let o = eval::run(&config, &rig, &mut quiet).unwrap();
+    let digital = o.rows[0].perplexity.unwrap();
+    assert!(digital > 257.0, "{digital}");
+    assert_eq!(o.rows[0].works, None);
+    assert_eq!(
+        o.summary.references,
+        [
+            format!(
+                "the digital model: perplexity {}, itself no better than guessing uniformly",
+                shown(digital)
+            ),
+            "guessing uniformly over the 257-token vocabulary: perplexity 257".to_string(),
+        ]
+    );
+    assert!(
+        o.summary
+            .rule
+            .starts_with("a setting works within 10.0 % of the digital model's")
+    );
+    assert_eq!(o.summary.verdicts.len(), o.rows.len() - 1);
+    for (r, line) in o.rows[1..].iter().zip(&o.summary.verdicts) {
+        let p = r.perplexity.unwrap();
+        assert!(p > 257.0, "{}: {p}", r.setting);
+        assert_eq!(r.works, Some(expected(p, digital, 257.0)), "{line}");
+        assert_eq!(
+            *line,
+            format!(
+                "{}: perplexity {}, worse than guessing uniformly over the 257-token \
+                 vocabulary: this mapping does not work",
+                r.setting,
+                shown(p)
+            )
+        );
+        assert_eq!(serde_json::to_value(r).unwrap()["works"], "no");
+    }
+    // The energy table: the rig's mapping does not work (its best setting at its own light and
+    // ADC quoted), the GPUs run the digital model.
+    assert_eq!(o.summary.mapping, Works::No);
+    assert_eq!(o.costs[0].works, Works::No);
+    assert!(o.costs[1..].iter().all(|c| c.works == Works::Yes));
+    let best = o.rows[1..]
+        .iter()
+        .filter(|r| r.sweep == "rig")
+        .min_by(|a, b| a.perplexity.unwrap().total_cmp(&b.perplexity.unwrap()))
+        .unwrap();
+    let line = &o.summary.mapping_line;
+    assert!(
+        line.starts_with(
+            "seed-16ch with qkv, attn-out, ffn-up, ffn-down on the optics does not work at the \
+             rig's own light and ADC: at best"
+        ),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!(
+            "({} weights, {} ADC span), perplexity {}, worse than guessing uniformly",
+            best.weights,
+            best.adc_range,
+            shown(best.perplexity.unwrap())
+        )),
+        "{line}"
+    );
+    assert!(line.ends_with("its energy per token prices a model that does not work"));
+    assert_eq!(serde_json::to_value(&o.costs[0]).unwrap()["works"], "no");
+    // The plots draw perplexity on a log axis with uniform guessing beside the digital model.
+    for p in &o.plots {
+        assert!(p.axes.log_y, "{}", p.name);
+        let lightloop_lab::plot::Kind::Lines(series) = &p.kind else {
+            panic!("{}: not lines", p.name)
+        };
+        let uniform = series.last().unwrap();
+        assert_eq!(
+            uniform.name,
+            "guessing uniformly over the 257-token vocabulary"
+        );
+        assert!(uniform.dashed && uniform.points.iter().all(|q| q.1 == 257.0));
+    }
+    // A wider tolerance changes no verdict here: worse than uniform is never within it.
+    let wide = eval::run(
+        &eval::Config {
+            tolerance: 0.9,
+            ..config
+        },
+        &rig,
+        &mut quiet,
+    )
+    .unwrap();
+    assert!(wide.rows[1..].iter().all(|r| r.works == Some(Works::No)));
+    assert!(
+        wide.summary
+            .rule
+            .starts_with("a setting works within 90.0 %")
     );
 }

@@ -26,8 +26,11 @@ receiver, RIN, DAC and ADC), and the host decodes it; attention, softmax, norms 
 digital. Weights are ternarised (per-row scale, TWN rule) or analog (full precision as \
 transmissions). SmolLM2 is scored by perplexity on a real English text (data/english.txt, a 1992 \
 Library of Congress report; see data/PROVENANCE.md), MiniLM by the cosine similarity of its \
-sentence embeddings to the digital model's and a paraphrase-ranking check. The energy and time \
-per token of exactly that mapping come from the cost model, beside the GPUs running the same model.";
+sentence embeddings to the digital model's and a paraphrase-ranking check. Each setting is judged \
+against the digital model and against chance (guessing uniformly over the vocabulary; a paraphrase \
+picked at random): it works within --tolerance of the digital model and does not work from half of \
+the way to chance. The energy and time per token of exactly that mapping come from the cost model, \
+beside the GPUs running the same model, with whether the mapping works at the rig's own light and ADC.";
 
 #[derive(Args)]
 pub struct ModelArgs {
@@ -85,6 +88,10 @@ pub struct RetrofitArgs {
     /// Seed of the adapter's start and of the optical noise
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A variant works when its perplexity is at most this fraction above the original
+    /// model's; it does not work from half of the way (in nats per token) to guessing uniformly
+    #[arg(long, default_value_t = 0.1)]
+    pub tolerance: f64,
     /// Output folder
     #[arg(
         long,
@@ -145,7 +152,12 @@ pub struct EvalArgs {
     /// Seed of the optical noise
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output folder for the CSV files and SVG plots
+    /// A setting works when its perplexity is at most this fraction above the digital model's
+    /// (minilm: its paraphrase ranking at most this fraction below); it does not work from half
+    /// of the way to chance (uniform guessing over the vocabulary, a paraphrase picked at random)
+    #[arg(long, default_value_t = 0.1)]
+    pub tolerance: f64,
+    /// Output folder for the CSV files and the plots (SVG and PDF)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -261,16 +273,17 @@ fn parse_range(r: &str) -> CliResult<AdcRange> {
     }
 }
 
-/// Writes `plots` as SVG files into `out`; returns their file names.
+/// Writes `plots` into `out`, each as SVG and PDF; returns their file names.
 fn write_plots(out: &OutputDir, plots: &[Plot]) -> CliResult<Vec<String>> {
-    plots
-        .iter()
-        .map(|p| {
-            let name = format!("{}.svg", p.name);
-            out.text(&name, &p.svg()?)?;
-            Ok(name)
-        })
-        .collect()
+    let mut names = Vec::new();
+    for p in plots {
+        let chart = p.chart()?;
+        let (svg, pdf) = (format!("{}.svg", p.name), format!("{}.pdf", p.name));
+        out.text(&svg, &chart.svg())?;
+        out.bytes(&pdf, &chart.pdf())?;
+        names.extend([svg, pdf]);
+    }
+    Ok(names)
 }
 
 fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
@@ -301,6 +314,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
         window: a.window,
         offset: a.offset,
         seed: a.seed,
+        tolerance: a.tolerance,
     };
     config.validate().map_err(lab_err)?;
     // The model's workload with the user's --set (rig and workload keys) applied.
@@ -417,7 +431,7 @@ fn print_eval(a: &EvalArgs, config: &eval::Config, preset: &str, o: &eval::Outco
     }
     println!("{}", t.render());
     match o.scoring {
-        eval::Scoring::Perplexity { tokens } => println!(
+        eval::Scoring::Perplexity { tokens, .. } => println!(
             "\n{tokens} tokens of data/english.txt from character {} in windows of {}; each window scored from position 0.",
             config.offset, config.window
         ),
@@ -426,9 +440,18 @@ fn print_eval(a: &EvalArgs, config: &eval::Config, preset: &str, o: &eval::Outco
             2 * pairs
         ),
     }
+    print_summary(&o.summary.references, &o.summary.rule, &o.summary.verdicts);
     let mut ct = Table::new(
-        &["system", "J/token", "tokens/s", "fJ/MAC", "optical MACs"],
         &[
+            "system",
+            "works",
+            "J/token",
+            "tokens/s",
+            "fJ/MAC",
+            "optical MACs",
+        ],
+        &[
+            Align::Left,
             Align::Left,
             Align::Right,
             Align::Right,
@@ -439,6 +462,10 @@ fn print_eval(a: &EvalArgs, config: &eval::Config, preset: &str, o: &eval::Outco
     for r in &o.costs {
         ct.row(vec![
             r.system.clone(),
+            match r.optical_fraction {
+                Some(_) => r.works.word().to_string(),
+                None => format!("{} (digital)", r.works.word()),
+            },
             si(r.j_per_token, "J"),
             num(r.tokens_per_s),
             num(r.fj_per_mac),
@@ -447,9 +474,10 @@ fn print_eval(a: &EvalArgs, config: &eval::Config, preset: &str, o: &eval::Outco
         ]);
     }
     println!(
-        "\nenergy and time per token (cost model, {}):\n{}",
+        "\nenergy and time per token (cost model, {}):\n{}\n{}",
         o.workload,
-        ct.render()
+        ct.render(),
+        o.summary.mapping_line
     );
     // The rig's ledger for this mapping, by category (shares of the rig's J/token, the first
     // cost row).
@@ -491,6 +519,7 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
         tokens: a.tokens,
         window: a.window,
         seed: a.seed,
+        tolerance: a.tolerance,
     };
     config.validate().map_err(lab_err)?;
     let rig = load_rig(&a.rig, &a.sets)?.value;
@@ -508,13 +537,15 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
     }
     print_retrofit(&o);
     out.csv("retrofit.csv", &o.rows)?;
-    write_plots(&out, &o.plots)?;
+    let mut files = vec!["retrofit.csv".to_string()];
+    files.extend(write_plots(&out, &o.plots)?);
     let dir = out.finish()?;
     println!(
         "
 model: local distillation (MSE to the frozen FFN's output), digital training without noise; K passes cost K times the layer's FFN on the optics.
-wrote {}/{{retrofit.csv, retrofit.svg}}",
-        dir.display()
+wrote {}/{{{}}}",
+        dir.display(),
+        files.join(", ")
     );
     Ok(())
 }
@@ -531,6 +562,7 @@ fn print_retrofit(o: &retrofit::Outcome) {
             "distillation MSE",
             "perplexity (digital)",
             "perplexity (optical)",
+            "works (digital, optical)",
             "gains α_k",
         ],
         &[
@@ -538,6 +570,7 @@ fn print_retrofit(o: &retrofit::Outcome) {
             Align::Right,
             Align::Right,
             Align::Right,
+            Align::Left,
             Align::Left,
         ],
     );
@@ -550,10 +583,28 @@ fn print_retrofit(o: &retrofit::Outcome) {
             format!("{:.3}", r.perplexity_digital),
             r.perplexity_optical
                 .map_or("–".into(), |v| format!("{v:.3}")),
+            format!(
+                "{}, {}",
+                r.digital_works.map_or("–", |w| w.word()),
+                r.optical_works.map_or("–", |w| w.word())
+            ),
             r.alphas.clone(),
         ]);
     }
     println!("{}", t.render());
+    print_summary(&o.summary.references, &o.summary.rule, &o.summary.verdicts);
+}
+
+/// The references a run is judged against, its rule, and one verdict a line.
+fn print_summary(references: &[String], rule: &str, verdicts: &[String]) {
+    println!("\nreferences:");
+    for r in references {
+        println!("  {r}");
+    }
+    println!("verdicts ({rule}):");
+    for v in verdicts {
+        println!("  {v}");
+    }
 }
 
 /// `lightloop bench model`: tokens per second of SmolLM2 over one window of `window` tokens

@@ -2,9 +2,11 @@
 //! linear layers on the rig's twin, at the rig's light and ADC and over sweeps of photons and ADC
 //! bits, with the energy and time per token of exactly that mapping beside the GPUs'.
 
+use super::verdict::{self, Terms, Verdict, Works};
 use super::{catalogued, derived, english_ids, locate, op_list, op_name};
 use crate::plot::{Kind, Plot};
 use crate::{LabError, Progress};
+use lightloop_base::words::{count, percent};
 use lightloop_models::bert::Bert;
 use lightloop_models::eval::{self as measure, Perplexity, SentenceCheck, Tokenizer};
 use lightloop_models::fetch::Catalogued;
@@ -47,6 +49,10 @@ pub struct Config {
     pub offset: usize,
     /// Seed of the optical noise (the same streams for every setting).
     pub seed: u64,
+    /// The largest loss against the digital model with which a setting still works: its
+    /// perplexity at most this fraction above the digital model's (smollm2), its paraphrase
+    /// ranking at most this fraction below (minilm). See [`Works`].
+    pub tolerance: f64,
 }
 
 impl Default for Config {
@@ -64,6 +70,7 @@ impl Default for Config {
             window: 128,
             offset: 12_000,
             seed: 1,
+            tolerance: 0.1,
         }
     }
 }
@@ -106,6 +113,12 @@ impl Config {
         }
         if self.tokens < 2 {
             return Err(LabError::config("tokens", "must be at least 2"));
+        }
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(LabError::config(
+                "tolerance",
+                format!("{} is not between 0 and 1", self.tolerance),
+            ));
         }
         if self.adc_range.is_empty() {
             return Err(LabError::config("adc_range", "needs at least one value"));
@@ -187,6 +200,9 @@ pub struct Row {
     pub min_cosine_to_digital: Option<f64>,
     pub ranking_accuracy: Option<f64>,
     pub mean_pair_similarity: Option<f64>,
+    /// Whether the setting keeps the model usable (empty for the digital model, the reference):
+    /// the verdict of [`Summary::verdicts`].
+    pub works: Option<Works>,
     /// Wall-clock time of the setting's measurement.
     pub seconds: f64,
 }
@@ -196,6 +212,9 @@ pub struct Row {
 #[derive(Debug, Clone, Serialize)]
 pub struct CostRow {
     pub system: String,
+    /// Whether the model runs usably on this system: the GPUs run it digitally; the rig's
+    /// mapping as its best setting at the rig's own light and ADC ([`Summary::mapping`]).
+    pub works: Works,
     pub j_per_token: f64,
     pub tokens_per_s: f64,
     pub fj_per_mac: f64,
@@ -214,8 +233,9 @@ pub struct LedgerRow {
 /// How the model was scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scoring {
-    /// Perplexity over `tokens` tokens of data/english.txt.
-    Perplexity { tokens: usize },
+    /// Perplexity over `tokens` tokens of data/english.txt, by a model with a vocabulary of
+    /// `vocabulary` tokens (uniform guessing has that perplexity).
+    Perplexity { tokens: usize, vocabulary: usize },
     /// The sentence check over `pairs` paraphrase pairs.
     Sentences { pairs: usize },
 }
@@ -239,10 +259,30 @@ pub struct Outcome {
     pub costs: Vec<CostRow>,
     /// The rig's energy per token by category.
     pub ledger: Vec<LedgerRow>,
+    /// What the numbers mean: the references and a verdict per setting.
+    pub summary: Summary,
     /// The metric against photons and against ADC bits (those swept).
     pub plots: Vec<Plot>,
     /// Remarks on the configuration (for the user, not errors).
     pub notes: Vec<String>,
+}
+
+/// What the numbers mean: the references the optical settings are judged against, whether each
+/// works, and whether the mapping priced works at the rig's own light and ADC.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The references, one line each: the digital model's figure, and chance (uniform guessing
+    /// over the vocabulary, or picking a paraphrase at random).
+    pub references: Vec<String>,
+    /// When a setting works, in words (the tolerance, and where it stops working).
+    pub rule: String,
+    /// One line per optical setting, in the rows' order: the setting, its figure against the
+    /// references, and whether it works.
+    pub verdicts: Vec<String>,
+    /// The mapping at the rig's own light and ADC: its best setting's verdict.
+    pub mapping: Works,
+    /// The mapping's verdict in a line, for beside its energy per token.
+    pub mapping_line: String,
 }
 
 /// One setting of the optics.
@@ -337,6 +377,15 @@ pub fn run(
         Network::Bert(Box::new(m), tok)
     };
     let llama = matches!(model, Network::Llama(..));
+    let scoring = match &model {
+        Network::Llama(m, _) => Scoring::Perplexity {
+            tokens: a.tokens,
+            vocabulary: m.config.vocab,
+        },
+        Network::Bert(..) => Scoring::Sentences {
+            pairs: measure::PAIRS.len(),
+        },
+    };
     let total = settings.len();
     progress(Progress {
         done: 0,
@@ -420,6 +469,7 @@ pub fn run(
             min_cosine_to_digital: None,
             ranking_accuracy: None,
             mean_pair_similarity: None,
+            works: None,
             seconds: 0.0,
         };
         match &mut model {
@@ -464,9 +514,17 @@ pub fn run(
         what: "done",
     });
 
+    let summary = summarise(
+        scoring,
+        &mut rows,
+        a.tolerance,
+        &format!("{} with {} on the optics", rig.rig.name, op_list(&ops)),
+    );
+
     // The energy and time of this mapping, and of the GPUs running the same model.
     let mut costs = vec![CostRow {
         system: format!("{} ({} optical)", rig.rig.name, op_list(&ops)),
+        works: summary.mapping,
         j_per_token: e.metrics.j_per_token,
         tokens_per_s: e.metrics.tokens_per_s,
         fj_per_mac: e.metrics.fj_per_mac,
@@ -478,6 +536,7 @@ pub fn run(
             .map_err(|e| LabError::Incompatible(e.to_string()))?;
         costs.push(CostRow {
             system: gpu.gpu.name.clone(),
+            works: Works::Yes,
             j_per_token: ge.j_per_token,
             tokens_per_s: ge.tokens_per_s,
             fj_per_mac: ge.fj_per_mac,
@@ -505,37 +564,161 @@ pub fn run(
         op_list(&ops),
         a.seed
     );
-    let plots = sweep_plots(c.name, llama, &a.weights, &rows, &basis);
+    let uniform = match scoring {
+        Scoring::Perplexity { vocabulary, .. } => Some(vocabulary as f64),
+        Scoring::Sentences { .. } => None,
+    };
+    let plots = sweep_plots(c.name, uniform, &a.weights, &rows, &basis);
     Ok(Outcome {
         model: c,
-        scoring: if llama {
-            Scoring::Perplexity { tokens: ids.len() }
-        } else {
-            Scoring::Sentences {
-                pairs: measure::PAIRS.len(),
-            }
-        },
+        scoring,
         basis,
         workload: wl.workload.name.clone(),
         ops,
         rows,
         costs,
         ledger,
+        summary,
         plots,
         notes,
     })
 }
 
+/// Judges every optical row against the digital one (the first) and against chance, filling
+/// their `works`; the mapping (`mapping`, in words) is judged by its best setting at the rig's
+/// own light and ADC.
+fn summarise(scoring: Scoring, rows: &mut [Row], tolerance: f64, mapping: &str) -> Summary {
+    let terms = Terms {
+        subject: "this mapping",
+        reference: "the digital model",
+        tolerance,
+    };
+    let digital = &rows[0];
+    type Judge = Box<dyn Fn(&Row) -> Verdict>;
+    let (references, rule, judge): (Vec<String>, String, Judge) = match scoring {
+        Scoring::Perplexity { vocabulary, .. } => {
+            let d = digital.perplexity.unwrap_or(f64::NAN);
+            let v = count(vocabulary as u64);
+            let itself = if d < vocabulary as f64 {
+                ""
+            } else {
+                ", itself no better than guessing uniformly"
+            };
+            (
+                vec![
+                    format!(
+                        "the digital model: perplexity {}{itself}",
+                        verdict::perplexity_figure(d)
+                    ),
+                    format!("guessing uniformly over the {v}-token vocabulary: perplexity {v}"),
+                ],
+                format!(
+                    "a setting works within {} of the digital model's perplexity, and does not work \
+                     from half of the way (in nats per token) to guessing uniformly",
+                    percent(tolerance)
+                ),
+                Box::new(move |r: &Row| {
+                    verdict::perplexity(r.perplexity.unwrap_or(f64::NAN), d, vocabulary, &terms)
+                }),
+            )
+        }
+        Scoring::Sentences { pairs } => {
+            let d = digital.ranking_accuracy.unwrap_or(f64::NAN);
+            let others = (2 * pairs).saturating_sub(1).max(1);
+            (
+                vec![
+                    format!(
+                        "the digital model: ranks {} of the paraphrases first",
+                        percent(d)
+                    ),
+                    format!(
+                        "picking at random among the other {others} sentences: {}",
+                        percent(1.0 / others as f64)
+                    ),
+                ],
+                format!(
+                    "a setting works when it ranks at least {} as many paraphrases first as the \
+                     digital model, and does not work from half of the way to picking at random",
+                    percent(1.0 - tolerance)
+                ),
+                Box::new(move |r: &Row| {
+                    verdict::ranking(r.ranking_accuracy.unwrap_or(f64::NAN), d, others, &terms)
+                }),
+            )
+        }
+    };
+    let mut verdicts = Vec::new();
+    for r in rows.iter_mut().skip(1) {
+        let v = judge(r);
+        r.works = Some(v.works);
+        // An encoder's ranking is coarse (ten pairs): its embeddings' distance from the digital
+        // ones goes with it.
+        let embeddings = r
+            .mean_cosine_to_digital
+            .map(|c| format!(" (embeddings at mean cosine {c:.3} to the digital ones)"))
+            .unwrap_or_default();
+        verdicts.push(format!("{}{embeddings}: {}", r.setting, v.line));
+    }
+    // The best setting at the rig's own light and ADC: the best verdict, then the best figure.
+    let figure_of = |r: &Row| match scoring {
+        Scoring::Perplexity { .. } => -r.perplexity.unwrap_or(f64::NAN),
+        Scoring::Sentences { .. } => r.ranking_accuracy.unwrap_or(f64::NAN),
+    };
+    let mut best: Option<(Verdict, &Row)> = None;
+    for r in rows.iter().skip(1).filter(|r| r.sweep == "rig") {
+        let better = best.as_ref().is_none_or(|(bv, br)| {
+            r.works > Some(bv.works) || (r.works == Some(bv.works) && figure_of(r) > figure_of(br))
+        });
+        if better {
+            best = Some((judge(r), r));
+        }
+    }
+    let (mapping_works, mapping_line) = match best {
+        Some((v, r)) => {
+            let setting = format!("{} weights, {} ADC span", r.weights, r.adc_range);
+            (
+                v.works,
+                match v.works {
+                    Works::Yes => format!(
+                        "{mapping} works at the rig's own light and ADC: with {setting}, {}",
+                        v.figure
+                    ),
+                    Works::Degraded => format!(
+                        "{mapping} works only degraded at the rig's own light and ADC: at best \
+                         ({setting}), {}; its energy per token prices a degraded model",
+                        v.figure
+                    ),
+                    Works::No => format!(
+                        "{mapping} does not work at the rig's own light and ADC: at best \
+                         ({setting}), {}; its energy per token prices a model that does not work",
+                        v.figure
+                    ),
+                },
+            )
+        }
+        None => (Works::No, format!("{mapping}: no setting measured")),
+    };
+    Summary {
+        references,
+        rule,
+        verdicts,
+        mapping: mapping_works,
+        mapping_line,
+    }
+}
+
 /// The metric (perplexity, or the mean cosine to the digital embedding) against photons and
-/// against ADC bits, one line per weight representation and the digital value dashed; a sweep
-/// without rows has no plot.
+/// against ADC bits, one line per weight representation and the digital value dashed; a
+/// perplexity (`uniform`: the perplexity of guessing uniformly over the vocabulary) on a
+/// logarithmic axis, with uniform guessing dashed. A sweep without rows has no plot.
 fn sweep_plots(
     model: &str,
-    llama: bool,
+    uniform: Option<f64>,
     weights: &[Weights],
     rows: &[Row],
     basis: &str,
 ) -> Vec<Plot> {
+    let llama = uniform.is_some();
     let metric = |r: &Row| {
         if llama {
             r.perplexity.unwrap_or(f64::NAN)
@@ -595,6 +778,17 @@ fn sweep_plots(
             dashed: true,
             ..Default::default()
         });
+        if let Some(v) = uniform {
+            series.push(Series {
+                name: format!(
+                    "guessing uniformly over the {}-token vocabulary",
+                    count(v as u64)
+                ),
+                points: vec![(lo, v), (hi, v)],
+                dashed: true,
+                ..Default::default()
+            });
+        }
         plots.push(Plot {
             name: name.into(),
             axes: Axes {
@@ -602,7 +796,7 @@ fn sweep_plots(
                 x_label: x_label.into(),
                 y_label: y_label.into(),
                 log_x,
-                log_y: false,
+                log_y: llama,
             },
             kind: Kind::Lines(series),
         });

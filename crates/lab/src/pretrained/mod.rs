@@ -9,11 +9,15 @@
 //!
 //! Each is a module with a `Config` (its `Default` the command line's defaults, `validate`
 //! naming the bad field), `run(&config, &rig, progress)` and an `Outcome` of serialisable rows
-//! (as written to CSV), the basis and notes that go with them, and plot specifications.
+//! (as written to CSV), a summary (the references the figures are judged against, and whether each
+//! setting works: [`verdict`]), and plot specifications.
 
 pub mod bench;
 pub mod eval;
 pub mod retrofit;
+pub mod verdict;
+
+pub use verdict::{Verdict, Works};
 
 use crate::LabError;
 use lightloop_models::eval::{self as measure, Tokenizer};

@@ -3,9 +3,11 @@
 //! from the frozen model ([`lightloop_models::retrofit`]); perplexity recovered at each K,
 //! digital and with the micro-steps on the rig's twin.
 
+use super::verdict::{self, Terms, Works};
 use super::{english_ids, locate};
 use crate::plot::{Kind, Plot};
 use crate::{LabError, Progress};
+use lightloop_base::words::{count, percent};
 use lightloop_models::eval as measure;
 use lightloop_models::linear::{AdcRange, Optics, Weights};
 use lightloop_models::llama::Llama;
@@ -44,6 +46,9 @@ pub struct Config {
     pub window: usize,
     /// Seed of the adapter's start and of the optical noise.
     pub seed: u64,
+    /// The largest fraction above the original model's perplexity with which a variant still
+    /// works (see [`Works`]).
+    pub tolerance: f64,
 }
 
 impl Default for Config {
@@ -59,6 +64,7 @@ impl Default for Config {
             tokens: 512,
             window: 128,
             seed: 1,
+            tolerance: 0.1,
         }
     }
 }
@@ -91,6 +97,12 @@ impl Config {
         if self.tokens < 2 {
             return Err(LabError::config("tokens", "must be at least 2"));
         }
+        if !(self.tolerance > 0.0 && self.tolerance < 1.0) {
+            return Err(LabError::config(
+                "tolerance",
+                format!("{} is not between 0 and 1", self.tolerance),
+            ));
+        }
         if self.train_tokens < self.window {
             return Err(LabError::config(
                 "train_tokens",
@@ -119,6 +131,11 @@ pub struct Row {
     pub alphas: String,
     pub perplexity_digital: f64,
     pub perplexity_optical: Option<f64>,
+    /// Whether the variant's digital perplexity keeps the model usable against the original
+    /// model's (empty for the original model, the reference, and for a diverged distillation).
+    pub digital_works: Option<Works>,
+    /// Whether its perplexity with the micro-steps on the twin keeps the model usable.
+    pub optical_works: Option<Works>,
     /// Wall-clock time of the variant's training and scoring.
     pub seconds: f64,
 }
@@ -131,10 +148,25 @@ pub struct Outcome {
     /// The original FFN, the FFN removed, then for each K its Euler start and its distilled
     /// replacement (or one row saying the distillation diverged).
     pub rows: Vec<Row>,
+    /// What the numbers mean: the references and a verdict per perplexity measured.
+    pub summary: Summary,
     /// Perplexity against K (`retrofit`).
     pub plots: Vec<Plot>,
     /// What went wrong in variants that still have a row (a distillation that diverged).
     pub notes: Vec<String>,
+}
+
+/// The references the variants are judged against, and one line per perplexity measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The original model's perplexity, the model without the layer's FFN, and uniform
+    /// guessing over the vocabulary.
+    pub references: Vec<String>,
+    /// When a variant works, in words (the tolerance, and where it stops working).
+    pub rule: String,
+    /// One line per perplexity measured, in the rows' order: the variant (digital or on the
+    /// twin), its perplexity against the references, and whether it works.
+    pub verdicts: Vec<String>,
 }
 
 /// Trains and scores the FFN of `config.layer` replaced by K micro-steps for each K, the
@@ -210,6 +242,8 @@ pub fn run(
         alphas: String::new(),
         perplexity_digital: d,
         perplexity_optical: Some(o),
+        digital_works: None,
+        optical_works: None,
         seconds: started.elapsed().as_secs_f64(),
     });
     progress(Progress {
@@ -231,6 +265,8 @@ pub fn run(
         alphas: String::new(),
         perplexity_digital: ppl(&m)?,
         perplexity_optical: None,
+        digital_works: None,
+        optical_works: None,
         seconds: started.elapsed().as_secs_f64(),
     });
     let training = Training {
@@ -266,6 +302,8 @@ pub fn run(
                     alphas: String::new(),
                     perplexity_digital: f64::NAN,
                     perplexity_optical: None,
+                    digital_works: None,
+                    optical_works: None,
                     seconds: started.elapsed().as_secs_f64(),
                 });
                 continue;
@@ -286,6 +324,8 @@ pub fn run(
             alphas: format!("{:.4}", 1.0 / k as f64),
             perplexity_digital: init_ppl,
             perplexity_optical: None,
+            digital_works: None,
+            optical_works: None,
             seconds: 0.0,
         });
         rows.push(Row {
@@ -302,6 +342,8 @@ pub fn run(
                 .join(" "),
             perplexity_digital: d,
             perplexity_optical: Some(o),
+            digital_works: None,
+            optical_works: None,
             seconds: secs,
         });
     }
@@ -316,13 +358,62 @@ pub fn run(
         "SmolLM2-135M layer {} FFN, rank-{} adapter, {} AdamW iterations on {} distillation tokens, {} scored tokens; optical: that layer's FFN (analog weights, calibrated ADC span) on the {} twin, seed {}",
         a.layer, a.rank, a.iterations, a.train_tokens, a.tokens, rig.rig.name, a.seed
     );
+    let summary = summarise(&mut rows, m.config.vocab, a.tolerance);
     let plots = vec![k_plot(&a.k, &rows, &basis)];
     Ok(Outcome {
         basis,
         rows,
+        summary,
         plots,
         notes,
     })
+}
+
+/// Judges every perplexity but the original model's digital one (the reference) against it and
+/// against uniform guessing over `vocabulary` tokens, filling the rows' verdicts.
+fn summarise(rows: &mut [Row], vocabulary: usize, tolerance: f64) -> Summary {
+    let terms = Terms {
+        subject: "this variant",
+        reference: "the original model",
+        tolerance,
+    };
+    let original = rows[0].perplexity_digital;
+    let v = count(vocabulary as u64);
+    let references = vec![
+        format!(
+            "the original model (digital): perplexity {}",
+            verdict::perplexity_figure(original)
+        ),
+        format!(
+            "without layer {}'s FFN: perplexity {}",
+            rows[0].layer,
+            verdict::perplexity_figure(rows[1].perplexity_digital)
+        ),
+        format!("guessing uniformly over the {v}-token vocabulary: perplexity {v}"),
+    ];
+    let rule = format!(
+        "a variant works within {} of the original model's perplexity, and does not work from \
+         half of the way (in nats per token) to guessing uniformly",
+        percent(tolerance)
+    );
+    let mut verdicts = Vec::new();
+    for (i, r) in rows.iter_mut().enumerate() {
+        if i > 0 && !r.variant.ends_with("diverged") {
+            let d = verdict::perplexity(r.perplexity_digital, original, vocabulary, &terms);
+            r.digital_works = Some(d.works);
+            verdicts.push(format!("{}, digital: {}", r.variant, d.line));
+        }
+        if let Some(p) = r.perplexity_optical {
+            let o = verdict::perplexity(p, original, vocabulary, &terms);
+            r.optical_works = Some(o.works);
+            verdicts.push(format!("{}, on the twin: {}", r.variant, o.line));
+        }
+    }
+    Summary {
+        references,
+        rule,
+        verdicts,
+    }
 }
 
 /// Perplexity against K: the Euler start and the distilled replacement (digital, and on the
