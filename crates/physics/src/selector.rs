@@ -98,20 +98,27 @@ impl Stage for Selector {
 mod tests {
     use super::*;
 
-    fn rig(spread: &str) -> Rig {
-        let sets = [
-            "selector.switching_time=\"1 ns\"".to_string(),
-            "selector.extinction_ratio=\"20 dB\"".to_string(),
-            "selector.insertion_loss=\"1 dB\"".to_string(),
-            format!("selector.insertion_loss_spread=\"{spread}\""),
-        ];
-        lightloop_rig::load_rig("seed-16ch", &sets).unwrap().value
+    /// The seed rig with a selector: 1 ns switching, 20 dB extinction, 1 dB loss spread by
+    /// `spread_db` from slot to slot.
+    fn rig(spread_db: f64) -> Rig {
+        use lightloop_rig::Derive;
+        use lightloop_rig::units::{Decibel, Time};
+        let seed = lightloop_rig::load_rig("seed-16ch", &[]).unwrap().value;
+        seed.modified(|r| {
+            r.selector = Some(lightloop_rig::rig::Selector {
+                switching_time: Time::new(1e-9),
+                extinction_ratio: Decibel::new(20.0),
+                insertion_loss: Decibel::new(1.0),
+                insertion_loss_spread: Decibel::new(spread_db),
+            })
+        })
+        .unwrap()
     }
 
     #[test]
     fn penalties_of_one_slot() {
         let clock = Clock::new(6e-9, 6);
-        let mut sel = Selector::from_rig(&rig("0 dB"), &clock, 1, 0).unwrap();
+        let mut sel = Selector::from_rig(&rig(0.0), &clock, 1, 0).unwrap();
         assert_eq!(sel.switching_samples, 1);
         // Slot 0 dark, slot 1 at 1 mW: slot 1's first sample is half-way, then settled; it also
         // receives 1 % of slot 0's power (none) — and slot 2 (dark) receives 1 % of slot 1's.
@@ -133,7 +140,7 @@ mod tests {
     #[test]
     fn the_spread_has_the_stated_rms_and_never_exceeds_the_headroom() {
         let clock = Clock::new(6e-9, 1);
-        let sel = Selector::from_rig(&rig("0.5 dB"), &clock, 3, 2).unwrap();
+        let sel = Selector::from_rig(&rig(0.5), &clock, 3, 2).unwrap();
         let db: Vec<f64> = sel.slot_factor.iter().map(|f| -10.0 * f.log10()).collect();
         let n = db.len() as f64;
         let m = db.iter().sum::<f64>() / n;

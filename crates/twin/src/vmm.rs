@@ -264,9 +264,12 @@ mod tests {
     fn integer_and_float_products_agree() {
         // 8-bit DACs take the integer kernel, 10-bit ones the f32 GEMM: both give W·dac(x).
         for bits in [8u32, 10] {
-            let rig = lightloop_rig::load_rig("tier-a-1024", &[format!("dac.bits={bits}")])
+            use lightloop_rig::Derive;
+            let rig = lightloop_rig::load_rig("tier-a-1024", &[])
                 .unwrap()
-                .value;
+                .value
+                .modified(|r| r.dac.bits = bits)
+                .unwrap();
             let twin = NoisyVmm::from_rig(&rig, 1);
             let (rows, cols, batch) = (37, 70, 3);
             let w: Vec<i8> = (0..rows * cols)

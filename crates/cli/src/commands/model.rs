@@ -5,7 +5,7 @@ use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_pair, load_rig};
 use crate::table::{Align, Table, num, si};
 use clap::{Args, Subcommand};
-use lightloop_lab::pretrained::{self, OP_NAMES, bench, eval, retrofit};
+use lightloop_lab::pretrained::{self, OP_NAMES, eval, retrofit, speed};
 use lightloop_lab::{LabError, Plot};
 use lightloop_models::fetch::{self, CATALOGUE};
 use lightloop_models::linear::{AdcRange, Weights};
@@ -613,14 +613,14 @@ fn print_summary(references: &[String], rule: &str, verdicts: &[String]) {
 /// weights, and the same with the default rig's optical mapping on the twin (ternary and
 /// analog weights). Rounds alternate so machine noise affects all alike; medians are reported.
 pub fn bench(window: usize) -> CliResult<()> {
-    let config = bench::Config {
+    let config = speed::Config {
         window,
-        ..bench::Config::default()
+        ..speed::Config::default()
     };
     config.validate().map_err(lab_err)?;
     let rig = load_rig(DEFAULT_RIG, &[])?.value;
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let o = bench::run(&config, &rig, &mut |p| {
+    let o = speed::run(&config, &rig, &mut |p| {
         bar.get_or_insert_with(|| super::progress(p.total as u64, "rounds"))
             .set_position(p.done as u64);
     })

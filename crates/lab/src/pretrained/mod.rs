@@ -2,7 +2,7 @@
 //! (`lightloop-models`): SmolLM2-135M scored by perplexity on a real English text and
 //! all-MiniLM-L6-v2 by its sentence embeddings, digital against optical, with the energy ledger of
 //! the mapping beside the GPUs ([`eval`]); one SmolLM2 FFN rolled K times around the loop and
-//! distilled ([`retrofit`]); and the speed of the simulated forward pass ([`bench`]).
+//! distilled ([`retrofit`]); and the speed of the simulated forward pass ([`speed`]).
 //!
 //! The models' files come from the cache that `lightloop model fetch` fills
 //! ([`lightloop_models::fetch`]), or from a folder named in the configuration.
@@ -12,9 +12,9 @@
 //! (as written to CSV), a summary (the references the figures are judged against, and whether each
 //! setting works: [`verdict`]), and plot specifications.
 
-pub mod bench;
 pub mod eval;
 pub mod retrofit;
+pub mod speed;
 pub mod verdict;
 
 pub use verdict::{Verdict, Works};
