@@ -681,9 +681,9 @@ pub const SERVE_TARGET: f64 = 0.1;
 /// The dashboard's answer to a slider change (parse, evaluate, sweep, draw, serialise), timed
 /// over a walk of every knob; the baseline is one cost-model evaluation.
 fn serve() -> CliResult<()> {
-    use super::serve::{Base, update};
+    use super::serve::{load_base, update};
     use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
-    let base = Base::load(DEFAULT_RIG, DEFAULT_WORKLOAD)?;
+    let base = load_base(DEFAULT_RIG, DEFAULT_WORKLOAD)?;
     let queries: Vec<String> = (0..40)
         .map(|i| {
             format!(
@@ -699,7 +699,7 @@ fn serve() -> CliResult<()> {
         .iter()
         .map(|q| {
             let start = Instant::now();
-            let u = update(&base, q).map_err(|r| CliError::Message(r.1));
+            let u = update(&base, q).map_err(|e| CliError::Message(e.to_string()));
             let json = u.map(|u| serde_json::to_string(&u).unwrap_or_default());
             black_box(json).map(|_| start.elapsed().as_secs_f64())
         })
