@@ -49,12 +49,14 @@ impl std::fmt::Display for Weights {
 }
 
 impl std::str::FromStr for Weights {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> std::result::Result<Self, crate::Error> {
         match s {
             "ternary" => Ok(Weights::Ternary),
             "analog" => Ok(Weights::Analog),
-            _ => Err(format!("`{s}`: expected `ternary` or `analog`")),
+            _ => Err(crate::Error::Invalid(format!(
+                "`{s}`: expected `ternary` or `analog`"
+            ))),
         }
     }
 }

@@ -107,12 +107,12 @@ impl fmt::Display for Task {
 pub const MAX_HORIZON: usize = 10_000;
 
 impl FromStr for Task {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = NnError;
+    fn from_str(s: &str) -> Result<Self, NnError> {
         let bad = || {
-            format!(
+            NnError::Setting(format!(
                 "unknown task `{s}` (known: narma10, mackey-glass-H for a horizon 1 ≤ H ≤ 10000, santa-fe, equalisation-SNRdb such as equalisation-20db, japanese-vowels, memory-capacity)"
-            )
+            ))
         };
         Ok(match s {
             "narma10" => Task::Narma10,

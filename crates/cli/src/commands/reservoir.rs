@@ -9,6 +9,7 @@ use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
 use lightloop_lab::reservoir::{single, suite, sweep};
 use lightloop_lab::{LabError, Progress, progress::quiet};
+use lightloop_nn::NnError;
 use lightloop_nn::reservoir::Kind;
 use lightloop_nn::suite::Task;
 use lightloop_rig::presets::DEFAULT_RIG;
@@ -180,12 +181,17 @@ fn lab(e: LabError) -> CliError {
 }
 
 /// Parses each of `names` (an empty list stays empty: the library's default).
-fn parse_all<T: std::str::FromStr<Err = String>>(names: &[String]) -> CliResult<Vec<T>> {
+fn parse_all<T: std::str::FromStr<Err = NnError>>(names: &[String]) -> CliResult<Vec<T>> {
     names
         .iter()
         .map(|n| n.parse())
         .collect::<Result<_, _>>()
-        .map_err(bad)
+        .map_err(named)
+}
+
+/// A name the library does not know: bad input, in the library's words.
+fn named(e: NnError) -> CliError {
+    bad(e.to_string())
 }
 
 /// The library's progress reports drawn as a bar (hidden when standard error is not a
@@ -223,8 +229,8 @@ pub fn run(a: &ReservoirArgs) -> CliResult<()> {
 }
 
 fn run_one(a: &RunArgs) -> CliResult<()> {
-    let model: Kind = a.model.parse().map_err(bad)?;
-    let task: Task = a.task.parse().map_err(bad)?;
+    let model: Kind = a.model.parse().map_err(named)?;
+    let task: Task = a.task.parse().map_err(named)?;
     let config = single::Config {
         model,
         task,
@@ -322,8 +328,8 @@ fn run_suite(a: &SuiteArgs) -> CliResult<()> {
 }
 
 fn run_sweep(a: &SweepArgs) -> CliResult<()> {
-    let model: Kind = a.model.parse().map_err(bad)?;
-    let task: Task = a.task.parse().map_err(bad)?;
+    let model: Kind = a.model.parse().map_err(named)?;
+    let task: Task = a.task.parse().map_err(named)?;
     let config = sweep::Config {
         model,
         task,

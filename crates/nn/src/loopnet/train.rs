@@ -44,24 +44,24 @@ pub enum NetTask {
 }
 
 impl std::str::FromStr for NetTask {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
+    type Err = NnError;
+    fn from_str(s: &str) -> std::result::Result<Self, NnError> {
         if s == "digits" {
             return Ok(NetTask::Digits);
         }
         if let Some(k) = s.strip_prefix("chars-") {
             return match k.parse::<usize>() {
                 Ok(context) if (1..=16).contains(&context) => Ok(NetTask::Chars { context }),
-                _ => Err(format!(
+                _ => Err(NnError::Setting(format!(
                     "unknown task `{s}`: chars-K takes a context of 1 ≤ K ≤ 16 characters"
-                )),
+                ))),
             };
         }
         match s.strip_prefix("parity-").map(str::parse::<usize>) {
             Some(Ok(bits)) if (12..=24).contains(&bits) => Ok(NetTask::Parity { bits }),
-            _ => Err(format!(
+            _ => Err(NnError::Setting(format!(
                 "unknown task `{s}` (known: digits, parity-N with 12 ≤ N ≤ 24 so that 3 000 distinct codes exist, chars-K with 1 ≤ K ≤ 16)"
-            )),
+            ))),
         }
     }
 }
@@ -479,8 +479,8 @@ mod tests {
         }
         assert!("parity-8".parse::<NetTask>().is_err());
         assert_eq!(
-            "parity-16".parse::<NetTask>(),
-            Ok(NetTask::Parity { bits: 16 })
+            "parity-16".parse::<NetTask>().unwrap(),
+            NetTask::Parity { bits: 16 }
         );
     }
 

@@ -148,17 +148,17 @@ impl fmt::Display for Kind {
 }
 
 impl FromStr for Kind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = NnError;
+    fn from_str(s: &str) -> Result<Self, NnError> {
         Kind::ALL
             .into_iter()
             .find(|m| m.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = Kind::ALL.iter().map(|m| m.name()).collect();
-                format!(
+                NnError::Setting(format!(
                     "unknown reservoir model `{s}` (known: {})",
                     names.join(", ")
-                )
+                ))
             })
     }
 }

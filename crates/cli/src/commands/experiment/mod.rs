@@ -205,7 +205,10 @@ impl Common {
             width: self.width,
             epochs: self.epochs,
             seeds: self.seeds,
-            task: self.task.parse().map_err(CliError::BadInput)?,
+            task: self
+                .task
+                .parse()
+                .map_err(|e: lightloop_nn::NnError| CliError::BadInput(e.to_string()))?,
             adapter_rank: self.adapter_rank,
         })
     }
