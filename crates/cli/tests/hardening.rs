@@ -374,3 +374,37 @@ fn runs_beyond_their_limits_are_refused_before_any_work() {
     );
     assert!(!std::path::Path::new("never-written.csv.partial").exists());
 }
+
+#[test]
+fn a_report_on_a_rig_without_an_soa_says_which_sections_it_cannot_have() {
+    let out = std::env::temp_dir().join(format!("lightloop-no-soa-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = run(&[
+        "report",
+        "--quick",
+        "--json",
+        "--rig",
+        "wdm-bw-64",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let missing: Vec<&str> = v["not_computed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(!missing.is_empty());
+    assert!(missing.iter().all(|m| m.contains("no SOA")), "{missing:?}");
+    // The page says so in their place; the sections the rig can have are all there.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(
+        html.matches("This section could not be computed for wdm-bw-64")
+            .count(),
+        missing.len()
+    );
+    assert!(html.contains("<section id=\"energy-per-mac\">"));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -88,6 +88,8 @@ pub struct Report {
     pub quick: bool,
     pub sections: Vec<Section>,
     pub csvs: Vec<CsvFile>,
+    /// The sections the rig could not have, with the reason (shown on the page in their place).
+    pub not_computed: Vec<String>,
 }
 
 /// The steps of [`build`], for progress reporting.
@@ -277,12 +279,54 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         accuracy,
         pareto,
     ];
+    // A section the rig cannot have (reservoirs on a rig without an SOA, say) says so on the
+    // page, with the reason, instead of stopping the whole report.
+    const HEADS: [(&str, &str); 11] = [
+        ("description", "The rig and workload as described"),
+        (
+            "headline",
+            "Headline: the rig against GPUs on the same workload",
+        ),
+        ("audit", "Claims audit"),
+        ("energy-per-mac", "Energy per multiply-accumulate"),
+        (
+            "workloads",
+            "Energy per token across workloads, against H100, H200 and B200",
+        ),
+        (
+            "fleet",
+            "Fleets: the deployment sized on GPUs and on the rig",
+        ),
+        ("timing", "Latency and throughput"),
+        ("ledger", "Energy ledger"),
+        ("physics", "Error rates and loop depth in simulation"),
+        (
+            "accuracy",
+            "Accuracy versus photons per sample and ADC bits",
+        ),
+        ("pareto", "Energy–accuracy Pareto front"),
+    ];
+    let mut not_computed = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         progress(i);
-        sections.push(step(&mut c).map_err(|message| ReportError::Section {
-            section: STEPS[i],
-            message,
-        })?);
+        sections.push(match step(&mut c) {
+            Ok(section) => section,
+            Err(message) => Section {
+                id: HEADS[i].0,
+                title: HEADS[i].1,
+                text: vec![{
+                    let why = format!(
+                        "This section could not be computed for {}: {message}.",
+                        c.rig.rig.name
+                    );
+                    not_computed.push(format!("{}: {message}", STEPS[i]));
+                    why
+                }],
+                tables: vec![],
+                figures: vec![],
+                skipped: vec![],
+            },
+        });
     }
     let mut descriptions = vec![
         CsvFile {
@@ -322,6 +366,7 @@ pub fn build(s: &Settings, progress: &mut dyn FnMut(usize)) -> Result<Report, Re
         quick: s.quick,
         sections,
         csvs: c.csvs,
+        not_computed,
     })
 }
 

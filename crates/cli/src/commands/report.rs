@@ -69,6 +69,7 @@ struct Written {
     csv: Vec<String>,
     descriptions: Vec<String>,
     regenerate: String,
+    not_computed: Vec<String>,
     seconds: f64,
 }
 
@@ -197,8 +198,12 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
                 .collect(),
             descriptions: report.descriptions.iter().map(|d| path(&d.name)).collect(),
             regenerate: report.regenerate.clone(),
+            not_computed: report.not_computed.clone(),
             seconds,
         });
+    }
+    for n in &report.not_computed {
+        eprintln!("note: not computed for this rig: {n}");
     }
     let figures: usize = report.sections.iter().map(|s| s.figures.len()).sum();
     println!(
