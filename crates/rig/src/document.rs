@@ -234,17 +234,34 @@ impl Document {
     /// value is never returned as valid while any problem remains, and range checks of keys
     /// that stood in are not reported. At most [`MAX_PROBLEMS`] problems are collected.
     pub fn read_all<T: DeserializeOwned>(&self) -> ReadAll<T> {
+        // A sound description is read once, as before; the stand-ins' preset and the copy they
+        // are written into are made only when there is a problem.
+        let first = match deserialize_table::<T>(&self.table) {
+            Ok(v) => {
+                return ReadAll {
+                    value: Some(v),
+                    problems: Vec::new(),
+                    stood_in: Vec::new(),
+                };
+            }
+            Err(p) => p,
+        };
         let donor = presets::default_name(self.kind)
             .and_then(|name| presets::text(self.kind, name).map(|t| (name, t)))
             .and_then(|(name, t)| {
                 Document::from_text(self.kind, &format!("preset {name}"), t, None).ok()
             })
             .map(|d| d.table);
+        let mut first = Some(first);
         let mut table = self.table.clone();
         let mut problems: Vec<Problem> = Vec::new();
         let mut stood_in: Vec<String> = Vec::new();
         while problems.len() < MAX_PROBLEMS {
-            let p = match deserialize_table::<T>(&table) {
+            let read = match first.take() {
+                Some(p) => Err(p),
+                None => deserialize_table::<T>(&table),
+            };
+            let p = match read {
                 Ok(v) => {
                     return ReadAll {
                         value: Some(v),
