@@ -3,7 +3,8 @@
 //! Analytic models of an optical co-processor rig running a workload: the energy ledger
 //! (every watt, DC loads included), throughput and latency derived from the architecture, the
 //! noise budget of a readout, a GPU baseline, the audit of published claims, and parameter
-//! sweeps. Everything here is a pure function of the descriptions in `lightloop-rig`.
+//! sweeps (which, like Monte-Carlo counts, can be split into shards and merged). Everything
+//! here is a pure function of the descriptions in `lightloop-rig`.
 
 pub mod audit;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod evaluate;
 pub mod ledger;
 pub mod noise;
 pub mod optics;
+pub mod shard;
 pub mod sweep;
 pub mod verdict;
 

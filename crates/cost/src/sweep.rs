@@ -9,10 +9,19 @@
 //!   `OUT.partial.json`); a rerun of the same sweep keeps every complete row, drops a row cut
 //!   off mid-line, and continues. Only a finished sweep is renamed to `OUT`, so a file at `OUT`
 //!   is always complete.
+//! * A sweep splits into shards ([`run_shard`], [`Shard`]): shard K of N writes the rows of points
+//!   [⌊(K−1)·T/N⌋, ⌊K·T/N⌋) of the T grid points, byte for byte as the whole sweep writes them
+//!   (CSV shards each start with the header), with its description in `OUT.shard` beside it
+//!   (the sweep's identity, K, N, its points, and the file's length and checksum). A shard
+//!   resumes as a whole sweep does. [`merge`] checks the shards are 1 … N of one sweep, each
+//!   finished and intact, and writes their rows in grid order: the same bytes as the sweep run
+//!   in one process.
 
 use crate::error::CostError;
 use crate::evaluate::evaluate;
 use crate::ledger::Category;
+pub use crate::shard::Shard;
+use crate::shard::{ShardHeader, ShardKind, check_set, run_id};
 use lightloop_gpu::evaluate_gpu;
 use lightloop_rig::document::{insert_dotted, parse_value_literal};
 use lightloop_rig::{Gpu, Rig, Workload, from_table};
@@ -250,7 +259,8 @@ fn split_list(s: &str) -> Vec<String> {
 }
 
 /// Output format of rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
     JsonLines,
@@ -449,6 +459,29 @@ impl Sweep {
 
     /// A description of the sweep that a resumed run must match exactly.
     pub fn fingerprint(&self, format: Format) -> String {
+        serde_json::to_string_pretty(&self.fingerprint_value(format)).unwrap_or_default()
+    }
+
+    /// The fingerprint of shard `shard` of the sweep: the sweep's, with the shard and its
+    /// points (a partial file of one shard resumes only that shard).
+    fn shard_fingerprint(&self, format: Format, shard: Shard) -> String {
+        let mut v = self.fingerprint_value(format);
+        let r = shard.range(self.len());
+        v["shard"] = serde_json::json!({
+            "index": shard.index,
+            "count": shard.count,
+            "start": r.start,
+            "end": r.end,
+        });
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+
+    /// The sweep's identity for merging shards: [`run_id`] of its fingerprint.
+    pub fn run_id(&self, format: Format) -> String {
+        run_id(&self.fingerprint(format))
+    }
+
+    fn fingerprint_value(&self, format: Format) -> serde_json::Value {
         let axes: Vec<serde_json::Value> = self
             .axes
             .iter()
@@ -469,7 +502,7 @@ impl Sweep {
                 }),
             })
             .collect();
-        serde_json::to_string_pretty(&serde_json::json!({
+        serde_json::json!({
             "lightloop_sweep": 1,
             "version": env!("CARGO_PKG_VERSION"),
             "label": self.label,
@@ -479,8 +512,7 @@ impl Sweep {
             "format": format!("{format:?}"),
             "points": self.len(),
             "axes": axes,
-        }))
-        .unwrap_or_default()
+        })
     }
 
     /// The cells that name point `index`: the index and its axis values.
@@ -727,12 +759,29 @@ impl Output {
         p.push(".partial.sum");
         PathBuf::from(p)
     }
+    /// The description of a shard's finished file ([`SweepShard`]).
+    pub fn shard_path(&self) -> PathBuf {
+        shard_path(&self.path)
+    }
+}
+
+/// Where the description of a sweep shard's file `PATH` is: `PATH.shard`.
+pub fn shard_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".shard");
+    PathBuf::from(p)
 }
 
 /// What a run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RunSummary {
+    /// The points of this run: the grid's, or the shard's.
     pub total: u64,
+    /// The shard run, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// The index of this run's first point (0 for a whole sweep).
+    pub first: u64,
     /// Rows found complete in a partial file and kept.
     pub resumed: u64,
     /// Rows written by this run.
@@ -741,18 +790,19 @@ pub struct RunSummary {
     pub errors: u64,
     /// Whether the sweep finished (and `OUT` now exists).
     pub finished: bool,
-    /// The row from which a resumed partial file did not match its points (a changed,
-    /// missing or extra row) and was recomputed; `None` when every kept row matched.
+    /// The row (counted from the run's first) from which a resumed partial file did not match
+    /// its points (a changed, missing or extra row) and was recomputed; `None` when every kept
+    /// row matched.
     pub cut_at: Option<u64>,
 }
 
 /// What [`verify_partial`] kept of a partial file.
 struct Kept {
-    /// Rows verified and kept.
-    rows: u64,
+    /// The point after the last row verified and kept.
+    next: u64,
     /// Whether the file held its header (CSV) or anything at all.
     started: bool,
-    /// The row from which the file did not match the sweep and was cut.
+    /// The point from which the file did not match the sweep and was cut.
     cut_at: Option<u64>,
 }
 
@@ -767,18 +817,17 @@ struct Fnv(u64);
 
 impl Fnv {
     fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fnv(crate::shard::FNV_START)
     }
     fn update(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0 = crate::shard::fnv1a(self.0, bytes);
     }
 }
 
-/// The chunk checksums of a partial file: (row after the chunk's last, checksum), rows
-/// increasing from 0; a line that does not parse ends the list.
-fn read_sums(path: &Path, total: u64) -> Vec<(u64, u64)> {
+/// The chunk checksums of a partial file of the points `range`: (point after the chunk's
+/// last, checksum), increasing from the range's start; a line that does not parse ends the
+/// list.
+fn read_sums(path: &Path, range: &std::ops::Range<u64>) -> Vec<(u64, u64)> {
     let text = std::fs::read(path).unwrap_or_default();
     let mut sums: Vec<(u64, u64)> = Vec::new();
     for line in text.split(|b| *b == b'\n') {
@@ -790,7 +839,9 @@ fn read_sums(path: &Path, total: u64) -> Vec<(u64, u64)> {
             ))
         });
         match parsed {
-            Some((end, hash)) if end <= total && sums.last().is_none_or(|l| l.0 < end) => {
+            Some((end, hash))
+                if end <= range.end && sums.last().map_or(range.start, |l| l.0) < end =>
+            {
                 sums.push((end, hash))
             }
             _ => break,
@@ -809,6 +860,7 @@ fn read_sums(path: &Path, total: u64) -> Vec<(u64, u64)> {
 /// the run recomputes everything from there; the checksums are rewritten to match.
 fn verify_partial(
     sweep: &Sweep,
+    range: &std::ops::Range<u64>,
     path: &Path,
     sum_path: &Path,
     columns: &[String],
@@ -828,10 +880,9 @@ fn verify_partial(
         .map_err(io(path))?;
     let mut reader = std::io::BufReader::new(&file);
     let mut buf = Vec::new();
-    let total = sweep.len();
     let axis_cols = sweep.axis_columns();
     let n_axes = sweep.axes.len();
-    let sums = read_sums(sum_path, total);
+    let sums = read_sums(sum_path, range);
     let mut read_line = |buf: &mut Vec<u8>| -> Result<bool, CostError> {
         buf.clear();
         let n = reader.read_until(b'\n', buf).map_err(io(path))?;
@@ -843,7 +894,7 @@ fn verify_partial(
         if !read_line(&mut buf)? {
             file.set_len(0).map_err(io(path))?;
             return Ok(Kept {
-                rows: 0,
+                next: range.start,
                 started: false,
                 cut_at: None,
             });
@@ -857,17 +908,18 @@ fn verify_partial(
         offset = buf.len() as u64;
         started = true;
     }
-    // Rows and bytes verified so far; the chunk being read and its checksum so far.
-    let (mut rows, mut good_len) = (0u64, offset);
+    // The point after the rows verified so far, and their bytes; the chunk being read and its
+    // checksum so far.
+    let (mut rows, mut good_len) = (range.start, offset);
     let mut chunk = 0usize;
     let mut hash = Fnv::new();
     let mut cut_at = None;
     let mut tail = Fnv::new();
     let mut pending: Vec<Vec<u8>> = Vec::new();
-    let mut i = 0u64;
+    let mut i = range.start;
     while read_line(&mut buf)? {
         started = true;
-        let named = i < total
+        let named = i < range.end
             && line_matches(
                 &buf,
                 &sweep.prefix_cells(i, &axis_cols),
@@ -929,7 +981,7 @@ fn verify_partial(
     }
     file.set_len(good_len).map_err(io(path))?;
     let mut kept: Vec<(u64, u64)> = sums[..chunk].to_vec();
-    if rows > kept.last().map_or(0, |k| k.0) {
+    if rows > kept.last().map_or(range.start, |k| k.0) {
         kept.push((rows, tail.0));
     }
     let text: String = kept
@@ -938,7 +990,7 @@ fn verify_partial(
         .collect();
     std::fs::write(sum_path, text).map_err(io(sum_path))?;
     Ok(Kept {
-        rows,
+        next: rows,
         started,
         cut_at,
     })
@@ -1000,11 +1052,46 @@ pub fn run(
     progress: &(dyn Fn(u64, u64) + Sync),
     stop_after: Option<u64>,
 ) -> Result<RunSummary, CostError> {
-    let total = sweep.len();
+    run_points(sweep, out, None, progress, stop_after)
+}
+
+/// Runs (or resumes) shard `shard` (K of N) of a sweep: the rows of points
+/// [⌊(K−1)·T/N⌋, ⌊K·T/N⌋) of its T points, each byte for byte the row the whole sweep writes
+/// (a CSV shard starts with the header). A finished shard is at `OUT` with its description
+/// ([`SweepShard`]) at `OUT.shard`, written before `OUT` appears; an unfinished one resumes
+/// as a whole sweep does (its partial file resumes only the same shard of the same sweep).
+/// `progress(done, total)` counts the shard's points.
+pub fn run_shard(
+    sweep: &Sweep,
+    out: &Output,
+    shard: Shard,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    stop_after: Option<u64>,
+) -> Result<RunSummary, CostError> {
+    run_points(sweep, out, Some(shard), progress, stop_after)
+}
+
+fn run_points(
+    sweep: &Sweep,
+    out: &Output,
+    shard: Option<Shard>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    stop_after: Option<u64>,
+) -> Result<RunSummary, CostError> {
+    let range = match shard {
+        Some(s) => s.range(sweep.len()),
+        None => 0..sweep.len(),
+    };
+    let (start, end) = (range.start, range.end);
+    let total = end - start;
     let partial = out.partial_path();
     let spec_path = out.spec_path();
     let sum_path = out.sum_path();
-    let fingerprint = sweep.fingerprint(out.format);
+    let shard_file = out.shard_path();
+    let fingerprint = match shard {
+        Some(s) => sweep.shard_fingerprint(out.format, s),
+        None => sweep.fingerprint(out.format),
+    };
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| CostError::Io {
@@ -1020,7 +1107,7 @@ pub fn run(
     let mut cut_at = None;
     // Nothing is read or written through a link: a partial file or its description that is
     // a link is refused (or, with --force, the link itself removed).
-    for p in [&partial, &spec_path, &sum_path] {
+    for p in [&partial, &spec_path, &sum_path, &shard_file] {
         if is_link(p) {
             if !out.force {
                 return Err(CostError::Tampered {
@@ -1041,10 +1128,10 @@ pub fn run(
     let columns = sweep.columns();
     let mut started = false;
     if can_resume {
-        match verify_partial(sweep, &partial, &sum_path, &columns, out.format) {
+        match verify_partial(sweep, &range, &partial, &sum_path, &columns, out.format) {
             Ok(kept) => {
-                resumed = kept.rows;
-                cut_at = kept.cut_at;
+                resumed = kept.next - start;
+                cut_at = kept.cut_at.map(|c| c - start);
                 started = kept.started;
             }
             // --force discards what cannot be resumed.
@@ -1079,15 +1166,13 @@ pub fn run(
         .open(&sum_path)
         .map_err(io(&sum_path))?;
     let axis_cols = sweep.axis_columns();
-    let mut next = resumed;
+    let mut next = start + resumed;
     let mut errors = 0u64;
-    let limit = stop_after
-        .map(|n| (resumed + n).min(total))
-        .unwrap_or(total);
-    progress(next, total);
+    let limit = stop_after.map(|n| (next + n).min(end)).unwrap_or(end);
+    progress(next - start, total);
     while next < limit {
-        let end = (next + CHUNK).min(limit);
-        let rows: Vec<Vec<Cell>> = (next..end)
+        let chunk_end = (next + CHUNK).min(limit);
+        let rows: Vec<Vec<Cell>> = (next..chunk_end)
             .into_par_iter()
             .map(|i| sweep.row(i, &axis_cols))
             .collect();
@@ -1101,13 +1186,42 @@ pub fn run(
         // The chunk's checksum, written after its rows (a resumed run verifies it).
         let mut hash = Fnv::new();
         hash.update(&bytes);
-        writeln!(sums, "{end} {:016x}", hash.0).map_err(io(&sum_path))?;
-        next = end;
-        progress(next, total);
+        writeln!(sums, "{chunk_end} {:016x}", hash.0).map_err(io(&sum_path))?;
+        next = chunk_end;
+        progress(next - start, total);
     }
     drop(writer);
-    let finished = next == total;
+    let finished = next == end;
     if finished {
+        match shard {
+            // The shard's description first: a file at OUT always has its own beside it (a
+            // run stopped between the two leaves the partial file, and is resumed).
+            Some(s) => {
+                let (bytes, checksum) = file_checksum(&partial)?;
+                let description = SweepShard {
+                    header: ShardHeader::new(
+                        ShardKind::Sweep,
+                        sweep.run_id(out.format),
+                        s,
+                        sweep.len(),
+                        sweep.label.clone(),
+                    ),
+                    format: out.format,
+                    bytes,
+                    checksum,
+                };
+                let text = serde_json::to_string_pretty(&description)
+                    .expect("a shard description serialises")
+                    + "\n";
+                std::fs::write(&shard_file, text).map_err(io(&shard_file))?;
+            }
+            // A whole sweep's file has no shard description (an old one would not match it).
+            None => {
+                if shard_file.exists() {
+                    std::fs::remove_file(&shard_file).map_err(io(&shard_file))?;
+                }
+            }
+        }
         if out.path.exists() {
             std::fs::remove_file(&out.path).map_err(io(&out.path))?;
         }
@@ -1117,12 +1231,288 @@ pub fn run(
     }
     Ok(RunSummary {
         total,
+        shard,
+        first: start,
         resumed,
-        written: next - resumed,
+        written: next - start - resumed,
         errors,
         finished,
         cut_at,
     })
+}
+
+/// Length and FNV-1a checksum (hexadecimal) of a file.
+fn file_checksum(path: &Path) -> Result<(u64, String), CostError> {
+    let io = |e| CostError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let (mut len, mut hash) = (0u64, Fnv::new());
+    loop {
+        let buf = f.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            break;
+        }
+        hash.update(buf);
+        let n = buf.len();
+        len += n as u64;
+        f.consume(n);
+    }
+    Ok((len, format!("{:016x}", hash.0)))
+}
+
+/// The description of a finished sweep shard, in `OUT.shard` (JSON) beside its file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepShard {
+    #[serde(flatten)]
+    pub header: ShardHeader,
+    pub format: Format,
+    /// The length of the shard's file, bytes, and its FNV-1a checksum (64 bits, hexadecimal).
+    pub bytes: u64,
+    pub checksum: String,
+}
+
+impl SweepShard {
+    /// Reads the description of the sweep shard `path` (from `PATH.shard`); an unfinished shard
+    /// (only its partial file) or a file without one is refused.
+    pub fn read(path: &Path) -> Result<Self, CostError> {
+        let partial = partial_path(path);
+        if !path.exists() {
+            return Err(if partial.exists() {
+                CostError::Unfinished {
+                    path: path.to_path_buf(),
+                    partial,
+                }
+            } else {
+                CostError::NotAShard {
+                    path: path.to_path_buf(),
+                    why: "no such file".into(),
+                }
+            });
+        }
+        let side = shard_path(path);
+        let text = match std::fs::read_to_string(&side) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CostError::NotAShard {
+                    path: path.to_path_buf(),
+                    why: format!(
+                        "not a shard of a sweep: {} is missing (shards are written by `lightloop sweep … --shard K/N`)",
+                        side.display()
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(CostError::Io {
+                    path: side,
+                    source: e,
+                });
+            }
+        };
+        let d: SweepShard = serde_json::from_str(&text).map_err(|e| CostError::NotAShard {
+            path: path.to_path_buf(),
+            why: format!(
+                "{} is not a sweep shard's description ({e})",
+                side.display()
+            ),
+        })?;
+        if d.header.kind != ShardKind::Sweep {
+            return Err(CostError::NotAShard {
+                path: path.to_path_buf(),
+                why: format!(
+                    "{} describes a {:?} shard, not a sweep's",
+                    side.display(),
+                    d.header.kind
+                ),
+            });
+        }
+        Ok(d)
+    }
+}
+
+/// What a merge wrote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MergeSummary {
+    /// The sweep's identity ([`Sweep::run_id`]).
+    pub run: String,
+    pub label: String,
+    /// N.
+    pub shards: u64,
+    /// Rows written (the grid's points).
+    pub rows: u64,
+    pub out: PathBuf,
+}
+
+/// Merges the shards of one sweep (their files, each with its `PATH.shard` description) into
+/// `out`, in grid order: the same bytes as the sweep run whole into `out`. Refused, before
+/// `out` is touched: a file that is not a finished sweep shard (an unfinished one is named as
+/// such), files of different sweeps or splits (the odd one named), a shard given twice,
+/// missing shards (named K/N), a format other than `out`'s, and an existing `out` unless
+/// `out.force`. A shard whose bytes differ from its description (length, checksum, rows, CSV
+/// header) is refused while the merged file is written; the merged file is written to
+/// `OUT.partial` and renamed when complete, so a file at `OUT` is always whole.
+pub fn merge(inputs: &[PathBuf], out: &Output) -> Result<MergeSummary, CostError> {
+    let mut shards = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        let d = SweepShard::read(p)?;
+        shards.push((p.clone(), d.header.clone(), d));
+    }
+    let shards = check_set(shards)?;
+    let first = &shards[0];
+    if first.2.format != out.format {
+        return Err(CostError::Spec(format!(
+            "{}: the shards are {}, the output must be too",
+            out.path.display(),
+            match first.2.format {
+                Format::Csv => "CSV (.csv)",
+                Format::JsonLines => "JSON Lines (.jsonl)",
+            }
+        )));
+    }
+    for (p, _, _) in &shards {
+        if same_file(p, &out.path) {
+            return Err(CostError::Spec(format!(
+                "{}: the output is one of the shards; choose another output",
+                out.path.display()
+            )));
+        }
+    }
+    if out.path.exists() && !out.force {
+        return Err(CostError::Exists(out.path.clone()));
+    }
+    let tmp = out.partial_path();
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| CostError::Io {
+            path: p.clone(),
+            source: e,
+        }
+    };
+    if std::fs::symlink_metadata(&tmp).is_ok() {
+        std::fs::remove_file(&tmp).map_err(io(&tmp))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let written = copy_shards(&shards, out.format, &mut writer, &tmp).and_then(|rows| {
+        writer.flush().map_err(io(&tmp))?;
+        Ok(rows)
+    });
+    drop(writer);
+    let rows = match written {
+        Ok(rows) => rows,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    if out.path.exists() {
+        std::fs::remove_file(&out.path).map_err(io(&out.path))?;
+    }
+    std::fs::rename(&tmp, &out.path).map_err(io(&out.path))?;
+    let h = &first.1;
+    Ok(MergeSummary {
+        run: h.run.clone(),
+        label: h.label.clone(),
+        shards: h.shard.count,
+        rows,
+        out: out.path.clone(),
+    })
+}
+
+/// Whether two paths name the same file (both existing), or are equal.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Copies the rows of `shards` (in shard order) to `w`, the first CSV header once, checking
+/// each file against its description as it goes; returns the rows written.
+fn copy_shards(
+    shards: &[(PathBuf, ShardHeader, SweepShard)],
+    format: Format,
+    w: &mut impl Write,
+    tmp: &Path,
+) -> Result<u64, CostError> {
+    let mut header: Option<Vec<u8>> = None;
+    let mut rows = 0u64;
+    let mut line = Vec::new();
+    for (path, h, d) in shards {
+        let corrupt = |why: String| CostError::Corrupt {
+            path: path.clone(),
+            why,
+        };
+        let io = |e| CostError::Io {
+            path: path.clone(),
+            source: e,
+        };
+        let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+        let (mut len, mut hash, mut lines) = (0u64, Fnv::new(), 0u64);
+        loop {
+            line.clear();
+            let n = r.read_until(b'\n', &mut line).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            len += n as u64;
+            hash.update(&line);
+            if line.last() != Some(&b'\n') {
+                return Err(corrupt("its last line is cut off".into()));
+            }
+            if format == Format::Csv && len == n as u64 {
+                // The header: written once, and the same in every shard.
+                match &header {
+                    None => {
+                        w.write_all(&line).map_err(|e| CostError::Io {
+                            path: tmp.to_path_buf(),
+                            source: e,
+                        })?;
+                        header = Some(line.clone());
+                    }
+                    Some(first) if *first == line => {}
+                    Some(_) => {
+                        return Err(corrupt(format!(
+                            "its CSV header differs from shard {}'s",
+                            shards[0].1.shard
+                        )));
+                    }
+                }
+                continue;
+            }
+            lines += 1;
+            w.write_all(&line).map_err(|e| CostError::Io {
+                path: tmp.to_path_buf(),
+                source: e,
+            })?;
+        }
+        if format == Format::Csv && len == 0 {
+            return Err(corrupt(
+                "it is empty (a CSV shard starts with its header)".into(),
+            ));
+        }
+        let expected = h.end - h.start;
+        if lines != expected {
+            return Err(corrupt(format!(
+                "{lines} rows where shard {} holds {expected} (points {}..{})",
+                h.shard, h.start, h.end
+            )));
+        }
+        if len != d.bytes || format!("{:016x}", hash.0) != d.checksum {
+            return Err(corrupt(format!(
+                "its bytes differ from those its description {} records (length {len} against {}, or checksum)",
+                shard_path(path).display(),
+                d.bytes
+            )));
+        }
+        rows += lines;
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
