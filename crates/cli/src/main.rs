@@ -105,6 +105,9 @@ enum Command {
     },
     /// Sweep any rig or workload keys over a grid, streaming one row per point to CSV or JSON Lines
     Sweep(commands::sweep::SweepArgs),
+    /// Combine the shards of a run (sweep --shard, simulate --shard) into one result
+    #[command(long_about = commands::merge::LONG_ABOUT)]
+    Merge(commands::merge::MergeArgs),
     /// Benchmarks: cost-model evaluations per second, sweep memory, physics chain and twin speed
     Bench(commands::bench::BenchArgs),
     /// Time-domain simulation of one channel's reference chain: error rates, eye, energy, trace
@@ -194,6 +197,7 @@ fn main() -> ExitCode {
         },
         Command::Validate { files, json } => commands::validate::run(&files, json),
         Command::Sweep(a) => commands::sweep::run(&a),
+        Command::Merge(a) => commands::merge::run(&a),
         Command::Bench(a) => commands::bench::run(&a),
         Command::Simulate(a) => commands::simulate::run(&a),
         Command::TestPlan(a) => commands::test_plan::run(&a),

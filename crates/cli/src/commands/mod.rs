@@ -7,6 +7,7 @@ pub mod energy;
 pub mod experiment;
 pub mod fleet;
 pub mod gpu;
+pub mod merge;
 pub mod model;
 pub mod noise;
 pub mod output;

@@ -5,6 +5,7 @@ use super::print_json;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{num, si};
 use clap::Args;
+use lightloop_cost::shard::{CountShard, Shard, ShardHeader, ShardKind, Tally, run_id};
 use lightloop_cost::sweep::partial_path;
 use lightloop_physics::chain::{ReferenceChain, SimSettings};
 use lightloop_physics::instruments::ErrorCount;
@@ -22,7 +23,15 @@ pub const LONG_ABOUT: &str = "Runs the reference chain of one channel of the rig
 path → SOA → saturable absorber → attenuator → photodiode → TIA → integrate-and-dump → ternary \
 comparator) on random ternary symbols at one received power, every noise source on. Prints the \
 symbol- and bit-error rates with Wilson 95 % intervals, the eye, and the energy ledger; --trace \
-writes one CSV row per symbol (sent, readout, decision).";
+writes one CSV row per symbol (sent, readout, decision).\n\n\
+--shard K/N --out FILE runs shard K of N of the count (Slurm job arrays, several machines): \
+symbols floor((K-1)·S/N) to floor(K·S/N)-1 of the S of --symbols, on a chain of its own \
+(calibrated afresh) whose random streams are keyed by --seed and K only, and writes its counts \
+to FILE (JSON) with the run's identity, K and N. `lightloop merge` adds the N shards' counts \
+into one error rate with its Wilson interval. The merged figure is the same whatever the order, \
+machines or worker count of the shards; it is a different (equally valid) sample from the \
+unsharded run's, since the shards' streams are not the unsharded run's (shard 1/1 is the \
+unsharded run).";
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -51,6 +60,16 @@ pub struct SimulateArgs {
     /// Write one row per symbol (index, sent, readout_v, decided) to this CSV file
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Count only shard K of N of the symbols, with random streams keyed by --seed and K, and
+    /// write the shard's counts to --out for `lightloop merge`
+    #[arg(long, value_name = "K/N", requires = "out")]
+    pub shard: Option<String>,
+    /// With --shard: the shard's counts (JSON)
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    pub out: Option<PathBuf>,
+    /// With --shard: overwrite an existing --out of another run or shard
+    #[arg(long, requires = "shard")]
+    pub force: bool,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -69,6 +88,10 @@ struct TraceRow {
 struct Report {
     rig: String,
     seed: u64,
+    /// The shard counted, and its symbols' first index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<Shard>,
+    first_symbol: u64,
     received_power_w: f64,
     symbol_period_s: f64,
     symbols: ErrorCount,
@@ -88,7 +111,8 @@ const ESTIMATED_RATE: f64 = 1e7;
 
 /// Refuses a run whose memory or time would exceed the limits, naming the options, the
 /// estimate and how to raise the limit.
-fn check_size(a: &SimulateArgs) -> CliResult<()> {
+/// `symbols` is the run's share of --symbols (all of them unless it is a shard).
+fn check_size(a: &SimulateArgs, symbols: u64) -> CliResult<()> {
     if a.samples_per_symbol > MAX_SAMPLES_PER_SYMBOL {
         return Err(CliError::BadInput(format!(
             "--samples-per-symbol {}: at most {MAX_SAMPLES_PER_SYMBOL} (a block of 8192 symbols would hold {} per buffer)",
@@ -102,12 +126,17 @@ fn check_size(a: &SimulateArgs) -> CliResult<()> {
             a.time_limit
         )));
     }
-    let samples = a.symbols as f64 * a.samples_per_symbol as f64;
+    let samples = symbols as f64 * a.samples_per_symbol as f64;
     let seconds = samples / ESTIMATED_RATE;
     if seconds > a.time_limit {
         return Err(CliError::BadInput(format!(
-            "--symbols {} × --samples-per-symbol {} = {} channel-samples, about {} at 10⁷ per second; the limit is --time-limit {} s (raise it to run longer)",
+            "--symbols {}{} × --samples-per-symbol {} = {} channel-samples, about {} at 10⁷ per second; the limit is --time-limit {} s (raise it to run longer)",
             a.symbols,
+            if symbols == a.symbols as u64 {
+                String::new()
+            } else {
+                format!(" ({symbols} in this shard)")
+            },
             a.samples_per_symbol,
             crate::table::num(samples),
             crate::table::si(seconds, "s"),
@@ -117,8 +146,23 @@ fn check_size(a: &SimulateArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// The identity of a simulate run: its rig (as loaded, overrides applied), power, symbols,
+/// samples per symbol and seed, and the version.
+fn identity(rig_table: &toml::Table, power: f64, a: &SimulateArgs) -> serde_json::Value {
+    serde_json::json!({
+        "lightloop_simulate": 1,
+        "version": env!("CARGO_PKG_VERSION"),
+        "rig": toml::to_string(rig_table).unwrap_or_default(),
+        "received_power_w": power,
+        "symbols": a.symbols,
+        "samples_per_symbol": a.samples_per_symbol,
+        "seed": a.seed,
+    })
+}
+
 pub fn run(a: &SimulateArgs) -> CliResult<()> {
-    let rig = load_rig(&a.rig, &a.sets)?.value;
+    let loaded = load_rig(&a.rig, &a.sets)?;
+    let rig = loaded.value;
     let power = parse_quantity::<dim::Power>(&a.power)
         .map_err(|e| CliError::BadInput(format!("--power {:?}: {e:?}", a.power)))?;
     if power.is_nan() || power <= 0.0 {
@@ -132,16 +176,37 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
             "--symbols and --samples-per-symbol must be at least 1".into(),
         ));
     }
-    check_size(a)?;
+    let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
+    let total = a.symbols as u64;
+    if let Some(s) = shard
+        && s.count > total
+    {
+        return Err(CliError::BadInput(format!(
+            "--shard {s}: more shards than --symbols {total} (each shard counts at least one symbol)"
+        )));
+    }
+    let range = shard.map_or(0..total, |s| s.range(total));
+    let symbols = range.end - range.start;
+    check_size(a, symbols)?;
+    if let (Some(out), false) = (&a.out, a.force)
+        && out.exists()
+    {
+        return Err(CliError::BadInput(format!(
+            "{} already exists; pass --force to overwrite it",
+            out.display()
+        )));
+    }
     let sim = SimSettings {
         seed: a.seed,
         samples_per_symbol: a.samples_per_symbol,
         ..SimSettings::default()
     };
-    let mut chain = ReferenceChain::from_rig(&rig, &sim, 0, 0);
+    // A shard's chain and symbols draw from streams keyed by the seed and the shard only.
+    let key = shard.map_or(0, |s| s.stream_key());
+    let mut chain = ReferenceChain::from_rig(&rig, &sim, 0, key);
     chain.set_received_power(power);
     chain.calibrate(500);
-    let mut rng = stream(a.seed, "bench.symbols", 0, 0);
+    let mut rng = stream(a.seed, "bench.symbols", 0, key);
     let mut writer = match &a.trace {
         Some(p) => Some(
             csv::Writer::from_path(partial_path(p))
@@ -152,13 +217,13 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let counted = ber::count_symbols(
         &mut chain,
         &mut rng,
-        a.symbols,
+        symbols as usize,
         8192,
         |first, s, r, d| -> CliResult<()> {
             if let Some(w) = writer.as_mut() {
                 for k in 0..s.len() {
                     w.serialize(TraceRow {
-                        index: first + k,
+                        index: range.start as usize + first + k,
                         sent: s[k],
                         readout: r[k],
                         decided: d[k],
@@ -178,9 +243,47 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let eye = counted.eye;
     let sent = counted.symbols.trials as usize;
     let ledger = chain.energy();
+    if let (Some(s), Some(out)) = (shard, &a.out) {
+        let about = identity(&loaded.doc.table, power, a);
+        let text =
+            serde_json::to_string(&about).map_err(|e| CliError::Message(format!("JSON: {e}")))?;
+        let tally = |c: &ErrorCount| Tally {
+            errors: c.errors,
+            trials: c.trials,
+        };
+        let result = CountShard {
+            header: ShardHeader::new(
+                ShardKind::Counts,
+                run_id(&text),
+                s,
+                total,
+                format!(
+                    "simulate rig {} at {}, {} symbols, seed {}",
+                    rig.rig.name,
+                    si(power, "W"),
+                    total,
+                    a.seed
+                ),
+            ),
+            about,
+            counts: [
+                ("symbols".to_string(), tally(&counted.symbols)),
+                ("bits".to_string(), tally(&counted.bits)),
+            ]
+            .into(),
+            sums: [
+                ("energy_j".to_string(), ledger.total()),
+                ("simulated_s".to_string(), chain.elapsed()),
+            ]
+            .into(),
+        };
+        result.write(out, a.force)?;
+    }
     let report = Report {
         rig: rig.rig.name.clone(),
         seed: a.seed,
+        shard,
+        first_symbol: range.start,
         received_power_w: power,
         symbol_period_s: rig.topology.symbol_period.si(),
         symbols: counted.symbols,
@@ -196,12 +299,16 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         return print_json(&report);
     }
     println!(
-        "Reference chain of rig {} at {} received (seed {}), {} symbols of {}",
+        "Reference chain of rig {} at {} received (seed {}), {} symbols of {}{}",
         report.rig,
         si(power, "W"),
         a.seed,
         num(sent as f64),
-        si(report.symbol_period_s, "s")
+        si(report.symbol_period_s, "s"),
+        shard.map_or(String::new(), |s| format!(
+            ", shard {s} (symbols {}..{} of {total})",
+            range.start, range.end
+        ))
     );
     println!("  symbol-error rate  {}", report.symbols);
     println!(
@@ -232,6 +339,12 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     }
     if let Some(p) = &a.trace {
         println!("wrote {}", p.display());
+    }
+    if let Some(p) = &a.out {
+        println!(
+            "wrote {} (merge the shards with `lightloop merge`)",
+            p.display()
+        );
     }
     Ok(())
 }

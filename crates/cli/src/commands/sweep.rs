@@ -3,7 +3,7 @@
 use crate::load::{CliError, CliResult, route_sets};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use lightloop_cost::sweep::{self, Format, Output, Sweep, parse_axis};
+use lightloop_cost::sweep::{self, Format, Output, Shard, Sweep, parse_axis};
 use lightloop_rig::presets::{DEFAULT_RIG, DEFAULT_WORKLOAD};
 use lightloop_rig::{DescKind, Document, Gpu, Rig, Workload};
 use std::path::PathBuf;
@@ -22,6 +22,17 @@ order whatever the thread count, so two runs with different --threads give ident
 A sweep that is killed leaves OUT.partial; running the same command again resumes it, keeping
 every complete row. Only a finished sweep appears under OUT. Points whose descriptions are
 invalid (e.g. a width that does not divide into the channels) get a row with an `error` column.
+
+Sharded runs (Slurm job arrays, several machines): --shard K/N writes only the rows of shard K of
+N, points floor((K-1)*T/N) to floor(K*T/N)-1 of the T grid points, each row byte for byte as the
+whole sweep writes it, with the shard's description in OUT.shard (the sweep's identity, K, N,
+its points, a checksum). A shard resumes like a whole sweep. `lightloop merge` then checks the
+shards are 1..N of one sweep, finished and intact, and writes the same bytes as a one-process
+sweep:
+  #SBATCH --array=1-16
+  lightloop sweep --vary ... --shard $SLURM_ARRAY_TASK_ID/16 --out parts/$SLURM_ARRAY_TASK_ID.csv
+  lightloop merge parts/*.csv --out sweep.csv        (after the array, e.g. --dependency=afterok)
+See examples/slurm/sweep.sbatch.
 
 Read the output with pandas (pd.read_csv / pd.read_json(lines=True)) or polars.")]
 pub struct SweepArgs {
@@ -59,6 +70,11 @@ pub struct SweepArgs {
     /// Refuse grids of more points than this (each point is one row of the output)
     #[arg(long, default_value_t = 1_000_000_000)]
     pub max_points: u64,
+    /// Run only shard K of N (1 ≤ K ≤ N): the grid's points floor((K-1)·T/N) to
+    /// floor(K·T/N)-1, written as the whole sweep writes them, with OUT.shard beside OUT;
+    /// combine the N files with `lightloop merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Stop after this many new rows (leaves a resumable partial file)
     #[arg(long, hide = true)]
     pub stop_after: Option<u64>,
@@ -82,6 +98,7 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
             a.out.display()
         ))
     })?;
+    let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
     let (rig_sets, wl_sets) = route_sets(&a.sets);
     let mut rig_doc = Document::load(DescKind::Rig, &a.rig)?;
     for s in &rig_sets {
@@ -144,7 +161,11 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
     let bar = if a.quiet || a.json {
         ProgressBar::hidden()
     } else {
-        let b = ProgressBar::new(total);
+        // A shard's bar counts its own points.
+        let b = ProgressBar::new(shard.map_or(total, |s| {
+            let r = s.range(total);
+            r.end - r.start
+        }));
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} {pos}/{len} points [{bar:40}] {per_sec} eta {eta}",
@@ -162,7 +183,10 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
     let pool = pool
         .build()
         .map_err(|e| CliError::Message(format!("cannot start worker threads: {e}")))?;
-    let summary = pool.install(|| sweep::run(&sweep, &out, &progress, a.stop_after))?;
+    let summary = pool.install(|| match shard {
+        Some(s) => sweep::run_shard(&sweep, &out, s, &progress, a.stop_after),
+        None => sweep::run(&sweep, &out, &progress, a.stop_after),
+    })?;
     bar.finish_and_clear();
     let place = if summary.finished {
         a.out.clone()
@@ -204,6 +228,13 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
                 summary.written
             ),
         };
+        if let Some(s) = shard {
+            eprint!(
+                "shard {s}, points {}..{} of {total}: ",
+                summary.first,
+                summary.first + summary.total
+            );
+        }
         eprintln!(
             "{} of {} points written to {}{}{errors}{}",
             summary.resumed + summary.written,
@@ -214,10 +245,13 @@ pub fn run(a: &SweepArgs) -> CliResult<()> {
             } else {
                 String::new()
             },
-            if summary.finished {
-                String::new()
-            } else {
-                "; run the same command again to continue".into()
+            match (summary.finished, shard) {
+                (true, None) => String::new(),
+                (true, Some(_)) => format!(
+                    " (described in {}; merge the shards with `lightloop merge`)",
+                    out.shard_path().display()
+                ),
+                (false, _) => "; run the same command again to continue".into(),
             }
         );
     }

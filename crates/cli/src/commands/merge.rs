@@ -1,0 +1,132 @@
+//! `lightloop merge`: the shards of a run (`sweep --shard`, `simulate --shard`) into one
+//! result.
+
+use super::print_json;
+use crate::load::{CliError, CliResult};
+use clap::Args;
+use lightloop_cost::shard::{Estimate, MergedCounts, merge_counts, write_atomic};
+use lightloop_cost::sweep::{self, Format, Output};
+use std::path::PathBuf;
+
+/// The command's `--help` text.
+pub const LONG_ABOUT: &str = "Combines the shards of one run into its result. Sweep shards (the .csv or \
+.jsonl files of `lightloop sweep --shard K/N`, each with its FILE.shard description beside it) \
+merge into the same bytes as the sweep run in one process. Monte-Carlo shards (the .json files of \
+`lightloop simulate --shard K/N --out FILE`) merge by adding their error counts into one estimate \
+with its Wilson 95 % interval; the merged run is a sample of the same size as the unsharded run's \
+but from other random streams (shard K's are keyed by the root seed and K only), so it differs \
+from the unsharded run's figures within their intervals, and is identical whatever the order, \
+machines or worker count of the shards.\n\n\
+The merge refuses, naming the file or shard: a file that is not a finished shard (an unfinished \
+one says so), shards of different runs (other descriptions, axes, seed, format or split), a \
+shard given twice, missing shards, and a shard whose rows differ from its description. The \
+kind of run is recognised from the first file's extension (.csv/.jsonl/.ndjson: sweep; \
+otherwise Monte-Carlo counts). OUT is written whole or not at all.";
+
+#[derive(Args)]
+#[command(after_help = "\
+Examples:
+  lightloop merge parts/*.csv --out sweep.csv
+  lightloop merge ser-*.json --out ser.json --json
+
+Exit status 2 when the shards do not make one complete run (the message names the file or the
+missing shards K/N).")]
+pub struct MergeArgs {
+    /// The shards' files, in any order
+    #[arg(required = true, value_name = "SHARD")]
+    pub files: Vec<PathBuf>,
+    /// The merged result: .csv or .jsonl for a sweep (as the shards), .json for Monte-Carlo
+    /// counts
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Overwrite an existing OUT
+    #[arg(long)]
+    pub force: bool,
+    /// Print what was merged as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing on success
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(a: &MergeArgs) -> CliResult<()> {
+    let sweep_shards = a.files.first().and_then(|f| Format::from_path(f)).is_some();
+    if sweep_shards {
+        merge_sweep(a)
+    } else {
+        merge_monte_carlo(a)
+    }
+}
+
+fn merge_sweep(a: &MergeArgs) -> CliResult<()> {
+    let format = Format::from_path(&a.out).ok_or_else(|| {
+        CliError::BadInput(format!(
+            "{}: the merged sweep must end in .csv or .jsonl, as its shards",
+            a.out.display()
+        ))
+    })?;
+    let out = Output {
+        path: a.out.clone(),
+        format,
+        force: a.force,
+    };
+    let summary = sweep::merge(&a.files, &out)?;
+    if a.json {
+        print_json(&summary)?;
+    } else if !a.quiet {
+        eprintln!(
+            "merged {} shards of sweep {} ({}): {} rows written to {}",
+            summary.shards,
+            summary.run,
+            summary.label,
+            summary.rows,
+            summary.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `1.2e-3 [9.8e-4, 1.5e-3] (120/100000)`, or `< 3.0e-5 (0/100000)` when no error was seen.
+fn estimate(e: &Estimate) -> String {
+    if e.errors == 0 {
+        format!("< {:.1e} (0/{})", e.high, e.trials)
+    } else {
+        format!(
+            "{:.2e} [{:.1e}, {:.1e}] ({}/{})",
+            e.rate, e.low, e.high, e.errors, e.trials
+        )
+    }
+}
+
+fn merge_monte_carlo(a: &MergeArgs) -> CliResult<()> {
+    if a.out.extension().and_then(|e| e.to_str()) != Some("json") {
+        return Err(CliError::BadInput(format!(
+            "{}: merged Monte-Carlo counts are written as JSON; the output must end in .json",
+            a.out.display()
+        )));
+    }
+    let merged: MergedCounts = merge_counts(&a.files)?;
+    let text = serde_json::to_string_pretty(&merged)
+        .map_err(|e| CliError::Message(format!("JSON output: {e}")))?
+        + "\n";
+    write_atomic(&a.out, text.as_bytes(), a.force)?;
+    if a.json {
+        return print_json(&merged);
+    }
+    if a.quiet {
+        return Ok(());
+    }
+    println!(
+        "{} shards of run {} ({}), {} items in all",
+        merged.shards, merged.run, merged.label, merged.total
+    );
+    for (name, e) in &merged.counts {
+        println!("  {name:<11} error rate {}", estimate(e));
+    }
+    for (name, x) in &merged.sums {
+        println!("  {name:<11} {x:.6e} (summed over the shards)");
+    }
+    println!("wrote {}", a.out.display());
+    Ok(())
+}
