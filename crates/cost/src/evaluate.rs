@@ -697,10 +697,23 @@ fn steps<const N: usize>(
     fits: bool,
     specs: [StepSpec; N],
 ) -> [StepCost; N] {
+    steps_over(core, work, work.ops(), fits, specs)
+}
+
+/// [`steps`] over the products `ops` in place of `work`'s own (a network with more products
+/// than a [`Work`] holds); the rest of the step (host work, loop) is `work`'s.
+#[inline]
+fn steps_over<'o, const N: usize>(
+    core: &Core,
+    work: &Work,
+    ops: impl Iterator<Item = &'o lightloop_rig::work::MatOp>,
+    fits: bool,
+    specs: [StepSpec; N],
+) -> [StepCost; N] {
     let mut acc = [Acc::default(); N];
     let weight_path_bw = core.host_bandwidth.min(core.link_bandwidth);
 
-    for op in work.ops() {
+    for op in ops {
         let per_use = op.macs_per_use();
         if !op.optical {
             for (a, s) in acc.iter_mut().zip(&specs) {
@@ -903,6 +916,63 @@ pub fn product_cost(core: &Core, d_in: u32, d_out: u32, vectors: f64) -> StepCos
         kv_read: 0.0,
     };
     let [cost] = steps(core, &work, fits, [spec]);
+    cost
+}
+
+/// One matrix product of a network described by its products alone (an imported model): a
+/// d_in × d_out weight matrix applied `uses` times per input (once for a dense layer, once per
+/// output position for a convolution), optically or on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Product {
+    pub d_in: u32,
+    pub d_out: u32,
+    pub uses: f64,
+    pub optical: bool,
+}
+
+/// Time and energy of one step of `inputs` inputs through a network given as its products, in
+/// forward order, plus `host_flops` element-wise host FLOPs per input, with digital weights of
+/// `host_weight_bits` read from host memory: the schedule of [`evaluate`] (the same phases,
+/// ledger items and DC loads, one per-step overhead) for a network that is not a transformer.
+/// Every product has its own weight matrix; the optical weights are persistent only if all of
+/// them fit the core together.
+pub fn network_cost(
+    core: &Core,
+    products: &[Product],
+    host_flops: f64,
+    host_weight_bits: u32,
+    inputs: f64,
+) -> StepCost {
+    use lightloop_rig::work::{MatKind, MatOp};
+    let fits = products
+        .iter()
+        .filter(|p| p.optical)
+        .map(|p| p.d_in as f64 * p.d_out as f64)
+        .sum::<f64>()
+        <= core.capacity;
+    let ops: Vec<MatOp> = products
+        .iter()
+        .map(|p| MatOp {
+            kind: MatKind::Layer,
+            d_in: p.d_in,
+            d_out: p.d_out,
+            uses_per_token: p.uses,
+            matrices: 1.0,
+            routed: None,
+            optical: p.optical,
+            per_sequence: false,
+        })
+        .collect();
+    let spec = StepSpec {
+        vectors: inputs,
+        sequences: inputs,
+        tokens: inputs,
+        ctx: 0.0,
+        kv_read: 0.0,
+    };
+    // The step's host work and weight width; the products come from `ops`.
+    let work = Work::network(&[], host_flops, host_weight_bits).expect("no products");
+    let [cost] = steps_over(core, &work, ops.iter(), fits, [spec]);
     cost
 }
 

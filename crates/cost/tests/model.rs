@@ -290,3 +290,55 @@ fn gpt2_macs_per_token() {
         1e-12
     ));
 }
+
+#[test]
+fn a_network_of_one_product_costs_what_the_product_costs() {
+    use lightloop_cost::evaluate::{Product, network_cost, product_cost};
+    let core = Core::from_rig(&rig("seed-16ch", &[]));
+    let one = Product {
+        d_in: 40,
+        d_out: 24,
+        uses: 1.0,
+        optical: true,
+    };
+    let n = network_cost(&core, &[one], 0.0, 32, 8.0);
+    let p = product_cost(&core, 40, 24, 8.0);
+    assert!(close(n.time, p.time, 1e-12), "{} vs {}", n.time, p.time);
+    assert!(close(n.ledger.total(), p.ledger.total(), 1e-12));
+    assert_eq!(n.optical_macs, 8.0 * 40.0 * 24.0);
+}
+
+#[test]
+fn a_network_of_many_products_adds_each_products_work_to_one_step() {
+    // More products than a transformer's work holds (twelve kinds): each optical product adds
+    // its own symbols and conversions, and the per-step overhead is charged once.
+    use lightloop_cost::evaluate::{Product, network_cost, product_cost};
+    let core = Core::from_rig(&rig("seed-16ch", &[]));
+    let p = |optical| Product {
+        d_in: 20,
+        d_out: 10,
+        uses: 3.0,
+        optical,
+    };
+    let inputs = 4.0;
+    let single = product_cost(&core, 20, 10, 3.0 * inputs);
+    for optical in [true, false] {
+        let c = network_cost(&core, &vec![p(optical); 30], 500.0, 32, inputs);
+        assert_eq!(c.phases.overhead, core.token_overhead);
+        assert_eq!(c.optical_macs + c.host_macs, 30.0 * inputs * 3.0 * 200.0);
+        assert_eq!(c.optical_macs > 0.0, optical);
+        if optical {
+            assert!(close(c.phases.optical, 30.0 * single.phases.optical, 1e-12));
+            for item in [Item::DacConversions, Item::ModulatorDrive] {
+                assert!(close(
+                    c.ledger.get(item),
+                    30.0 * single.ledger.get(item),
+                    1e-12
+                ));
+            }
+        } else {
+            assert_eq!(c.phases.optical, 0.0);
+            assert_eq!(c.ledger.get(Item::DacConversions), 0.0);
+        }
+    }
+}

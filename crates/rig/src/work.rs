@@ -31,6 +31,9 @@ pub enum MatKind {
     LmHead,
     CheckpointQkv,
     CheckpointOut,
+    /// A layer of a network described by its products alone (an imported model's dense or
+    /// convolution layer).
+    Layer,
 }
 
 /// One kind of matrix product in a token's forward pass.
@@ -195,6 +198,29 @@ impl Work {
             bidirectional: false,
             dependent_kernels: 1.0,
         }
+    }
+
+    /// The work of one input of a network given only as its products (at most [`MAX_OPS`]; each
+    /// with its uses per input and whether it runs optically) and `elementwise_flops` of host
+    /// work per input, with host weights of `weight_bits`: a kernel with no attention, no
+    /// embedding and no loop. `None` for more than [`MAX_OPS`] products (the cost model
+    /// schedules longer lists itself: `lightloop_cost::evaluate::network_cost`).
+    pub fn network(ops: &[MatOp], elementwise_flops: f64, weight_bits: u32) -> Option<Self> {
+        if ops.len() > MAX_OPS {
+            return None;
+        }
+        let mut arr: [Option<MatOp>; MAX_OPS] = [None; MAX_OPS];
+        for (slot, op) in arr.iter_mut().zip(ops) {
+            *slot = Some(*op);
+        }
+        let params: f64 = ops.iter().map(|o| o.weights()).sum();
+        let mut w = Self::product(1, 1, weight_bits);
+        w.ops = arr;
+        w.elementwise_flops = elementwise_flops;
+        w.params_total = params;
+        w.params_active = params;
+        w.dependent_kernels = ops.len().max(1) as f64;
+        Some(w)
     }
 
     /// The products of one token, in forward order.
