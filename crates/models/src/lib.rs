@@ -5,13 +5,15 @@
 //! from safetensors). The forward passes are written here, on candle tensors, so that every
 //! linear layer can be swapped for its optical twin ([`linear`]); attention, softmax, norms and
 //! embeddings stay digital. Perplexity, sentence-embedding similarity and the energy/time ledger
-//! per token of exactly that mapping (from the cost model) are in [`eval`].
+//! per token of exactly that mapping (from the cost model) are in [`eval`]. Users' own networks
+//! come in as ONNX models ([`onnx`]), their dense and convolution layers on the twin.
 
 pub mod bert;
 pub mod eval;
 pub mod fetch;
 pub mod linear;
 pub mod llama;
+pub mod onnx;
 pub mod reference;
 pub mod retrofit;
 
@@ -34,6 +36,10 @@ pub enum Error {
     Fetch(String),
     #[error("{0}")]
     Invalid(String),
+    /// An ONNX model that cannot be read or run (malformed bytes, an unsupported operator or
+    /// type), naming what is wrong.
+    #[error("ONNX model: {0}")]
+    Onnx(String),
     #[error("tensor computation: {0}")]
     Candle(#[from] candle_core::Error),
 }
