@@ -2,8 +2,10 @@
 //!
 //! What every model of lightloop stands on: named, reproducible random streams (the same seed
 //! gives the same numbers whatever the thread count), statistics with their intervals, and the
-//! choice between the AVX2 and plain builds of a loop.
+//! choice between the AVX2 and plain builds of a loop; and output folders that are never seen
+//! half-written.
 
+pub mod output;
 pub mod rng;
 pub mod stats;
 pub mod words;

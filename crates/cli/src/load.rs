@@ -47,6 +47,16 @@ impl From<lightloop_cost::CostError> for CliError {
     }
 }
 
+impl From<lightloop_base::output::OutputError> for CliError {
+    fn from(e: lightloop_base::output::OutputError) -> Self {
+        if e.is_input() {
+            CliError::BadInput(e.to_string())
+        } else {
+            CliError::Message(e.to_string())
+        }
+    }
+}
+
 impl From<lightloop_plot::PlotError> for CliError {
     fn from(e: lightloop_plot::PlotError) -> Self {
         CliError::Message(e.to_string())

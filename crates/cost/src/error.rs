@@ -11,6 +11,9 @@ pub enum CostError {
     /// The rig and the workload cannot be evaluated together (each problem names its key).
     #[error("{0}")]
     Incompatible(#[from] Incompatible),
+    /// The GPU baseline cannot serve the workload (no valid split, too little memory).
+    #[error("{gpu}: {message}")]
+    Gpu { gpu: String, message: String },
     /// A sweep specification that does not parse, or an axis no description knows.
     #[error("{0}")]
     Spec(String),

@@ -1052,7 +1052,7 @@ pub fn run(
     progress: &(dyn Fn(u64, u64) + Sync),
     stop_after: Option<u64>,
 ) -> Result<RunSummary, CostError> {
-    run_points(sweep, out, None, progress, stop_after)
+    run_points(sweep, out, None, progress, stop_after, &|| false)
 }
 
 /// Runs (or resumes) shard `shard` (K of N) of a sweep: the rows of points
@@ -1068,7 +1068,21 @@ pub fn run_shard(
     progress: &(dyn Fn(u64, u64) + Sync),
     stop_after: Option<u64>,
 ) -> Result<RunSummary, CostError> {
-    run_points(sweep, out, Some(shard), progress, stop_after)
+    run_points(sweep, out, Some(shard), progress, stop_after, &|| false)
+}
+
+/// Runs (or resumes) a sweep, or shard `shard` of it, until it is finished or `stop()` says
+/// so; `stop` is asked before each chunk of [`CHUNK`] rows, so a front end can interrupt a
+/// long sweep within one chunk's time. A stopped run leaves its partial file, resumed by the
+/// next run of the same sweep (`finished` is false in the summary).
+pub fn run_until(
+    sweep: &Sweep,
+    out: &Output,
+    shard: Option<Shard>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<RunSummary, CostError> {
+    run_points(sweep, out, shard, progress, None, stop)
 }
 
 fn run_points(
@@ -1077,6 +1091,7 @@ fn run_points(
     shard: Option<Shard>,
     progress: &(dyn Fn(u64, u64) + Sync),
     stop_after: Option<u64>,
+    stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<RunSummary, CostError> {
     let range = match shard {
         Some(s) => s.range(sweep.len()),
@@ -1170,7 +1185,7 @@ fn run_points(
     let mut errors = 0u64;
     let limit = stop_after.map(|n| (next + n).min(end)).unwrap_or(end);
     progress(next - start, total);
-    while next < limit {
+    while next < limit && !stop() {
         let chunk_end = (next + CHUNK).min(limit);
         let rows: Vec<Vec<Cell>> = (next..chunk_end)
             .into_par_iter()

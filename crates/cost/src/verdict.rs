@@ -17,7 +17,7 @@ use crate::evaluate::{Evaluation, evaluate};
 use crate::ledger::{Item, Ledger};
 use lightloop_base::words::{count, figure, percent};
 use lightloop_rig::units::{Energy, Power, Time};
-use lightloop_rig::{Derive, Rig, Workload};
+use lightloop_rig::{Derive, Gpu, Rig, Workload};
 use serde::Serialize;
 
 /// The rig and a GPU on one workload.
@@ -388,4 +388,66 @@ mod tests {
         }
         assert!(reached >= 2, "{solved:?}");
     }
+}
+
+/// One GPU beside the rig: its serving figures and the rig against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GpuRow {
+    pub gpu: String,
+    pub evaluation: lightloop_gpu::GpuEvaluation,
+    /// The rig against this GPU: energy_ratio = the rig's J/token ÷ the GPU's (> 1: the rig
+    /// uses more), time_ratio = the rig's time per token ÷ the GPU's (> 1: the rig is slower).
+    pub comparison: Comparison,
+}
+
+/// The rig against GPU baselines on one workload: what `compare` says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Compared {
+    /// The rig against the first GPU, in words.
+    pub verdict: String,
+    pub gpus: Vec<GpuRow>,
+    /// What single change would bring the rig's energy per token level with the first GPU's.
+    pub break_even: Vec<BreakEven>,
+}
+
+/// Compares the rig's evaluation `e` on `wl` with each GPU's serving model on the same
+/// workload; the verdict and the break-even changes are against the first GPU.
+pub fn compare(
+    rig: &Rig,
+    wl: &Workload,
+    e: &Evaluation,
+    gpus: &[Gpu],
+) -> Result<Compared, crate::CostError> {
+    let mut rows = Vec::with_capacity(gpus.len());
+    for g in gpus {
+        let ge = lightloop_gpu::evaluate_gpu(g, wl).map_err(|err| crate::CostError::Gpu {
+            gpu: g.gpu.name.clone(),
+            message: err.to_string(),
+        })?;
+        rows.push(GpuRow {
+            gpu: g.gpu.name.clone(),
+            comparison: Comparison::new(
+                &rig.rig.name,
+                &wl.workload.name,
+                &g.gpu.name,
+                e,
+                ge.j_per_token,
+                ge.tokens_per_s,
+            ),
+            evaluation: ge,
+        });
+    }
+    let verdict = rows
+        .first()
+        .map(|r| r.comparison.sentence())
+        .unwrap_or_default();
+    let break_even = rows
+        .first()
+        .map(|r| break_even(rig, wl, r.evaluation.j_per_token))
+        .unwrap_or_default();
+    Ok(Compared {
+        verdict,
+        gpus: rows,
+        break_even,
+    })
 }

@@ -7,5 +7,7 @@
 pub mod html;
 pub mod rows;
 pub mod sections;
+pub mod write;
 
 pub use sections::{Report, ReportError, Settings, build};
+pub use write::{Written, write};

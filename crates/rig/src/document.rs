@@ -354,7 +354,7 @@ impl Document {
         self.layers
             .iter()
             .rev()
-            .find(|l| !l.origin.starts_with("--set"))
+            .find(|l| !is_override(&l.origin))
             .or(self.layers.last())
             .map(|l| l.origin.as_str())
             .unwrap_or("<input>")
@@ -509,6 +509,12 @@ fn parse_table(origin: &str, text: &str) -> Result<toml::Table, InputErrors> {
         }
         .into()
     })
+}
+
+/// Whether a layer is an override of one key on top of a description: `--set KEY` on the
+/// command line, `with_ KEY` from the Python package.
+pub fn is_override(origin: &str) -> bool {
+    origin.starts_with("--set ") || origin.starts_with("with_ ")
 }
 
 /// Deep-merges `top` into `base`: tables merge key by key, anything else replaces.

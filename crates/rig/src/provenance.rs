@@ -303,7 +303,8 @@ fn build<T: Serialize + Named>(
     let sets: Vec<&str> = doc
         .layers
         .iter()
-        .filter_map(|l| l.origin.strip_prefix("--set "))
+        .filter(|l| crate::document::is_override(&l.origin))
+        .filter_map(|l| l.origin.split_once(' ').map(|(_, key)| key))
         .collect();
     let main = doc.main_origin().to_string();
     let source = if sets.is_empty() {

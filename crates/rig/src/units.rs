@@ -845,3 +845,59 @@ mod tests {
         assert_eq!(trim_float(0.12, 3), "0.12");
     }
 }
+
+/// The stored unit (SI, or dB for ratios) of the first dimension that reads `written` as a
+/// quantity, e.g. "W" for "10 dBm" and "s" for "6 ns"; `None` when no dimension reads it or
+/// the dimension takes bare numbers. Front ends use it to write a number given in SI for a key
+/// whose current value carries a unit ("0.012" for laser.power becomes "0.012 W").
+pub fn stored_unit_of(written: &str) -> Option<&'static str> {
+    fn reads<D: Dimension>(s: &str) -> Option<&'static str> {
+        (!D::BARE_NUMBER && parse_quantity::<D>(s).is_ok()).then_some(D::STORED_UNIT)
+    }
+    reads::<dim::Time>(written)
+        .or_else(|| reads::<dim::Frequency>(written))
+        .or_else(|| reads::<dim::SampleRate>(written))
+        .or_else(|| reads::<dim::Power>(written))
+        .or_else(|| reads::<dim::Energy>(written))
+        .or_else(|| reads::<dim::Decibel>(written))
+        .or_else(|| reads::<dim::Rin>(written))
+        .or_else(|| reads::<dim::Current>(written))
+        .or_else(|| reads::<dim::Responsivity>(written))
+        .or_else(|| reads::<dim::CurrentDensity>(written))
+        .or_else(|| reads::<dim::Capacitance>(written))
+        .or_else(|| reads::<dim::Resistance>(written))
+        .or_else(|| reads::<dim::Voltage>(written))
+        .or_else(|| reads::<dim::Length>(written))
+        .or_else(|| reads::<dim::Attenuation>(written))
+        .or_else(|| reads::<dim::Bytes>(written))
+        .or_else(|| reads::<dim::ByteRate>(written))
+        .or_else(|| reads::<dim::OpRate>(written))
+        .or_else(|| reads::<dim::Temperature>(written))
+        .or_else(|| reads::<dim::Money>(written))
+        .or_else(|| reads::<dim::EnergyPrice>(written))
+}
+
+#[cfg(test)]
+mod stored_unit_tests {
+    use super::*;
+
+    /// Each written quantity names the unit it is stored in; a bare number names none.
+    #[test]
+    fn written_values_name_their_stored_unit() {
+        for (written, unit) in [
+            ("10 dBm", Some("W")),
+            ("6 ns", Some("s")),
+            ("20 GHz", Some("Hz")),
+            ("2.7 GS/s", Some("S/s")),
+            ("5 dB", Some("dB")),
+            ("0.2 dB/km", Some("dB/m")),
+            ("80 GB", Some("B")),
+            ("25 °C", Some("K")),
+            ("0.08 USD/kWh", Some("USD/J")),
+            ("0.3", None),
+            ("banana", None),
+        ] {
+            assert_eq!(stored_unit_of(written), unit, "{written}");
+        }
+    }
+}

@@ -6,18 +6,8 @@ use crate::load::{CliResult, load_gpu, load_pair};
 use crate::table::{Align, Table, num, si, wrap};
 use lightloop_base::words::figure;
 use lightloop_cost::Evaluation;
-use lightloop_cost::verdict::{BreakEven, Comparison, break_even};
-use lightloop_gpu::{GpuEvaluation, evaluate_gpu};
+use lightloop_cost::verdict::{BreakEven, Compared, GpuRow, compare};
 use serde::Serialize;
-
-#[derive(Serialize)]
-struct GpuRow {
-    gpu: String,
-    evaluation: GpuEvaluation,
-    /// The rig against this GPU: energy_ratio = the rig's J/token ÷ the GPU's (> 1: the rig
-    /// uses more), time_ratio = the rig's time per token ÷ the GPU's (> 1: the rig is slower).
-    comparison: Comparison,
-}
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -45,38 +35,15 @@ pub fn run(t: &Target, gpus: &[String]) -> CliResult<()> {
     } else {
         gpus.to_vec()
     };
-    let mut rows = Vec::new();
-    for n in &names {
-        let g = load_gpu(n)?;
-        let ge = evaluate_gpu(&g.value, &pair.workload.value)
-            .map_err(|e| crate::load::CliError::BadInput(format!("{}: {e}", g.value.gpu.name)))?;
-        rows.push(GpuRow {
-            gpu: g.value.gpu.name.clone(),
-            comparison: Comparison::new(
-                &pair.rig.value.rig.name,
-                &pair.workload.value.workload.name,
-                &g.value.gpu.name,
-                &e,
-                ge.j_per_token,
-                ge.tokens_per_s,
-            ),
-            evaluation: ge,
-        });
-    }
-    let verdict = rows
-        .first()
-        .map(|r| r.comparison.sentence())
-        .unwrap_or_default();
-    let parity = rows
-        .first()
-        .map(|r| {
-            break_even(
-                &pair.rig.value,
-                &pair.workload.value,
-                r.evaluation.j_per_token,
-            )
-        })
-        .unwrap_or_default();
+    let gpus = names
+        .iter()
+        .map(|n| load_gpu(n).map(|g| g.value))
+        .collect::<CliResult<Vec<_>>>()?;
+    let Compared {
+        verdict,
+        gpus: rows,
+        break_even: parity,
+    } = compare(&pair.rig.value, &pair.workload.value, &e, &gpus)?;
     if t.json {
         return print_json(&Report {
             inputs: Inputs::of(&pair),

@@ -325,7 +325,7 @@ fn eval_cmd(a: &EvalArgs) -> CliResult<()> {
     config.workload(&rig).map_err(lab_err)?;
     let (c, dir) = pretrained::locate(&a.name, None).map_err(lab_err)?;
     let out = match &a.out {
-        Some(d) => Some(OutputDir::create(d, "model_eval.csv")?),
+        Some(d) => Some(OutputDir::create(d, "model_eval.csv", "--out")?),
         None => None,
     };
 
@@ -524,7 +524,7 @@ fn retrofit_cmd(a: &RetrofitArgs) -> CliResult<()> {
     config.validate().map_err(lab_err)?;
     let rig = load_rig(&a.rig, &a.sets)?.value;
     pretrained::locate("smollm2", None).map_err(lab_err)?;
-    let out = OutputDir::create(&a.out, "retrofit.csv")?;
+    let out = OutputDir::create(&a.out, "retrofit.csv", "--out")?;
     let bar = super::progress(a.k.len() as u64 + 2, "variants trained and scored");
     let o = retrofit::run(&config, &rig, &mut |p| {
         bar.set_position(p.done as u64);

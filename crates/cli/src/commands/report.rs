@@ -1,11 +1,10 @@
 //! `lightloop report`: the self-contained HTML report with the CSV behind every plot.
 
 use super::compare::DEFAULT_GPUS;
-use super::output::OutputDir;
 use crate::load::{CliError, CliResult, load_pair};
 use clap::Args;
 use lightloop_report::sections::STEPS;
-use lightloop_report::{Settings, build, html};
+use lightloop_report::{Settings, build};
 use lightloop_rig::DescKind;
 use lightloop_rig::presets::{self, DEFAULT_RIG, DEFAULT_WORKLOAD};
 use std::path::PathBuf;
@@ -57,40 +56,14 @@ pub struct ReportArgs {
 }
 
 /// What `report --json` prints.
+/// What `report --json` prints: what was written, and how long it took.
 #[derive(serde::Serialize)]
-struct Written {
-    report: String,
-    rig: String,
-    workload: String,
-    seed: u64,
-    quick: bool,
-    verdict: Option<String>,
-    sections: Vec<WrittenSection>,
-    csv: Vec<String>,
-    descriptions: Vec<String>,
-    regenerate: String,
-    not_computed: Vec<String>,
+struct Record {
+    #[serde(flatten)]
+    written: lightloop_report::Written,
     seconds: f64,
 }
 
-#[derive(serde::Serialize)]
-struct WrittenSection {
-    id: &'static str,
-    title: &'static str,
-    figures: Vec<WrittenFigure>,
-    skipped: Vec<String>,
-}
-
-#[derive(serde::Serialize)]
-struct WrittenFigure {
-    svg: String,
-    pdf: String,
-    csv: String,
-    caption: String,
-}
-
-/// The headline workload when none is given: the default if the rig can run it, else the first
-/// preset workload that fits the rig.
 fn default_workload(a: &ReportArgs) -> String {
     let fits = |w: &str| load_pair(&a.rig, w, &a.sets).is_ok();
     if fits(DEFAULT_WORKLOAD) {
@@ -149,58 +122,10 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
     });
     bar.finish_and_clear();
     let report = report?;
-    let out = OutputDir::create(&a.out, "report.html")?;
-    for c in &report.csvs {
-        out.text(&format!("csv/{}", c.name), &c.text)?;
-    }
-    for d in &report.descriptions {
-        out.text(&d.name, &d.text)?;
-    }
-    for f in report.sections.iter().flat_map(|s| &s.figures) {
-        out.text(&format!("figures/{}.svg", f.name), &f.svg)?;
-        out.bytes(&format!("figures/{}.pdf", f.name), &f.pdf)?;
-    }
-    out.text("report.html", &html::page(&report))?;
-    let dir = out.finish()?;
+    let written = lightloop_report::write(&report, &a.out, "--out")?;
     let seconds = start.elapsed().as_secs_f64();
     if a.json {
-        let path = |p: &str| dir.join(p).display().to_string();
-        return super::print_json(&Written {
-            report: path("report.html"),
-            rig: report.rig_name.clone(),
-            workload: report.workload_name.clone(),
-            seed: report.seed,
-            quick: report.quick,
-            verdict: report.verdict.clone(),
-            sections: report
-                .sections
-                .iter()
-                .map(|s| WrittenSection {
-                    id: s.id,
-                    title: s.title,
-                    figures: s
-                        .figures
-                        .iter()
-                        .map(|f| WrittenFigure {
-                            svg: path(&format!("figures/{}.svg", f.name)),
-                            pdf: path(&format!("figures/{}.pdf", f.name)),
-                            csv: path(&format!("csv/{}", f.csv)),
-                            caption: f.caption.clone(),
-                        })
-                        .collect(),
-                    skipped: s.skipped.clone(),
-                })
-                .collect(),
-            csv: report
-                .csvs
-                .iter()
-                .map(|c| path(&format!("csv/{}", c.name)))
-                .collect(),
-            descriptions: report.descriptions.iter().map(|d| path(&d.name)).collect(),
-            regenerate: report.regenerate.clone(),
-            not_computed: report.not_computed.clone(),
-            seconds,
-        });
+        return super::print_json(&Record { written, seconds });
     }
     for n in &report.not_computed {
         eprintln!("note: not computed for this rig: {n}");
@@ -213,7 +138,7 @@ pub fn run(a: &ReportArgs) -> CliResult<()> {
         figures,
         report.csvs.len(),
         seconds,
-        dir.join("report.html").display()
+        written.report
     );
     Ok(())
 }

@@ -310,7 +310,7 @@ fn run_suite(a: &SuiteArgs) -> CliResult<()> {
     };
     // Every model must build on this rig before the output folder is opened for the long run.
     config.check(&rig).map_err(lab)?;
-    let out = OutputDir::create(&a.out, "summary.md")?;
+    let out = OutputDir::create(&a.out, "summary.md", "--out")?;
     let mut bar = Bar::default();
     let o = suite::run(&config, &rig, &mut |p| bar.update(p)).map_err(lab)?;
     bar.finish();
@@ -341,7 +341,7 @@ fn run_sweep(a: &SweepArgs) -> CliResult<()> {
     };
     config.validate().map_err(lab)?;
     let rig = load_rig(&a.knobs.rig, &a.knobs.sets)?.value;
-    let out = OutputDir::create(&a.out, "gain_sweep.csv")?;
+    let out = OutputDir::create(&a.out, "gain_sweep.csv", "--out")?;
     let mut bar = Bar::default();
     let o = sweep::run(&config, &rig, &mut |p| bar.update(p)).map_err(lab)?;
     bar.finish();

@@ -9,9 +9,7 @@ use lightloop_cost::shard::{CountShard, Shard, ShardHeader, ShardKind, Tally, ru
 use lightloop_cost::sweep::partial_path;
 use lightloop_physics::chain::{ReferenceChain, SimSettings};
 use lightloop_physics::instruments::ErrorCount;
-use lightloop_physics::instruments::ber;
-use lightloop_physics::instruments::eye::Eye;
-use lightloop_physics::instruments::plan::{LedgerLine, ledger_lines};
+use lightloop_physics::instruments::ber::{self, Measured};
 use lightloop_physics::rng::stream;
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_rig::units::{dim, parse_quantity};
@@ -92,22 +90,11 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     shard: Option<Shard>,
     first_symbol: u64,
-    received_power_w: f64,
-    symbol_period_s: f64,
-    symbols: ErrorCount,
-    bits: ErrorCount,
-    eye: Eye,
-    ser_gaussian_from_eye: f64,
-    simulated_seconds: f64,
-    ledger: Vec<LedgerLine>,
-    energy_per_symbol_j: f64,
+    #[serde(flatten)]
+    measured: Measured,
 }
 
-/// The most samples per symbol: the chain holds a block of 8192 symbols of samples in memory
-/// (several buffers of 8 bytes per sample), 64 MiB each at this limit.
-pub const MAX_SAMPLES_PER_SYMBOL: usize = 1024;
-/// The rate the time estimate assumes, channel-samples per second on one core.
-const ESTIMATED_RATE: f64 = 1e7;
+use lightloop_physics::instruments::ber::{ESTIMATED_RATE, MAX_SAMPLES_PER_SYMBOL};
 
 /// Refuses a run whose memory or time would exceed the limits, naming the options, the
 /// estimate and how to raise the limit.
@@ -284,16 +271,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         seed: a.seed,
         shard,
         first_symbol: range.start,
-        received_power_w: power,
-        symbol_period_s: rig.topology.symbol_period.si(),
-        symbols: counted.symbols,
-        bits: counted.bits,
-        ser_gaussian_from_eye: eye
-            .predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
-        eye,
-        simulated_seconds: chain.elapsed(),
-        energy_per_symbol_j: ledger.total() / sent as f64,
-        ledger: ledger_lines(&ledger),
+        measured: Measured::of(&rig, power, &chain, &counted),
     };
     if a.json {
         return print_json(&report);
@@ -304,16 +282,16 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         si(power, "W"),
         a.seed,
         num(sent as f64),
-        si(report.symbol_period_s, "s"),
+        si(report.measured.symbol_period_s, "s"),
         shard.map_or(String::new(), |s| format!(
             ", shard {s} (symbols {}..{} of {total})",
             range.start, range.end
         ))
     );
-    println!("  symbol-error rate  {}", report.symbols);
+    println!("  symbol-error rate  {}", report.measured.symbols);
     println!(
         "  bit-error rate     {} (2-bit code per ternary symbol)",
-        report.bits
+        report.measured.bits
     );
     println!(
         "  eye                levels {} / {} / {}, σ {} / {} / {}, margin {:.2} σ",
@@ -327,14 +305,14 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     );
     println!(
         "  SER predicted from the eye and the comparator's noise and hysteresis: {:.2e}",
-        report.ser_gaussian_from_eye
+        report.measured.ser_gaussian_from_eye
     );
     println!(
         "  energy over {} simulated: {} per symbol",
-        si(report.simulated_seconds, "s"),
-        si(report.energy_per_symbol_j, "J")
+        si(report.measured.simulated_seconds, "s"),
+        si(report.measured.energy_per_symbol_j, "J")
     );
-    for l in &report.ledger {
+    for l in &report.measured.ledger {
         println!("    {:<40} {}", l.item, si(l.joules, "J"));
     }
     if let Some(p) = &a.trace {

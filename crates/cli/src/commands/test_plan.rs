@@ -118,7 +118,7 @@ fn recentring_rows<'a>(start: &'a str, o: &'a [PolicyOutcome]) -> Vec<Recentring
 }
 
 fn write(plan: &TestPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
-    let out = OutputDir::create(dir, "test_plan.json")?;
+    let out = OutputDir::create(dir, "test_plan.json", "--out")?;
     let ber: Vec<BerRow> = plan.ber_vs_power.iter().map(BerRow::from).collect();
     out.csv("ber_vs_power.csv", &ber)?;
     let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
@@ -178,7 +178,7 @@ fn write(plan: &TestPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
         out.csv("loop_ledger.csv", &ledger)?;
     }
     out.json("test_plan.json", plan)?;
-    out.finish()
+    Ok(out.finish()?)
 }
 
 fn rate(c: &ErrorCount) -> String {

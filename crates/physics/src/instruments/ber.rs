@@ -107,6 +107,50 @@ pub struct Counted {
     pub eye: Eye,
 }
 
+/// What one run of the reference chain measured: the counts with their intervals, the eye,
+/// and the energy the chain's parts drew, as `simulate` reports them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Measured {
+    pub received_power_w: f64,
+    pub symbol_period_s: f64,
+    pub symbols: ErrorCount,
+    pub bits: ErrorCount,
+    pub eye: Eye,
+    /// The symbol-error rate a Gaussian reading of the eye predicts with the comparator's noise
+    /// and hysteresis.
+    pub ser_gaussian_from_eye: f64,
+    pub simulated_seconds: f64,
+    pub ledger: Vec<super::plan::LedgerLine>,
+    pub energy_per_symbol_j: f64,
+}
+
+impl Measured {
+    /// The figures of `counted`, sent through `chain` at full-scale `power` (W) on `rig`.
+    pub fn of(rig: &Rig, power: f64, chain: &ReferenceChain, counted: &Counted) -> Self {
+        let ledger = chain.energy();
+        let eye = counted.eye;
+        Self {
+            received_power_w: power,
+            symbol_period_s: rig.topology.symbol_period.si(),
+            symbols: counted.symbols,
+            bits: counted.bits,
+            ser_gaussian_from_eye: eye
+                .predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
+            eye,
+            simulated_seconds: chain.elapsed(),
+            energy_per_symbol_j: ledger.total() / counted.symbols.trials.max(1) as f64,
+            ledger: super::plan::ledger_lines(&ledger),
+        }
+    }
+}
+
+/// The most samples per symbol a run may ask for: the chain holds a block of 8192 symbols of
+/// samples in memory (several buffers of 8 bytes per sample), 64 MiB each at this limit.
+pub const MAX_SAMPLES_PER_SYMBOL: usize = 1024;
+/// The rate a run's time is estimated at before it starts, channel-samples per second on one
+/// core (the reference chain runs at 2–3·10⁷ on the machines it is benchmarked on).
+pub const ESTIMATED_RATE: f64 = 1e7;
+
 /// Sends `n` (≥ 1) random symbols from `rng` through a calibrated `chain` in blocks of `block`,
 /// counting symbol and bit errors; `each(first_index, sent, readout, decided)` sees every block
 /// (to write a trace) and may stop the run with its error.

@@ -267,7 +267,7 @@ fn run_into<C, O>(
 ) -> CliResult<(OutputDir, O)> {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
     let new_parent = parent.filter(|p| !p.exists());
-    let out = OutputDir::create(dir, marker)?;
+    let out = OutputDir::create(dir, marker, "--out")?;
     let mut bar = Bar::default();
     let result = run(config, rig, &mut |p| bar.update(p));
     bar.finish();

@@ -1,0 +1,124 @@
+"""Speed of the Python package, each figure a ratio against a baseline measured in the same run:
+
+1. `lightloop.evaluate` calls per second from Python, as a ratio to the 10⁵/s target (the
+   Rust-side rate of the same evaluation is `lightloop bench cost`'s).
+2. A sweep through `lightloop.distributed` on 2 local Ray workers against 1 worker, same grid
+   (target ≥ 1.7×).
+3. `lightloop.sweep` to a file against `lightloop sweep` (the command line) on the same grid
+   (target: within 10 %, i.e. a time ratio ≤ 1.10).
+
+Run: python crates/py/bench/bench.py [--binary target/release/lightloop] [--quick]
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lightloop
+from lightloop import distributed
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def verdict(ok: bool) -> str:
+    return "meets the target" if ok else "MISSES the target"
+
+
+def best(f, repeats=3):
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=str(Path(__file__).resolve().parents[3] / "target" / "release" / "lightloop"))
+    ap.add_argument("--quick", action="store_true", help="smaller grids (a check that the bench runs)")
+    a = ap.parse_args()
+    print(f"machine: {machine()}")
+    met = []
+
+    # 1. evaluate calls per second.
+    rig = lightloop.Rig.preset("seed-16ch")
+    wl = lightloop.Workload.preset("llama-3-8b")
+    n = 20_000 if a.quick else 200_000
+    lightloop.evaluate(rig, wl)
+    t = best(lambda: [lightloop.evaluate(rig, wl) for _ in range(n)], 3)
+    rate = n / t
+    ok = rate >= 1e5
+    met.append(ok)
+    print(f"evaluate from Python: {rate:,.0f} calls/s; ratio to the 10⁵/s target {rate / 1e5:.2f} — {verdict(ok)}")
+
+    # 2. Two Ray workers against one, same sharded sweep.
+    points = 60 if a.quick else 240
+    grid = {"topology.channels": [8, 16, 32, 64], "laser.power": f"log:1 mW..20 mW:{points // 4}", "run.batch": "log:1..256:50"}
+    try:
+        import ray
+    except ImportError:
+        print("Ray workers: ray is not installed; skipped")
+        ray = None
+    if ray is not None:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        times = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for workers in (1, 2, 1, 2):
+                out = Path(tmp) / f"w{workers}-{time.monotonic_ns()}.csv"
+                job = distributed.SweepJob(rig, wl, grid, out)
+                t = time.perf_counter()
+                distributed.run(job, backend="ray", workers=workers, shards=8)
+                times.setdefault(workers, []).append(time.perf_counter() - t)
+        ray.shutdown()
+        speedup = min(times[1]) / min(times[2])
+        ok = speedup >= 1.7
+        met.append(ok)
+        print(
+            f"sweep of {4 * (points // 4) * 50} points on Ray: 1 worker {min(times[1]):.2f} s, 2 workers {min(times[2]):.2f} s; "
+            f"speed-up {speedup:.2f}× (target ≥ 1.7×) — {verdict(ok)}"
+        )
+
+    # 3. Python sweep against the command line, same grid and threads.
+    binary = Path(a.binary)
+    if not binary.exists():
+        print(f"Python sweep against the command line: no binary at {binary} (cargo build --release -p lightloop); skipped")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            axes_cli = ["--vary", "topology.channels=8,16,32,64", "--vary", f"laser.power=log:1 mW..20 mW:{points // 4}", "--vary", "run.batch=log:1..256:50"]
+
+            def cli():
+                out = Path(tmp) / f"c{time.monotonic_ns()}.csv"
+                subprocess.run([str(binary), "sweep", "-r", "seed-16ch", "-w", "llama-3-8b", *axes_cli, "--out", str(out), "--quiet", "--threads", "2"], check=True)
+
+            def py():
+                out = Path(tmp) / f"p{time.monotonic_ns()}.csv"
+                lightloop.sweep(rig, wl, grid, out=out, threads=2)
+
+            tc, tp = best(cli), best(py)
+            ratio = tp / tc
+            ok = ratio <= 1.10
+            met.append(ok)
+            print(f"sweep from Python {tp:.2f} s, command line {tc:.2f} s: time ratio {ratio:.2f} (target ≤ 1.10) — {verdict(ok)}")
+    print(f"{sum(met)} of {len(met)} targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

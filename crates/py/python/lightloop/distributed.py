@@ -1,0 +1,173 @@
+"""Sweeps split into shards and run on several processes or a Ray cluster, merged back into the
+bytes a one-process sweep writes.
+
+A sweep of T grid points is split into N shards; shard K (1 ≤ K ≤ N) is the contiguous block of
+points [⌊(K−1)·T/N⌋, ⌊K·T/N⌋). What a shard writes depends only on the sweep and K, never on
+the worker, the backend or the order in which shards finish, so the merged file is the same
+bytes whatever ran it. Shards are written to ``OUT.shards/`` (``part-K-of-N.csv`` beside its
+``.shard`` description); a run that is killed keeps its finished shards, and each unfinished
+one resumes from its own ``.partial`` file (checksums verified), so running the same job again
+loses and repeats no row. The number of shards is recorded in ``OUT.shards/shards.json`` and
+kept on resume.
+
+    >>> from lightloop import distributed
+    >>> job = distributed.SweepJob("seed-16ch", "llama-3-8b", {"laser.power": "lin:1 mW..20 mW:200"}, "grid.csv")
+    >>> distributed.run(job, backend="ray", workers=2)        # or backend="local"
+
+The same shards can run as a Slurm job array with the command line (``lightloop sweep …
+--shard K/N`` and ``lightloop merge``; see examples/slurm/sweep.sbatch).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+import multiprocessing as mp
+
+from . import _native
+
+__all__ = ["SweepJob", "run"]
+
+
+@dataclass
+class SweepJob:
+    """A sweep to run in shards: the base rig and workload (objects, preset names or paths), the
+    axes (as for ``lightloop.sweep``), the output file (.csv or .jsonl) and an optional GPU for
+    baseline columns."""
+
+    rig: Any
+    workload: Any
+    vary: Mapping[str, Union[Sequence[Any], str]]
+    out: Union[str, os.PathLike]
+    gpu: Any = None
+    max_points: int = 1_000_000_000
+
+    def shard_dir(self) -> Path:
+        out = Path(self.out)
+        return out.with_name(out.name + ".shards")
+
+    def shard_path(self, k: int, n: int) -> Path:
+        return self.shard_dir() / f"part-{k}-of-{n}{Path(self.out).suffix}"
+
+
+def _run_shard(job: SweepJob, k: int, n: int, threads: int) -> Dict[str, Any]:
+    """Runs (or resumes) shard k of n; a finished shard is kept as it is."""
+    path = job.shard_path(k, n)
+    description = Path(str(path) + ".shard")
+    if path.exists() and description.exists():
+        return {"shard": f"{k}/{n}", "out": str(path), "kept": True}
+    summary = _native.sweep_to_file(
+        job.rig, job.workload, dict(job.vary), path, job.gpu, threads, False, job.max_points, None, f"{k}/{n}"
+    )
+    summary["shard"] = f"{k}/{n}"
+    summary["kept"] = False
+    return summary
+
+
+def _shard_count(job: SweepJob, shards: Optional[int], workers: int) -> int:
+    """The number of shards: as recorded by an earlier run of this job, else `shards`, else four
+    per worker."""
+    d = job.shard_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    record = d / "shards.json"
+    if record.exists():
+        n = int(json.loads(record.read_text())["shards"])
+        if shards is not None and shards != n:
+            raise _native.InputError(
+                f"{d} holds a run split into {n} shards; pass shards={n} (or remove the folder to start over)"
+            )
+        return n
+    n = shards if shards is not None else 4 * max(1, workers)
+    if n < 1:
+        raise _native.InputError(f"shards={n}: at least 1")
+    record.write_text(json.dumps({"shards": n}))
+    return n
+
+
+def run(
+    job: SweepJob,
+    backend: str = "local",
+    workers: int = 2,
+    shards: Optional[int] = None,
+    threads_per_worker: int = 1,
+    retries: int = 2,
+    on_shard: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    force: bool = False,
+) -> Dict[str, Any]:
+    """Runs `job` in shards on `workers` processes (``backend="local"``) or Ray workers
+    (``backend="ray"``; a local Ray is started with ``num_cpus=workers`` when none is running),
+    then merges the shards into ``job.out``.
+
+    Each worker runs ``threads_per_worker`` threads, so workers × threads stays within the
+    machine. A failed shard is retried up to ``retries`` times. ``on_shard(summary)`` is called
+    as each shard finishes (its rows are then in ``summary["out"]``), in completion order.
+    Returns the merge's summary with the shard summaries. ``force`` overwrites a finished
+    ``job.out``.
+    """
+    if workers < 1:
+        raise _native.InputError(f"workers={workers}: at least 1")
+    out = Path(job.out)
+    if out.exists() and not force:
+        raise _native.InputError(f"{out} already holds a finished sweep; pass force=True to overwrite it")
+    n = _shard_count(job, shards, workers)
+    if backend == "local":
+        results = _run_local(job, n, workers, threads_per_worker, retries, on_shard)
+    elif backend == "ray":
+        results = _run_ray(job, n, workers, threads_per_worker, retries, on_shard)
+    else:
+        raise _native.InputError(f"backend={backend!r}: expected 'local' or 'ray'")
+    parts = [job.shard_path(k, n) for k in range(1, n + 1)]
+    merged = _native.merge_sweep(parts, out, force)
+    merged["shards"] = sorted(results, key=lambda r: int(r["shard"].split("/")[0]))
+    return merged
+
+
+def _run_local(job, n, workers, threads, retries, on_shard) -> List[Dict[str, Any]]:
+    # Worker processes are started fresh (spawn): they hold no thread pool of this process.
+    ctx = mp.get_context("spawn")
+    results = []
+    attempts = {k: 0 for k in range(1, n + 1)}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending = {pool.submit(_run_shard, job, k, n, threads): k for k in range(1, n + 1)}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                k = pending.pop(f)
+                try:
+                    summary = f.result()
+                except _native.InputError:
+                    raise
+                except Exception:
+                    attempts[k] += 1
+                    if attempts[k] > retries:
+                        raise
+                    pending[pool.submit(_run_shard, job, k, n, threads)] = k
+                    continue
+                results.append(summary)
+                if on_shard is not None:
+                    on_shard(summary)
+    return results
+
+
+def _run_ray(job, n, workers, threads, retries, on_shard) -> List[Dict[str, Any]]:
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=[RuntimeError])(_run_shard)
+    pending = {remote.remote(job, k, n, threads): k for k in range(1, n + 1)}
+    results = []
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for ref in done:
+            pending.pop(ref)
+            summary = ray.get(ref)
+            results.append(summary)
+            if on_shard is not None:
+                on_shard(summary)
+    return results

@@ -1,0 +1,66 @@
+"""The time-domain engine from Python: simulate's counts and trace, the test plan, Ctrl-C."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import lightloop
+
+
+def test_simulate_gives_the_command_lines_counts(cli):
+    s = lightloop.simulate("seed-16ch", power="-24 dBm", symbols=20_000, seed=3)
+    j = cli("simulate", "-r", "seed-16ch", "--power=-24 dBm", "--symbols", 20000, "--seed", 3, "--json", json_out=True)
+    assert s["symbols"] == j["symbols"]
+    assert s["bits"] == j["bits"]
+    assert s["eye"] == j["eye"]
+
+
+def test_the_trace_is_numpy_and_agrees_with_the_counts():
+    s = lightloop.simulate(power="-25 dBm", symbols=30_000, seed=5, trace=True)
+    sent, readout, decided = s["sent"], s["readout_v"], s["decided"]
+    assert sent.dtype == np.int8 and decided.dtype == np.int8 and readout.dtype == np.float64
+    assert sent.shape == readout.shape == decided.shape == (30_000,)
+    assert set(np.unique(sent)) <= {-1, 0, 1}
+    assert int((sent != decided).sum()) == s["symbols"]["errors"]
+    lo, hi = s["symbols"]["low"], s["symbols"]["high"]
+    assert lo <= s["symbols"]["rate"] <= hi
+
+
+def test_same_seed_same_numbers():
+    a = lightloop.simulate(power="-25 dBm", symbols=5_000, seed=9, trace=True)
+    b = lightloop.simulate(power="-25 dBm", symbols=5_000, seed=9, trace=True)
+    assert np.array_equal(a["readout_v"], b["readout_v"])
+
+
+def test_bad_arguments_are_input_errors_naming_them():
+    with pytest.raises(lightloop.InputError) as e:
+        lightloop.simulate(power="-30 parsecs")
+    assert e.value.problems[0].key == "power"
+    with pytest.raises(lightloop.InputError) as e:
+        lightloop.simulate(symbols=10**12, samples_per_symbol=1000)
+    assert e.value.problems[0].key == "time_limit"
+
+
+def test_ctrl_c_stops_a_long_simulate_within_a_second(interrupt):
+    code = textwrap.dedent(
+        """
+        import sys, lightloop
+        print("ready", flush=True)
+        try:
+            lightloop.simulate(symbols=10**9, samples_per_symbol=8, time_limit=1e6)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(0)
+        sys.exit(3)
+        """
+    )
+    status, out, waited = interrupt(code, 1.5)
+    assert status == 0 and "interrupted" in out, out
+    assert waited < 1.0, f"took {waited:.2f} s to stop"
+
+
+def test_the_quick_test_plan_runs():
+    plan = lightloop.test_plan(quick=True, threads=2)
+    assert plan["ber_vs_power"]
+    assert all("symbols" in p or "count" in p or p for p in plan["ber_vs_power"])
