@@ -80,3 +80,46 @@ pub fn py_to_toml(v: &Bound<'_, PyAny>) -> Option<toml::Value> {
     }
     None
 }
+
+/// A Python value as JSON: None, bools, ints, floats, strings, lists and tuples, dicts with
+/// string keys. `None` for anything else.
+pub fn py_to_json(v: &Bound<'_, PyAny>) -> Option<Value> {
+    if v.is_none() {
+        return Some(Value::Null);
+    }
+    if v.is_instance_of::<PyBool>() {
+        return v.extract::<bool>().ok().map(Value::Bool);
+    }
+    if v.is_instance_of::<PyInt>() {
+        return v.extract::<i64>().ok().map(Value::from);
+    }
+    if v.is_instance_of::<PyFloat>() {
+        return v
+            .extract::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return s.to_str().ok().map(|s| Value::String(s.to_string()));
+    }
+    if let Ok(d) = v.cast::<PyDict>() {
+        let mut o = serde_json::Map::new();
+        for (k, x) in d.iter() {
+            o.insert(k.extract::<String>().ok()?, py_to_json(&x)?);
+        }
+        return Some(Value::Object(o));
+    }
+    if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
+        let items: Option<Vec<_>> = v.try_iter().ok()?.map(|x| py_to_json(&x.ok()?)).collect();
+        return items.map(Value::Array);
+    }
+    // NumPy scalars and other numbers.
+    if let Ok(i) = v.extract::<i64>() {
+        return Some(Value::from(i));
+    }
+    v.extract::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}

@@ -10,10 +10,12 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The cadence experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// The task must be chars-K (chars-4 by default, where the other experiments take the
     /// digits); no adapter.
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T, 1 … 1024.
     pub passes: usize,
@@ -86,7 +88,7 @@ pub struct CadenceRow {
 }
 
 /// Medians over seeds at one cadence.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CadenceSummary {
     /// Passes between checkpoints (`None`: no attention).
     pub cadence: Option<usize>,
@@ -98,7 +100,7 @@ pub struct CadenceSummary {
     pub energy: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<CadenceRow>,
     /// One per cadence, in the configuration's order.
@@ -108,6 +110,7 @@ pub struct Outcome {
     /// The line naming rig, width, T, head, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_energy.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

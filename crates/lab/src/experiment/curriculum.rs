@@ -12,8 +12,10 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The curriculum experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T of the trained networks, each 2 … 4096.
     pub passes: Vec<usize>,
@@ -56,14 +58,14 @@ pub struct CurriculumRow {
 }
 
 /// The medians at one T.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CurriculumSummary {
     pub passes: usize,
     pub full_depth: Spread,
     pub curriculum: Spread,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<CurriculumRow>,
     /// One per T, in the configuration's order.
@@ -71,6 +73,7 @@ pub struct Outcome {
     /// The line naming rig, width, start, epochs and seeds.
     pub basis: String,
     /// curriculum.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

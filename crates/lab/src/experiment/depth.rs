@@ -17,8 +17,10 @@ use serde::Serialize;
 use std::time::Instant;
 
 /// The depth sweep.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T, each 1 … 4096.
     pub passes: Vec<usize>,
@@ -155,7 +157,7 @@ impl Margin {
 }
 
 /// The medians at one T.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DepthSummary {
     pub passes: usize,
     /// Test accuracy at the rig's noise.
@@ -168,7 +170,7 @@ pub struct DepthSummary {
     pub margin: Margin,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<DepthRow>,
     pub passes: Vec<PassRow>,
@@ -177,6 +179,7 @@ pub struct Outcome {
     /// The deepest T (whose early exits and ranks `passes` holds).
     pub deepest: usize,
     /// accuracy_vs_passes, early_exit, effective_rank.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

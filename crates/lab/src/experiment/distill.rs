@@ -10,9 +10,11 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The distillation experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// `common.width` is checked but not trained: `widths` and `teacher_width` are.
+    #[serde(flatten)]
     pub common: Common,
     /// Student widths, each 4 … 1024.
     pub widths: Vec<usize>,
@@ -80,7 +82,7 @@ pub struct DistillRow {
 }
 
 /// Medians over seeds at one student width.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DistillSummary {
     pub width: usize,
     pub scratch: f64,
@@ -88,7 +90,7 @@ pub struct DistillSummary {
     pub teacher_noiseless: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<DistillRow>,
     /// One per student width, in the configuration's order.
@@ -96,6 +98,7 @@ pub struct Outcome {
     /// The line naming rig, T, teacher, τ, weight, epochs and seeds.
     pub basis: String,
     /// distill.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

@@ -12,8 +12,10 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The loop-gain sweep.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Fixed small-signal loop gains g, each in (0, 1000] (φ has unit slope at 0, the mesh
     /// unit RMS gain, so g is the gain of one pass for a small state).
@@ -69,7 +71,7 @@ pub struct GainRow {
 }
 
 /// Medians over seeds at one setting.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GainSummary {
     /// The fixed gain (`None`: learned).
     pub loop_gain: Option<f64>,
@@ -79,7 +81,7 @@ pub struct GainSummary {
     pub mean_abs_alpha: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<GainRow>,
     /// The learned gain first, then each fixed gain in the configuration's order.
@@ -87,6 +89,7 @@ pub struct Outcome {
     /// The line naming rig, width, T, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_gain.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

@@ -11,8 +11,10 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The halting experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T (the last exit), 2 … 4096.
     pub passes: usize,
@@ -161,7 +163,7 @@ fn row(
 }
 
 /// Medians over seeds of one policy at one setting.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct HaltMedians {
     pub accuracy: f64,
     pub mean_passes: f64,
@@ -171,7 +173,7 @@ pub struct HaltMedians {
 }
 
 /// One trained network's policies at equal quality.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PriceSummary {
     /// (energy price in nats per µJ, time price in nats per µs).
     pub price: (f64, f64),
@@ -183,7 +185,7 @@ pub struct PriceSummary {
     pub fixed: Option<(usize, HaltMedians)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<HaltRow>,
     /// The passes after which the state is read.
@@ -197,6 +199,7 @@ pub struct Outcome {
     /// The line naming rig, width, T, exits, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_energy.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

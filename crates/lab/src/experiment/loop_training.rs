@@ -20,7 +20,8 @@ const CLASSES: usize = 10;
 const WARM_UP: u64 = 3;
 
 /// The benchmark.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// Width d of the loop state, ≥ 1.
     pub width: usize,
@@ -71,7 +72,7 @@ impl Config {
 }
 
 /// What the timed steps achieved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Outcome {
     /// Timed training steps.
     pub steps: u64,

@@ -39,8 +39,11 @@ use serde::Serialize;
 
 pub use lightloop_nn::loopnet::train::NetTask;
 
-/// What every loop-network experiment is configured with.
-#[derive(Debug, Clone, PartialEq)]
+/// What every loop-network experiment is configured with. Configurations read and write as
+/// flat records (the common fields beside the experiment's own, `task` by its name), so that
+/// front ends can set any field by name.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Common {
     /// Width of the loop state (slots × channels); experiments with a list of widths train
     /// those instead.
@@ -50,10 +53,26 @@ pub struct Common {
     /// Seeds 1 … `seeds` (weights, batches, noise, data split).
     pub seeds: u64,
     /// The task: the 8×8 digits, parity-N (12 ≤ N ≤ 24) or chars-K (1 ≤ K ≤ 16).
+    #[serde(with = "task_by_name")]
     pub task: NetTask,
     /// Rank of a shared analog adapter U·Vᵀ beside the ternary loop matrix (0: none; not in
     /// the cost model's energy).
     pub adapter_rank: usize,
+}
+
+/// A task written and read by its name (`digits`, `parity-16`, `chars-4`).
+mod task_by_name {
+    use super::NetTask;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NetTask, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(t)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NetTask, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for Common {
@@ -254,7 +273,7 @@ impl NetShape {
 
 /// A prediction's energy and latency: one decode step of the resized decoder (the loop run
 /// once for the new vector), not a serving cycle with its prompt's prefill.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct PredictionCost {
     /// J.
     pub energy: f64,

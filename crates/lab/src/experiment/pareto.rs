@@ -20,9 +20,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// The Pareto experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// `common.width` is checked but not trained: `widths` are.
+    #[serde(flatten)]
     pub common: Common,
     /// Widths of the trained networks, each 4 … 1024.
     pub widths: Vec<usize>,
@@ -81,7 +83,7 @@ pub struct ParetoRow {
 }
 
 /// One setting (network and rig variant) with its median accuracy over seeds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ParetoPoint {
     pub width: usize,
     pub passes: usize,
@@ -92,7 +94,7 @@ pub struct ParetoPoint {
     pub energy: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<ParetoRow>,
     /// Every setting: variants (laser, then bits) × widths × passes.
@@ -104,6 +106,7 @@ pub struct Outcome {
     /// The line naming rig, epochs and seeds.
     pub basis: String,
     /// pareto.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

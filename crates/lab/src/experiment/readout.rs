@@ -12,8 +12,10 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The readout sweep.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T of the trained network, 1 … 4096.
     pub passes: usize,
@@ -52,7 +54,7 @@ pub struct ReadoutRow {
     pub test_accuracy: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<ReadoutRow>,
     /// Photons per sample and the accuracy over seeds, in increasing photons.
@@ -62,6 +64,7 @@ pub struct Outcome {
     /// The line naming rig, width, T, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_photons, accuracy_vs_adc_bits.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

@@ -14,8 +14,10 @@ use lightloop_rig::Rig;
 use serde::Serialize;
 
 /// The training-rule comparison.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
+    #[serde(flatten)]
     pub common: Common,
     /// Loop passes T, each 1 … 4096.
     pub passes: Vec<usize>,
@@ -51,14 +53,14 @@ pub struct RuleRow {
 }
 
 /// The accuracy over seeds of each rule at one T.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RuleSummary {
     pub passes: usize,
     /// In the order of [`RULES`].
     pub accuracy: [Spread; 3],
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<RuleRow>,
     /// One per T, in the configuration's order.
@@ -66,6 +68,7 @@ pub struct Outcome {
     /// The line naming rig, width, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_passes.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 

@@ -13,9 +13,11 @@ use serde::Serialize;
 use std::time::Instant;
 
 /// The width sweep.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// `common.width` is checked but not trained: `widths` are.
+    #[serde(flatten)]
     pub common: Common,
     /// Widths of the loop state, each 4 … 1024.
     pub widths: Vec<usize>,
@@ -57,7 +59,7 @@ pub struct WidthRow {
 }
 
 /// The medians at one width.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct WidthSummary {
     pub width: usize,
     pub accuracy: Spread,
@@ -65,7 +67,7 @@ pub struct WidthSummary {
     pub energy: f64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
     pub rows: Vec<WidthRow>,
     /// One per width, in the configuration's order.
@@ -73,6 +75,7 @@ pub struct Outcome {
     /// The line naming rig, T, epochs and seeds.
     pub basis: String,
     /// accuracy_vs_width, accuracy_vs_energy.
+    #[serde(skip)]
     pub plots: Vec<Plot>,
 }
 
