@@ -108,3 +108,20 @@ def test_bad_models_are_input_errors():
     with pytest.raises(lightloop.InputError) as e:
         lightloop.OnnxModel(bad.SerializeToString()).run({"x": np.zeros((1, 4), np.float32)})
     assert "LSTM" in str(e.value)
+    # ConstantOfShape whose value tensor is empty: an error naming the node, not a crash.
+    empty = helper.make_model(
+        helper.make_graph(
+            [
+                helper.make_node("ConstantOfShape", ["shape"], ["c"], name="fill", value=helper.make_tensor("value", TensorProto.FLOAT, [0], [])),
+                helper.make_node("Add", ["x", "c"], ["y"], name="add"),
+            ],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+            [numpy_helper.from_array(np.array([1, 4], np.int64), "shape")],
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    with pytest.raises(lightloop.InputError) as e:
+        lightloop.OnnxModel(empty.SerializeToString()).run({"x": np.zeros((1, 4), np.float32)})
+    assert "fill" in str(e.value)

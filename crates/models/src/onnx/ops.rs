@@ -1013,7 +1013,15 @@ pub fn run(node: &Node, ins: &[Option<&Value>], ctx: &mut Ctx) -> Result<Vec<Val
                 _ => Value::F(cpu(vec![0.0], &[1])?),
             };
             one(match fill {
-                Value::F(t) => Value::F(cpu(vec![vec_of(&t)?[0]; count(&shape)], &shape)?),
+                Value::F(t) => {
+                    let v = vec_of(&t)?.first().copied().ok_or_else(|| {
+                        Error::Onnx(format!(
+                            "node {}: ConstantOfShape's value must hold one element",
+                            node.name
+                        ))
+                    })?;
+                    Value::F(cpu(vec![v; count(&shape)], &shape)?)
+                }
                 Value::I(i) => Value::I(Ints {
                     data: vec![i.data.first().copied().unwrap_or(0); count(&shape)],
                     shape,
