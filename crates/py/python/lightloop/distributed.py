@@ -100,7 +100,8 @@ def run(
     force: bool = False,
 ) -> Dict[str, Any]:
     """Runs `job` in shards on `workers` processes (``backend="local"``) or Ray workers
-    (``backend="ray"``; a local Ray is started with ``num_cpus=workers`` when none is running),
+    (``backend="ray"``: at most `workers` shards in flight on the running cluster, or on a local
+    Ray started with ``num_cpus=workers`` when none is running),
     then merges the shards into ``job.out``.
 
     Each worker runs ``threads_per_worker`` threads, so workers × threads stays within the
@@ -160,9 +161,14 @@ def _run_ray(job, n, workers, threads, retries, on_shard) -> List[Dict[str, Any]
     if not ray.is_initialized():
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=[RuntimeError])(_run_shard)
-    pending = {remote.remote(job, k, n, threads): k for k in range(1, n + 1)}
+    # At most `workers` shards in flight, whatever the cluster's size.
+    queue = list(range(1, n + 1))
+    pending = {}
     results = []
-    while pending:
+    while queue or pending:
+        while queue and len(pending) < workers:
+            k = queue.pop(0)
+            pending[remote.remote(job, k, n, threads)] = k
         done, _ = ray.wait(list(pending), num_returns=1)
         for ref in done:
             pending.pop(ref)
