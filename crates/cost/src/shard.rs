@@ -26,6 +26,23 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+/// Why the shard file `path`, which does not exist, cannot be merged: unfinished when its
+/// partial file is there, else not a shard at all.
+pub fn missing(path: &Path) -> CostError {
+    let partial = crate::sweep::partial_path(path);
+    if partial.exists() {
+        CostError::Unfinished {
+            path: path.to_path_buf(),
+            partial,
+        }
+    } else {
+        CostError::NotAShard {
+            path: path.to_path_buf(),
+            why: "no such file".into(),
+        }
+    }
+}
+
 /// Version of the shard description format.
 pub const SHARD_FORMAT: u32 = 1;
 
@@ -317,20 +334,7 @@ impl CountShard {
     pub fn read(path: &Path) -> Result<Self, CostError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let partial = crate::sweep::partial_path(path);
-                return Err(if partial.exists() {
-                    CostError::Unfinished {
-                        path: path.to_path_buf(),
-                        partial,
-                    }
-                } else {
-                    CostError::NotAShard {
-                        path: path.to_path_buf(),
-                        why: "no such file".into(),
-                    }
-                });
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
             Err(e) => {
                 return Err(CostError::Io {
                     path: path.to_path_buf(),

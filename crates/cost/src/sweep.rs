@@ -1292,19 +1292,8 @@ impl SweepShard {
     /// Reads the description of the sweep shard `path` (from `PATH.shard`); an unfinished shard
     /// (only its partial file) or a file without one is refused.
     pub fn read(path: &Path) -> Result<Self, CostError> {
-        let partial = partial_path(path);
         if !path.exists() {
-            return Err(if partial.exists() {
-                CostError::Unfinished {
-                    path: path.to_path_buf(),
-                    partial,
-                }
-            } else {
-                CostError::NotAShard {
-                    path: path.to_path_buf(),
-                    why: "no such file".into(),
-                }
-            });
+            return Err(crate::shard::missing(path));
         }
         let side = shard_path(path);
         let text = match std::fs::read_to_string(&side) {
