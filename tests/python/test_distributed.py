@@ -137,3 +137,63 @@ def test_descriptions_pickle_exactly():
     assert again.name == rig.name
     assert again.to_toml() == rig.to_toml()
     assert lightloop.evaluate(again, "llama-3-8b").j_per_token == lightloop.evaluate(rig, "llama-3-8b").j_per_token
+
+
+# A Monte-Carlo count with a few hundred errors: shards long enough to be worth spreading.
+COUNT = dict(rig="seed-16ch", power="-23 dBm", symbols=30_000, seed=5)
+
+
+def counts(merged):
+    return {name: (e["errors"], e["trials"]) for name, e in merged["counts"].items()}
+
+
+@pytest.fixture(scope="module")
+def cli_counts(cli, tmp_path_factory):
+    """The count run as 3 shards by the command line and merged by it."""
+    d = tmp_path_factory.mktemp("cli-counts")
+    for k in (1, 2, 3):
+        cli("simulate", "-r", "seed-16ch", "--power=-23 dBm", "--symbols", 30_000, "--seed", 5, "--shard", f"{k}/3", "--out", d / f"s{k}.json")
+    return cli("merge", *(d / f"s{k}.json" for k in (3, 1, 2)), "--out", d / "m.json", "--json", json_out=True)
+
+
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_a_sharded_count_is_the_same_on_every_backend(tmp_path, cli_counts, backend):
+    if backend == "ray":
+        ray = pytest.importorskip("ray")
+    job = distributed.SimulateJob(COUNT["rig"], COUNT["power"], COUNT["symbols"], tmp_path / "ser.json", seed=COUNT["seed"])
+    seen = []
+    try:
+        merged = distributed.run(job, backend=backend, workers=2, shards=3, on_shard=seen.append)
+    finally:
+        if backend == "ray":
+            ray.shutdown()
+    # Errors were seen, and every backend merges to the command line's counts and sums.
+    assert 50 < merged["counts"]["symbols"]["errors"] < 30_000
+    assert counts(merged) == counts(cli_counts)
+    assert merged["sums"] == cli_counts["sums"]
+    assert merged["counts"]["symbols"]["low"] < merged["counts"]["symbols"]["rate"] < merged["counts"]["symbols"]["high"]
+    assert sorted(s["shard"] for s in seen) == ["1/3", "2/3", "3/3"]
+    # The written file holds the same merge.
+    import json
+
+    assert counts(json.loads((tmp_path / "ser.json").read_text())) == counts(merged)
+
+
+def test_shards_from_python_and_the_command_line_merge_together(tmp_path, cli):
+    a = lightloop.simulate("seed-16ch", "-23 dBm", symbols=30_000, seed=5, shard="1/2", out=tmp_path / "a.json")
+    assert a["shard"] == {"index": 1, "count": 2} and a["first_symbol"] == 0
+    assert a["symbols"]["trials"] == 15_000
+    cli("simulate", "-r", "seed-16ch", "--power=-23 dBm", "--symbols", 30_000, "--seed", 5, "--shard", "2/2", "--out", tmp_path / "b.json")
+    merged = lightloop.merge_counts([tmp_path / "b.json", tmp_path / "a.json"], tmp_path / "m.json")
+    assert merged["counts"]["symbols"]["trials"] == 30_000
+    # A shard of another run (another seed) is refused by name.
+    lightloop.simulate("seed-16ch", "-23 dBm", symbols=30_000, seed=6, shard="2/2", out=tmp_path / "c.json")
+    with pytest.raises(lightloop.InputError, match="c.json"):
+        lightloop.merge_counts([tmp_path / "a.json", tmp_path / "c.json"], tmp_path / "m2.json")
+    # shard= needs out=, and the limits speak Python's names.
+    with pytest.raises(lightloop.InputError):
+        lightloop.simulate(symbols=10, shard="1/2")
+    with pytest.raises(lightloop.InputError) as e:
+        lightloop.simulate(symbols=2, shard="1/3", out=tmp_path / "d.json")
+    assert e.value.problems[0].key == "shard"
+    assert not (tmp_path / "d.json").exists()

@@ -151,7 +151,7 @@ pub fn evaluate(rig: &Bound<'_, PyAny>, workload: &Bound<'_, PyAny>) -> PyResult
     })
 }
 
-fn cost_fail(e: CostError) -> Fail {
+pub(crate) fn cost_fail(e: CostError) -> Fail {
     Fail::of(e.is_input(), e)
 }
 

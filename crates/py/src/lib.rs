@@ -40,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cost::sweep_to_file, m)?)?;
     m.add_function(wrap_pyfunction!(cost::merge_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(physics::simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(physics::merge_counts, m)?)?;
     m.add_function(wrap_pyfunction!(physics::test_plan, m)?)?;
     m.add_function(wrap_pyfunction!(study::report, m)?)?;
     m.add_function(wrap_pyfunction!(experiment::experiment, m)?)?;

@@ -2,20 +2,20 @@
 //! power, its trace as NumPy arrays) and `test_plan` (the bench's measurement plan).
 
 use crate::convert::to_py;
+use crate::cost::cost_fail;
 use crate::desc::rig_or_default;
 use crate::error::{Fail, Result};
 use crate::run::long;
-use lightloop_physics::chain::{ReferenceChain, SimSettings};
-use lightloop_physics::instruments::ber::{self, ESTIMATED_RATE, MAX_SAMPLES_PER_SYMBOL};
+use lightloop_cost::CostError;
+use lightloop_cost::shard::{self, Shard};
+use lightloop_physics::instruments::ber;
+use lightloop_physics::instruments::monte_carlo::{Count, Names};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
-use lightloop_physics::rng::stream;
 use lightloop_rig::units::{dim, parse_quantity};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-
-/// Symbols per block of the chain: the cancel flag and the progress are checked between blocks.
-const BLOCK: usize = 8192;
+use std::path::PathBuf;
 
 /// A received power given as a string with its unit ("-30 dBm", "1 µW") or a float in W.
 fn power_arg(v: &Bound<'_, PyAny>) -> Result<f64> {
@@ -38,103 +38,129 @@ fn power_arg(v: &Bound<'_, PyAny>) -> Result<f64> {
     Ok(p)
 }
 
+/// What Python calls the settings of a count, for messages.
+const NAMES: Names = Names {
+    power: "power",
+    symbols: "symbols",
+    samples_per_symbol: "samples_per_symbol",
+    time_limit: "time_limit",
+    shard: "shard",
+};
+
 /// Runs the reference chain of one channel of the rig (laser → modulator → path → SOA →
 /// saturable absorber → attenuator → photodiode → TIA → integrate-and-dump → ternary
-/// comparator) on `symbols` random ternary symbols at the full-scale received `power`, every
-/// noise source on. Returns a dict: the symbol- and bit-error counts with Wilson 95 %
-/// intervals, the eye, the energy ledger (J) and, with `trace=True`, the arrays `sent` (int8),
-/// `readout_v` (float64) and `decided` (int8), one entry per symbol. The same seed gives the
-/// same numbers whatever the thread count. Ctrl-C stops it within a block of 8192 symbols.
+/// comparator) on `symbols` random ternary symbols at the full-scale received `power` (a
+/// string with its unit, "-30 dBm", or a float in W), every noise source on. Returns a dict:
+/// the symbol- and bit-error counts with Wilson 95 % intervals, the eye (V), the energy ledger
+/// (J) and, with `trace=True`, the arrays `sent` (int8), `readout_v` (float64) and `decided`
+/// (int8), one entry per symbol. The same seed gives the same numbers whatever the thread
+/// count. Ctrl-C stops it within a block of 8192 symbols.
+///
+/// `shard="K/N"` with `out=` counts only shard K of N of the symbols, on streams keyed by the
+/// seed and K, and writes its counts to `out` (JSON) for `merge_counts` or `lightloop merge`,
+/// exactly as `lightloop simulate --shard K/N --out FILE` does.
 #[pyfunction]
-#[pyo3(signature = (rig = None, power = None, symbols = 100_000, samples_per_symbol = 8, seed = 1, trace = false, time_limit = 3600.0, progress = None))]
+#[pyo3(signature = (rig = None, power = None, symbols = 100_000, samples_per_symbol = 8, seed = 1, trace = false, time_limit = 3600.0, progress = None, shard = None, out = None, force = false))]
 #[allow(clippy::too_many_arguments)]
 pub fn simulate(
     py: Python<'_>,
     rig: Option<&Bound<'_, PyAny>>,
     power: Option<&Bound<'_, PyAny>>,
-    symbols: usize,
+    symbols: u64,
     samples_per_symbol: usize,
     seed: u64,
     trace: bool,
     time_limit: f64,
     progress: Option<&Bound<'_, PyAny>>,
+    shard: Option<&str>,
+    out: Option<PathBuf>,
+    force: bool,
 ) -> PyResult<Py<PyAny>> {
-    let rig = rig_or_default(rig)?.value;
+    let loaded = rig_or_default(rig)?;
+    let rig = &loaded.value;
     let power = match power {
         Some(p) => power_arg(p)?,
         None => parse_quantity::<dim::Power>("-30 dBm").expect("a valid power"),
     };
-    if symbols == 0 || samples_per_symbol == 0 {
-        return Err(Fail::arg(
-            "symbols",
-            "symbols and samples_per_symbol must be at least 1",
-        )
-        .into());
+    let shard: Option<Shard> = shard
+        .map(|s| {
+            s.parse()
+                .map_err(|e: CostError| Fail::arg("shard", e.to_string()))
+        })
+        .transpose()?;
+    if shard.is_some() != out.is_some() {
+        return Err(Fail::arg("out", "shard= and out= go together").into());
     }
-    if samples_per_symbol > MAX_SAMPLES_PER_SYMBOL {
+    if let (Some(o), false) = (&out, force)
+        && o.exists()
+    {
         return Err(Fail::arg(
-            "samples_per_symbol",
-            format!("at most {MAX_SAMPLES_PER_SYMBOL} (a block of {BLOCK} symbols holds 8 bytes per sample in each buffer)"),
-        )
-        .into());
-    }
-    if !(time_limit.is_finite() && time_limit > 0.0) {
-        return Err(Fail::arg("time_limit", "a positive number of seconds").into());
-    }
-    let seconds = symbols as f64 * samples_per_symbol as f64 / ESTIMATED_RATE;
-    if seconds > time_limit {
-        return Err(Fail::arg(
-            "time_limit",
+            "out",
             format!(
-                "{symbols} symbols × {samples_per_symbol} samples is about {seconds:.0} s at 10⁷ channel-samples per second, over time_limit={time_limit} s; raise it to run longer"
+                "{} already exists; pass force=True to overwrite it",
+                o.display()
             ),
         )
         .into());
     }
+    let count = Count {
+        power,
+        symbols,
+        samples_per_symbol,
+        seed,
+        shard,
+    };
+    count
+        .check(time_limit)
+        .map_err(|e| Fail::arg(e.key(&NAMES), e.message(&count, &NAMES)))?;
+    let r = count.range();
+    let own = r.end - r.start;
     // A trace holds 10 bytes per symbol: bounded like the run itself.
-    if trace && symbols > 100_000_000 {
+    if trace && own > 100_000_000 {
         return Err(Fail::arg(
             "trace",
             "a trace holds at most 10⁸ symbols (1 GB); run without trace=True",
         )
         .into());
     }
-    let sim = SimSettings {
-        seed,
-        samples_per_symbol,
-        ..SimSettings::default()
-    };
-    let out = long(py, Some(1), progress, |control| {
-        let mut chain = ReferenceChain::from_rig(&rig, &sim, 0, 0);
-        chain.set_received_power(power);
-        chain.calibrate(500);
-        let mut rng = stream(seed, "bench.symbols", 0, 0);
+    let out_ = long(py, Some(1), progress, |control| {
         let (mut sent, mut readout, mut decided) = (Vec::new(), Vec::new(), Vec::new());
-        let counted =
-            ber::count_symbols(&mut chain, &mut rng, symbols, BLOCK, |first, s, r, d| {
-                control.check()?;
-                if trace {
-                    sent.extend_from_slice(s);
-                    readout.extend_from_slice(r);
-                    decided.extend_from_slice(d);
-                }
-                control.progress((first + s.len()) as u64, symbols as u64);
-                Ok::<(), Fail>(())
-            })?;
+        let (chain, counted) = count.run(rig, |first, s, r, d| {
+            control.check()?;
+            if trace {
+                sent.extend_from_slice(s);
+                readout.extend_from_slice(r);
+                decided.extend_from_slice(d);
+            }
+            control.progress((first + s.len()) as u64, own);
+            Ok::<(), Fail>(())
+        })?;
         Ok((chain, counted, sent, readout, decided))
     })?;
-    let (chain, counted, sent, readout, decided) = out;
+    let (chain, counted, sent, readout, decided) = out_;
+    if let Some(o) = &out {
+        let rig_toml =
+            toml::to_string(&loaded.doc.table).map_err(|e| Fail::Failed(e.to_string()))?;
+        if let Some(file) = count.shard_file(rig, &rig_toml, &chain, &counted) {
+            file.write(o, force).map_err(cost_fail)?;
+        }
+    }
     #[derive(serde::Serialize)]
     struct Report {
         rig: String,
         seed: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard: Option<Shard>,
+        first_symbol: u64,
         #[serde(flatten)]
         measured: ber::Measured,
     }
     let report = Report {
         rig: rig.rig.name.clone(),
         seed,
-        measured: ber::Measured::of(&rig, power, &chain, &counted),
+        shard,
+        first_symbol: r.start,
+        measured: ber::Measured::of(rig, power, &chain, &counted),
     };
     let d = to_py(py, &report)?;
     if trace {
@@ -145,6 +171,29 @@ pub fn simulate(
         dict.set_item("decided", decided.into_pyarray(py))?;
     }
     Ok(d)
+}
+
+/// Merges the shard files of a Monte-Carlo run (`simulate(shard=…, out=…)` or `lightloop
+/// simulate --shard`) into `out` (JSON, written whole or not at all): the counts added into one
+/// error rate with its Wilson 95 % interval, the energy and simulated time summed. Refuses,
+/// naming the file or shard, shards of other runs, repeated, missing or unfinished shards.
+/// Returns what was written, as a dict.
+#[pyfunction]
+#[pyo3(signature = (shards, out, force = false))]
+pub fn merge_counts(
+    py: Python<'_>,
+    shards: Vec<PathBuf>,
+    out: PathBuf,
+    force: bool,
+) -> PyResult<Py<PyAny>> {
+    let merged = py.detach(|| -> Result<_> {
+        let merged = shard::merge_counts(&shards).map_err(cost_fail)?;
+        let text =
+            serde_json::to_string_pretty(&merged).map_err(|e| Fail::Failed(e.to_string()))? + "\n";
+        shard::write_atomic(&out, text.as_bytes(), force).map_err(cost_fail)?;
+        Ok(merged)
+    })?;
+    to_py(py, &merged)
 }
 
 /// The bench's measurement plan on the time-domain engine (error rate against received power

@@ -5,12 +5,10 @@ use super::print_json;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{num, si};
 use clap::Args;
-use lightloop_cost::shard::{CountShard, Shard, ShardHeader, ShardKind, Tally, run_id};
+use lightloop_cost::shard::Shard;
 use lightloop_cost::sweep::partial_path;
-use lightloop_physics::chain::{ReferenceChain, SimSettings};
-use lightloop_physics::instruments::ErrorCount;
-use lightloop_physics::instruments::ber::{self, Measured};
-use lightloop_physics::rng::stream;
+use lightloop_physics::instruments::ber::Measured;
+use lightloop_physics::instruments::monte_carlo::{Count, Names};
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_rig::units::{dim, parse_quantity};
 use serde::Serialize;
@@ -94,87 +92,24 @@ struct Report {
     measured: Measured,
 }
 
-use lightloop_physics::instruments::ber::{ESTIMATED_RATE, MAX_SAMPLES_PER_SYMBOL};
-
-/// Refuses a run whose memory or time would exceed the limits, naming the options, the
-/// estimate and how to raise the limit.
-/// `symbols` is the run's share of --symbols (all of them unless it is a shard).
-fn check_size(a: &SimulateArgs, symbols: u64) -> CliResult<()> {
-    if a.samples_per_symbol > MAX_SAMPLES_PER_SYMBOL {
-        return Err(CliError::BadInput(format!(
-            "--samples-per-symbol {}: at most {MAX_SAMPLES_PER_SYMBOL} (a block of 8192 symbols would hold {} per buffer)",
-            a.samples_per_symbol,
-            crate::table::si(8192.0 * 8.0 * a.samples_per_symbol as f64, "B")
-        )));
-    }
-    if !(a.time_limit.is_finite() && a.time_limit > 0.0) {
-        return Err(CliError::BadInput(format!(
-            "--time-limit must be a positive number of seconds, not {}",
-            a.time_limit
-        )));
-    }
-    let samples = symbols as f64 * a.samples_per_symbol as f64;
-    let seconds = samples / ESTIMATED_RATE;
-    if seconds > a.time_limit {
-        return Err(CliError::BadInput(format!(
-            "--symbols {}{} × --samples-per-symbol {} = {} channel-samples, about {} at 10⁷ per second; the limit is --time-limit {} s (raise it to run longer)",
-            a.symbols,
-            if symbols == a.symbols as u64 {
-                String::new()
-            } else {
-                format!(" ({symbols} in this shard)")
-            },
-            a.samples_per_symbol,
-            crate::table::num(samples),
-            crate::table::si(seconds, "s"),
-            a.time_limit
-        )));
-    }
-    Ok(())
-}
-
-/// The identity of a simulate run: its rig (as loaded, overrides applied), power, symbols,
-/// samples per symbol and seed, and the version.
-fn identity(rig_table: &toml::Table, power: f64, a: &SimulateArgs) -> serde_json::Value {
-    serde_json::json!({
-        "lightloop_simulate": 1,
-        "version": env!("CARGO_PKG_VERSION"),
-        "rig": toml::to_string(rig_table).unwrap_or_default(),
-        "received_power_w": power,
-        "symbols": a.symbols,
-        "samples_per_symbol": a.samples_per_symbol,
-        "seed": a.seed,
-    })
-}
-
 pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let loaded = load_rig(&a.rig, &a.sets)?;
     let rig = loaded.value;
     let power = parse_quantity::<dim::Power>(&a.power)
         .map_err(|e| CliError::BadInput(format!("--power {:?}: {e:?}", a.power)))?;
-    if power.is_nan() || power <= 0.0 {
-        return Err(CliError::BadInput(format!(
-            "--power {:?}: the received power must be positive",
-            a.power
-        )));
-    }
-    if a.symbols == 0 || a.samples_per_symbol == 0 {
-        return Err(CliError::BadInput(
-            "--symbols and --samples-per-symbol must be at least 1".into(),
-        ));
-    }
     let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
-    let total = a.symbols as u64;
-    if let Some(s) = shard
-        && s.count > total
-    {
-        return Err(CliError::BadInput(format!(
-            "--shard {s}: more shards than --symbols {total} (each shard counts at least one symbol)"
-        )));
-    }
-    let range = shard.map_or(0..total, |s| s.range(total));
-    let symbols = range.end - range.start;
-    check_size(a, symbols)?;
+    let count = Count {
+        power,
+        symbols: a.symbols as u64,
+        samples_per_symbol: a.samples_per_symbol,
+        seed: a.seed,
+        shard,
+    };
+    count
+        .check(a.time_limit)
+        .map_err(|e| CliError::BadInput(e.message(&count, &Names::CLI)))?;
+    let range = count.range();
+    let total = count.symbols;
     if let (Some(out), false) = (&a.out, a.force)
         && out.exists()
     {
@@ -183,17 +118,6 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
             out.display()
         )));
     }
-    let sim = SimSettings {
-        seed: a.seed,
-        samples_per_symbol: a.samples_per_symbol,
-        ..SimSettings::default()
-    };
-    // A shard's chain and symbols draw from streams keyed by the seed and the shard only.
-    let key = shard.map_or(0, |s| s.stream_key());
-    let mut chain = ReferenceChain::from_rig(&rig, &sim, 0, key);
-    chain.set_received_power(power);
-    chain.calibrate(500);
-    let mut rng = stream(a.seed, "bench.symbols", 0, key);
     let mut writer = match &a.trace {
         Some(p) => Some(
             csv::Writer::from_path(partial_path(p))
@@ -201,26 +125,20 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         ),
         None => None,
     };
-    let counted = ber::count_symbols(
-        &mut chain,
-        &mut rng,
-        symbols as usize,
-        8192,
-        |first, s, r, d| -> CliResult<()> {
-            if let Some(w) = writer.as_mut() {
-                for k in 0..s.len() {
-                    w.serialize(TraceRow {
-                        index: range.start as usize + first + k,
-                        sent: s[k],
-                        readout: r[k],
-                        decided: d[k],
-                    })
-                    .map_err(|e| CliError::Message(format!("trace: {e}")))?;
-                }
+    let (chain, counted) = count.run(&rig, |first, s, r, d| -> CliResult<()> {
+        if let Some(w) = writer.as_mut() {
+            for k in 0..s.len() {
+                w.serialize(TraceRow {
+                    index: range.start as usize + first + k,
+                    sent: s[k],
+                    readout: r[k],
+                    decided: d[k],
+                })
+                .map_err(|e| CliError::Message(format!("trace: {e}")))?;
             }
-            Ok(())
-        },
-    )?;
+        }
+        Ok(())
+    })?;
     if let (Some(mut w), Some(p)) = (writer, &a.trace) {
         w.flush()
             .map_err(|e| CliError::Message(format!("{}: {e}", p.display())))?;
@@ -229,42 +147,11 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     }
     let eye = counted.eye;
     let sent = counted.symbols.trials as usize;
-    let ledger = chain.energy();
-    if let (Some(s), Some(out)) = (shard, &a.out) {
-        let about = identity(&loaded.doc.table, power, a);
-        let text =
-            serde_json::to_string(&about).map_err(|e| CliError::Message(format!("JSON: {e}")))?;
-        let tally = |c: &ErrorCount| Tally {
-            errors: c.errors,
-            trials: c.trials,
-        };
-        let result = CountShard {
-            header: ShardHeader::new(
-                ShardKind::Counts,
-                run_id(&text),
-                s,
-                total,
-                format!(
-                    "simulate rig {} at {}, {} symbols, seed {}",
-                    rig.rig.name,
-                    si(power, "W"),
-                    total,
-                    a.seed
-                ),
-            ),
-            about,
-            counts: [
-                ("symbols".to_string(), tally(&counted.symbols)),
-                ("bits".to_string(), tally(&counted.bits)),
-            ]
-            .into(),
-            sums: [
-                ("energy_j".to_string(), ledger.total()),
-                ("simulated_s".to_string(), chain.elapsed()),
-            ]
-            .into(),
-        };
-        result.write(out, a.force)?;
+    if let Some(out) = &a.out {
+        let rig_toml = toml::to_string(&loaded.doc.table).unwrap_or_default();
+        if let Some(file) = count.shard_file(&rig, &rig_toml, &chain, &counted) {
+            file.write(out, a.force)?;
+        }
     }
     let report = Report {
         rig: rig.rig.name.clone(),

@@ -9,6 +9,7 @@
 //! | WDM crosstalk matrix | [`crosstalk`] |
 //! | threshold re-centring policy under drift, its duty cost, cold start | [`recentring`] |
 //! | dead / hot channel, stuck selector, graceful degradation | [`faults`] |
+//! | one Monte-Carlo count, whole or one shard of it, with its limits | [`monte_carlo`] |
 //!
 //! [`plan`] runs them all on one rig.
 
@@ -18,6 +19,7 @@ pub mod crosstalk;
 pub mod depth;
 pub mod eye;
 pub mod faults;
+pub mod monte_carlo;
 pub mod plan;
 pub mod recentring;
 pub mod return_map;

@@ -136,7 +136,11 @@ def simulate(
     trace: bool = False,
     time_limit: float = 3600.0,
     progress: Progress = None,
+    shard: Optional[str] = None,
+    out: Optional[PathLike] = None,
+    force: bool = False,
 ) -> Dict[str, Any]: ...
+def merge_counts(shards: Sequence[PathLike], out: PathLike, force: bool = False) -> Dict[str, Any]: ...
 def test_plan(
     rig: Optional[RigLike] = None, quick: bool = True, seed: int = 1, threads: Optional[int] = None, progress: Progress = None
 ) -> Dict[str, Any]: ...
