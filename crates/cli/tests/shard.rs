@@ -313,3 +313,150 @@ fn simulate_shard_1_of_1_is_the_unsharded_run() {
     );
     assert_eq!(shard["counts"]["bits"]["errors"], whole["bits"]["errors"]);
 }
+
+/// `merge` of the given shard files into `out`, with --json.
+fn merge_json(files: &[PathBuf], out: &Path) -> serde_json::Value {
+    let mut args: Vec<String> = vec!["merge".into()];
+    args.extend(files.iter().map(|f| s(f)));
+    args.extend(["--out".into(), s(out), "--json".into()]);
+    serde_json::from_slice(&ok(run(&args)).stdout).unwrap()
+}
+
+#[test]
+fn test_plan_shards_merge_into_the_plan_of_one_process() {
+    let dir = tmp("plan");
+    let whole: serde_json::Value = serde_json::from_slice(
+        &ok(run(&[
+            "test-plan",
+            "--quick",
+            "--seed",
+            "4",
+            "--json",
+            "--out",
+            &s(&dir.join("whole")),
+        ]))
+        .stdout,
+    )
+    .unwrap();
+    let parts: Vec<PathBuf> = (1..=3).map(|k| dir.join(format!("p{k}.json"))).collect();
+    for k in [3, 1, 2] {
+        ok(run(&[
+            "test-plan",
+            "--quick",
+            "--seed",
+            "4",
+            "--shard",
+            &format!("{k}/3"),
+            "--out",
+            &s(&parts[k - 1]),
+        ]));
+    }
+    let merged = merge_json(
+        &[parts[2].clone(), parts[0].clone(), parts[1].clone()],
+        &dir.join("plan.json"),
+    );
+    assert_eq!(merged["plan"], whole);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(written, whole);
+    // A shard of another seed is another run, refused by name; so is a missing shard.
+    ok(run(&[
+        "test-plan",
+        "--quick",
+        "--seed",
+        "5",
+        "--shard",
+        "2/3",
+        "--out",
+        &s(&dir.join("other.json")),
+    ]));
+    let mut args = vec![
+        "merge".to_string(),
+        s(&parts[0]),
+        s(&dir.join("other.json")),
+        s(&parts[2]),
+    ];
+    args.extend(["--out".into(), s(&dir.join("bad.json"))]);
+    refused(&run(&args), &["other.json"]);
+    let args = [
+        "merge",
+        &s(&parts[0]),
+        &s(&parts[2]),
+        "--out",
+        &s(&dir.join("bad.json")),
+    ];
+    refused(&run(&args), &["missing shard 2/3"]);
+    // More shards than measurements.
+    refused(
+        &run(&[
+            "test-plan",
+            "--quick",
+            "--shard",
+            "16/16",
+            "--out",
+            &s(&dir.join("x.json")),
+        ]),
+        &[
+            "--shard 16/16",
+            "more shards than the plan's 15 measurements",
+        ],
+    );
+    assert!(!dir.join("x.json").exists());
+}
+
+#[test]
+fn reservoir_seed_shards_merge_into_the_rows_of_one_process() {
+    let dir = tmp("reservoir");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "reservoir",
+            "--model",
+            "esn",
+            "--task",
+            "narma10",
+            "--nodes",
+            "30",
+            "--seeds",
+            "5",
+            "--seed",
+            "11",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        a.extend(extra.iter().map(|x| x.to_string()));
+        a
+    };
+    let whole: serde_json::Value =
+        serde_json::from_slice(&ok(run(&args(&["--json"]))).stdout).unwrap();
+    assert_eq!(whole.as_array().unwrap().len(), 5);
+    let parts: Vec<PathBuf> = (1..=2).map(|k| dir.join(format!("r{k}.json"))).collect();
+    for k in [2, 1] {
+        let o = ok(run(&args(&[
+            "--shard",
+            &format!("{k}/2"),
+            "--out",
+            &s(&parts[k - 1]),
+        ])));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(text.contains(&format!("shard {k}/2: seeds")), "{text}");
+    }
+    let merged = merge_json(&parts, &dir.join("seeds.json"));
+    assert_eq!(merged["rows"], whole);
+    assert_eq!(merged["total"], 5);
+    // The spread of each score over the seeds.
+    let nrmse: Vec<f64> = whole
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["nrmse"].as_f64().unwrap())
+        .collect();
+    let mean = nrmse.iter().sum::<f64>() / 5.0;
+    assert!((merged["spread"]["nrmse"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12 * mean);
+    assert_eq!(merged["spread"]["nrmse"]["n"], 5);
+    assert_eq!(merged["spread"]["seed"]["min"], 11.0);
+    refused(
+        &run(&args(&["--shard", "6/6", "--out", &s(&dir.join("x.json"))])),
+        &["--shard", "more shards than the 5 seeds"],
+    );
+}

@@ -14,7 +14,9 @@
 //!
 //! Sweeps keep their rows in their CSV or JSON Lines file with the description beside it
 //! (`crate::sweep`); Monte-Carlo counts are one JSON file per shard ([`CountShard`]), merged by
-//! adding the counts into one estimate with its Wilson interval ([`merge_counts`]).
+//! adding the counts into one estimate with its Wilson interval ([`merge_counts`]); runs of
+//! independent items kept whole (reservoir seeds, test-plan measurements) are one JSON file per
+//! shard ([`RowShard`]), merged by concatenating the items' results in order ([`merge_rows`]).
 
 use crate::error::CostError;
 use lightloop_base::stats::{Z95, wilson_interval};
@@ -148,6 +150,9 @@ pub enum ShardKind {
     Sweep,
     /// Monte-Carlo error counts (one JSON file).
     Counts,
+    /// Results of independent items kept whole (one JSON file): the seeds of a reservoir run,
+    /// the measurements of a test plan.
+    Rows,
 }
 
 /// What every shard says about itself.
@@ -319,41 +324,175 @@ pub struct CountShard {
     pub sums: BTreeMap<String, f64>,
 }
 
+/// Writes `value` as pretty JSON to `path`, whole or not at all ([`write_atomic`]).
+fn write_json<T: Serialize>(value: &T, path: &Path, force: bool) -> Result<(), CostError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| CostError::NotAShard {
+        path: path.to_path_buf(),
+        why: format!("cannot be written as JSON: {e}"),
+    })?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes(), force)
+}
+
+/// Reads a JSON shard of `kind` from `path`, saying why when it is missing, unreadable, not a
+/// shard, or a shard of another kind.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, kind: ShardKind) -> Result<T, CostError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
+        Err(e) => {
+            return Err(CostError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    let found = kind_in(&text).map_err(|why| CostError::NotAShard {
+        path: path.to_path_buf(),
+        why,
+    })?;
+    if found != kind {
+        return Err(CostError::NotAShard {
+            path: path.to_path_buf(),
+            why: format!("a {found:?} shard, not {kind:?}").to_lowercase(),
+        });
+    }
+    let shard: T = serde_json::from_str(&text).map_err(|e| CostError::NotAShard {
+        path: path.to_path_buf(),
+        why: format!("not a {kind:?} shard ({e})").to_lowercase(),
+    })?;
+    Ok(shard)
+}
+
+/// The kind of the JSON shard in `text`, or why it is not one.
+fn kind_in(text: &str) -> Result<ShardKind, String> {
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(flatten)]
+        header: ShardHeader,
+    }
+    serde_json::from_str::<Header>(text)
+        .map(|h| h.header.kind)
+        .map_err(|e| format!("not a shard of a lightloop run ({e})"))
+}
+
+/// The kind of the JSON shard at `path` (counts or rows), or why it is not one.
+pub fn kind_of(path: &Path) -> Result<ShardKind, CostError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
+        Err(e) => {
+            return Err(CostError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    kind_in(&text).map_err(|why| CostError::NotAShard {
+        path: path.to_path_buf(),
+        why,
+    })
+}
+
 impl CountShard {
     /// Writes the shard as JSON, whole or not at all ([`write_atomic`]).
     pub fn write(&self, path: &Path, force: bool) -> Result<(), CostError> {
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| CostError::NotAShard {
-            path: path.to_path_buf(),
-            why: format!("cannot be written as JSON: {e}"),
-        })?;
-        text.push('\n');
-        write_atomic(path, text.as_bytes(), force)
+        write_json(self, path, force)
     }
 
     /// Reads a shard written by [`CountShard::write`].
     pub fn read(path: &Path) -> Result<Self, CostError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
-            Err(e) => {
-                return Err(CostError::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                });
-            }
-        };
-        let shard: CountShard = serde_json::from_str(&text).map_err(|e| CostError::NotAShard {
-            path: path.to_path_buf(),
-            why: format!("not a shard of a Monte-Carlo run ({e})"),
-        })?;
-        if shard.header.kind != ShardKind::Counts {
-            return Err(CostError::NotAShard {
-                path: path.to_path_buf(),
-                why: format!("a {:?} shard, not Monte-Carlo counts", shard.header.kind),
+        read_json(path, ShardKind::Counts)
+    }
+}
+
+/// One shard of a run of independent items whose results are kept whole (the seeds of a
+/// reservoir run, the measurements of a test plan): the result of each item of its block, as
+/// JSON, in item order. Each item's result depends on the run and the item only, so the merged
+/// rows are the rows of the run done in one process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowShard {
+    #[serde(flatten)]
+    pub header: ShardHeader,
+    /// The run's settings, the same in every shard (part of its identity).
+    pub about: serde_json::Value,
+    /// One result per item of the shard's block.
+    pub rows: Vec<serde_json::Value>,
+}
+
+impl RowShard {
+    /// Writes the shard as JSON, whole or not at all ([`write_atomic`]).
+    pub fn write(&self, path: &Path, force: bool) -> Result<(), CostError> {
+        write_json(self, path, force)
+    }
+
+    /// Reads a shard written by [`RowShard::write`].
+    pub fn read(path: &Path) -> Result<Self, CostError> {
+        read_json(path, ShardKind::Rows)
+    }
+}
+
+/// A merged run of items: every item's result in item order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MergedRows {
+    pub run: String,
+    pub label: String,
+    /// N.
+    pub shards: u64,
+    /// Items of the run.
+    pub total: u64,
+    pub about: serde_json::Value,
+    pub rows: Vec<serde_json::Value>,
+}
+
+/// Merges the shards of a run of items ([`RowShard`] files): checks that they are shards 1 … N
+/// of one run ([`check_set`]), each holding one row per item of its block, and concatenates
+/// their rows in shard order.
+pub fn merge_rows(inputs: &[PathBuf]) -> Result<MergedRows, CostError> {
+    let mut shards = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        let s = RowShard::read(p)?;
+        shards.push((p.clone(), s.header.clone(), s));
+    }
+    let shards = check_set(shards)?;
+    let first = &shards[0].2;
+    let mut rows = Vec::with_capacity(first.header.total.min(1 << 20) as usize);
+    for (path, h, s) in &shards {
+        if s.about != first.about {
+            return Err(CostError::Corrupt {
+                path: path.clone(),
+                why: format!(
+                    "shard {} describes another run than shard {} ({})",
+                    h.shard,
+                    shards[0].1.shard,
+                    shards[0].0.display()
+                ),
             });
         }
-        Ok(shard)
+        if s.rows.len() as u64 != h.end - h.start {
+            return Err(CostError::Corrupt {
+                path: path.clone(),
+                why: format!(
+                    "shard {} should hold {} rows (items {}..{}), it holds {}",
+                    h.shard,
+                    h.end - h.start,
+                    h.start,
+                    h.end,
+                    s.rows.len()
+                ),
+            });
+        }
+        rows.extend(s.rows.iter().cloned());
     }
+    let h = &shards[0].1;
+    Ok(MergedRows {
+        run: h.run.clone(),
+        label: h.label.clone(),
+        shards: h.shard.count,
+        total: h.total,
+        about: first.about.clone(),
+        rows,
+    })
 }
 
 /// A rate estimated from merged counts: errors / trials with its Wilson 95 % interval

@@ -217,6 +217,26 @@ fn the_plan_is_the_same_for_any_thread_count() {
     };
     let one = run(1);
     assert_eq!(one, run(3));
+    // Put together from its items, measured in any order and read back from JSON text (as
+    // from a plan's shards), the plan is the same.
+    let items = plan::items(&s);
+    assert_eq!(items.len(), s.powers.len() + s.slot_times.len() + 5);
+    let mut parts: Vec<(usize, serde_json::Value)> = items
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, it)| {
+            let text = serde_json::to_string(&plan::measure(&rig(), &s, *it)).unwrap();
+            (i, serde_json::from_str(&text).unwrap())
+        })
+        .collect();
+    parts.sort_by_key(|(i, _)| *i);
+    let parts: Vec<serde_json::Value> = parts.into_iter().map(|(_, v)| v).collect();
+    let assembled = plan::assemble(&rig().rig.name, &s, &parts);
+    assert_eq!(
+        assembled,
+        serde_json::from_str::<serde_json::Value>(&one).unwrap()
+    );
     let other = PlanSettings::quick(8);
     let different = serde_json::to_string(&plan::run(&rig(), &other, &mut |_| {})).unwrap();
     assert_ne!(one, different);

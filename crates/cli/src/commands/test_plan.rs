@@ -3,16 +3,18 @@
 
 use super::output::OutputDir;
 use super::print_json;
-use crate::load::{CliResult, load_rig};
+use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table, num, pct, si};
 use clap::Args;
 use indicatif::ProgressBar;
+use lightloop_cost::shard::Shard;
 use lightloop_physics::instruments::depth::DepthCurve;
 use lightloop_physics::instruments::plan::{self, PlanSettings, STEPS, TestPlan};
 use lightloop_physics::instruments::return_map::ReturnMap;
 use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
 use lightloop_report::rows::{BerRow, SnrRow};
 use lightloop_rig::presets::DEFAULT_RIG;
+use lightloop_rig::{Loaded, Rig};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -25,7 +27,12 @@ crosstalk matrix, threshold re-centring under drift with its duty cost and a col
 loop run.\n\nFiles written to --out (replaced atomically; a run that is stopped leaves only \
 OUT.partial): ber_vs_power.csv, ber_vs_slot_time.csv, snr_vs_passes.csv, return_map.csv, \
 crosstalk.csv, recentring.csv, faults.csv, loop_ledger.csv, test_plan.json (the loop's files only for a rig \
-with an SOA).";
+with an SOA).\n\n\
+--shard K/N runs only shard K of N of the plan's measurements (each point of the two error-rate \
+curves, then the loop depth, return map, crosstalk, re-centring and faults: 25 in the full plan, \
+15 in the quick one), in contiguous blocks, and writes them to --out as one JSON file. Every \
+measurement has its own random streams, so `lightloop merge` puts the shards together into the \
+plan's test_plan.json exactly as one process computes it.";
 
 #[derive(Args)]
 pub struct TestPlanArgs {
@@ -41,9 +48,16 @@ pub struct TestPlanArgs {
     /// Fewer points and symbols: a look in about two seconds instead of fifteen
     #[arg(long)]
     pub quick: bool,
-    /// Output folder
+    /// Output folder (with --shard: the shard's JSON file)
     #[arg(long, default_value = "lightloop-out/test-plan", value_name = "DIR")]
     pub out: PathBuf,
+    /// Measure only shard K of N of the plan's measurements and write them to --out (a JSON
+    /// file) for `lightloop merge`
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// With --shard: overwrite an existing --out
+    #[arg(long, requires = "shard")]
+    pub force: bool,
     /// Print the whole result as JSON instead of tables
     #[arg(long)]
     pub json: bool,
@@ -405,7 +419,11 @@ fn print(plan: &TestPlan, dir: &std::path::Path) {
 }
 
 pub fn run(a: &TestPlanArgs) -> CliResult<()> {
-    let rig = load_rig(&a.rig, &a.sets)?.value;
+    let loaded = load_rig(&a.rig, &a.sets)?;
+    if let Some(spec) = &a.shard {
+        return run_shard(a, &loaded, spec.parse()?);
+    }
+    let rig = loaded.value;
     let settings = if a.quick {
         PlanSettings::quick(a.seed)
     } else {
@@ -428,4 +446,30 @@ pub fn run(a: &TestPlanArgs) -> CliResult<()> {
         print(&plan, &dir);
         Ok(())
     }
+}
+
+/// `--shard K/N`: the shard's measurements, written to --out for `lightloop merge`.
+fn run_shard(a: &TestPlanArgs, loaded: &Loaded<Rig>, shard: Shard) -> CliResult<()> {
+    if a.out.exists() && !a.force {
+        return Err(CliError::BadInput(format!(
+            "{} already exists; pass --force to overwrite it",
+            a.out.display()
+        )));
+    }
+    let rig_toml = toml::to_string(&loaded.doc.table).unwrap_or_default();
+    let file = plan::run_shard(&loaded.value, &rig_toml, a.quick, a.seed, shard)
+        .map_err(|e| CliError::BadInput(format!("--shard {e}")))?;
+    file.write(&a.out, a.force)?;
+    if a.json {
+        return print_json(&file);
+    }
+    println!(
+        "test plan of rig {}, shard {shard}: measurements {}..{} of {}\nwrote {} (merge the shards with `lightloop merge`)",
+        loaded.value.rig.name,
+        file.header.start,
+        file.header.end,
+        file.header.total,
+        a.out.display()
+    );
+    Ok(())
 }

@@ -3,6 +3,7 @@
 use super::{build, collect, par_map, score, spec, validate_engine_noise, validate_knobs};
 use crate::{LabError, Progress};
 use lightloop_base::rng::stream;
+use lightloop_cost::shard::{RowShard, Shard, ShardHeader, ShardKind, run_id};
 use lightloop_nn::reservoir::Kind;
 use lightloop_nn::sensing::Sensing;
 use lightloop_nn::suite::Task;
@@ -112,6 +113,47 @@ impl Config {
         self.seed..self.seed.saturating_add(self.seeds)
     }
 
+    /// Shard `shard` of the seeds: its contiguous block of the seed range, as a run of its own.
+    /// Each seed's scores depend on the seed only, so the shards' rows are the whole run's.
+    pub fn shard(&self, shard: Shard) -> Result<Config, LabError> {
+        if shard.count > self.seeds {
+            return Err(LabError::config(
+                "shard",
+                format!(
+                    "{shard}: more shards than the {} seeds (each shard runs at least one)",
+                    self.seeds
+                ),
+            ));
+        }
+        let r = shard.range(self.seeds);
+        Ok(Config {
+            seed: self.seed + r.start,
+            seeds: r.end - r.start,
+            ..self.clone()
+        })
+    }
+
+    /// The identity of the run every shard carries: the rig as loaded (`rig_toml`) and every
+    /// setting, with the version.
+    pub fn identity(&self, rig_toml: &str) -> serde_json::Value {
+        serde_json::json!({
+            "lightloop_reservoir": 1,
+            "version": env!("CARGO_PKG_VERSION"),
+            "rig": rig_toml,
+            "model": self.model.name(),
+            "task": self.task.name(),
+            "nodes": self.nodes,
+            "input_scale": self.input_scale,
+            "no_inner_noise": self.no_inner_noise,
+            "gain": self.gain,
+            "seeds": self.seeds,
+            "seed": self.seed,
+            "photons": self.photons,
+            "adc_bits": self.adc_bits,
+            "ideal_readout": self.ideal_readout,
+        })
+    }
+
     /// The readout: ideal, or the rig's with `photons` and `adc_bits` where set.
     pub fn sensing(&self, rig: &Rig) -> Sensing {
         if self.ideal_readout {
@@ -150,6 +192,45 @@ pub struct Outcome {
     pub inner_noise: bool,
     /// The readout, in words ([`Sensing::label`]).
     pub readout: String,
+}
+
+/// Runs shard `shard` of `config`'s seeds on `rig` ([`Config::shard`]) and returns its shard
+/// file: one row per seed, for `lightloop merge`.
+pub fn run_shard(
+    config: &Config,
+    rig: &Rig,
+    rig_toml: &str,
+    shard: Shard,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Outcome, RowShard), LabError> {
+    config.validate()?;
+    let part = config.shard(shard)?;
+    let outcome = run(&part, rig, progress)?;
+    let rows = outcome
+        .rows
+        .iter()
+        .map(|r| serde_json::to_value(r).map_err(|e| LabError::Numerical(format!("row: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let about = config.identity(rig_toml);
+    let file = RowShard {
+        header: ShardHeader::new(
+            ShardKind::Rows,
+            run_id(&about.to_string()),
+            shard,
+            config.seeds,
+            format!(
+                "reservoir {} on {}, seeds {}..{}, rig {}",
+                config.model,
+                config.task,
+                config.seed,
+                config.seed + config.seeds - 1,
+                rig.rig.name
+            ),
+        ),
+        about,
+        rows,
+    };
+    Ok((outcome, file))
 }
 
 /// Runs `config` on `rig`: every seed in parallel, one progress step per seed.

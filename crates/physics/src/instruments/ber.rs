@@ -224,10 +224,21 @@ pub fn versus_slot_time(
     periods
         .par_iter()
         .enumerate()
-        .map(|(i, t)| {
-            let mut r = rig.clone();
-            r.topology.symbol_period = Time::new(*t);
-            measure(&r, sim, received_power, count, 1000 + i as u64)
-        })
+        .map(|(i, t)| slot_time_point(rig, sim, *t, received_power, count, i))
         .collect()
+}
+
+/// Point `index` of [`versus_slot_time`]: the error rate at slot time `period` (s), its own
+/// run (trial 1000 + index).
+pub fn slot_time_point(
+    rig: &Rig,
+    sim: &SimSettings,
+    period: f64,
+    received_power: f64,
+    count: &CountSettings,
+    index: usize,
+) -> BerPoint {
+    let mut r = rig.clone();
+    r.topology.symbol_period = Time::new(period);
+    measure(&r, sim, received_power, count, 1000 + index as u64)
 }

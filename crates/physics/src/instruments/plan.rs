@@ -10,7 +10,9 @@ use super::recentring::{self, Policy, PolicyOutcome, RecentringSettings};
 use super::return_map::{self, ReturnMap};
 use crate::chain::SimSettings;
 use lightloop_cost::Ledger;
+use lightloop_cost::shard::{MergedRows, RowShard, Shard, ShardHeader, ShardKind, run_id};
 use lightloop_rig::Rig;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Sizes of every experiment of the plan.
@@ -140,6 +142,15 @@ pub struct TestPlan {
     pub notes: Vec<&'static str>,
 }
 
+/// Simplifications behind the plan's numbers.
+pub const NOTES: [&str; 5] = [
+    "Error rates are counted on the time-domain reference chain of one channel (laser → modulator → path → SOA → absorber → photodiode → TIA → comparator), thresholds calibrated on a training block.",
+    "\"SER from eye\" predicts the count from the measured levels and the comparator's input noise and hysteresis (a Markov chain over the previous decision); \"budget\" is the cost model's analytic SER for the same comparator (its input noise and hysteresis, equally spaced levels, midpoint thresholds), which misses the compression of the top level by the SOA and absorber: it is optimistic where that compression eats the margin.",
+    "Loop depth: a coherent loop of channels × slots values with a random ternary mixing mesh, state power held by the trim; monitor readouts by homodyne detection; mixing is applied at once per pass and mesh crosstalk is not modelled.",
+    "The return map uses the absorber's and SOA's steady-state transfers (slots long against their recovery times).",
+    "Crosstalk is nearest-neighbour at the rig's stated level; drift is a temperature random walk with typical coefficients, not datasheet figures.",
+];
+
 /// The plan's steps, for progress reporting.
 pub const STEPS: [&str; 7] = [
     "error rate vs received power",
@@ -151,72 +162,313 @@ pub const STEPS: [&str; 7] = [
     "faults",
 ];
 
-/// Runs the plan; `progress(step)` is called before each step of [`STEPS`].
-pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> TestPlan {
-    let sim = &s.sim;
-    progress(0);
-    let ber_vs_power = ber::versus_power(rig, sim, &s.powers, &s.count);
-    progress(1);
-    let ber_vs_slot_time = ber::versus_slot_time(rig, sim, &s.slot_times, s.slot_power, &s.count);
-    progress(2);
-    // No more lanes than the rig has.
-    let lanes = |n: usize| n.min(rig.topology.channels.max(1) as usize);
-    let has_loop = rig.soa.is_some();
+/// One independent measurement of the plan, the unit a shard of the plan runs: a point of one
+/// of the error-rate curves, or one whole instrument. What an item measures depends only on
+/// the rig, the settings and the item (each has its own random streams), so the plan put
+/// together from items run anywhere is the plan run in one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// Point `i` of the error rate against received power.
+    Power(usize),
+    /// Point `i` of the error rate against slot time.
+    SlotTime(usize),
+    Depth,
+    ReturnMap,
+    Crosstalk,
+    /// Re-centring policies, and the cold start.
+    Recentring,
+    Faults,
+}
+
+/// The items of the plan, in order: the points of the two curves, then the instruments.
+pub fn items(s: &PlanSettings) -> Vec<Item> {
+    (0..s.powers.len())
+        .map(Item::Power)
+        .chain((0..s.slot_times.len()).map(Item::SlotTime))
+        .chain([
+            Item::Depth,
+            Item::ReturnMap,
+            Item::Crosstalk,
+            Item::Recentring,
+            Item::Faults,
+        ])
+        .collect()
+}
+
+/// What one [`Item`] measured: the fields of [`TestPlan`] it fills, under their names (a
+/// curve's point is appended to its curve).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Part {
+    Power {
+        ber_vs_power: BerPoint,
+    },
+    SlotTime {
+        ber_vs_slot_time: BerPoint,
+    },
+    Depth {
+        depth: Option<DepthCurve>,
+        loop_ledger: Vec<LedgerLine>,
+    },
+    ReturnMap {
+        return_map: Option<ReturnMap>,
+    },
+    Crosstalk {
+        crosstalk: CrosstalkMatrix,
+    },
+    Recentring {
+        recentring: Vec<PolicyOutcome>,
+        cold_start: Vec<PolicyOutcome>,
+    },
+    Faults {
+        faults: Vec<FaultOutcome>,
+    },
+}
+
+/// No more lanes than the rig has.
+fn lanes(rig: &Rig, n: usize) -> usize {
+    n.min(rig.topology.channels.max(1) as usize)
+}
+
+/// Measures one item of the plan.
+pub fn measure(rig: &Rig, s: &PlanSettings, item: Item) -> Part {
+    match item {
+        Item::Power(i) => Part::Power {
+            ber_vs_power: power_point(rig, s, i),
+        },
+        Item::SlotTime(i) => Part::SlotTime {
+            ber_vs_slot_time: slot_time_point(rig, s, i),
+        },
+        Item::Depth => {
+            let (depth, loop_ledger) = depth(rig, s);
+            Part::Depth { depth, loop_ledger }
+        }
+        Item::ReturnMap => Part::ReturnMap {
+            return_map: return_map(rig, s),
+        },
+        Item::Crosstalk => Part::Crosstalk {
+            crosstalk: crosstalk(rig, s),
+        },
+        Item::Recentring => {
+            let (recentring, cold_start) = recentring(rig, s);
+            Part::Recentring {
+                recentring,
+                cold_start,
+            }
+        }
+        Item::Faults => Part::Faults {
+            faults: faults(rig, s),
+        },
+    }
+}
+
+fn power_point(rig: &Rig, s: &PlanSettings, i: usize) -> BerPoint {
+    ber::measure(rig, &s.sim, s.powers[i], &s.count, i as u64)
+}
+
+fn slot_time_point(rig: &Rig, s: &PlanSettings, i: usize) -> BerPoint {
+    ber::slot_time_point(rig, &s.sim, s.slot_times[i], s.slot_power, &s.count, i)
+}
+
+/// The loop experiments need a loop amplifier: `None` for a rig without an SOA.
+fn depth(rig: &Rig, s: &PlanSettings) -> (Option<DepthCurve>, Vec<LedgerLine>) {
     let ds = DepthSettings {
-        channels: lanes(s.depth.channels),
+        channels: lanes(rig, s.depth.channels),
         ..s.depth
     };
-    let depth = has_loop.then(|| depth::measure(rig, sim, &ds));
-    progress(3);
-    let return_map = has_loop.then(|| return_map::measure(rig, sim, 2.0, 201, s.return_runs));
-    progress(4);
-    let crosstalk = crosstalk::measure(rig, sim, lanes(s.crosstalk_channels), s.slot_power, 4096);
-    progress(5);
+    let depth = rig.soa.is_some().then(|| depth::measure(rig, &s.sim, &ds));
+    let ledger = depth
+        .as_ref()
+        .map(|d| ledger_lines(&d.energy.ledger))
+        .unwrap_or_default();
+    (depth, ledger)
+}
+
+fn return_map(rig: &Rig, s: &PlanSettings) -> Option<ReturnMap> {
+    rig.soa
+        .is_some()
+        .then(|| return_map::measure(rig, &s.sim, 2.0, 201, s.return_runs))
+}
+
+fn crosstalk(rig: &Rig, s: &PlanSettings) -> CrosstalkMatrix {
+    crosstalk::measure(
+        rig,
+        &s.sim,
+        lanes(rig, s.crosstalk_channels),
+        s.slot_power,
+        4096,
+    )
+}
+
+/// The re-centring policies from calibrated thresholds, and from a cold start.
+fn recentring(rig: &Rig, s: &PlanSettings) -> (Vec<PolicyOutcome>, Vec<PolicyOutcome>) {
     let policies = [
         Policy::Never,
         Policy::EveryFrames { frames: 20 },
         Policy::MarginBelow { sigma: 3.0 },
     ];
-    let recentring = recentring::compare(rig, sim, &s.recentring, &policies, s.target_ser);
     let cold = RecentringSettings {
         cold_offset: 0.6,
         ..s.recentring
     };
-    let cold_start = recentring::compare(rig, sim, &cold, &policies, s.target_ser);
-    progress(6);
+    (
+        recentring::compare(rig, &s.sim, &s.recentring, &policies, s.target_ser),
+        recentring::compare(rig, &s.sim, &cold, &policies, s.target_ser),
+    )
+}
+
+/// The healthy run, then each standard fault on the middle channel.
+fn faults(rig: &Rig, s: &PlanSettings) -> Vec<FaultOutcome> {
     let fs = FaultSettings {
-        channels: lanes(s.faults.channels),
+        channels: lanes(rig, s.faults.channels),
         ..s.faults
     };
-    let mut faults = vec![faults::run(rig, sim, &fs, None)];
+    let mut out = vec![faults::run(rig, &s.sim, &fs, None)];
     let victim = fs.channels / 2;
-    faults.extend(
+    out.extend(
         faults::standard_faults(rig, victim)
             .into_iter()
-            .map(|f| faults::run(rig, sim, &fs, Some(f))),
+            .map(|f| faults::run(rig, &s.sim, &fs, Some(f))),
     );
+    out
+}
+
+/// Runs the plan; `progress(step)` is called before each step of [`STEPS`]. The points of each
+/// curve run in parallel.
+pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> TestPlan {
+    progress(0);
+    let ber_vs_power = (0..s.powers.len())
+        .into_par_iter()
+        .map(|i| power_point(rig, s, i))
+        .collect();
+    progress(1);
+    let ber_vs_slot_time = (0..s.slot_times.len())
+        .into_par_iter()
+        .map(|i| slot_time_point(rig, s, i))
+        .collect();
+    progress(2);
+    let (depth, loop_ledger) = depth(rig, s);
+    progress(3);
+    let return_map = return_map(rig, s);
+    progress(4);
+    let crosstalk = crosstalk(rig, s);
+    progress(5);
+    let (recentring, cold_start) = recentring(rig, s);
+    progress(6);
+    let faults = faults(rig, s);
     TestPlan {
         rig: rig.rig.name.clone(),
-        seed: sim.seed,
+        seed: s.sim.seed,
         settings: s.clone(),
         ber_vs_power,
         ber_vs_slot_time,
-        loop_ledger: depth
-            .as_ref()
-            .map(|d| ledger_lines(&d.energy.ledger))
-            .unwrap_or_default(),
         depth,
+        loop_ledger,
         return_map,
         crosstalk,
         recentring,
         cold_start,
         faults,
-        notes: vec![
-            "Error rates are counted on the time-domain reference chain of one channel (laser → modulator → path → SOA → absorber → photodiode → TIA → comparator), thresholds calibrated on a training block.",
-            "\"SER from eye\" predicts the count from the measured levels and the comparator's input noise and hysteresis (a Markov chain over the previous decision); \"budget\" is the cost model's analytic SER for the same comparator (its input noise and hysteresis, equally spaced levels, midpoint thresholds), which misses the compression of the top level by the SOA and absorber: it is optimistic where that compression eats the margin.",
-            "Loop depth: a coherent loop of channels × slots values with a random ternary mixing mesh, state power held by the trim; monitor readouts by homodyne detection; mixing is applied at once per pass and mesh crosstalk is not modelled.",
-            "The return map uses the absorber's and SOA's steady-state transfers (slots long against their recovery times).",
-            "Crosstalk is nearest-neighbour at the rig's stated level; drift is a temperature random walk with typical coefficients, not datasheet figures.",
-        ],
+        notes: NOTES.to_vec(),
     }
+}
+
+/// The plan as JSON (as [`TestPlan`] serialises) put together from its items' parts (each as
+/// [`Part`] serialises, in item order, e.g. read back from the shards of a plan): the rig's
+/// name, the seed, the settings and the notes, and every part's fields.
+pub fn assemble(rig: &str, s: &PlanSettings, parts: &[serde_json::Value]) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut plan = json!({
+        "rig": rig,
+        "seed": s.sim.seed,
+        "settings": s,
+        "ber_vs_power": [],
+        "ber_vs_slot_time": [],
+        "notes": NOTES,
+    });
+    let fields = plan.as_object_mut().expect("an object");
+    for part in parts {
+        for (k, v) in part.as_object().into_iter().flatten() {
+            match fields.get_mut(k) {
+                Some(Value::Array(curve)) if k.starts_with("ber_vs_") => curve.push(v.clone()),
+                _ => {
+                    fields.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// The identity of a plan run, carried by each of its shards: the rig as loaded (`rig_toml`,
+/// overrides applied) and its name, the size (quick or full), the seed and the version.
+pub fn identity(rig: &Rig, rig_toml: &str, quick: bool, seed: u64) -> serde_json::Value {
+    serde_json::json!({
+        "lightloop_test_plan": 1,
+        "version": env!("CARGO_PKG_VERSION"),
+        "rig": rig_toml,
+        "rig_name": rig.rig.name,
+        "quick": quick,
+        "seed": seed,
+    })
+}
+
+/// The settings of a quick or full plan with `seed`.
+pub fn settings(quick: bool, seed: u64) -> PlanSettings {
+    if quick {
+        PlanSettings::quick(seed)
+    } else {
+        PlanSettings::full(seed)
+    }
+}
+
+/// Shard `shard` of the plan ([`items`] split in contiguous blocks): its items measured in
+/// parallel, as a shard file for [`from_merged`]. Refused when there are more shards than items.
+pub fn run_shard(
+    rig: &Rig,
+    rig_toml: &str,
+    quick: bool,
+    seed: u64,
+    shard: Shard,
+) -> Result<RowShard, String> {
+    let s = settings(quick, seed);
+    let items = items(&s);
+    let total = items.len() as u64;
+    if shard.count > total {
+        return Err(format!(
+            "{shard}: more shards than the plan's {total} measurements (each shard measures at least one)"
+        ));
+    }
+    let r = shard.range(total);
+    let rows = items[r.start as usize..r.end as usize]
+        .par_iter()
+        .map(|it| serde_json::to_value(measure(rig, &s, *it)).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, String>>()?;
+    let about = identity(rig, rig_toml, quick, seed);
+    Ok(RowShard {
+        header: ShardHeader::new(
+            ShardKind::Rows,
+            run_id(&about.to_string()),
+            shard,
+            total,
+            format!(
+                "test plan ({}) of rig {}, seed {seed}",
+                if quick { "quick" } else { "full" },
+                rig.rig.name
+            ),
+        ),
+        about,
+        rows,
+    })
+}
+
+/// The plan as JSON ([`assemble`]) from the merged shards of a plan run; `None` when `merged`
+/// is not a plan's.
+pub fn from_merged(merged: &MergedRows) -> Option<serde_json::Value> {
+    let about = &merged.about;
+    about.get("lightloop_test_plan")?;
+    let quick = about.get("quick")?.as_bool()?;
+    let seed = about.get("seed")?.as_u64()?;
+    let name = about.get("rig_name")?.as_str()?;
+    Some(assemble(name, &settings(quick, seed), &merged.rows))
 }
