@@ -11,8 +11,10 @@ pub mod error;
 pub mod evaluate;
 
 pub mod ledger;
+pub mod levels;
 pub mod noise;
 pub mod optics;
+pub mod regeneration;
 pub mod shard;
 pub mod sweep;
 pub mod verdict;

@@ -22,6 +22,7 @@ use crate::soa::Soa;
 use crate::stage::{ElectricalStage, Stage};
 use crate::tia::Tia;
 use lightloop_cost::Ledger;
+use lightloop_cost::levels::{Compression, Levels};
 use lightloop_rig::Rig;
 use serde::Serialize;
 
@@ -194,18 +195,43 @@ impl ReferenceChain {
 
     /// Steady-state power of the +1 level at the photodiode with no attenuation, W.
     pub fn unattenuated_full_scale(&self) -> f64 {
-        let mut p = self.amplifier_input_full_scale();
-        if let Some(s) = &self.soa {
-            p *= lightloop_cost::optics::saturated_gain(
-                s.small_signal_gain(),
-                p,
-                s.saturation_power(),
-            ) * s.trim;
+        self.compression()
+            .chain(self.amplifier_input_full_scale(), self.soa_trim())
+            .output
+    }
+
+    /// The steady-state (fast) transfer of this chain's SOA and absorber, from their own
+    /// parameters: the cost model's [`Compression`], the one function both use.
+    pub fn compression(&self) -> Compression {
+        Compression {
+            amplifier: self
+                .soa
+                .as_ref()
+                .map(|s| (s.small_signal_gain(), s.saturation_power())),
+            absorber: self.absorber.as_ref().map(|a| a.parameters()),
         }
-        if let Some(a) = &self.absorber {
-            p *= a.steady_transmission(p);
-        }
-        p
+    }
+
+    fn soa_trim(&self) -> f64 {
+        self.soa.as_ref().map_or(1.0, |s| s.trim)
+    }
+
+    /// The steady-state levels of the symbols −1, 0, +1 at the photodiode as the chain is set
+    /// (modulator levels, path, SOA, absorber, attenuator; drift left out): what the eye's means
+    /// are, less the inter-symbol interference of the parts' dynamics ([`Levels`]).
+    pub fn steady_levels(&self) -> Levels {
+        let inputs = [-1i8, 0, 1].map(|s| {
+            self.laser.power
+                * self.modulator.transfer(level(s))
+                * self.modulator.insertion()
+                * self.path.transmission
+        });
+        Levels::through(
+            &self.compression(),
+            inputs,
+            self.soa_trim(),
+            self.attenuator.transmission,
+        )
     }
 
     /// Sends one block of ternary symbols; returns the integrated readout per symbol (V).

@@ -56,6 +56,11 @@ impl SaturableAbsorber {
         ))
     }
 
+    /// (α_s, α_ns, P_sat): the saturable and non-saturable losses and the saturation power.
+    pub fn parameters(&self) -> (f64, f64, f64) {
+        (self.alpha_s, self.alpha_ns, self.p_sat)
+    }
+
     /// Steady-state transmission at power `p`.
     pub fn steady_transmission(&self, p: f64) -> f64 {
         lightloop_cost::optics::absorber_transmission(self.alpha_s, self.alpha_ns, self.p_sat, p)

@@ -10,7 +10,8 @@ use super::count::{ErrorCount, count_errors, random_symbols};
 use super::eye::Eye;
 use crate::chain::{ReferenceChain, SimSettings};
 use crate::rng::{Rng, stream};
-use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint};
+use lightloop_cost::levels::LevelBudget;
+use lightloop_cost::noise::NoiseParams;
 use lightloop_rig::Rig;
 use lightloop_rig::constants::photon_energy;
 use lightloop_rig::rig::ReadoutKind;
@@ -55,10 +56,10 @@ pub struct BerPoint {
     /// Symbol-error rate predicted from the measured eye (Gaussian noise per level) and the
     /// comparator's input noise and hysteresis ([`Eye::predicted_ser`]).
     pub ser_gaussian: f64,
-    /// The cost model's ternary symbol-error rate from its noise budget at this power, for the
-    /// chain's comparator (its input noise and hysteresis; equally spaced levels, midpoint
-    /// thresholds, full-scale σ), set beside the count to show what the analytic budget leaves
-    /// out (the compression of the top level by the SOA and absorber).
+    /// The cost model's ternary symbol-error rate at this power from the levels the SOA and
+    /// absorber leave (their steady-state transfers), each level's own noise, thresholds midway
+    /// between the levels and the chain's comparator (its input noise and hysteresis)
+    /// ([`budget_ser`]); it leaves out the parts' inter-symbol interference.
     pub ser_noise_budget: f64,
 }
 
@@ -92,7 +93,7 @@ pub fn measure(
         symbols: counted.symbols,
         bits: counted.bits,
         ser_gaussian: eye.predicted_ser(chain.comparator.noise, chain.comparator.hysteresis),
-        ser_noise_budget: budget_ser(rig, &chain, received_power),
+        ser_noise_budget: budget_ser(rig, &chain),
         eye,
     }
 }
@@ -182,20 +183,25 @@ pub fn count_symbols<E>(
     })
 }
 
-/// The noise budget's ternary SER at the chain's operating point.
-fn budget_ser(rig: &Rig, chain: &ReferenceChain, received_power: f64) -> f64 {
-    // The chain decides with the comparator, whatever the rig's own readout.
+/// The noise budget's ternary SER at the chain's operating point, from the levels the chain's
+/// SOA and absorber leave ([`ReferenceChain::steady_levels`], the cost model's
+/// [`LevelBudget`]): each level's own noise, thresholds midway between the levels as the
+/// calibration puts them, the comparator's noise and hysteresis.
+pub fn budget_ser(rig: &Rig, chain: &ReferenceChain) -> f64 {
+    level_budget(rig, chain).ser()
+}
+
+/// The cost model's [`LevelBudget`] of the chain as it is set: its steady-state levels at the
+/// photodiode, read over one symbol by the comparator (the chain decides with the comparator,
+/// whatever the rig's own readout), one amplified pass when it has an SOA.
+pub fn level_budget(rig: &Rig, chain: &ReferenceChain) -> LevelBudget {
     let params = NoiseParams::for_readout(rig, ReadoutKind::Comparator);
-    NoiseBudget::at(
+    LevelBudget::at(
         &params,
-        ReadoutPoint {
-            received_power,
-            integration_time: rig.topology.symbol_period.si(),
-            amplified_passes: if chain.soa.is_some() { 1.0 } else { 0.0 },
-            amplifier_input_power: chain.amplifier_input_full_scale(),
-        },
+        chain.steady_levels(),
+        rig.topology.symbol_period.si(),
+        if chain.soa.is_some() { 1.0 } else { 0.0 },
     )
-    .ternary_ser()
 }
 
 /// Error rates versus received power (W), one independent run per point, in parallel.

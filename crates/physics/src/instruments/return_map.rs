@@ -19,7 +19,9 @@ use super::count::ErrorCount;
 use crate::analog_loop::{AnalogLoop, Mixing, Trim};
 use crate::chain::SimSettings;
 use crate::rng::{stream, uniform};
-use lightloop_cost::optics::{absorber_transmission, mesh_amplitude, saturated_gain};
+use lightloop_cost::levels::Compression;
+use lightloop_cost::optics::mesh_amplitude;
+use lightloop_cost::regeneration::LoopMap;
 use lightloop_rig::Rig;
 use serde::Serialize;
 
@@ -56,25 +58,6 @@ pub struct ReturnMap {
     pub runs: (usize, usize),
 }
 
-/// The steady-state transfer of one pass in power: P ↦ G(P₁)·P₁ with P₁ = T_SA(P)·P.
-fn pass_power(rig: &Rig, p: f64) -> f64 {
-    let p1 = match &rig.saturable_absorber {
-        Some(sa) => {
-            absorber_transmission(
-                sa.modulation_depth.si(),
-                sa.nonsaturable_loss.si(),
-                sa.saturation_power.si(),
-                p,
-            ) * p
-        }
-        None => p,
-    };
-    match &rig.soa {
-        Some(s) => saturated_gain(s.small_signal_gain.linear(), p1, s.saturation_power.si()) * p1,
-        None => p1,
-    }
-}
-
 /// The map of `rig` over |a| ∈ [0, `max_amplitude`] at `n` points, and `trials` noisy runs of
 /// `passes` passes of a one-channel loop of `slots` values to measure how often the slope
 /// exceeds 1.
@@ -88,11 +71,10 @@ pub fn measure(
     let p_unit = rig.laser.power.si() / rig.modulator.insertion_loss.linear();
     let identity = Mixing::identity(slots);
     let k2 = mesh_amplitude(rig, &identity.weights, slots).powi(2);
-    let raw = |a: f64| (pass_power(rig, k2 * a * a * p_unit) / p_unit).sqrt();
-    let needed = 1.0 / raw(1.0).powi(2);
-    let holds_unit = needed <= 1.0;
-    let trim = needed.min(1.0);
-    let f = |a: f64| trim.sqrt() * raw(a);
+    // The cost model's loop map: the same steady-state transfers, the same trim.
+    let map = LoopMap::new(Compression::from_rig(rig), k2, p_unit);
+    let (holds_unit, trim) = (map.holds_unit, map.trim);
+    let f = |a: f64| map.next(a);
     let h = 1e-5 * max_amplitude.max(1e-9);
     let slope = |a: f64| {
         let lo = (a - h).max(0.0);
