@@ -59,8 +59,17 @@ enum Command {
     Energy(Target),
     /// MAC/s from the architecture, the per-step schedule, time per token, TTFT and tokens/s
     Throughput(Target),
-    /// The readout noise budget: SNR, effective bits, dominant term, required laser power, loop depth
-    Noise(Target),
+    /// The readout noise budget: SNR, effective bits, dominant term, required laser power, loop
+    /// depth; one channel's ternary decision from the levels the SOA and absorber compress, the
+    /// laser power for a target symbol-error rate, and whether the loop regenerates its levels
+    Noise {
+        #[command(flatten)]
+        target: Target,
+        /// Target symbol-error rate of the ternary decision (the laser power for it, and the
+        /// passes until an unrestored level's error rate passes it)
+        #[arg(long, default_value_t = lightloop_cost::decision::DEFAULT_TARGET_SER, value_name = "SER")]
+        target_ser: f64,
+    },
     /// The optical rig side by side with GPU baselines on the same workload
     Compare {
         #[command(flatten)]
@@ -186,7 +195,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Energy(t) => commands::energy::run(&t),
         Command::Throughput(t) => commands::throughput::run(&t),
-        Command::Noise(t) => commands::noise::run(&t),
+        Command::Noise { target, target_ser } => commands::noise::run(&target, target_ser),
         Command::Compare { target, gpus } => commands::compare::run(&target, &gpus),
         Command::Audit { rig, json } => commands::audit::run(&rig, json),
         Command::Fleet(a) => commands::fleet::run(&a),

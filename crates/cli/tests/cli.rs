@@ -129,8 +129,33 @@ fn text_reports_show_their_sections() {
         assert!(out.contains(s), "throughput lacks {s}:\n{out}");
     }
     let out = stdout(&run(&["noise"]));
-    for s in ["photons per sample", "quantisation", "effective bits"] {
+    for s in [
+        "photons per sample",
+        "quantisation",
+        "effective bits",
+        "(equal-spacing model)",
+        "(compressed levels)",
+        "the loop does not restore zero: slope 1.18 at 0",
+        "passes until SER > target",
+        "linear ASE growth alone",
+    ] {
         assert!(out.contains(s), "noise lacks {s}:\n{out}");
+    }
+    // The JSON carries the decision, its passes following the drift of the unrestored zero.
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["noise", "--json", "--target-ser", "1e-9"]))).unwrap();
+    let d = &v["decision"];
+    assert_eq!(d["target_ser"], 1e-9);
+    assert_eq!(d["regeneration"]["levels"][1]["restored"], false);
+    let drift = &d["regeneration"]["zero_drift"];
+    let k = drift["passes_to_target"].as_u64().unwrap();
+    assert!(drift["error_rate"][k as usize].as_f64().unwrap() > 1e-9);
+    assert!(drift["error_rate"][k as usize - 1].as_f64().unwrap() <= 1e-9);
+    assert!(d["received_power_for_target_w"].as_f64().unwrap() > d["equal_spacing_received_power_for_target_w"].as_f64().unwrap());
+    for bad in ["0", "0.7", "nan"] {
+        let o = run(&["noise", "--target-ser", bad]);
+        assert_eq!(o.status.code(), Some(2), "--target-ser {bad}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--target-ser"));
     }
     let out = stdout(&run(&["compare", "-w", "llama-3-8b"]));
     for s in [

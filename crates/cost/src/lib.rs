@@ -7,6 +7,7 @@
 //! here is a pure function of the descriptions in `lightloop-rig`.
 
 pub mod audit;
+pub mod decision;
 pub mod error;
 pub mod evaluate;
 

@@ -197,8 +197,8 @@ pub struct LevelFate {
     /// Whether the loop restores the level (it sits on an attracting fixed point).
     pub restored: bool,
     /// The starting amplitudes that converge to the level's fixed point (the point itself when
-    /// it repels; empty (NaN) when the level is not a fixed point).
-    pub basin: (f64, f64),
+    /// it repels; none when the level is not a fixed point).
+    pub basin: Option<(f64, f64)>,
 }
 
 /// The drift of a level the loop does not restore, pass by pass (see the module's notes).
@@ -284,8 +284,11 @@ pub struct Regeneration {
     /// The readout's other noise in the same units, √V₀/(2·I_sig).
     pub sigma_read: f64,
     pub target_error_rate: f64,
-    /// The zero level's drift when the loop does not restore it.
+    /// The zero level's drift when the loop does not restore it, from `zero_start`.
     pub zero_drift: Option<Drift>,
+    /// The same from exactly 0 (an ideal modulator, as the time-domain loop enters values):
+    /// only the noise grows.
+    pub zero_drift_ideal: Option<Drift>,
 }
 
 /// At most this many passes are iterated for a drift.
@@ -328,9 +331,9 @@ impl Regeneration {
                         1 => (l, r),
                         _ => (-r, -l),
                     };
-                    (p.stable, b)
+                    (p.stable, Some(b))
                 }
-                None => (false, (f64::NAN, f64::NAN)),
+                None => (false, None),
             };
             LevelFate {
                 level,
@@ -343,17 +346,20 @@ impl Regeneration {
             }
         };
         let levels = [fate(-1), fate(0), fate(1)];
-        let zero_drift = (!levels[1].restored).then(|| {
-            drift(
-                &f,
-                zero_start,
-                0.5,
-                sigma_pass,
-                sigma_read,
-                target,
-                MAX_DRIFT_PASSES,
-            )
-        });
+        let from = |start: f64| {
+            (!levels[1].restored).then(|| {
+                drift(
+                    &f,
+                    start,
+                    0.5,
+                    sigma_pass,
+                    sigma_read,
+                    target,
+                    MAX_DRIFT_PASSES,
+                )
+            })
+        };
+        let (zero_drift, zero_drift_ideal) = (from(zero_start), from(0.0));
         Self {
             map,
             fixed_points,
@@ -363,6 +369,7 @@ impl Regeneration {
             sigma_read,
             target_error_rate: target,
             zero_drift,
+            zero_drift_ideal,
         }
     }
 
@@ -378,10 +385,13 @@ impl Regeneration {
         let one = &self.levels[2];
         let mut s = String::new();
         match (&z.fixed_point, z.restored) {
-            (Some(p), true) => s.push_str(&format!(
-                "the loop restores zero (slope {:.2} at 0; basin {:.2} to {:.2})",
-                p.slope, z.basin.0, z.basin.1
-            )),
+            (Some(p), true) => {
+                let (l, r) = z.basin.unwrap_or((0.0, 0.0));
+                s.push_str(&format!(
+                    "the loop restores zero (slope {:.2} at 0; basin {l:.2} to {r:.2})",
+                    p.slope
+                ))
+            }
             (Some(p), false) => s.push_str(&format!(
                 "the loop does not restore zero: slope {:.2} at 0",
                 p.slope
@@ -389,10 +399,13 @@ impl Regeneration {
             (None, _) => s.push_str("zero is not a fixed point of the loop"),
         }
         match (&one.fixed_point, one.restored) {
-            (Some(p), true) => s.push_str(&format!(
-                "; it restores ±1 (slope {:.2} at ±1; basin of +1 {:.2} to {:.2})",
-                p.slope, one.basin.0, one.basin.1
-            )),
+            (Some(p), true) => {
+                let (l, r) = one.basin.unwrap_or((1.0, 1.0));
+                s.push_str(&format!(
+                    "; it restores ±1 (slope {:.2} at ±1; basin of +1 {l:.2} to {r:.2} of the amplitudes 0 to 2 scanned)",
+                    p.slope
+                ))
+            }
             (Some(p), false) => s.push_str(&format!(
                 "; it does not restore ±1 (slope {:.2} at ±1)",
                 p.slope
@@ -420,6 +433,15 @@ impl Regeneration {
                     self.target_error_rate,
                     d.mean.len() - 1
                 )),
+            }
+            if let Some(k) = self
+                .zero_drift_ideal
+                .as_ref()
+                .and_then(|d| d.passes_to_target)
+            {
+                s.push_str(&format!(
+                    " (entering at exactly 0, only the noise grows: {k} passes)"
+                ));
             }
         }
         s
@@ -528,8 +550,9 @@ mod tests {
         let one = &r.levels[2];
         assert!(one.restored);
         assert!((one.fixed_point.unwrap().slope - 0.754).abs() < 0.005);
-        assert!(one.basin.0 > 0.0 && one.basin.0 < 0.01 && one.basin.1 >= 1.99, "{:?}", one.basin);
-        assert_eq!(r.levels[0].basin, (-one.basin.1, -one.basin.0));
+        let (l, h) = one.basin.unwrap();
+        assert!(l > 0.0 && l < 0.01 && h >= 1.99, "{:?}", one.basin);
+        assert_eq!(r.levels[0].basin, Some((-h, -l)));
         let d = r.zero_drift.as_ref().unwrap();
         let k = d.passes_to_target.unwrap();
         assert!(k > 1 && k < 30, "{k}");

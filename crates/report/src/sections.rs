@@ -1611,7 +1611,8 @@ fn ledger(c: &mut Ctx) -> Result<Section, String> {
 }
 
 /// The loop-depth caption: what the simulated SNR does, where it would cross the target, and how
-/// that agrees with the cost model's `passes_to_target` (the `noise` command's figure).
+/// that agrees with the cost model's `passes_to_target` (the `noise` command's linear SNR figure;
+/// its error-rate figure follows the return map, see [`regeneration_text`]).
 ///
 /// The simulation reads each value of the state at the symbol rate through the monitor tap; the
 /// cost model's figure is for the readout of a whole product, integrated over its slots, whose
@@ -1670,7 +1671,7 @@ fn snr_caption(
             let at = (1.0 / target - a) / b;
             out.push_str(&format!(
                 "Fitting 1/SNR = a + b·n to these passes puts the crossing near pass {}. The `noise` \
-                 command's {} passes are for the integrated readout of a whole product (noise bandwidth \
+                 command's linear SNR figure of {} passes is for the integrated readout of a whole product (noise bandwidth \
                  {} against the symbol rate's {} here, a ratio of {}): its ASE per pass is that much \
                  smaller, so it reaches the target about {} times later, near pass {} by this \
                  simulation — the two agree to within a factor of {}.",
@@ -1690,6 +1691,45 @@ fn snr_caption(
                 "The simulated SNR does not fall with the passes: no crossing to extrapolate.",
             );
         }
+    }
+    Ok(out)
+}
+
+/// The cost model's error model and regeneration, as the `noise` command states them: one
+/// channel's ternary decision from the compressed levels and the received power a target error
+/// rate needs (beside the equal-spacing figure, labelled), and whether the loop restores each
+/// level, with the passes its unrestored zero level takes to pass the target.
+fn regeneration_text(c: &Ctx) -> Result<Vec<String>, String> {
+    use lightloop_cost::decision::{DEFAULT_TARGET_SER, Decision};
+    let e = c.eval(&c.rig, &c.wl)?;
+    let d = Decision::of_rig(&c.rig, e.noise.budget.point, DEFAULT_TARGET_SER);
+    let dbm = |p: Option<f64>| {
+        p.map_or("none".to_string(), |p| {
+            format!("{:.1} dBm", 10.0 * (p / 1e-3).log10())
+        })
+    };
+    let mut out = vec![format!(
+        "Error model (the cost model's budget column above): the SOA and absorber put the middle \
+         level at {:.3} of the swing (equal spacing: 0.5); at the rig's laser power a symbol-error \
+         rate of {} needs {} received (with equally spaced levels it would take {}).",
+        d.middle_fraction,
+        sci(d.target_ser),
+        dbm(d.received_power_for_target_w),
+        dbm(d.equal_spacing_received_power_for_target_w)
+    )];
+    if let Some(g) = &d.regeneration {
+        let mut t = format!(
+            "Regeneration, from the cost model's return map (the same as above): {}.",
+            g.words()
+        );
+        if !g.levels[1].restored && e.noise.passes_to_target.is_finite() {
+            t.push_str(&format!(
+                " The linear SNR figure of the `noise` command ({} passes) would hold only if the \
+                 loop restored every level.",
+                lightloop_base::words::count(e.noise.passes_to_target.round() as u64)
+            ));
+        }
+        out.push(t);
     }
     Ok(out)
 }
@@ -1770,8 +1810,9 @@ fn test_plan(c: &mut Ctx) -> Result<Section, String> {
              Wilson 95 % intervals; where no error was counted, the arrow marks the one-sided 95 % \
              upper bound (the rate is below it, not at it). Dashed: the \
              prediction from the measured eye with the comparator's noise and hysteresis, and the cost \
-             model's analytic budget for the same comparator (equally spaced levels: it leaves out \
-             the amplifier's and absorber's compression of the top level); predictions \
+             model's analytic budget for the same comparator (the levels the amplifier's gain \
+             saturation and the absorber leave, each level's own noise, thresholds midway between \
+             the levels: the same steady-state transfers the chain uses); predictions \
              below 10⁻¹² are in the CSV only.",
             settings.count.symbols
         ),
@@ -1815,6 +1856,7 @@ fn test_plan(c: &mut Ctx) -> Result<Section, String> {
             r.fixed_points.len()
         ));
     }
+    text.extend(regeneration_text(c)?);
     text.extend(p.notes.iter().map(|n| format!("Simplification: {n}")));
     Ok(Section {
         id: "physics",

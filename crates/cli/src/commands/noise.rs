@@ -2,8 +2,10 @@
 
 use super::{Inputs, evaluate, header, print_json, warnings};
 use crate::Target;
-use crate::load::{CliResult, load_pair};
+use crate::load::{CliError, CliResult, load_pair};
 use crate::table::{Align, Table, num, pct, si, wrap};
+use lightloop_cost::decision::Decision;
+use lightloop_cost::evaluate::NoiseSummary;
 use lightloop_cost::noise::TERM_NAMES;
 use serde::Serialize;
 
@@ -11,15 +13,24 @@ use serde::Serialize;
 struct Report<'a> {
     inputs: Inputs<'a>,
     noise: &'a lightloop_cost::evaluate::NoiseSummary,
+    /// One channel's ternary decision from the compressed levels, and the loop's regeneration.
+    decision: &'a Decision,
 }
 
-pub fn run(t: &Target) -> CliResult<()> {
+pub fn run(t: &Target, target_ser: f64) -> CliResult<()> {
+    if !(target_ser > 0.0 && target_ser < 0.5) {
+        return Err(CliError::BadInput(format!(
+            "--target-ser must lie between 0 and 0.5 (a symbol-error rate), not {target_ser}"
+        )));
+    }
     let pair = load_pair(&t.rig, &t.workload, &t.sets)?;
     let e = evaluate(&pair)?;
+    let d = Decision::of_rig(&pair.rig.value, e.noise.budget.point, target_ser);
     if t.json {
         return print_json(&Report {
             inputs: Inputs::of(&pair),
             noise: &e.noise,
+            decision: &d,
         });
     }
     print!("{}", header("Noise budget of one readout", &pair));
@@ -67,7 +78,7 @@ pub fn run(t: &Target) -> CliResult<()> {
     );
     let q = b.signal_current / 2.0 / (2.0 * b.sigma());
     println!(
-        "  ternary decision          Q = {:.1}, symbol-error rate {}",
+        "  ternary decision          Q = {:.1}, symbol-error rate {} (equal-spacing model)",
         q,
         num(b.ternary_ser())
     );
@@ -84,21 +95,137 @@ pub fn run(t: &Target) -> CliResult<()> {
         ),
         _ => {}
     }
-    if n.passes_to_target.is_finite() {
-        println!("  passes until SNR = target {}", num(n.passes_to_target));
-    }
     if let Some(db) = n.loop_net_db {
         println!("  loop net gain per pass    {db:+.2} dB (excess gain is trimmed in operation)");
     }
+    decision(&d, n);
     print!("{}", warnings(&e));
     println!();
     print!(
         "{}",
         wrap(
-            "model: closed-form noise terms at full scale (shot 2q(I+I_d)B, receiver i_n²B, RIN·I²B, signal–ASE 4R²P·S·B, ASE–ASE 4R²S²B_oB, quantisation Δ²/12, timing jitter), B = 1/(2·window); ASE adds linearly with passes (no regeneration by the absorber). This is the one budget the statistical twin and the time-domain engine are to reuse.",
+            "model: closed-form noise terms at full scale (shot 2q(I+I_d)B, receiver i_n²B, RIN·I²B, signal–ASE 4R²P·S·B, ASE–ASE 4R²S²B_oB, quantisation Δ²/12, timing jitter), B = 1/(2·window); ASE adds linearly with passes. The ternary decision uses the levels the SOA's gain saturation and the absorber leave (their steady-state transfers, the functions the time-domain engine uses; inter-symbol interference of their dynamics left out), each level's own noise and the comparator's thresholds midway between the levels; the equal-spacing figures (levels 0, ½, 1 of the swing, full-scale σ) are labelled as such. Regeneration: the loop's return map with identity mixing (steady-state transfers, a fixed trim holding a = 1), the zero level's drift iterated through it with the per-pass ASE amplified by the local slope (linearised, Gaussian).",
             100,
             ""
         )
     );
     Ok(())
+}
+
+/// One channel's ternary decision and the loop's regeneration, each figure with its model.
+fn decision(d: &Decision, n: &NoiseSummary) {
+    let b = &d.budget;
+    let w = |p: f64| si(p, "W");
+    let a = |i: f64| si(i, "A");
+    let dbm = |p: f64| format!("{:.1} dBm", 10.0 * (p / 1e-3).log10());
+    println!();
+    println!(
+        "Ternary decision of one channel (laser → modulator → path → SOA → absorber → 1:{} fan-out → photodiode/TIA over one symbol → comparator)",
+        num(1.0 / d.delivered)
+    );
+    let r = b.levels.received;
+    println!(
+        "  levels at the photodiode  {} / {} / {} (middle at {:.3} of the swing; equal spacing: 0.500)",
+        w(r[0]),
+        w(r[1]),
+        w(r[2]),
+        d.middle_fraction
+    );
+    let s = b.sds();
+    println!(
+        "  σ per level               {} / {} / {} (comparator included); thresholds {} and {}",
+        a(s[0]),
+        a(s[1]),
+        a(s[2]),
+        a(b.thresholds.0),
+        a(b.thresholds.1)
+    );
+    println!(
+        "  symbol-error rate         {} (compressed levels); {} (equal-spacing model)",
+        num(d.ser),
+        num(d.ser_equal_spacing)
+    );
+    println!("  target SER                {}", num(d.target_ser));
+    let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("none".to_string(), f);
+    println!(
+        "  received power for target {} (compressed levels, rig's laser, attenuated as on the bench); {} (equal-spacing model)",
+        opt(d.received_power_for_target_w, &|p| format!("{} ({})", w(p), dbm(p))),
+        opt(d.equal_spacing_received_power_for_target_w, &|p| format!(
+            "{} ({})",
+            w(p),
+            dbm(p)
+        )),
+    );
+    println!(
+        "  laser power for target    {} per channel (compressed levels; rig: {}); {} (equal-spacing model)",
+        opt(d.laser_power_for_target_w, &|p| w(p)),
+        w(d.laser_power_w),
+        opt(d.equal_spacing_laser_power_for_target_w, &|p| w(p)),
+    );
+    let Some(g) = &d.regeneration else {
+        println!("  regeneration              no loop amplifier: no return map");
+        return;
+    };
+    println!();
+    println!(
+        "Regeneration (return map of one value, identity mixing, trim {:.3}{})",
+        g.map.trim,
+        if g.map.holds_unit {
+            ""
+        } else {
+            ", which cannot hold a = 1"
+        }
+    );
+    let mut tab = Table::new(
+        &["level", "fixed point", "slope", "restored", "basin (amplitude)"],
+        &[Align::Left, Align::Right, Align::Right, Align::Left, Align::Right],
+    );
+    for f in &g.levels {
+        tab.row(vec![
+            format!("{:+}", f.level),
+            f.fixed_point
+                .map_or("none".into(), |p| format!("{:.3}", p.amplitude)),
+            f.fixed_point
+                .map_or(String::new(), |p| format!("{:.3}", p.slope)),
+            if f.restored { "yes" } else { "no" }.into(),
+            match f.basin {
+                None => String::new(),
+                Some(_) if !f.restored => "the point only (repelling)".into(),
+                Some((l, r)) => format!("{l:.3} … {r:.3}"),
+            },
+        ]);
+    }
+    println!("{}", tab.render());
+    println!("{}", wrap(&format!("{}.", g.words()), 100, "  "));
+    match g.passes_to_target() {
+        Some(k) => println!(
+            "  passes until SER > target {k} (the unrestored zero level's drift through the return map)"
+        ),
+        None if g.levels[1].restored => println!(
+            "  passes until SER > target none from drift: the loop restores zero"
+        ),
+        None => println!(
+            "  passes until SER > target beyond {} passes of drift",
+            lightloop_cost::regeneration::MAX_DRIFT_PASSES
+        ),
+    }
+    if let Some(k) = g.passes_to_target()
+        && (k as f64) < n.passes_between_readouts
+    {
+        println!(
+            "  warning: the zero level's error rate passes the target after {k} passes, within the {} passes between readouts",
+            num(n.passes_between_readouts)
+        );
+    }
+    if n.passes_to_target.is_finite() {
+        println!(
+            "  passes until SNR = target {} (linear ASE growth alone{})",
+            num(n.passes_to_target),
+            if g.levels[1].restored {
+                ""
+            } else {
+                ": not the limit, the loop does not restore zero"
+            }
+        );
+    }
 }
