@@ -151,7 +151,12 @@ fn text_reports_show_their_sections() {
     let k = drift["passes_to_target"].as_u64().unwrap();
     assert!(drift["error_rate"][k as usize].as_f64().unwrap() > 1e-9);
     assert!(drift["error_rate"][k as usize - 1].as_f64().unwrap() <= 1e-9);
-    assert!(d["received_power_for_target_w"].as_f64().unwrap() > d["equal_spacing_received_power_for_target_w"].as_f64().unwrap());
+    assert!(
+        d["received_power_for_target_w"].as_f64().unwrap()
+            > d["equal_spacing_received_power_for_target_w"]
+                .as_f64()
+                .unwrap()
+    );
     for bad in ["0", "0.7", "nan"] {
         let o = run(&["noise", "--target-ser", bad]);
         assert_eq!(o.status.code(), Some(2), "--target-ser {bad}");

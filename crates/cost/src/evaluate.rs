@@ -464,7 +464,10 @@ pub struct NoiseSummary {
     pub ceiling_by: Option<&'static str>,
     /// Amplified passes between regenerations.
     pub passes_between_readouts: f64,
-    /// Amplified passes before the readout SNR falls to the target.
+    /// Amplified passes before the readout SNR falls to the target, from the linear growth of
+    /// the ASE alone (as if the loop regenerated its levels). Whether it does, and the passes an
+    /// unrestored level's drift allows, come from [`crate::decision::Decision`] (the `noise`
+    /// command), whose return-map analysis is too slow for this per-evaluation summary.
     pub passes_to_target: f64,
     /// Net power change of the loop per pass, dB (tier B–D).
     pub loop_net_db: Option<f64>,

@@ -139,7 +139,12 @@ pub struct Levels {
 impl Levels {
     /// The levels whose SOA inputs are `amplifier_input` (W) through `c` with `trim`, then
     /// attenuated by `attenuation`.
-    pub fn through(c: &Compression, amplifier_input: [f64; 3], trim: f64, attenuation: f64) -> Self {
+    pub fn through(
+        c: &Compression,
+        amplifier_input: [f64; 3],
+        trim: f64,
+        attenuation: f64,
+    ) -> Self {
         let passage = amplifier_input.map(|p| c.chain(p, trim));
         Self {
             amplifier_input,
@@ -424,7 +429,12 @@ mod tests {
             absorber: None,
         };
         let m = modulator_levels(1e12, 16);
-        let b = LevelBudget::at(&n, Levels::through(&c, m, 1.0, 1.0).at_received(1e-6), 6e-9, 0.0);
+        let b = LevelBudget::at(
+            &n,
+            Levels::through(&c, m, 1.0, 1.0).at_received(1e-6),
+            6e-9,
+            0.0,
+        );
         let sigma = b.sds()[1];
         // Shot noise differs per level; the receiver's i_n²B dominates it here by > 10⁴.
         assert!(b.terms[2].shot < 1e-2 * b.terms[2].receiver);
@@ -458,7 +468,11 @@ mod tests {
         assert!((l.passage[2].transmission / t_hand - 1.0).abs() < 1e-9);
         // The seed's middle level sits near 0.63 of the swing (the engine's eye at −22.5 dBm
         // reads 16.02 mV between 0.47 and 25.32 mV: 0.626).
-        assert!((0.6..0.65).contains(&l.middle_fraction()), "{}", l.middle_fraction());
+        assert!(
+            (0.6..0.65).contains(&l.middle_fraction()),
+            "{}",
+            l.middle_fraction()
+        );
     }
 
     #[test]

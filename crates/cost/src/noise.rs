@@ -346,8 +346,10 @@ impl NoiseBudget {
     /// Symbol-error rate of a ternary decision {−1, 0, +1} spanning the swing: equally spaced
     /// levels, midpoint thresholds, Gaussian noise of the full-scale σ on every level (a
     /// conservative, signal-independent bound) and the comparator's hysteresis
-    /// ([`stats::ternary_ser`]; without hysteresis 4/3·Q(I_sig/4σ)). Unequal level spacing (an
-    /// amplifier's or absorber's compression of the top level) is left out.
+    /// ([`stats::ternary_ser`]; without hysteresis 4/3·Q(I_sig/4σ)): the equal-spacing model,
+    /// labelled so wherever it is shown. Unequal level spacing (an amplifier's or absorber's
+    /// compression of the top level) is left out here; [`crate::levels::LevelBudget`] has it,
+    /// and agrees with the time-domain engine where this does not.
     pub fn ternary_ser(&self) -> f64 {
         let s = self.signal_current;
         stats::ternary_ser(

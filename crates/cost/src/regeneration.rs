@@ -106,7 +106,13 @@ fn converges(f: &impl Fn(f64) -> f64, mut a: f64, target: f64, tol: f64, passes:
 /// whose orbits reach within 10⁻⁶ of a* in 10 000 passes, taken outwards from a* on both sides
 /// until the first node that does not converge; the interval from the lowest to the highest
 /// such node. (`a*`, `a*`) for a repelling fixed point.
-pub fn basin(f: &impl Fn(f64) -> f64, fixed: &FixedPoint, lo: f64, hi: f64, n: usize) -> (f64, f64) {
+pub fn basin(
+    f: &impl Fn(f64) -> f64,
+    fixed: &FixedPoint,
+    lo: f64,
+    hi: f64,
+    n: usize,
+) -> (f64, f64) {
     let a = fixed.amplitude;
     if !fixed.stable {
         return (a, a);
@@ -301,7 +307,9 @@ impl Regeneration {
     pub fn of_rig(rig: &Rig, sigma_pass: f64, sigma_read: f64, target: f64) -> Option<Self> {
         let map = LoopMap::from_rig(rig)?;
         let zero_start = (1.0 / rig.modulator.extinction_ratio.linear()).sqrt();
-        Some(Self::of_map(map, zero_start, sigma_pass, sigma_read, target))
+        Some(Self::of_map(
+            map, zero_start, sigma_pass, sigma_read, target,
+        ))
     }
 
     pub fn of_map(
@@ -410,7 +418,9 @@ impl Regeneration {
                 "; it does not restore ±1 (slope {:.2} at ±1)",
                 p.slope
             )),
-            (None, _) => s.push_str("; ±1 is not a fixed point (the SOA cannot make up the loop's loss)"),
+            (None, _) => {
+                s.push_str("; ±1 is not a fixed point (the SOA cannot make up the loop's loss)")
+            }
         }
         if let Some(d) = &self.zero_drift {
             match d.passes_to_threshold {
@@ -467,7 +477,11 @@ mod tests {
         for _ in 0..50 {
             a -= ((beta * a).tanh() - a) / (beta * (1.0 - (beta * a).tanh().powi(2)) - 1.0);
         }
-        assert!((fps[1].amplitude - a).abs() < 1e-12, "{} vs {a}", fps[1].amplitude);
+        assert!(
+            (fps[1].amplitude - a).abs() < 1e-12,
+            "{} vs {a}",
+            fps[1].amplitude
+        );
         assert!((fps[1].slope - beta * (1.0 - a * a)).abs() < 1e-8);
         assert!(fps[1].stable);
         let (l, r) = basin(&f, &fps[1], 0.0, 2.0, 200);
@@ -481,7 +495,10 @@ mod tests {
     fn cubic_map_basin_ends_at_root_three() {
         let f = |a: f64| (3.0 * a - a * a * a) / 2.0;
         let fps = fixed_points(&f, 0.0, 2.0, 400);
-        let one = fps.iter().find(|p| (p.amplitude - 1.0).abs() < 1e-9).unwrap();
+        let one = fps
+            .iter()
+            .find(|p| (p.amplitude - 1.0).abs() < 1e-9)
+            .unwrap();
         assert!(one.slope.abs() < 1e-8 && one.stable);
         let zero = fps.iter().find(|p| p.amplitude == 0.0).unwrap();
         assert!((zero.slope - 1.5).abs() < 1e-8 && !zero.stable);
@@ -534,7 +551,10 @@ mod tests {
         let d = drift(&f, 0.1, 0.5, 0.01, 0.0, 1e-6, 100_000);
         assert_eq!(d.passes_to_target, None);
         let last = *d.sigma.last().unwrap();
-        assert!((last - 0.01 / (1.0f64 - 0.25).sqrt()).abs() < 1e-9, "{last}");
+        assert!(
+            (last - 0.01 / (1.0f64 - 0.25).sqrt()).abs() < 1e-9,
+            "{last}"
+        );
         assert!(d.mean.len() < 200);
     }
 

@@ -149,7 +149,11 @@ fn decision(d: &Decision, n: &NoiseSummary) {
     let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("none".to_string(), f);
     println!(
         "  received power for target {} (compressed levels, rig's laser, attenuated as on the bench); {} (equal-spacing model)",
-        opt(d.received_power_for_target_w, &|p| format!("{} ({})", w(p), dbm(p))),
+        opt(d.received_power_for_target_w, &|p| format!(
+            "{} ({})",
+            w(p),
+            dbm(p)
+        )),
         opt(d.equal_spacing_received_power_for_target_w, &|p| format!(
             "{} ({})",
             w(p),
@@ -177,8 +181,20 @@ fn decision(d: &Decision, n: &NoiseSummary) {
         }
     );
     let mut tab = Table::new(
-        &["level", "fixed point", "slope", "restored", "basin (amplitude)"],
-        &[Align::Left, Align::Right, Align::Right, Align::Left, Align::Right],
+        &[
+            "level",
+            "fixed point",
+            "slope",
+            "restored",
+            "basin (amplitude)",
+        ],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+            Align::Right,
+        ],
     );
     for f in &g.levels {
         tab.row(vec![
@@ -201,9 +217,9 @@ fn decision(d: &Decision, n: &NoiseSummary) {
         Some(k) => println!(
             "  passes until SER > target {k} (the unrestored zero level's drift through the return map)"
         ),
-        None if g.levels[1].restored => println!(
-            "  passes until SER > target none from drift: the loop restores zero"
-        ),
+        None if g.levels[1].restored => {
+            println!("  passes until SER > target none from drift: the loop restores zero")
+        }
         None => println!(
             "  passes until SER > target beyond {} passes of drift",
             lightloop_cost::regeneration::MAX_DRIFT_PASSES

@@ -5,7 +5,9 @@
 //! Per pass the value's power κ²a²·P_unit (κ the passive mesh's amplitude scale, P_unit the
 //! power of a value of 1) goes through the absorber, T_SA(P) = 1 − α_s/(1 + P/P_sat) − α_ns, and
 //! the SOA's saturated gain G = G₀·exp(−(G − 1)·P/P_sat) (docs/references.md), then a fixed trim t
-//! chosen so that a = 1 is a fixed point: f(a) = √(t·G·T_SA·κ²a²·P_unit / P_unit). These are the
+//! chosen so that a = 1 is a fixed point: f(a) = √(t·G·T_SA·κ²a²·P_unit / P_unit) (the cost
+//! model's `regeneration::LoopMap`, which also finds basins and drifts, on the same transfers
+//! of `levels::Compression`). These are the
 //! parts' steady-state (fast) transfers, valid when the slot is long against the absorber's
 //! recovery and the SOA's carrier lifetime; the time-domain loop keeps their dynamics.
 //!
