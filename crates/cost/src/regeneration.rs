@@ -237,17 +237,59 @@ pub fn drift(
     target: f64,
     max_passes: usize,
 ) -> Drift {
-    let rate = |d: f64, s2: f64| {
-        let s = (s2 + sigma_read * sigma_read).sqrt().max(f64::MIN_POSITIVE);
-        q_function((threshold - d.abs()) / s) + q_function((threshold + d.abs()) / s)
-    };
+    iterate(
+        f,
+        start,
+        (sigma_pass, sigma_read),
+        target,
+        max_passes,
+        |d, s| q_function((threshold - d.abs()) / s) + q_function((threshold + d.abs()) / s),
+        |d| d.abs() >= threshold,
+    )
+}
+
+/// As [`drift`] for the +1 level (−1 by symmetry), which has one threshold below it: the error
+/// rate after k passes is Q((d_k − θ)/σ), and the mean reaches the threshold when d_k ≤ θ.
+pub fn drift_of_one(
+    f: &impl Fn(f64) -> f64,
+    start: f64,
+    threshold: f64,
+    sigma_pass: f64,
+    sigma_read: f64,
+    target: f64,
+    max_passes: usize,
+) -> Drift {
+    iterate(
+        f,
+        start,
+        (sigma_pass, sigma_read),
+        target,
+        max_passes,
+        |d, s| q_function((d - threshold) / s),
+        |d| d <= threshold,
+    )
+}
+
+/// The iteration of [`drift`] and [`drift_of_one`]: `rate(d, σ)` the error rate of a level of
+/// mean d and total σ, `crossed(d)` whether the mean has reached the threshold.
+fn iterate(
+    f: &impl Fn(f64) -> f64,
+    start: f64,
+    (sigma_pass, sigma_read): (f64, f64),
+    target: f64,
+    max_passes: usize,
+    rate: impl Fn(f64, f64) -> f64,
+    crossed: impl Fn(f64) -> bool,
+) -> Drift {
+    let total = |s2: f64| (s2 + sigma_read * sigma_read).sqrt();
+    let at = |d: f64, s2: f64| rate(d, total(s2).max(f64::MIN_POSITIVE));
     let (mut d, mut s2) = (start, 0.0f64);
     let mut out = Drift {
         mean: vec![d],
-        sigma: vec![(s2 + sigma_read * sigma_read).sqrt()],
-        error_rate: vec![rate(d, s2)],
+        sigma: vec![total(s2)],
+        error_rate: vec![at(d, s2)],
         passes_to_target: None,
-        passes_to_threshold: (d.abs() >= threshold).then_some(0),
+        passes_to_threshold: crossed(d).then_some(0),
     };
     for k in 1..=max_passes {
         let k_slope = slope(f, d);
@@ -255,11 +297,11 @@ pub fn drift(
         let next_d = f(d);
         let settled = (next_d - d).abs() < 1e-12 && (next_s2.sqrt() - s2.sqrt()).abs() < 1e-12;
         (d, s2) = (next_d, next_s2);
-        let p = rate(d, s2);
+        let p = at(d, s2);
         out.mean.push(d);
-        out.sigma.push((s2 + sigma_read * sigma_read).sqrt());
+        out.sigma.push(total(s2));
         out.error_rate.push(p);
-        if out.passes_to_threshold.is_none() && d.abs() >= threshold {
+        if out.passes_to_threshold.is_none() && crossed(d) {
             out.passes_to_threshold = Some(k);
         }
         if p > target {
@@ -295,6 +337,8 @@ pub struct Regeneration {
     /// The same from exactly 0 (an ideal modulator, as the time-domain loop enters values):
     /// only the noise grows.
     pub zero_drift_ideal: Option<Drift>,
+    /// The +1 level's drift from 1 when the loop does not restore it (−1 mirrors it).
+    pub one_drift: Option<Drift>,
 }
 
 /// At most this many passes are iterated for a drift.
@@ -368,6 +412,17 @@ impl Regeneration {
             })
         };
         let (zero_drift, zero_drift_ideal) = (from(zero_start), from(0.0));
+        let one_drift = (!levels[2].restored).then(|| {
+            drift_of_one(
+                &f,
+                1.0,
+                0.5,
+                sigma_pass,
+                sigma_read,
+                target,
+                MAX_DRIFT_PASSES,
+            )
+        });
         Self {
             map,
             fixed_points,
@@ -378,13 +433,18 @@ impl Regeneration {
             target_error_rate: target,
             zero_drift,
             zero_drift_ideal,
+            one_drift,
         }
     }
 
-    /// The passes until the error rate passes the target from the unrestored zero level's
-    /// drift: `None` when the loop restores zero or the drift stays below the target.
+    /// The passes until the error rate passes the target from the drift of an unrestored level
+    /// (zero from the extinction floor, or ±1), the fewer of the two: `None` when the loop
+    /// restores every level or the drifts stay below the target.
     pub fn passes_to_target(&self) -> Option<usize> {
-        self.zero_drift.as_ref().and_then(|d| d.passes_to_target)
+        [&self.zero_drift, &self.one_drift]
+            .into_iter()
+            .filter_map(|d| d.as_ref().and_then(|d| d.passes_to_target))
+            .min()
     }
 
     /// The regeneration in words.
@@ -452,6 +512,23 @@ impl Regeneration {
                 s.push_str(&format!(
                     " (entering at exactly 0, only the noise grows: {k} passes)"
                 ));
+            }
+        }
+        if let Some(d) = &self.one_drift {
+            match (d.passes_to_threshold, d.passes_to_target) {
+                (Some(k), Some(t)) => s.push_str(&format!(
+                    "; the ±1 levels fall to the decision threshold (½) after {k} passes, and their error rate passes {:.0e} after {t}",
+                    self.target_error_rate
+                )),
+                (None, Some(t)) => s.push_str(&format!(
+                    "; the ±1 levels' error rate passes {:.0e} after {t} passes",
+                    self.target_error_rate
+                )),
+                (_, None) => s.push_str(&format!(
+                    "; the ±1 levels' error rate stays below {:.0e} over {} passes",
+                    self.target_error_rate,
+                    d.mean.len() - 1
+                )),
             }
         }
         s
@@ -541,6 +618,19 @@ mod tests {
         assert_eq!(d.passes_to_threshold, None);
         let d2 = drift(&f, 0.1, 0.5, 0.0, 1e-9, 1e-300, 100);
         assert_eq!(d2.passes_to_threshold, Some(9));
+    }
+
+    /// A decaying top level, f(a) = 0.9·a from 1: d_k = 0.9^k falls to ½ at pass 7
+    /// (0.9⁶ = 0.5314, 0.9⁷ = 0.4783). With readout noise σ = 0.01 alone the error rate
+    /// Q((d − ½)/σ) is Q(3.14) = 8.4·10⁻⁴ at pass 6, below 10⁻³, and Q(−2.17) = 0.985 at pass 7.
+    #[test]
+    fn a_decaying_top_level_by_hand() {
+        let f = |a: f64| 0.9 * a;
+        let d = drift_of_one(&f, 1.0, 0.5, 0.0, 0.01, 1e-3, 100);
+        assert_eq!(d.passes_to_threshold, Some(7));
+        assert_eq!(d.passes_to_target, Some(7));
+        assert!((d.error_rate[6] - q_function((0.9f64.powi(6) - 0.5) / 0.01)).abs() < 1e-15);
+        assert!(d.error_rate[6] < 1e-3 && d.error_rate[7] > 0.5);
     }
 
     /// A contracting map settles: the mean goes to 0 and σ² to σ_a²/(1 − s²); no pass passes a

@@ -1709,7 +1709,7 @@ fn regeneration_text(c: &Ctx) -> Result<Vec<String>, String> {
         })
     };
     let mut out = vec![format!(
-        "Error model (the cost model's budget column above): the SOA and absorber put the middle \
+        "Error model (the cost model's budget, dashed in the figure above): the SOA and absorber put the middle \
          level at {:.3} of the swing (equal spacing: 0.5); at the rig's laser power a symbol-error \
          rate of {} needs {} received (with equally spaced levels it would take {}).",
         d.middle_fraction,
@@ -1722,7 +1722,7 @@ fn regeneration_text(c: &Ctx) -> Result<Vec<String>, String> {
             "Regeneration, from the cost model's return map (the same as above): {}.",
             g.words()
         );
-        if !g.levels[1].restored && e.noise.passes_to_target.is_finite() {
+        if g.levels.iter().any(|l| !l.restored) && e.noise.passes_to_target.is_finite() {
             t.push_str(&format!(
                 " The linear SNR figure of the `noise` command ({} passes) would hold only if the \
                  loop restored every level.",

@@ -104,7 +104,7 @@ pub fn run(t: &Target, target_ser: f64) -> CliResult<()> {
     print!(
         "{}",
         wrap(
-            "model: closed-form noise terms at full scale (shot 2q(I+I_d)B, receiver i_n²B, RIN·I²B, signal–ASE 4R²P·S·B, ASE–ASE 4R²S²B_oB, quantisation Δ²/12, timing jitter), B = 1/(2·window); ASE adds linearly with passes. The ternary decision uses the levels the SOA's gain saturation and the absorber leave (their steady-state transfers, the functions the time-domain engine uses; inter-symbol interference of their dynamics left out), each level's own noise and the comparator's thresholds midway between the levels; the equal-spacing figures (levels 0, ½, 1 of the swing, full-scale σ) are labelled as such. Regeneration: the loop's return map with identity mixing (steady-state transfers, a fixed trim holding a = 1), the zero level's drift iterated through it with the per-pass ASE amplified by the local slope (linearised, Gaussian).",
+            "model: closed-form noise terms at full scale (shot 2q(I+I_d)B, receiver i_n²B, RIN·I²B, signal–ASE 4R²P·S·B, ASE–ASE 4R²S²B_oB, quantisation Δ²/12, timing jitter), B = 1/(2·window); ASE adds linearly with passes. The ternary decision uses the levels the SOA's gain saturation and the absorber leave (their steady-state transfers, the functions the time-domain engine uses; inter-symbol interference of their dynamics left out), each level's own noise and the comparator's thresholds midway between the levels; the equal-spacing figures (levels 0, ½, 1 of the swing, full-scale σ) are labelled as such. Regeneration: the loop's return map with identity mixing (steady-state transfers, a fixed trim holding a = 1), an unrestored level's drift iterated through it with the per-pass ASE amplified by the local slope (linearised, Gaussian).",
             100,
             ""
         )
@@ -213,15 +213,16 @@ fn decision(d: &Decision, n: &NoiseSummary) {
     }
     println!("{}", tab.render());
     println!("{}", wrap(&format!("{}.", g.words()), 100, "  "));
+    let all_restored = g.levels.iter().all(|l| l.restored);
     match g.passes_to_target() {
         Some(k) => println!(
-            "  passes until SER > target {k} (the unrestored zero level's drift through the return map)"
+            "  passes until SER > target {k} (the drift of the unrestored level through the return map)"
         ),
-        None if g.levels[1].restored => {
-            println!("  passes until SER > target none from drift: the loop restores zero")
+        None if all_restored => {
+            println!("  passes until SER > target none from drift: the loop restores every level")
         }
         None => println!(
-            "  passes until SER > target beyond {} passes of drift",
+            "  passes until SER > target beyond the drift iterated (up to {} passes)",
             lightloop_cost::regeneration::MAX_DRIFT_PASSES
         ),
     }
@@ -229,7 +230,7 @@ fn decision(d: &Decision, n: &NoiseSummary) {
         && (k as f64) < n.passes_between_readouts
     {
         println!(
-            "  warning: the zero level's error rate passes the target after {k} passes, within the {} passes between readouts",
+            "  warning: an unrestored level's error rate passes the target after {k} passes, within the {} passes between readouts",
             num(n.passes_between_readouts)
         );
     }
@@ -237,10 +238,10 @@ fn decision(d: &Decision, n: &NoiseSummary) {
         println!(
             "  passes until SNR = target {} (linear ASE growth alone{})",
             num(n.passes_to_target),
-            if g.levels[1].restored {
+            if all_restored {
                 ""
             } else {
-                ": not the limit, the loop does not restore zero"
+                ": not the limit, the loop does not restore every level"
             }
         );
     }
