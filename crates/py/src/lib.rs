@@ -3,7 +3,7 @@
 //! The Python package's native module, `lightloop._native`: descriptions (`Rig`, `Workload`,
 //! `Gpu`, `Deployment`) and every main capability of the library crates — the cost model
 //! (`evaluate`, `compare`, `audit`, sweeps), the time-domain engine (`simulate`, `test_plan`),
-//! reservoirs on NumPy inputs, the loop-network experiments, users' own ONNX models on the twin, the report and the fleet model — as Python objects and NumPy
+//! reservoirs on NumPy inputs, the loop-network experiments, pretrained transformers and users' own ONNX models on the twin, the report and the fleet model — as Python objects and NumPy
 //! arrays. A thin front end: every number comes from the same library calls as the command
 //! line's. The pure-Python part of the package (`python/lightloop/`) adds DataFrames, the
 //! distributed runs and the type stubs.
@@ -15,6 +15,7 @@ mod error;
 mod experiment;
 mod onnx;
 mod physics;
+mod pretrained;
 mod reservoir;
 mod run;
 mod study;
@@ -46,6 +47,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(experiment::experiment, m)?)?;
     m.add_function(wrap_pyfunction!(experiment::experiment_config, m)?)?;
     m.add_function(wrap_pyfunction!(study::fleet, m)?)?;
+    m.add_function(wrap_pyfunction!(pretrained::model_eval, m)?)?;
+    m.add_function(wrap_pyfunction!(pretrained::model_list, m)?)?;
+    m.add_function(wrap_pyfunction!(pretrained::model_fetch, m)?)?;
     m.add_function(wrap_pyfunction!(run::set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

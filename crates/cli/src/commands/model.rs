@@ -264,13 +264,11 @@ fn parse_ops(ops: &[String]) -> CliResult<Vec<OpticalOp>> {
 }
 
 fn parse_range(r: &str) -> CliResult<AdcRange> {
-    match r {
-        "calibrated" => Ok(AdcRange::Calibrated { margin: 1.25 }),
-        "worst-case" => Ok(AdcRange::WorstCase),
-        other => Err(CliError::BadInput(format!(
-            "--adc-range: `{other}` is not calibrated or worst-case"
-        ))),
-    }
+    eval::adc_range_from_name(r).ok_or_else(|| {
+        CliError::BadInput(format!(
+            "--adc-range: `{r}` is not calibrated or worst-case"
+        ))
+    })
 }
 
 /// Writes `plots` into `out`, each as SVG and PDF; returns their file names.

@@ -231,7 +231,8 @@ pub struct LedgerRow {
 }
 
 /// How the model was scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scoring {
     /// Perplexity over `tokens` tokens of data/english.txt, by a model with a vocabulary of
     /// `vocabulary` tokens (uniform guessing has that perplexity).
@@ -240,10 +241,11 @@ pub enum Scoring {
     Sentences { pairs: usize },
 }
 
-/// What an evaluation measured.
-#[derive(Debug, Clone)]
+/// What an evaluation measured (as JSON: the model by its name, the plots left out).
+#[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     /// The model's catalogue entry.
+    #[serde(serialize_with = "catalogue_name")]
     pub model: &'static Catalogued,
     pub scoring: Scoring,
     /// Rig, workload, optical layers and seed in words (the plots' titles carry it).
@@ -251,6 +253,7 @@ pub struct Outcome {
     /// The workload priced (its name).
     pub workload: String,
     /// The layers on the optics.
+    #[serde(serialize_with = "op_names")]
     pub ops: Vec<OpticalOp>,
     /// Digital first, then each weight representation at the rig's light and ADC and over the
     /// sweeps.
@@ -262,9 +265,28 @@ pub struct Outcome {
     /// What the numbers mean: the references and a verdict per setting.
     pub summary: Summary,
     /// The metric against photons and against ADC bits (those swept).
+    #[serde(skip)]
     pub plots: Vec<Plot>,
     /// Remarks on the configuration (for the user, not errors).
     pub notes: Vec<String>,
+}
+
+fn catalogue_name<S: serde::Serializer>(c: &&'static Catalogued, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.name)
+}
+
+fn op_names<S: serde::Serializer>(ops: &[OpticalOp], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(ops.iter().map(|o| op_name(*o)))
+}
+
+/// The ADC span named `name`: `calibrated` (each layer's receiver gain set once from a
+/// calibration window, ×1.25 margin) or `worst-case` (all inputs at full light).
+pub fn adc_range_from_name(name: &str) -> Option<AdcRange> {
+    match name {
+        "calibrated" => Some(AdcRange::Calibrated { margin: 1.25 }),
+        "worst-case" => Some(AdcRange::WorstCase),
+        _ => None,
+    }
 }
 
 /// What the numbers mean: the references the optical settings are judged against, whether each

