@@ -24,6 +24,8 @@ macro_rules! preset {
 pub const PRESETS: &[Preset] = &[
     preset!(Rig, "rigs", "seed-16ch"),
     preset!(Rig, "rigs", "single-channel"),
+    preset!(Rig, "rigs", "seed-assumptions"),
+    preset!(Rig, "rigs", "seed-assumptions-1ch"),
     preset!(Rig, "rigs", "tier-a-1024"),
     preset!(Rig, "rigs", "tier-b-1024"),
     preset!(Rig, "rigs", "tier-c-1024"),
