@@ -46,6 +46,12 @@ pub fn uniform(rng: &mut Rng) -> f64 {
     rng.random::<f64>()
 }
 
+/// Electrons per sample below which a photodiode's count is drawn exactly (Poisson) and at and
+/// above which shot noise is drawn as a Gaussian of the same variance, summed with the other
+/// Gaussian noises at the same node: the count's skewness 1/√λ ≤ 0.03 is dropped there. The one
+/// rule of the time-domain engine's photodiode, the twin's products and the reservoirs' readout.
+pub const COUNT_EXACTLY_BELOW: f64 = 1000.0;
+
 /// Mean at and above which Poisson counts are drawn from the Gaussian N(λ, λ): the relative
 /// error of its variance and of every moment used here is below 1e-4 (skewness 1/√λ ≤ 0.003).
 pub const POISSON_GAUSSIAN_ABOVE: f64 = 1e5;

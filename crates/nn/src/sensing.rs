@@ -2,19 +2,23 @@
 //! noise of the one noise budget ([`lightloop_cost::noise::NoiseBudget`]).
 //!
 //! Each node's readout range (its minimum to maximum over the training run) is mapped onto the
-//! receiver's full-scale swing, as a calibration of gain and offset would; the analog noise is
-//! the budget's full-scale σ at the detected power (shot, dark, receiver, RIN; no ASE here —
-//! the reservoir's own amplifier adds that inside its dynamics), so σ/swing is its relative
-//! standard deviation; then the ADC rounds to its codes over the same range and adds the excess
-//! noise of its ENOB below its bits. Simplification: the shot noise is taken at full scale
-//! for every value (conservative for values below full scale).
+//! receiver's swing, as a calibration of gain and offset would: a value at fraction y of its
+//! range reaches the photodiode as the power fraction f + (1 − f)·y of full scale, f = 1/ER the
+//! modulator's floor. The photodiode counts electrons as the time-domain engine's does: a count
+//! of mean μ = N·(f + (1 − f)·y) (N electrons at full scale) drawn exactly (Poisson) below
+//! [`COUNT_EXACTLY_BELOW`] electrons and as N(μ, μ) above, so shot noise follows the value's
+//! own light (exact at tens of photons). The other analog terms (dark current, receiver, RIN;
+//! no ASE here — the reservoir's own amplifier adds that inside its dynamics) are Gaussian at
+//! their full-scale σ (RIN at full scale: conservative below it). Then the ADC rounds to its
+//! codes over the same range and adds the excess noise of its ENOB below its bits.
 //!
 //! Photons per sample set the detected power: P = n·hν/T_s over the symbol period T_s.
 
-use lightloop_base::rng::{Rng, normal};
+use lightloop_base::rng::{COUNT_EXACTLY_BELOW, Rng, normal, poisson};
 use lightloop_cost::noise::{NoiseBudget, NoiseParams, ReadoutPoint, adc_excess_sd, adc_round};
 use lightloop_cost::optics::path_loss_db;
 use lightloop_rig::Rig;
+use lightloop_rig::constants::ELEMENTARY_CHARGE;
 use lightloop_rig::units::db_to_linear;
 
 /// The readout noise applied to node values.
@@ -22,8 +26,16 @@ use lightloop_rig::units::db_to_linear;
 pub struct Sensing {
     /// Photons per sample at full scale (`None`: no analog noise).
     pub photons_per_sample: Option<f64>,
-    /// Analog noise σ over the full-scale swing.
+    /// Analog noise σ over the full-scale swing, every term at full scale (the figure tables
+    /// quote; the draw itself counts shot noise at each value's own light).
     pub relative_sd: f64,
+    /// Electrons the photodiode collects at full scale, N = η·n (0: no shot noise).
+    pub electrons: f64,
+    /// The modulator's floor f = 1/ER: the power fraction at the bottom of the range.
+    pub floor: f64,
+    /// σ of the signal-independent analog terms (dark, receiver, RIN at full scale) over the
+    /// swing.
+    pub other_sd: f64,
     /// ADC resolution (`None`: no converter, the values stay analog).
     pub adc_bits: Option<u32>,
     /// ENOB of the converter.
@@ -36,6 +48,9 @@ impl Sensing {
         Self {
             photons_per_sample: None,
             relative_sd: 0.0,
+            electrons: 0.0,
+            floor: 0.0,
+            other_sd: 0.0,
             adc_bits: None,
             adc_enob: 0.0,
         }
@@ -65,9 +80,14 @@ impl Sensing {
             },
         );
         let bits = adc_bits.or(Some(rig.adc.bits));
+        let swing = budget.signal_current;
+        let other = (budget.terms.total() - budget.terms.shot).max(0.0);
         Self {
             photons_per_sample: Some(budget.photons_per_sample),
-            relative_sd: budget.sigma() / budget.signal_current,
+            relative_sd: budget.sigma() / swing,
+            electrons: budget.mean_current * t / ELEMENTARY_CHARGE,
+            floor: 1.0 - params.swing,
+            other_sd: other.sqrt() / swing,
             adc_bits: bits,
             adc_enob: bits.map_or(0.0, |b| rig.adc.enob_at(b)),
         }
@@ -85,6 +105,29 @@ impl Sensing {
         }
     }
 
+    /// The analog reading of a value at fraction `y` of its range, as a fraction of the range:
+    /// the photodiode's count at that light (exact below [`COUNT_EXACTLY_BELOW`] electrons),
+    /// calibrated back, plus the signal-independent noise.
+    #[inline]
+    pub fn detect(&self, y: f64, rng: &mut Rng) -> f64 {
+        let n = self.electrons;
+        let swing = 1.0 - self.floor;
+        let mut r = y;
+        if n > 0.0 && swing > 0.0 {
+            let mean = (n * (self.floor + swing * y)).max(0.0);
+            let count = if mean < COUNT_EXACTLY_BELOW {
+                poisson(rng, mean)
+            } else {
+                mean + mean.sqrt() * normal(rng)
+            };
+            r = (count / n - self.floor) / swing;
+        }
+        if self.other_sd > 0.0 {
+            r += self.other_sd * normal(rng);
+        }
+        r
+    }
+
     /// Reads `values` (steps × nodes) in place, with the per-node ranges `range` (min, max).
     pub fn apply(&self, values: &mut [Vec<f64>], range: &[(f64, f64)], rng: &mut Rng) {
         if self.photons_per_sample.is_none() && self.adc_bits.is_none() {
@@ -94,8 +137,8 @@ impl Sensing {
             for (v, (lo, hi)) in row.iter_mut().zip(range) {
                 let swing = (hi - lo).max(f64::MIN_POSITIVE);
                 let mut y = (*v - lo) / swing;
-                if self.relative_sd > 0.0 {
-                    y += self.relative_sd * normal(rng);
+                if self.photons_per_sample.is_some() {
+                    y = self.detect(y, rng);
                 }
                 if let Some(bits) = self.adc_bits {
                     let excess = adc_excess_sd(1.0, bits, self.adc_enob);
@@ -188,7 +231,7 @@ mod tests {
     fn quantises_to_the_requested_codes() {
         let r = rig();
         let mut s = Sensing::from_rig(&r, None, Some(2));
-        s.relative_sd = 0.0;
+        s.photons_per_sample = None;
         s.adc_enob = 2.0;
         let mut v: Vec<Vec<f64>> = (0..=30)
             .map(|i| vec![i as f64 / 30.0 * 4.0 - 2.0])
@@ -200,5 +243,83 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), 4, "{codes:?}");
         assert!((codes[0] + 2.0).abs() < 1e-12 && (codes[3] - 2.0).abs() < 1e-12);
+    }
+
+    /// At tens of photons the readout counts electrons: the readings take the discrete values
+    /// (k/N − f)/(1 − f), zero electrons with probability e^(−μ), mean y and variance
+    /// μ/(N·(1 − f))², μ = N·(f + (1 − f)·y) (Poisson; the engine's photodiode rule).
+    #[test]
+    fn few_photons_are_counted_exactly() {
+        let r = rig();
+        let mut s = Sensing::from_rig(&r, Some(4.0), None);
+        let n = s.electrons;
+        // η·n: responsivity 0.9 A/W at 1550 nm is 1.125 electrons per photon... below 1 here.
+        assert!(n > 1.0 && n < 4.0, "{n}");
+        s.other_sd = 0.0;
+        let (f, y) = (s.floor, 0.5);
+        let mu = n * (f + (1.0 - f) * y);
+        let mut rng = lightloop_base::rng::stream(3, "t", 0, 0);
+        let draws = 200_000;
+        let (mut zeros, mut sum, mut sum2) = (0u64, 0.0, 0.0);
+        for _ in 0..draws {
+            let v = s.detect(y, &mut rng);
+            let k = (v * (1.0 - f) + f) * n;
+            assert!((k - k.round()).abs() < 1e-9, "a count is whole: {k}");
+            zeros += (k.round() == 0.0) as u64;
+            sum += v;
+            sum2 += v * v;
+        }
+        let p0 = (-mu).exp();
+        let sd0 = (p0 * (1.0 - p0) / draws as f64).sqrt();
+        assert!(
+            ((zeros as f64 / draws as f64) - p0).abs() < 4.0 * sd0,
+            "{zeros} zeros vs e^-μ = {p0}"
+        );
+        let mean = sum / draws as f64;
+        let var = sum2 / draws as f64 - mean * mean;
+        let expected = mu / (n * (1.0 - f)).powi(2);
+        assert!(
+            (mean - y).abs() < 4.0 * (expected / draws as f64).sqrt(),
+            "{mean}"
+        );
+        assert!((var / expected - 1.0).abs() < 0.02, "{var} vs {expected}");
+    }
+
+    /// At 10⁷ photons the count is Gaussian with the value's own shot variance plus the
+    /// signal-independent terms: at the top of the range the total is the budget's full-scale
+    /// σ, at the bottom only the floor's shot noise and the other terms remain.
+    #[test]
+    fn shot_noise_follows_the_value() {
+        let r = rig();
+        let s = Sensing::from_rig(&r, Some(1e7), None);
+        let mut rng = lightloop_base::rng::stream(4, "t", 0, 0);
+        let var_at = |y: f64, rng: &mut Rng| {
+            let v: Vec<f64> = (0..100_000).map(|_| s.detect(y, rng)).collect();
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+        };
+        let top = var_at(1.0, &mut rng);
+        let bottom = var_at(0.0, &mut rng);
+        assert!(
+            (top.sqrt() / s.relative_sd - 1.0).abs() < 0.01,
+            "{} vs {}",
+            top.sqrt(),
+            s.relative_sd
+        );
+        let f = s.floor;
+        let expected_bottom = n_var(s.electrons, f, 0.0) + s.other_sd.powi(2);
+        assert!(
+            (bottom / expected_bottom - 1.0).abs() < 0.02,
+            "{bottom} vs {expected_bottom}"
+        );
+        // Shot noise is a visible part of the budget here, so the two ends differ.
+        assert!(
+            n_var(s.electrons, f, 1.0) - n_var(s.electrons, f, 0.0) > 0.1 * top,
+            "{top}"
+        );
+    }
+
+    fn n_var(n: f64, f: f64, y: f64) -> f64 {
+        n * (f + (1.0 - f) * y) / (n * (1.0 - f)).powi(2)
     }
 }

@@ -14,8 +14,9 @@ use crate::signal::{Clock, Light};
 use lightloop_rig::Rig;
 use lightloop_rig::constants::ELEMENTARY_CHARGE;
 
-/// Electrons per sample from which [`Photodiode::detect_with_noise`] draws one fused Gaussian.
-pub const FUSE_ABOVE: f64 = 1000.0;
+/// Electrons per sample from which [`Photodiode::detect_with_noise`] draws one fused Gaussian:
+/// the one counting rule ([`lightloop_base::rng::COUNT_EXACTLY_BELOW`]).
+pub const FUSE_ABOVE: f64 = lightloop_base::rng::COUNT_EXACTLY_BELOW;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Photodiode {

@@ -3,14 +3,17 @@
 //! Y = W·q(X) computed with faer's f32 GEMM, where q is the DAC's quantisation, plus per output
 //! Gaussian noise of the variance [`VmmNoise::variance`] for that output's Σ|w|q — the statistics
 //! of the balanced, integrating readout the physics engine simulates ([`lightloop_physics::vmm`]
-//! in the tests). W and |W| are stacked into one matrix so both sums come from one GEMM.
+//! in the tests). W and |W| are stacked into one matrix so both sums come from one GEMM. Where an
+//! output's light brings fewer than [`COUNT_EXACTLY_BELOW`] electrons, each photodiode of the
+//! balanced pair counts its electrons exactly (Poisson of its own light: the positive and the
+//! negative weights' inputs) and only the other noises are Gaussian, the engine's photodiode rule.
 //! Quantisation by the ADC enters as its noise (Δ²/12), not as rounding.
 
 use crate::noise::VmmNoise;
 use crate::ternary_gemm::PackedTernary;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
-use lightloop_base::rng::stream;
+use lightloop_base::rng::{COUNT_EXACTLY_BELOW, poisson, stream};
 use lightloop_cost::evaluate::StepCost;
 use lightloop_cost::evaluate::{Core, product_cost};
 use lightloop_cost::noise::adc_excess_sd;
@@ -202,6 +205,12 @@ impl NoisyVmm {
             n.partial_sum_quantisation(inputs)
         };
         let (c0, c1, c2) = n.analog_coefficients(inputs);
+        // Electrons per unit of light p (one input at full modulation): R·P_u·T/q = unit²/c₁.
+        let e_unit = if c1 > 0.0 {
+            unit * unit / c1
+        } else {
+            f64::INFINITY
+        };
         let fixed = c0 + excess * excess + partial_quant;
         // The converter's code grid over [−FS, FS]: step and code count, hoisted.
         let codes = 2f64.powi(n.adc_bits as i32) - 1.0;
@@ -232,7 +241,18 @@ impl NoisyVmm {
                     let p_sum = floor_sum + (1.0 - t_min) * abs_sum;
                     let var = fixed + p_sum * (c1 + rin * p_sum);
                     let z: f64 = StandardNormal.sample(&mut rng);
-                    let mut reading = current + var.sqrt() * z;
+                    let electrons = p_sum * e_unit;
+                    let mut reading = if electrons < COUNT_EXACTLY_BELOW {
+                        // Few electrons: each photodiode of the balanced pair counts its own
+                        // light exactly (Poisson), the other noises stay Gaussian.
+                        let signed = current / unit * e_unit;
+                        let plus = poisson(&mut rng, 0.5 * (electrons + signed).max(0.0));
+                        let minus = poisson(&mut rng, 0.5 * (electrons - signed).max(0.0));
+                        let rest = fixed + rin * p_sum * p_sum;
+                        (plus - minus) * unit / e_unit + rest.sqrt() * z
+                    } else {
+                        current + var.sqrt() * z
+                    };
                     if explicit {
                         // adc_round over [0, 2FS] after the offset, step hoisted; rounding by
                         // the 1.5·2⁵² shifter (exact below 2⁵¹ codes) instead of a libm call.
@@ -332,5 +352,54 @@ mod tests {
             .analog_variance(40.0, 10.0, 40.0)
             / 1e6f64.powi(2);
         assert!(dim > 100.0 * bright, "relative variance {dim} vs {bright}");
+    }
+
+    /// At a few photons per input the balanced pair counts electrons: with the other noises
+    /// switched off, one input at full light on a +1 weight reads (k/η' − t)/(1 − t) for a
+    /// Poisson count k of mean η' = R·P_u·T/q, so the readings are whole counts and none is
+    /// read with probability e^(−η').
+    #[test]
+    fn few_photons_are_counted_exactly() {
+        let quiet = [
+            "readout.kind=\"comparator\"",
+            "tia.input_noise_density=\"1e-27 A/√Hz\"",
+            "photodiode.dark_current=\"1e-27 A\"",
+            "laser.rin=\"-200 dB/Hz\"",
+        ]
+        .map(String::from);
+        let rig = lightloop_rig::load_rig("seed-16ch", &quiet).unwrap().value;
+        let mut twin = NoisyVmm::from_rig(&rig, 9);
+        twin.noise = twin.noise.with_photons_per_sample(3.0);
+        assert!(twin.noise.enob.is_none());
+        let (_, c1, _) = twin.noise.analog_coefficients(1.0);
+        let unit = twin.noise.unit_current;
+        let mean = unit * unit / c1;
+        assert!(mean > 1.0 && mean < 3.0, "{mean}");
+        let m = TernaryMatrix::from_rows(1, 1, &[1]);
+        let batch = 40_000;
+        let x = Mat::from_fn(1, batch, |_, _| 1.0f32);
+        let y = twin.apply(&m, x.as_ref(), 0);
+        let t = twin.noise.t_min;
+        // Full light on the + diode: p = 1, so the count's mean is η'.
+        let (mut zeros, mut sum) = (0u64, 0.0);
+        for b in 0..batch {
+            let k = (y[(0, b)] as f64 * (1.0 - t) + t) * mean;
+            assert!((k - k.round()).abs() < 1e-3, "a whole count: {k}");
+            zeros += (k.round() == 0.0) as u64;
+            sum += k;
+        }
+        let p0 = (-mean).exp();
+        let sd = (p0 * (1.0 - p0) / batch as f64).sqrt();
+        assert!(
+            ((zeros as f64 / batch as f64) - p0).abs() < 4.0 * sd,
+            "{zeros} vs {p0}"
+        );
+        assert!((sum / batch as f64 - mean).abs() < 4.0 * (mean / batch as f64).sqrt());
+        // At the rig's light the same product is Gaussian: no whole counts.
+        let bright = NoisyVmm::from_rig(&rig, 9).apply(&m, x.as_ref(), 0);
+        assert!((0..100).any(|b| {
+            let k = (bright[(0, b)] as f64 * (1.0 - t) + t) * mean;
+            (k - k.round()).abs() > 1e-3
+        }));
     }
 }
