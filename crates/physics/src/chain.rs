@@ -92,6 +92,41 @@ impl Streams {
     }
 }
 
+/// Mean shifts of the receiver's standard normal deviates for chosen symbols of a block, for
+/// importance sampling ([`crate::instruments::rare`]). Symbol k's window is the photodiode's
+/// deviates of samples k·sps − `lead` … (k+1)·sps − 1 (the TIA's input noise, fused with the
+/// shot and ASE noise where a sample collects enough electrons, see
+/// [`crate::photodiode::Photodiode::detect_with_tilted_noise`]) followed by the comparator's
+/// input-noise deviate: `lead + sps + 1` coordinates. Windows must not overlap or start before
+/// the block.
+#[derive(Debug, Clone, Default)]
+pub struct Tilt {
+    /// Samples before each symbol's own in its window.
+    pub lead: usize,
+    /// The tilted symbols' indices in the block, increasing.
+    pub symbols: Vec<usize>,
+    /// Each tilted symbol's shift, one entry per coordinate of its window.
+    pub shifts: Vec<Vec<f64>>,
+    /// After a block: each tilted symbol's deviates as drawn, shift included.
+    pub draws: Vec<Vec<f64>>,
+}
+
+impl Tilt {
+    /// Adds the shifts to the photodiode's deviates `z` of a block and keeps the results.
+    fn shift_receiver(&mut self, z: &mut [f64], sps: usize) {
+        self.draws.resize(self.symbols.len(), Vec::new());
+        for ((k, shift), draws) in self.symbols.iter().zip(&self.shifts).zip(&mut self.draws) {
+            let first = k * sps - self.lead;
+            let n = shift.len() - 1;
+            draws.resize(n + 1, 0.0);
+            for ((z, m), d) in z[first..first + n].iter_mut().zip(shift).zip(draws.iter_mut()) {
+                *z += m;
+                *d = *z;
+            }
+        }
+    }
+}
+
 /// One channel's chain.
 pub struct ReferenceChain {
     pub clock: Clock,
@@ -277,6 +312,13 @@ impl ReferenceChain {
     /// The electrical half of [`Self::readout`]: attenuator (with drift) → photodiode → TIA →
     /// integrate-and-dump, one readout per symbol of the transmitted block.
     pub fn receive(&mut self) -> Vec<f64> {
+        self.receive_tilted(None)
+    }
+
+    /// [`Self::receive`] with the photodiode's standard normal deviates of the windows of
+    /// `tilt` shifted by its shifts, and the shifted deviates kept in it
+    /// ([`Tilt::draws`]). With no tilt, the numbers of [`Self::receive`].
+    pub fn receive_tilted(&mut self, tilt: Option<&mut Tilt>) -> Vec<f64> {
         let sps = self.clock.samples_per_symbol;
         let symbols = self.light.len() / sps;
         let s = &mut self.streams;
@@ -286,8 +328,18 @@ impl ReferenceChain {
         let tia_noise = self.tia.noise_per_sample();
         timed(t, "photodiode", || {
             light.attenuate((self.attenuator.transmission * drift_gain).min(1.0));
-            self.photodiode
-                .detect_with_noise(light, tia_noise, current, &mut s.pd)
+            match tilt {
+                None => self
+                    .photodiode
+                    .detect_with_noise(light, tia_noise, current, &mut s.pd),
+                Some(tilt) => self.photodiode.detect_with_tilted_noise(
+                    light,
+                    tia_noise,
+                    current,
+                    &mut s.pd,
+                    |z| tilt.shift_receiver(z, sps),
+                ),
+            }
         });
         timed(t, "tia", || self.tia.amplify(current));
         let offset = self.drift.offset();
@@ -308,6 +360,34 @@ impl ReferenceChain {
         timed(&mut self.timing, "comparator", || {
             readout.iter().map(|v| comparator.decide(*v, rng)).collect()
         })
+    }
+
+    /// [`Self::decide`] with the comparator's noise deviate of each symbol of `tilt` shifted by
+    /// the last entry of its shift, the shifted deviate kept as the last entry of its draws.
+    pub fn decide_tilted(&mut self, readout: &[f64], tilt: &mut Tilt) -> Vec<i8> {
+        let (comparator, rng) = (&mut self.comparator, &mut self.streams.comparator);
+        let mut next = 0;
+        readout
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                if tilt.symbols.get(next) == Some(&k) {
+                    let last = tilt.shifts[next].len() - 1;
+                    let (d, z) = comparator.decide_shifted(*v, tilt.shifts[next][last], rng);
+                    tilt.draws[next][last] = z;
+                    next += 1;
+                    d
+                } else {
+                    comparator.decide(*v, rng)
+                }
+            })
+            .collect()
+    }
+
+    /// Samples before a symbol's own that its readout still feels through the TIA's filter
+    /// (its response to them has fallen below e⁻⁸ after this many), at most two symbols'.
+    pub fn receiver_lead(&self) -> usize {
+        self.tia.memory_samples(2 * self.clock.samples_per_symbol)
     }
 
     /// Starts (or stops, discarding them) timing the parts of every block sent from now on;

@@ -67,7 +67,15 @@ impl Comparator {
 
     /// One decision in {−1, 0, +1}.
     pub fn decide(&mut self, v: f64, rng: &mut Rng) -> i8 {
-        let v = v + self.noise * normal(rng);
+        self.decide_shifted(v, 0.0, rng).0
+    }
+
+    /// One decision with the standard normal deviate of the input noise shifted by `shift`
+    /// (importance sampling, [`crate::instruments::rare`]); returns the decision and the shifted
+    /// deviate z (the input was v + noise·z). A zero shift gives [`Comparator::decide`]'s numbers.
+    pub fn decide_shifted(&mut self, v: f64, shift: f64, rng: &mut Rng) -> (i8, f64) {
+        let z = normal(rng) + shift;
+        let v = v + self.noise * z;
         let h = self.hysteresis / 2.0;
         let (t1, t2) = self.thresholds;
         // Effective thresholds given the current state.
@@ -88,7 +96,7 @@ impl Comparator {
         }
         self.state = d;
         self.decisions += 1;
-        d
+        (d, z)
     }
 
     /// Decisions that fell in the metastable window.

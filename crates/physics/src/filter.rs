@@ -37,6 +37,10 @@ impl LowPass {
     pub fn state(&self) -> f64 {
         self.state
     }
+    /// The factor 1 − α = e^(−dt/τ) by which the response to an input decays per sample.
+    pub fn decay_per_sample(&self) -> f64 {
+        1.0 - self.alpha
+    }
 
     /// Filters a block: `out[j]` is the output after `input[j]`, as [`LowPass::step`] gives
     /// it. Where the block is long against τ/dt it runs speculatively in segments

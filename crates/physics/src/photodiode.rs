@@ -81,10 +81,29 @@ impl Photodiode {
         out: &mut Vec<f64>,
         rng: &mut Rng,
     ) {
+        self.detect_with_tilted_noise(light, extra_sd, out, rng, |_| {});
+    }
+
+    /// [`Photodiode::detect_with_noise`] with `tilt` applied to the block's standard normal
+    /// deviates (one per sample, in order) after they are drawn and before they become currents:
+    /// importance sampling shifts their means there ([`crate::instruments::rare`]). The
+    /// deviate of a sample is the fused Gaussian's where the sample collects at least
+    /// [`FUSE_ABOVE`] electrons, and the extra (TIA) noise's alone below, where the exact
+    /// Poisson count is drawn from `rng` afterwards, untouched by the tilt. The numbers of the
+    /// stream do not depend on the tilt.
+    pub fn detect_with_tilted_noise(
+        &self,
+        light: &Light,
+        extra_sd: f64,
+        out: &mut Vec<f64>,
+        rng: &mut Rng,
+        tilt: impl FnOnce(&mut [f64]),
+    ) {
         let extra_e = extra_sd * (self.dt / ELEMENTARY_CHARGE);
         // One standard normal per sample, drawn for the block at once; each is replaced by the
         // sample's current.
         fill_normals(rng, light.len(), out);
+        tilt(out);
         let any_below = lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.fused_avx2(light, extra_e, out) },

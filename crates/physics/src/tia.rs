@@ -51,6 +51,17 @@ impl Tia {
 }
 
 impl Tia {
+    /// Samples after which the filter's response to an input has fallen below e⁻⁸ (the
+    /// receiver's memory of its noise), at most `cap`.
+    pub fn memory_samples(&self, cap: usize) -> usize {
+        let decay = self.filter.decay_per_sample();
+        if decay <= 0.0 {
+            return 0;
+        }
+        let n = (-8.0 / decay.ln()).ceil();
+        if n.is_finite() { (n.max(0.0) as usize).min(cap) } else { cap }
+    }
+
     /// Input-referred noise per sample, A rms.
     pub fn noise_per_sample(&self) -> f64 {
         self.noise_sd

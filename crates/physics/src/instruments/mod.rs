@@ -7,6 +7,7 @@
 //! | SNR per pass, decision errors vs loop depth, energy per useful update | [`depth`] |
 //! | return map, its slope and fixed points, P(slope > 1) | [`return_map`] |
 //! | WDM crosstalk matrix | [`crosstalk`] |
+//! | rare-event error rates (10⁻⁹…10⁻¹⁵) by importance sampling, normal 95 % intervals | [`rare`] |
 //! | threshold re-centring policy under drift, its duty cost, cold start | [`recentring`] |
 //! | dead / hot channel, stuck selector, graceful degradation | [`faults`] |
 //! | one Monte-Carlo count, whole or one shard of it, with its limits | [`monte_carlo`] |
@@ -21,6 +22,7 @@ pub mod eye;
 pub mod faults;
 pub mod monte_carlo;
 pub mod plan;
+pub mod rare;
 pub mod recentring;
 pub mod return_map;
 
