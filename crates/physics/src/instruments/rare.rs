@@ -760,3 +760,31 @@ fn cross_entropy(
     }
     (shifts, rounds, reached.iter().all(|r| *r))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The likelihood ratio is the ratio of the two normal densities, φ(z)/φ(z − μ), at points
+    /// near and far from the shift.
+    #[test]
+    fn likelihood_ratio_is_the_density_ratio() {
+        let density = |x: &[f64]| (-x.iter().map(|v| v * v).sum::<f64>() / 2.0).exp();
+        let mu = [1.5, -0.5, 3.0];
+        for z in [[0.0, 0.0, 0.0], [1.5, -0.5, 3.0], [2.0, 1.0, -1.0]] {
+            let shifted: Vec<f64> = z.iter().zip(&mu).map(|(z, m)| z - m).collect();
+            let want = density(&z) / density(&shifted);
+            let got = likelihood_ratio(&mu, &z);
+            assert!((got / want - 1.0).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+
+    /// An error of a class is a decision beyond the level sent in the class's direction only.
+    #[test]
+    fn class_errors_have_a_direction() {
+        assert!(is_error(0, 0) && is_error(0, 1) && !is_error(0, -1));
+        assert!(is_error(1, 1) && !is_error(1, 0) && !is_error(1, -1));
+        assert!(is_error(2, -1) && !is_error(2, 0) && !is_error(2, 1));
+        assert!(is_error(3, 0) && is_error(3, -1) && !is_error(3, 1));
+    }
+}
