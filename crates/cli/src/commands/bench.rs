@@ -35,6 +35,9 @@ pub enum BenchKind {
     /// Fleet sizing: GPU serving evaluations per second on one core, and the full search of
     /// the 1 T-parameter MoE deployment on four GPU types and a rig
     Fleet,
+    /// Rare-event error rate: importance sampling of a 10⁻¹² symbol-error rate to ±20 % on the
+    /// seed rig (target < 60 s), against the brute-force count it replaces
+    Rare,
     /// All of them (except esn, loop and model, which need baselines or downloads)
     All,
 }
@@ -461,6 +464,110 @@ fn physics(seconds: f64) -> CliResult<()> {
     Ok(())
 }
 
+/// Target of the rare-event benchmark: a 10⁻¹² symbol-error rate to ±20 % (95 %) in this many
+/// seconds.
+pub const RARE_TARGET_S: f64 = 60.0;
+
+/// The rare-event benchmark: finds the received power at which the seed rig's symbol-error
+/// rate is near 10⁻¹² (bisection in dBm on the logarithm of short importance-sampled
+/// estimates), times an importance-sampled estimate there to a 95 % interval of ±20 % (the
+/// symbols doubled until it is reached), and sets beside it the brute-force count's time for
+/// the same interval: its symbols per second measured on the same chain in this run, times the
+/// symbols it would need, p(1 − p)·(1.96/(0.2·p))².
+fn rare() -> CliResult<()> {
+    use lightloop_physics::chain::{ReferenceChain, SimSettings};
+    use lightloop_physics::instruments::rare::{self, Estimator, RareSettings};
+    let rig = load_rig("seed-16ch", &[])?.value;
+    let sim = SimSettings::default();
+    println!(
+        "Rare-event error rate (seed-16ch, all noise on): importance sampling of a symbol-error rate near 10⁻¹² to ±20 % (95 %), one thread, against the brute-force count it replaces"
+    );
+    let dbm = |p: f64| 1e-3 * 10f64.powf(p / 10.0);
+    let failed = |e: rare::RareError| CliError::Message(format!("rare-event benchmark: {e}"));
+    let quick = RareSettings {
+        estimator: Estimator::Importance,
+        symbols: 20_000,
+        pilot: 500,
+        ..RareSettings::default()
+    };
+    let search = Instant::now();
+    let (mut lo, mut hi) = (-25.0f64, -15.0f64);
+    for _ in 0..12 {
+        let mid = (lo + hi) / 2.0;
+        let ser = rare::estimate(&rig, &sim, dbm(mid), &quick, 0)
+            .map_err(failed)?
+            .symbol_error_rate
+            .rate;
+        if ser > 1e-12 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let power_dbm = (lo + hi) / 2.0;
+    let search = search.elapsed().as_secs_f64();
+    println!(
+        "  received power where SER ≈ 10⁻¹² (12 bisection steps, {}):  {power_dbm:.2} dBm ({})",
+        si(search, "s"),
+        si(dbm(power_dbm), "W")
+    );
+    let start = Instant::now();
+    let mut symbols = 20_000;
+    let estimate = loop {
+        let settings = RareSettings {
+            symbols,
+            ..RareSettings::default()
+        };
+        let e = rare::estimate(&rig, &sim, dbm(power_dbm), &settings, 1).map_err(failed)?;
+        if e.symbol_error_rate.relative_half_width <= 0.2 || symbols >= 1 << 26 {
+            break e;
+        }
+        symbols *= 2;
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let f = estimate.symbol_error_rate;
+    println!(
+        "  importance sampling:  SER {f} (±{:.1} %) from {} symbols + {} pilot, {}",
+        100.0 * f.relative_half_width,
+        num(estimate.symbols as f64),
+        num(estimate.preparation_symbols as f64),
+        si(seconds, "s")
+    );
+    // Brute force's rate on the same chain, calibrated the same way.
+    let mut chain = ReferenceChain::from_rig(&rig, &sim, 0, 2);
+    chain.set_received_power(dbm(power_dbm));
+    chain.calibrate(500);
+    let mut rng = lightloop_physics::rng::stream(sim.seed, "bench.symbols", 0, 2);
+    let counted = 1usize << 20;
+    let start = Instant::now();
+    lightloop_physics::instruments::ber::count_symbols(&mut chain, &mut rng, counted, 8192, |_, _, _, _| {
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let per_second = counted as f64 / start.elapsed().as_secs_f64();
+    let p = f.rate;
+    let needed = p * (1.0 - p) * (lightloop_base::stats::Z95 / (0.2 * p)).powi(2);
+    let brute = needed / per_second;
+    println!(
+        "  brute force:          {} symbols per second (measured, {} symbols); ±20 % at this rate needs {} symbols: {} ({:.0} days)",
+        num(per_second),
+        num(counted as f64),
+        num(needed),
+        si(brute, "s"),
+        brute / 86_400.0
+    );
+    println!(
+        "  ratio brute force ÷ importance sampling: {}",
+        num(brute / seconds)
+    );
+    println!(
+        "  ratio to the {RARE_TARGET_S} s target (target ÷ time): {:.1}: {}",
+        RARE_TARGET_S / seconds,
+        target("rare-event estimate", RARE_TARGET_S / seconds)
+    );
+    Ok(())
+}
+
 fn twin() -> CliResult<()> {
     let rig = load_rig("tier-a-1024", &[])?.value;
     println!(
@@ -487,6 +594,10 @@ pub fn run(a: &BenchArgs) -> CliResult<()> {
     println!("{}\n", machine());
     if matches!(a.which, BenchKind::Physics | BenchKind::All) {
         physics(a.seconds)?;
+        println!();
+    }
+    if matches!(a.which, BenchKind::Rare | BenchKind::All) {
+        rare()?;
         println!();
     }
     if matches!(a.which, BenchKind::Twin | BenchKind::All) {
