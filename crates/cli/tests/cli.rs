@@ -662,6 +662,75 @@ fn simulate_counts_errors_and_traces_symbols() {
     }
 }
 
+/// `simulate --estimator importance` at the seed rig's 10⁻¹² power prints the rate with its
+/// interval and names the estimator; auto names its choice; brute-force-only options are
+/// refused with importance sampling, and the JSON carries the estimator of each figure.
+#[test]
+fn simulate_estimates_rare_error_rates() {
+    let o = run(&[
+        "simulate",
+        "--power",
+        "-18.8 dBm",
+        "--symbols",
+        "40000",
+        "--estimator",
+        "importance",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("importance sampling"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("symbol-error rate"))
+        .unwrap_or_else(|| panic!("{text}"));
+    // `1.02e-12 [8.1e-13, 1.2e-12]`: a rate between 10⁻¹³ and 10⁻¹¹ with its interval.
+    let rate: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!((1e-13..1e-11).contains(&rate), "{line}");
+    assert!(
+        line.contains('[') && line.contains("95 % interval"),
+        "{line}"
+    );
+    let v = json(&[
+        "simulate",
+        "--power",
+        "-18.8 dBm",
+        "--symbols",
+        "20000",
+        "--estimator",
+        "auto",
+        "--json",
+    ]);
+    assert_eq!(v["estimator"], "importance");
+    assert_eq!(v["symbol_error_rate"]["estimator"], "importance");
+    let r = v["symbol_error_rate"]["rate"].as_f64().unwrap();
+    let (lo, hi) = (
+        v["symbol_error_rate"]["low"].as_f64().unwrap(),
+        v["symbol_error_rate"]["high"].as_f64().unwrap(),
+    );
+    assert!(lo < r && r < hi && r > 0.0, "{v}");
+    let brute = json(&[
+        "simulate",
+        "--power",
+        "-25 dBm",
+        "--symbols",
+        "3000",
+        "--json",
+    ]);
+    assert_eq!(brute["estimator"], "brute");
+    let o = run(&[
+        "simulate",
+        "--estimator",
+        "importance",
+        "--trace",
+        "t.csv",
+        "--symbols",
+        "100",
+    ]);
+    refused(&o, "brute force only");
+    let o = run(&["simulate", "--estimator", "importance", "--pilot", "1"]);
+    refused(&o, "pilot");
+}
+
 #[test]
 fn test_plan_on_a_rig_without_a_loop_says_so() {
     let dir = tmp("test-plan-no-loop");

@@ -119,7 +119,11 @@ impl Tilt {
             let first = k * sps - self.lead;
             let n = shift.len() - 1;
             draws.resize(n + 1, 0.0);
-            for ((z, m), d) in z[first..first + n].iter_mut().zip(shift).zip(draws.iter_mut()) {
+            for ((z, m), d) in z[first..first + n]
+                .iter_mut()
+                .zip(shift)
+                .zip(draws.iter_mut())
+            {
                 *z += m;
                 *d = *z;
             }

@@ -59,7 +59,11 @@ impl Tia {
             return 0;
         }
         let n = (-8.0 / decay.ln()).ceil();
-        if n.is_finite() { (n.max(0.0) as usize).min(cap) } else { cap }
+        if n.is_finite() {
+            (n.max(0.0) as usize).min(cap)
+        } else {
+            cap
+        }
     }
 
     /// Input-referred noise per sample, A rms.

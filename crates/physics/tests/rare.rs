@@ -245,7 +245,10 @@ fn same_seed_same_numbers() {
         ..RareSettings::default()
     };
     let one = rare::estimate(&rig, &sim, dbm(-19.0), &settings, 3).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
     let many = pool.install(|| rare::estimate(&rig, &sim, dbm(-19.0), &settings, 3).unwrap());
     assert_eq!(one, many);
     assert!(one.symbol_error_rate.rate > 0.0);

@@ -540,9 +540,13 @@ fn rare() -> CliResult<()> {
     let mut rng = lightloop_physics::rng::stream(sim.seed, "bench.symbols", 0, 2);
     let counted = 1usize << 20;
     let start = Instant::now();
-    lightloop_physics::instruments::ber::count_symbols(&mut chain, &mut rng, counted, 8192, |_, _, _, _| {
-        Ok::<(), std::convert::Infallible>(())
-    })
+    lightloop_physics::instruments::ber::count_symbols(
+        &mut chain,
+        &mut rng,
+        counted,
+        8192,
+        |_, _, _, _| Ok::<(), std::convert::Infallible>(()),
+    )
     .unwrap_or_else(|e| match e {});
     let per_second = counted as f64 / start.elapsed().as_secs_f64();
     let p = f.rate;

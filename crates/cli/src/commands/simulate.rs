@@ -30,7 +30,25 @@ to FILE (JSON) with the run's identity, K and N. `lightloop merge` adds the N sh
 into one error rate with its Wilson interval. The merged figure is the same whatever the order, \
 machines or worker count of the shards; it is a different (equally valid) sample from the \
 unsharded run's, since the shards' streams are not the unsharded run's (shard 1/1 is the \
-unsharded run).\n\n--estimator chooses how the error rates are estimated. brute (the default) counts errors among --symbols random symbols: exact, but a rate p needs about 100/p symbols for a ±20 % interval (10¹⁴ at 10⁻¹², a month at 3·10⁷ channel-samples/s). importance shifts the means of the receiver's Gaussian noise (the TIA's input noise, fused with shot noise where a sample collects ≥ 1000 electrons, and the comparator's input noise) for one symbol in every few (more than the chain's memory apart), along the direction a pilot run of --pilot unbiased symbols per error class measures (the gradient of the decision statistic, by Stein's identity), by as much as puts the statistic's mean on the threshold; each biased symbol's error is weighted by the likelihood ratio exp(−μ·z + |μ|²/2) of its own shifted draws z, and the rate is the mean of the weighted indicators with a normal 95 % interval from their sample variance. Every other noise (exact Poisson shot noise below 1000 electrons per sample, laser RIN, SOA ASE, jitter, drift) keeps its own distribution, so the estimate stays unbiased; at microwatts the TIA and comparator noise dominate. cross-entropy learns the shift instead, by the multilevel cross-entropy method (no pilot; for when the direction is unclear). auto runs brute force when a Gaussian reading of a probe block's eye expects at least 100 errors among --symbols, importance sampling otherwise. The output names the estimator of every figure, and for importance sampling the effective sample size and the brute-force symbols the same interval would need. --trace and --shard count brute force only.";
+unsharded run).\n\n\
+--estimator chooses how the error rates are estimated. brute (the default) counts errors among \
+--symbols random symbols: exact, but a rate p needs about 100/p symbols for a ±20 % interval (10¹⁴ \
+at 10⁻¹²: most of a year at 3·10⁷ channel-samples/s and 8 samples per symbol). importance shifts \
+the means of the receiver's Gaussian noise (the TIA's input noise, fused with shot noise where a \
+sample collects ≥ 1000 electrons, and the comparator's input noise) for one symbol in every eight \
+(further apart than the chain's memory of its noise), along the direction a pilot run of --pilot \
+unbiased symbols per error class measures (the gradient of the decision statistic, by Stein's \
+identity), by as much as puts the statistic's mean on the threshold; each biased symbol's error is \
+weighted by the likelihood ratio exp(−μ·z + |μ|²/2) of its own shifted draws z, and the rate is \
+the mean of the weighted indicators with a normal 95 % interval from their sample variance. Every \
+other noise (exact Poisson shot noise below 1000 electrons per sample, laser RIN, SOA ASE, jitter, \
+drift) keeps its own distribution, so the estimate stays unbiased; at microwatts the TIA and \
+comparator noise dominate. cross-entropy learns the shift instead, by the multilevel cross-entropy \
+method (no pilot; for when the direction is unclear). auto runs brute force when a Gaussian \
+reading of a probe block's eye expects at least 100 errors among --symbols, importance sampling \
+otherwise. The output names the estimator of every figure, and for importance sampling the \
+effective sample size and the brute-force symbols the same interval would need. --trace and \
+--shard count brute force only.";
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -180,7 +198,8 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         pilot: a.pilot,
         ..RareSettings::default()
     };
-    rare::check(&settings).map_err(|e| CliError::BadInput(format!("--estimator {}: {e}", settings.estimator)))?;
+    rare::check(&settings)
+        .map_err(|e| CliError::BadInput(format!("--estimator {}: {e}", settings.estimator)))?;
     let mut predicted = None;
     let estimator = match settings.estimator {
         Estimator::Auto => {
@@ -195,10 +214,17 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
             return Err(CliError::BadInput(format!(
                 "--estimator {}{}: --trace and --shard count brute force only",
                 a.estimator.estimator(),
-                if predicted.is_some() { " (chose importance)" } else { "" }
+                if predicted.is_some() {
+                    " (chose importance)"
+                } else {
+                    ""
+                }
             )));
         }
-        let settings = RareSettings { estimator, ..settings };
+        let settings = RareSettings {
+            estimator,
+            ..settings
+        };
         let mut estimate = rare::estimate_on(&mut build(), a.seed, key, &settings)
             .map_err(|e| CliError::BadInput(e.to_string()))?;
         estimate.auto_predicted_ser = predicted;
@@ -356,13 +382,20 @@ fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<(
             format!(
                 " ({} cross-entropy rounds{})",
                 e.ce_rounds,
-                if e.ce_converged { "" } else { ", some levels short of their threshold: the estimate stays unbiased but its interval is wide" }
+                if e.ce_converged {
+                    ""
+                } else {
+                    ", some levels short of their threshold: the estimate stays unbiased but its interval is wide"
+                }
             )
         } else {
             String::new()
         }
     );
-    for (name, f) in [("symbol-error rate", &e.symbol_error_rate), ("bit-error rate   ", &e.bit_error_rate)] {
+    for (name, f) in [
+        ("symbol-error rate", &e.symbol_error_rate),
+        ("bit-error rate   ", &e.bit_error_rate),
+    ] {
         println!(
             "  {name}  {f} (95 % interval ±{:.1} %; effective sample size {}; a brute-force count would need {} symbols)",
             100.0 * f.relative_half_width.min(1e4),
@@ -371,19 +404,35 @@ fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<(
         );
     }
     let mut table = crate::table::Table::new(
-        &["sent", "error", "biased symbols", "errors drawn", "P(error | sent)", "std error", "ESS", "shift |μ| (σ) after −1/0/+1"],
+        &[
+            "sent",
+            "error",
+            "biased symbols",
+            "errors drawn",
+            "P(error | sent)",
+            "std error",
+            "ESS",
+            "shift |μ| (σ) after −1/0/+1",
+        ],
         &[crate::table::Align::Right; 8],
     );
     for c in &e.classes {
         table.row(vec![
             format!("{:+}", c.sent),
-            if c.direction > 0 { "above".into() } else { "below".into() },
+            if c.direction > 0 {
+                "above".into()
+            } else {
+                "below".into()
+            },
             num(c.samples as f64),
             num(c.hits as f64),
             format!("{:.3e}", c.probability),
             format!("{:.2e}", c.std_error),
             num(c.effective_sample_size),
-            format!("{:.2} / {:.2} / {:.2}", c.shift_sigma[0], c.shift_sigma[1], c.shift_sigma[2]),
+            format!(
+                "{:.2} / {:.2} / {:.2}",
+                c.shift_sigma[0], c.shift_sigma[1], c.shift_sigma[2]
+            ),
         ]);
     }
     for line in table.render().lines() {

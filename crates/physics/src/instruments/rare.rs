@@ -409,10 +409,11 @@ pub fn estimate_on(
         )),
         Estimator::Brute => {
             let mut rng = stream(seed, "bench.symbols", 0, trial);
-            let c = super::ber::count_symbols(chain, &mut rng, settings.symbols, 8192, |_, _, _, _| {
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .unwrap_or_else(|e| match e {});
+            let c =
+                super::ber::count_symbols(chain, &mut rng, settings.symbols, 8192, |_, _, _, _| {
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .unwrap_or_else(|e| match e {});
             Ok(RareEstimate {
                 estimator: Estimator::Brute,
                 symbol_error_rate: Figure::counted(c.symbols.errors, c.symbols.trials),
@@ -549,7 +550,12 @@ fn is_error(class: usize, decided: i8) -> bool {
 }
 
 /// Importance sampling on `chain`: the shifts (pilot or cross-entropy), then the counted run.
-fn sample(chain: &mut ReferenceChain, seed: u64, trial: u64, settings: &RareSettings) -> RareEstimate {
+fn sample(
+    chain: &mut ReferenceChain,
+    seed: u64,
+    trial: u64,
+    settings: &RareSettings,
+) -> RareEstimate {
     let sps = chain.clock.samples_per_symbol;
     let lead = chain.receiver_lead();
     let least = 3 + lead.div_ceil(sps);
@@ -576,7 +582,12 @@ fn sample(chain: &mut ReferenceChain, seed: u64, trial: u64, settings: &RareSett
     let mut hits = [0u64; 4];
     let mut n = [0u64; 4];
     let biased = (settings.symbols / spacing).max(4) as u64;
-    let shift_of = |class: usize, prev: i8| shifts.get(key(class, prev)).cloned().unwrap_or_else(|| zero.clone());
+    let shift_of = |class: usize, prev: i8| {
+        shifts
+            .get(key(class, prev))
+            .cloned()
+            .unwrap_or_else(|| zero.clone())
+    };
     sampler.run(chain, biased, &shift_of, &mut |d: &Draw| {
         let c = d.class;
         n[c] += 1;
@@ -650,19 +661,28 @@ fn sample(chain: &mut ReferenceChain, seed: u64, trial: u64, settings: &RareSett
 /// mean m and variance σ², and the shift ±g·δ/σ² with δ the distance from m to the threshold
 /// (towards it)
 /// (none where the eye is closed, δ ≤ 0).
-fn pilot_shifts(chain: &mut ReferenceChain, sampler: &mut Sampler, per_class: usize) -> Vec<Vec<f64>> {
+fn pilot_shifts(
+    chain: &mut ReferenceChain,
+    sampler: &mut Sampler,
+    per_class: usize,
+) -> Vec<Vec<f64>> {
     let mut draws: Vec<Draw> = Vec::new();
     let dim = sampler.dim;
     let zero = vec![0.0; dim];
-    sampler.run(chain, 4 * per_class as u64, &|_, _| zero.clone(), &mut |d: &Draw| {
-        draws.push(Draw {
-            class: d.class,
-            prev: d.prev,
-            z: d.z.clone(),
-            statistic: d.statistic,
-            decided: d.decided,
-        })
-    });
+    sampler.run(
+        chain,
+        4 * per_class as u64,
+        &|_, _| zero.clone(),
+        &mut |d: &Draw| {
+            draws.push(Draw {
+                class: d.class,
+                prev: d.prev,
+                z: d.z.clone(),
+                statistic: d.statistic,
+                decided: d.decided,
+            })
+        },
+    );
     // Mean and variance of the statistic per key.
     let mut sum = [0.0f64; 12];
     let mut sq = [0.0f64; 12];
