@@ -2,7 +2,7 @@
 //! counts on the seed rig at 10⁻⁴…10⁻⁵, and against the Gaussian closed form at 10⁻⁹…10⁻¹⁵ on a
 //! linear chain whose noise is Gaussian.
 
-use lightloop_base::stats::{Z95, q_function};
+use lightloop_base::stats::q_function;
 
 /// z of a two-sided 99 % interval.
 const Z99: f64 = 2.575_829_303_548_901;
@@ -176,10 +176,14 @@ fn power_for(rig: &Rig, sim: &SimSettings, ser: f64) -> f64 {
     ((lo + hi) / 2.0).exp()
 }
 
-/// In the linear, Gaussian limit, importance sampling equals the closed form within its 95 %
-/// interval at 10⁻⁹, 10⁻¹² and 10⁻¹⁵, with an interval of at most ±20 % from 40 000 symbols.
-/// The closed form uses the chain's own (calibrated) thresholds and its levels and noise
-/// computed from the rig's parts, not measured.
+/// In the linear, Gaussian limit, importance sampling equals the closed form within 2.58 of its
+/// standard errors (its 99 % interval: this file makes five such comparisons) at 10⁻⁹, 10⁻¹²
+/// and 10⁻¹⁵, with a 95 % interval of at most ±20 % from 40 000 symbols. The closed form uses
+/// the chain's own (calibrated) thresholds and its levels and noise computed from the rig's
+/// parts, not measured. (Over twelve chains, trials 0–11, the z-scores (estimate − closed
+/// form)/se had means −0.09, 0.44 and −0.02 and standard deviations 1.31, 0.92 and 1.17 at the
+/// three rates: no bias, and a normal interval slightly narrow at 10⁻⁹, as importance weights'
+/// skewed sums give; trial 0 at 10⁻⁹ is at −2.4.)
 #[test]
 fn importance_equals_the_gaussian_closed_form() {
     let (rig, sim) = linear_rig();
@@ -203,14 +207,15 @@ fn importance_equals_the_gaussian_closed_form() {
             100.0 * f.relative_half_width
         );
         assert!(
-            (f.rate - cf).abs() <= Z95 * f.std_error,
+            (f.rate - cf).abs() <= Z99 * f.std_error,
             "{target:.0e}: importance {f} vs closed form {cf:.4e}"
         );
     }
 }
 
 /// The cross-entropy variant, which learns its shift from zero, equals the closed form at
-/// 10⁻¹² within its 95 % interval (at most ±20 %) in the same linear chain.
+/// 10⁻¹² within 2.58 of its standard errors, its 95 % interval at most ±20 %, in the same
+/// linear chain.
 #[test]
 fn cross_entropy_equals_the_gaussian_closed_form() {
     let (rig, sim) = linear_rig();
@@ -228,7 +233,7 @@ fn cross_entropy_equals_the_gaussian_closed_form() {
     assert_eq!(f.estimator, Estimator::CrossEntropy);
     assert!(f.relative_half_width < 0.2, "{f}");
     assert!(
-        (f.rate - cf).abs() <= Z95 * f.std_error,
+        (f.rate - cf).abs() <= Z99 * f.std_error,
         "cross-entropy {f} vs closed form {cf:.4e}"
     );
 }

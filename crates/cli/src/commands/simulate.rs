@@ -396,9 +396,14 @@ fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<(
         ("symbol-error rate", &e.symbol_error_rate),
         ("bit-error rate   ", &e.bit_error_rate),
     ] {
+        if f.rate == 0.0 {
+            println!("  {name}  0 ({}; see the note)", e.estimator);
+            continue;
+        }
         println!(
-            "  {name}  {f} (95 % interval ±{:.1} %; effective sample size {}; a brute-force count would need {} symbols)",
-            100.0 * f.relative_half_width.min(1e4),
+            "  {name}  {f} ({}; 95 % interval ±{:.1} %; effective sample size {}; a brute-force count would need {} symbols)",
+            e.estimator,
+            100.0 * f.relative_half_width,
             num(f.effective_sample_size),
             num(f.equivalent_symbols)
         );
@@ -413,8 +418,9 @@ fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<(
             "std error",
             "ESS",
             "shift |μ| (σ) after −1/0/+1",
+            "biased variance",
         ],
-        &[crate::table::Align::Right; 8],
+        &[crate::table::Align::Right; 9],
     );
     for c in &e.classes {
         table.row(vec![
@@ -433,10 +439,15 @@ fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<(
                 "{:.2} / {:.2} / {:.2}",
                 c.shift_sigma[0], c.shift_sigma[1], c.shift_sigma[2]
             ),
+            c.biased_variance_share
+                .map_or("-".into(), |s| format!("{:.1} %", 100.0 * s)),
         ]);
     }
     for line in table.render().lines() {
         println!("  {line}");
+    }
+    for n in &e.notes {
+        println!("  note: {n}");
     }
     println!(
         "  assumptions: biased symbols {} apart, beyond the chain's memory of the receiver's noise (TIA filter {} samples, the comparator's hysteresis one decision); Poisson shot noise below 1000 electrons per sample, RIN, ASE, jitter and drift are not biased (unbiased, less efficient where they dominate); the energy ledger is not reported for importance-sampled runs",

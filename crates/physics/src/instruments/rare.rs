@@ -252,6 +252,10 @@ pub struct ClassEstimate {
     pub effective_sample_size: f64,
     /// Length |μ| of the shift, in standard deviations, for each previous symbol −1, 0, +1.
     pub shift_sigma: [f64; 3],
+    /// Importance: the share |g|²/σ² of the decision statistic's variance that the biased
+    /// draws carry (from the pilot); where it is small, unbiased noise (RIN, ASE, Poisson
+    /// counts) dominates and the estimate converges slowly.
+    pub biased_variance_share: Option<f64>,
 }
 
 /// What an estimate measured.
@@ -277,6 +281,8 @@ pub struct RareEstimate {
     pub lead: usize,
     /// Auto: the symbol-error rate a Gaussian reading of the probe block's eye predicted.
     pub auto_predicted_ser: Option<f64>,
+    /// What limits the figures, in words (none when nothing does).
+    pub notes: Vec<String>,
 }
 
 /// A bad setting, in words.
@@ -426,6 +432,7 @@ pub fn estimate_on(
                 spacing: 1,
                 lead: 0,
                 auto_predicted_ser: None,
+                notes: Vec::new(),
             })
         }
         Estimator::Importance | Estimator::CrossEntropy => Ok(sample(chain, seed, trial, settings)),
@@ -510,10 +517,18 @@ impl Sampler {
 
 /// exp(−μ·z + |μ|²/2): the likelihood ratio of N(0, I) to N(μ, I) at z.
 fn likelihood_ratio(mu: &[f64], z: &[f64]) -> f64 {
+    log_likelihood_ratio(mu, z).exp()
+}
+
+/// −μ·z + |μ|²/2.
+fn log_likelihood_ratio(mu: &[f64], z: &[f64]) -> f64 {
     let dot: f64 = mu.iter().zip(z).map(|(m, z)| m * z).sum();
     let norm: f64 = mu.iter().map(|m| m * m).sum();
-    (-dot + norm / 2.0).exp()
+    -dot + norm / 2.0
 }
+
+/// The largest log-likelihood ratio kept: e⁷⁰⁰ ≈ 10³⁰⁴, below the largest double.
+const MAX_LOG_WEIGHT: f64 = 700.0;
 
 /// The threshold an error of `class` crosses when the comparator's previous decision was
 /// `prev`, V: the comparator's rule ([`crate::comparator::Comparator::decide`]).
@@ -571,9 +586,15 @@ fn sample(
         sent: 0,
     };
     let zero = vec![0.0; dim];
-    let (shifts, rounds, converged) = match settings.estimator {
-        Estimator::CrossEntropy => cross_entropy(chain, &mut sampler, settings),
-        _ => (pilot_shifts(chain, &mut sampler, settings.pilot), 0, false),
+    let (shifts, rounds, converged, share) = match settings.estimator {
+        Estimator::CrossEntropy => {
+            let (s, r, c) = cross_entropy(chain, &mut sampler, settings);
+            (s, r, c, None)
+        }
+        _ => {
+            let (s, share) = pilot_shifts(chain, &mut sampler, settings.pilot);
+            (s, 0, false, Some(share))
+        }
     };
     let preparation = sampler.sent;
     sampler.sent = 0;
@@ -581,6 +602,7 @@ fn sample(
     let mut acc = [[0.0f64; 4]; 4];
     let mut hits = [0u64; 4];
     let mut n = [0u64; 4];
+    let mut capped = false;
     let biased = (settings.symbols / spacing).max(4) as u64;
     let shift_of = |class: usize, prev: i8| {
         shifts
@@ -592,7 +614,9 @@ fn sample(
         let c = d.class;
         n[c] += 1;
         if is_error(c, d.decided) {
-            let w = likelihood_ratio(&shift_of(c, d.prev), &d.z);
+            let log_w = log_likelihood_ratio(&shift_of(c, d.prev), &d.z);
+            capped |= log_w > MAX_LOG_WEIGHT;
+            let w = log_w.min(MAX_LOG_WEIGHT).exp();
             let flips = (ternary_code(CLASSES[c].0) ^ ternary_code(d.decided)).count_ones() as f64;
             hits[c] += 1;
             acc[c][0] += w;
@@ -639,9 +663,42 @@ fn sample(
             std_error: se,
             effective_sample_size: ess,
             shift_sigma: [norm(-1), norm(0), norm(1)],
+            biased_variance_share: share.map(|s| s[c]),
         });
     }
+    let mut notes = Vec::new();
+    if ser == 0.0 && hits.iter().any(|h| *h > 0) {
+        notes.push(
+            "errors were drawn but their likelihood ratios underflow (below 1e-308): the rates are below the range of doubles and reported as 0"
+                .to_string(),
+        );
+    }
+    if ser == 0.0 && hits.iter().all(|h| *h == 0) {
+        notes.push(
+            "no error was drawn under the shifted noise: the rate is reported as 0, with no interval (send more symbols)"
+                .to_string(),
+        );
+    }
+    if let Some(low) = share.map(|s| s.iter().copied().fold(f64::INFINITY, f64::min))
+        && low < 0.8
+    {
+        notes.push(format!(
+            "the biased draws carry only {:.0} % of the decision statistic's variance in some class (unbiased noise — RIN, ASE, Poisson counts — carries the rest): the estimate is unbiased but converges slowly",
+            100.0 * low
+        ));
+    }
+    if ess_sym > 0.0 && ess_sym < 30.0 {
+        notes.push(format!(
+            "the effective sample size is {ess_sym:.1}: the normal interval is not reliable with so few; send more symbols"
+        ));
+    }
+    if capped {
+        notes.push(format!(
+            "some drawn errors had likelihood ratios above e^{MAX_LOG_WEIGHT} (errors far from the shifted direction) and were capped there: the rate may be underestimated"
+        ));
+    }
     RareEstimate {
+        notes,
         estimator: settings.estimator,
         symbol_error_rate: Figure::normal(settings.estimator, ser, ser_var.sqrt(), ess_sym),
         bit_error_rate: Figure::normal(settings.estimator, ber, ber_var.sqrt(), ess_bit),
@@ -659,13 +716,14 @@ fn sample(
 /// The importance shifts from an unbiased pilot of `per_class` symbols per class: per class the
 /// gradient g of the statistic by Stein's identity, per (class, previous symbol) the statistic's
 /// mean m and variance σ², and the shift ±g·δ/σ² with δ the distance from m to the threshold
-/// (towards it)
-/// (none where the eye is closed, δ ≤ 0).
+/// (towards it; none where the eye is closed, δ ≤ 0); then a second run of as many symbols with
+/// those shifts, and each shift scaled so that the statistic's mean under it lands on the
+/// threshold.
 fn pilot_shifts(
     chain: &mut ReferenceChain,
     sampler: &mut Sampler,
     per_class: usize,
-) -> Vec<Vec<f64>> {
+) -> (Vec<Vec<f64>>, [f64; 4]) {
     let mut draws: Vec<Draw> = Vec::new();
     let dim = sampler.dim;
     let zero = vec![0.0; dim];
@@ -707,10 +765,30 @@ fn pilot_shifts(
         nc[d.class] += 1;
     }
     let mut shifts = vec![vec![0.0; dim]; 12];
+    let mut share = [0.0; 4];
     for c in 0..4 {
         let m = nc[c].max(2) as f64;
         grad[c].iter_mut().for_each(|g| *g /= m);
+        // Least squares refines Stein's estimate where the window is small against the pilot:
+        // E[z zᵀ] = I, so it is the same estimator with the sample's own Gram matrix, and its
+        // error comes from the unbiased noise alone instead of the whole statistic.
+        if dim <= 64 && nc[c] > 4 * dim {
+            let mut gram = vec![vec![0.0f64; dim]; dim];
+            for d in draws.iter().filter(|d| d.class == c) {
+                for (row, zi) in gram.iter_mut().zip(&d.z) {
+                    for (g, zj) in row.iter_mut().zip(&d.z) {
+                        *g += zi * zj / m;
+                    }
+                }
+            }
+            if let Some(g) = solve(gram, grad[c].clone()) {
+                grad[c] = g;
+            }
+        }
         let var = var[c] / (m - 1.0);
+        if var > 0.0 {
+            share[c] = grad[c].iter().map(|g| g * g).sum::<f64>() / var;
+        }
         for prev in -1..=1i8 {
             let k = key(c, prev);
             if n[k] == 0 || var <= 0.0 {
@@ -724,7 +802,62 @@ fn pilot_shifts(
             }
         }
     }
-    shifts
+    // Second stage: the statistic's mean under these shifts, and each shift scaled along its
+    // own direction so that the mean lands on the threshold (the statistic is linear in the
+    // shift; the pilot's gradient and variance carry sampling errors of a few per cent, which
+    // a shift of tens of σ turns into σs short of or beyond the threshold).
+    let mut moved = [0.0f64; 12];
+    let mut count = [0usize; 12];
+    let current = shifts.clone();
+    sampler.run(
+        chain,
+        4 * per_class as u64,
+        &|c, p| current[key(c, p)].clone(),
+        &mut |d: &Draw| {
+            let k = key(d.class, d.prev);
+            moved[k] += d.statistic;
+            count[k] += 1;
+        },
+    );
+    for k in 0..12 {
+        let (c, prev) = (k / 3, (k % 3) as i8 - 1);
+        let dir = CLASSES[c].1 as f64;
+        let want = dir * (threshold(chain, c, prev) - mean[k]);
+        let got = dir * (moved[k] / count[k].max(1) as f64 - mean[k]);
+        if count[k] >= 10 && want > 0.0 && got > 0.0 && shifts[k].iter().any(|m| *m != 0.0) {
+            let scale = (want / got).clamp(0.5, 2.0);
+            shifts[k].iter_mut().for_each(|m| *m *= scale);
+        }
+    }
+    (shifts, share)
+}
+
+/// Solves A·x = b by Gaussian elimination with partial pivoting; None when A is singular.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let (top, rest) = a.split_at_mut(col + 1);
+        let p = &top[col];
+        for (row, r) in rest.iter_mut().enumerate() {
+            let f = r[col] / p[col];
+            for (x, y) in r[col..].iter_mut().zip(&p[col..]) {
+                *x -= f * y;
+            }
+            b[col + 1 + row] -= f * b[col];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for row in (0..n).rev() {
+        let s: f64 = (row + 1..n).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// The multilevel cross-entropy method for the shift of each (class, previous symbol): returns
@@ -797,6 +930,23 @@ mod tests {
             let got = likelihood_ratio(&mu, &z);
             assert!((got / want - 1.0).abs() < 1e-12, "{got} vs {want}");
         }
+    }
+
+    /// Gaussian elimination solves a system that needs pivoting, and refuses a singular one.
+    #[test]
+    fn solve_needs_pivoting_and_refuses_singular_systems() {
+        let a = vec![
+            vec![0.0, 2.0, 1.0],
+            vec![1.0, 1.0, 0.0],
+            vec![2.0, 0.0, 3.0],
+        ];
+        // x = (1, 2, −1).
+        let x = solve(a, vec![3.0, 3.0, -1.0]).unwrap();
+        for (got, want) in x.iter().zip([1.0, 2.0, -1.0]) {
+            assert!((got - want).abs() < 1e-12, "{x:?}");
+        }
+        let singular = vec![vec![1.0, 2.0], vec![2.0, 4.0]];
+        assert_eq!(solve(singular, vec![1.0, 2.0]), None);
     }
 
     /// An error of a class is a decision beyond the level sent in the class's direction only.
