@@ -731,6 +731,47 @@ fn simulate_estimates_rare_error_rates() {
     refused(&o, "pilot");
 }
 
+/// `test-plan --estimator importance` adds the error rates vs power by importance sampling:
+/// one row per power of the count, the estimator named, and at −20 dBm (where the quick count
+/// sees an error or none in 20 000 symbols) a rate between 10⁻⁹ and 10⁻⁵ with its interval.
+#[test]
+fn test_plan_estimates_rare_error_rates() {
+    let dir = tmp("test-plan-rare");
+    let out = dir.join("plan");
+    let o = run(&[
+        "test-plan",
+        "--quick",
+        "--estimator",
+        "importance",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("by importance sampling"),
+        "{}",
+        stdout(&o)
+    );
+    let csv = std::fs::read_to_string(out.join("ser_vs_power_rare.csv")).unwrap();
+    let count = std::fs::read_to_string(out.join("ber_vs_power.csv")).unwrap();
+    assert_eq!(csv.lines().count(), count.lines().count());
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("-20.0,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells[2], "importance");
+    let (ser, low, high): (f64, f64, f64) = (
+        cells[3].parse().unwrap(),
+        cells[4].parse().unwrap(),
+        cells[5].parse().unwrap(),
+    );
+    assert!(
+        (1e-9..1e-5).contains(&ser) && low < ser && ser < high,
+        "{row}"
+    );
+}
+
 #[test]
 fn test_plan_on_a_rig_without_a_loop_says_so() {
     let dir = tmp("test-plan-no-loop");

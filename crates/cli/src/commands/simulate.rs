@@ -110,7 +110,7 @@ pub enum EstimatorArg {
 }
 
 impl EstimatorArg {
-    fn estimator(self) -> Estimator {
+    pub fn estimator(self) -> Estimator {
         match self {
             EstimatorArg::Brute => Estimator::Brute,
             EstimatorArg::Importance => Estimator::Importance,

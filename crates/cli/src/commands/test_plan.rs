@@ -9,7 +9,8 @@ use clap::Args;
 use indicatif::ProgressBar;
 use lightloop_cost::shard::Shard;
 use lightloop_physics::instruments::depth::DepthCurve;
-use lightloop_physics::instruments::plan::{self, PlanSettings, STEPS, TestPlan};
+use lightloop_physics::instruments::plan::{self, PlanSettings, RarePoint, STEPS, TestPlan};
+use lightloop_physics::instruments::rare::{self, Estimator, RareSettings};
 use lightloop_physics::instruments::return_map::ReturnMap;
 use lightloop_physics::instruments::{ErrorCount, recentring::PolicyOutcome};
 use lightloop_report::rows::{BerRow, SnrRow};
@@ -32,7 +33,12 @@ with an SOA).\n\n\
 curves, then the loop depth, return map, crosstalk, re-centring and faults: 25 in the full plan, \
 15 in the quick one), in contiguous blocks, and writes them to --out as one JSON file. Every \
 measurement has its own random streams, so `lightloop merge` puts the shards together into the \
-plan's test_plan.json exactly as one process computes it.";
+plan's test_plan.json exactly as one process computes it.\n\n\
+--estimator importance (or cross-entropy, or auto) estimates the error rates versus power once \
+more with that estimator (see `lightloop simulate --help`), at the same powers on chains \
+calibrated as the count's, into ser_vs_power_rare.csv: importance sampling of the receiver's \
+noise reaches the rates of 10⁻⁹…10⁻³⁰ the count cannot, in well under a second per point. \
+Not with --shard, which runs the count only.";
 
 #[derive(Args)]
 pub struct TestPlanArgs {
@@ -58,9 +64,58 @@ pub struct TestPlanArgs {
     /// With --shard: overwrite an existing --out
     #[arg(long, requires = "shard")]
     pub force: bool,
+    /// Also estimate the error rates vs power by this estimator (importance, cross-entropy or
+    /// auto) into ser_vs_power_rare.csv; brute (the default) adds nothing
+    #[arg(long, value_enum, default_value = "brute")]
+    pub estimator: super::simulate::EstimatorArg,
     /// Print the whole result as JSON instead of tables
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Serialize)]
+struct RareRow {
+    received_power_dbm: f64,
+    received_power_w: f64,
+    estimator: String,
+    ser: f64,
+    ser_low95: f64,
+    ser_high95: f64,
+    ser_relative_half_width: f64,
+    ber: f64,
+    ber_low95: f64,
+    ber_high95: f64,
+    effective_sample_size: f64,
+    equivalent_brute_symbols: f64,
+    symbols: u64,
+    notes: String,
+}
+
+impl From<&RarePoint> for RareRow {
+    fn from(p: &RarePoint) -> Self {
+        let (s, b) = (&p.estimate.symbol_error_rate, &p.estimate.bit_error_rate);
+        Self {
+            received_power_dbm: p.received_power_dbm,
+            received_power_w: p.received_power_w,
+            estimator: p.estimate.estimator.to_string(),
+            ser: s.rate,
+            ser_low95: s.low,
+            ser_high95: s.high,
+            // A zero rate has no relative width: written as 0 with the note.
+            ser_relative_half_width: if s.rate > 0.0 {
+                s.relative_half_width
+            } else {
+                0.0
+            },
+            ber: b.rate,
+            ber_low95: b.low,
+            ber_high95: b.high,
+            effective_sample_size: s.effective_sample_size,
+            equivalent_brute_symbols: s.equivalent_symbols,
+            symbols: p.estimate.symbols + p.estimate.preparation_symbols,
+            notes: p.estimate.notes.join("; "),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -135,6 +190,10 @@ fn write(plan: &TestPlan, dir: &std::path::Path) -> CliResult<PathBuf> {
     let out = OutputDir::create(dir, "test_plan.json", "--out")?;
     let ber: Vec<BerRow> = plan.ber_vs_power.iter().map(BerRow::from).collect();
     out.csv("ber_vs_power.csv", &ber)?;
+    if !plan.ser_vs_power_rare.is_empty() {
+        let rows: Vec<RareRow> = plan.ser_vs_power_rare.iter().map(RareRow::from).collect();
+        out.csv("ser_vs_power_rare.csv", &rows)?;
+    }
     let slot: Vec<BerRow> = plan.ber_vs_slot_time.iter().map(BerRow::from).collect();
     out.csv("ber_vs_slot_time.csv", &slot)?;
     if let Some(d) = &plan.depth {
@@ -307,6 +366,50 @@ fn print(plan: &TestPlan, dir: &std::path::Path) {
     }
     println!("{}", t.render());
     println!();
+    if let Some(first) = plan.ser_vs_power_rare.first() {
+        println!(
+            "Error rate vs received full-scale power by {}",
+            first.estimate.estimator.describe()
+        );
+        let mut t = Table::new(
+            &[
+                "power",
+                "estimator",
+                "SER",
+                "±",
+                "BER",
+                "ESS",
+                "brute-force symbols for the same interval",
+            ],
+            &[Align::Right; 7],
+        );
+        for p in &plan.ser_vs_power_rare {
+            let (s, b) = (&p.estimate.symbol_error_rate, &p.estimate.bit_error_rate);
+            t.row(vec![
+                format!("{:.1} dBm", p.received_power_dbm),
+                p.estimate.estimator.to_string(),
+                s.to_string(),
+                if s.rate > 0.0 {
+                    format!("{:.1} %", 100.0 * s.relative_half_width)
+                } else {
+                    "-".into()
+                },
+                b.to_string(),
+                num(s.effective_sample_size),
+                num(s.equivalent_symbols),
+            ]);
+        }
+        println!("{}", t.render());
+        let notes: std::collections::BTreeSet<&String> = plan
+            .ser_vs_power_rare
+            .iter()
+            .flat_map(|p| &p.estimate.notes)
+            .collect();
+        for n in notes {
+            println!("  note (some points): {n}");
+        }
+        println!();
+    }
     println!(
         "Error rate vs slot time at {}",
         si(plan.settings.slot_power, "W")
@@ -421,14 +524,29 @@ fn print(plan: &TestPlan, dir: &std::path::Path) {
 pub fn run(a: &TestPlanArgs) -> CliResult<()> {
     let loaded = load_rig(&a.rig, &a.sets)?;
     if let Some(spec) = &a.shard {
+        if a.estimator.estimator() != Estimator::Brute {
+            return Err(CliError::BadInput(
+                "--estimator: a sharded plan runs the count only (--estimator brute)".into(),
+            ));
+        }
         return run_shard(a, &loaded, spec.parse()?);
     }
     let rig = loaded.value;
-    let settings = if a.quick {
+    let mut settings = if a.quick {
         PlanSettings::quick(a.seed)
     } else {
         PlanSettings::full(a.seed)
     };
+    let estimator = a.estimator.estimator();
+    if estimator != Estimator::Brute {
+        let r = RareSettings {
+            estimator,
+            symbols: settings.count.symbols,
+            ..RareSettings::default()
+        };
+        rare::check(&r).map_err(|e| CliError::BadInput(format!("--estimator {estimator}: {e}")))?;
+        settings.rare = Some(r);
+    }
     let bar = if a.json {
         ProgressBar::hidden()
     } else {

@@ -6,6 +6,7 @@ use super::ber::{self, BerPoint, CountSettings};
 use super::crosstalk::{self, CrosstalkMatrix};
 use super::depth::{self, DepthCurve, DepthSettings};
 use super::faults::{self, FaultOutcome, FaultSettings};
+use super::rare::{self, RareEstimate, RareSettings};
 use super::recentring::{self, Policy, PolicyOutcome, RecentringSettings};
 use super::return_map::{self, ReturnMap};
 use crate::chain::SimSettings;
@@ -33,6 +34,20 @@ pub struct PlanSettings {
     pub faults: FaultSettings,
     /// Symbol-error rate a link must keep (lock criterion of the cold start).
     pub target_ser: f64,
+    /// When set, the error rates versus power are estimated once more with this estimator
+    /// ([`rare`]; importance sampling reaches rates the count cannot), at the same powers on
+    /// chains calibrated as the count's. `None` in [`PlanSettings::full`] and
+    /// [`PlanSettings::quick`].
+    pub rare: Option<RareSettings>,
+}
+
+/// One point of the error rate versus power by a [`rare`] estimator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RarePoint {
+    pub received_power_w: f64,
+    pub received_power_dbm: f64,
+    #[serde(flatten)]
+    pub estimate: RareEstimate,
 }
 
 /// `n` powers from `lo` to `hi` W, evenly spaced in dB.
@@ -67,6 +82,7 @@ impl PlanSettings {
                 ..FaultSettings::default()
             },
             target_ser: 1e-3,
+            rare: None,
         }
     }
 
@@ -128,6 +144,9 @@ pub struct TestPlan {
     pub seed: u64,
     pub settings: PlanSettings,
     pub ber_vs_power: Vec<BerPoint>,
+    /// The same powers by [`PlanSettings::rare`]'s estimator (empty when it is not set).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ser_vs_power_rare: Vec<RarePoint>,
     pub ber_vs_slot_time: Vec<BerPoint>,
     /// The loop experiments need a loop amplifier: `None` for a rig without an SOA.
     pub depth: Option<DepthCurve>,
@@ -266,6 +285,31 @@ fn power_point(rig: &Rig, s: &PlanSettings, i: usize) -> BerPoint {
     ber::measure(rig, &s.sim, s.powers[i], &s.count, i as u64)
 }
 
+/// The error rates versus power by [`PlanSettings::rare`]'s estimator, point i on the chain of
+/// trial i calibrated as the count's ([`ber::measure`]); none when it is not set or
+/// [`rare::check`] refuses it. (Not an [`Item`]: a sharded plan runs the count only.)
+fn rare_points(rig: &Rig, s: &PlanSettings) -> Vec<RarePoint> {
+    let Some(r) = s.rare.filter(|r| rare::check(r).is_ok()) else {
+        return Vec::new();
+    };
+    let settings = RareSettings {
+        calibration: s.count.calibration,
+        ..r
+    };
+    s.powers
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let estimate = rare::estimate(rig, &s.sim, *p, &settings, i as u64).ok()?;
+            Some(RarePoint {
+                received_power_w: *p,
+                received_power_dbm: 10.0 * (p / 1e-3).log10(),
+                estimate,
+            })
+        })
+        .collect()
+}
+
 fn slot_time_point(rig: &Rig, s: &PlanSettings, i: usize) -> BerPoint {
     ber::slot_time_point(rig, &s.sim, s.slot_times[i], s.slot_power, &s.count, i)
 }
@@ -341,6 +385,7 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Test
         .into_par_iter()
         .map(|i| power_point(rig, s, i))
         .collect();
+    let ser_vs_power_rare = rare_points(rig, s);
     progress(1);
     let ber_vs_slot_time = (0..s.slot_times.len())
         .into_par_iter()
@@ -361,6 +406,7 @@ pub fn run(rig: &Rig, s: &PlanSettings, progress: &mut dyn FnMut(usize)) -> Test
         seed: s.sim.seed,
         settings: s.clone(),
         ber_vs_power,
+        ser_vs_power_rare,
         ber_vs_slot_time,
         depth,
         loop_ledger,

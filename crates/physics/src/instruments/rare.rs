@@ -221,10 +221,11 @@ impl Figure {
 }
 
 impl fmt::Display for Figure {
-    /// `1.02e-12 [8.1e-13, 1.2e-12]`.
+    /// `1.02e-12 [8.1e-13, 1.2e-12]`, or `0` (no error drawn, or weights below the doubles'
+    /// range: the estimate's notes say which).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.rate == 0.0 {
-            write!(f, "0 (no error drawn)")
+            write!(f, "0")
         } else {
             write!(f, "{:.3e} [{:.2e}, {:.2e}]", self.rate, self.low, self.high)
         }
