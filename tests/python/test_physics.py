@@ -64,3 +64,21 @@ def test_the_quick_test_plan_runs():
     plan = lightloop.test_plan(quick=True, threads=2)
     assert plan["ber_vs_power"]
     assert all("symbols" in p or "count" in p or p for p in plan["ber_vs_power"])
+
+
+def test_rare_error_rates_by_importance_sampling_match_the_command_line(cli):
+    # Near 1e-12 on the seed rig: brute force would need ~10^14 symbols.
+    r = lightloop.simulate("seed-16ch", "-18.8 dBm", symbols=20_000, estimator="importance")
+    ser = r["symbol_error_rate"]
+    assert r["estimator"] == "importance" and ser["estimator"] == "importance"
+    assert 1e-13 < ser["low"] < ser["rate"] < ser["high"] < 1e-11
+    assert ser["equivalent_symbols"] > 1e13
+    c = cli("simulate", "--power=-18.8 dBm", "--symbols", 20_000, "--estimator", "importance", "--json", json_out=True)
+    assert c["symbol_error_rate"] == ser
+    # Auto counts by brute force where errors are plentiful.
+    a = lightloop.simulate("seed-16ch", "-24 dBm", symbols=20_000, estimator="auto")
+    assert a["estimator"] == "brute" and a["symbol_error_rate"]["rate"] > 1e-3
+    for kwargs in ({"estimator": "magic"}, {"estimator": "importance", "trace": True}):
+        with pytest.raises(lightloop.InputError) as e:
+            lightloop.simulate("seed-16ch", "-18.8 dBm", symbols=1000, **kwargs)
+        assert e.value.problems[0].key == "estimator"

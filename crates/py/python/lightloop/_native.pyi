@@ -139,6 +139,8 @@ def simulate(
     shard: Optional[str] = None,
     out: Optional[PathLike] = None,
     force: bool = False,
+    estimator: str = "brute",
+    pilot: int = 2000,
 ) -> Dict[str, Any]: ...
 def model_eval(
     name: str,
