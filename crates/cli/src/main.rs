@@ -188,9 +188,43 @@ fn single_threaded_candle(command: &Command) {
     }
 }
 
+/// The thread count the user set with LIGHTLOOP_THREADS, applied before any thread exists: the
+/// global thread pool (every parallel loop and faer's products) gets that many workers, and
+/// candle's pools (CANDLE_NUM_THREADS, RAYON_NUM_THREADS, which it reads) the same unless set on
+/// their own. A command's own `--threads` still wins for that command. Unset: one per core.
+fn apply_thread_setting() -> Result<(), String> {
+    let Some(v) = std::env::var_os("LIGHTLOOP_THREADS") else {
+        return Ok(());
+    };
+    let text = v.to_string_lossy();
+    let n: usize = text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| (1..=4096).contains(&n))
+        .ok_or_else(|| {
+            format!("LIGHTLOOP_THREADS={text:?}: a whole number of threads from 1 to 4096")
+        })?;
+    for var in ["CANDLE_NUM_THREADS", "RAYON_NUM_THREADS"] {
+        if std::env::var_os(var).is_none() {
+            // SAFETY: called once at start-up, after argument parsing and before any thread
+            // exists (no concurrent reader of the environment).
+            unsafe { std::env::set_var(var, n.to_string()) };
+        }
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| format!("LIGHTLOOP_THREADS={n}: {e}"))
+}
+
 fn main() -> ExitCode {
     restore_sigpipe();
     let cli = Cli::parse();
+    if let Err(m) = apply_thread_setting() {
+        eprintln!("error: {m}");
+        return ExitCode::from(2);
+    }
     single_threaded_candle(&cli.command);
     let result = match cli.command {
         Command::Energy(t) => commands::energy::run(&t),
