@@ -324,6 +324,21 @@ pub struct CountShard {
     pub sums: BTreeMap<String, f64>,
 }
 
+/// Reads every file of `inputs` with `read` and checks that they are shards 1 … N of one run
+/// ([`check_set`]); returns them in shard order.
+fn read_set<T>(
+    inputs: &[PathBuf],
+    read: fn(&Path) -> Result<T, CostError>,
+    header: fn(&T) -> &ShardHeader,
+) -> Result<Vec<(PathBuf, ShardHeader, T)>, CostError> {
+    let mut shards = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        let s = read(p)?;
+        shards.push((p.clone(), header(&s).clone(), s));
+    }
+    check_set(shards)
+}
+
 /// Writes `value` as pretty JSON to `path`, whole or not at all ([`write_atomic`]).
 fn write_json<T: Serialize>(value: &T, path: &Path, force: bool) -> Result<(), CostError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| CostError::NotAShard {
@@ -449,12 +464,7 @@ pub struct MergedRows {
 /// of one run ([`check_set`]), each holding one row per item of its block, and concatenates
 /// their rows in shard order.
 pub fn merge_rows(inputs: &[PathBuf]) -> Result<MergedRows, CostError> {
-    let mut shards = Vec::with_capacity(inputs.len());
-    for p in inputs {
-        let s = RowShard::read(p)?;
-        shards.push((p.clone(), s.header.clone(), s));
-    }
-    let shards = check_set(shards)?;
+    let shards = read_set(inputs, RowShard::read, |s| &s.header)?;
     let first = &shards[0].2;
     let mut rows = Vec::with_capacity(first.header.total.min(1 << 20) as usize);
     for (path, h, s) in &shards {
@@ -557,12 +567,7 @@ pub struct MergedPart {
 /// different, equally valid, sample; it is the same whatever the order, machines or worker
 /// count of the shards.
 pub fn merge_counts(inputs: &[PathBuf]) -> Result<MergedCounts, CostError> {
-    let mut shards = Vec::with_capacity(inputs.len());
-    for p in inputs {
-        let s = CountShard::read(p)?;
-        shards.push((p.clone(), s.header.clone(), s));
-    }
-    let shards = check_set(shards)?;
+    let shards = read_set(inputs, CountShard::read, |s| &s.header)?;
     let first = &shards[0].2;
     let mut counts: BTreeMap<String, Tally> = BTreeMap::new();
     let mut sums: BTreeMap<String, f64> = BTreeMap::new();

@@ -12,7 +12,7 @@ use lightloop_physics::chain::SimSettings;
 use lightloop_physics::instruments::ber;
 use lightloop_physics::instruments::monte_carlo::{Count, Names};
 use lightloop_physics::instruments::plan::{self, PlanSettings};
-use lightloop_physics::instruments::rare::{self, Estimator, RareEstimate, RareSettings};
+use lightloop_physics::instruments::rare::{self, Estimator, RareSettings};
 use lightloop_rig::units::{dim, parse_quantity};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -231,24 +231,9 @@ fn rare_estimate(
         control.progress(1, 1);
         Ok(e)
     })?;
-    #[derive(serde::Serialize)]
-    struct Report {
-        rig: String,
-        seed: u64,
-        received_power_w: f64,
-        symbol_period_s: f64,
-        #[serde(flatten)]
-        estimate: RareEstimate,
-    }
     to_py(
         py,
-        &Report {
-            rig: rig.rig.name.clone(),
-            seed: count.seed,
-            received_power_w: count.power,
-            symbol_period_s: rig.topology.symbol_period.si(),
-            estimate,
-        },
+        &rare::Report::new(rig, count.seed, count.power, estimate),
     )
 }
 

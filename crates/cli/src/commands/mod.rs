@@ -15,6 +15,7 @@ pub mod presets;
 pub mod report;
 pub mod reservoir;
 pub mod serve;
+pub mod shard_out;
 pub mod simulate;
 pub mod sweep;
 pub mod test_plan;

@@ -4,6 +4,7 @@
 //! the tables and writes the files.
 
 use super::output::OutputDir;
+use super::shard_out::ShardOut;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{Align, Table};
 use clap::{Args, Subcommand};
@@ -106,16 +107,10 @@ pub struct RunArgs {
     /// --no-inner-noise, the noiseless reservoir
     #[arg(long, conflicts_with_all = ["photons", "adc_bits"])]
     pub ideal_readout: bool,
-    /// Run only shard K of N of the seeds (a contiguous block; each seed's scores depend on the
-    /// seed only) and write its rows to --out for `lightloop merge`
-    #[arg(long, value_name = "K/N", requires = "out")]
-    pub shard: Option<String>,
-    /// With --shard: the shard's rows (JSON)
-    #[arg(long, value_name = "FILE", requires = "shard")]
-    pub out: Option<PathBuf>,
-    /// With --shard: overwrite an existing --out
-    #[arg(long, requires = "shard")]
-    pub force: bool,
+    // --shard K/N runs shard K of N of the seeds (a contiguous block; each seed's scores
+    // depend on the seed only).
+    #[command(flatten)]
+    pub sharding: ShardOut,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -257,18 +252,12 @@ fn run_one(a: &RunArgs) -> CliResult<()> {
     config.validate().map_err(lab)?;
     let loaded = load_rig(&a.knobs.rig, &a.knobs.sets)?;
     let rig = &loaded.value;
-    let o = match (&a.shard, &a.out) {
+    let o = match (a.sharding.shard()?, a.sharding.out()?) {
         (Some(spec), Some(out)) => {
-            if out.exists() && !a.force {
-                return Err(CliError::BadInput(format!(
-                    "{} already exists; pass --force to overwrite it",
-                    out.display()
-                )));
-            }
             let rig_toml = toml::to_string(&loaded.doc.table).unwrap_or_default();
-            let (o, file) = single::run_shard(&config, rig, &rig_toml, spec.parse()?, &mut quiet)
-                .map_err(lab)?;
-            file.write(out, a.force)?;
+            let (o, file) =
+                single::run_shard(&config, rig, &rig_toml, spec, &mut quiet).map_err(lab)?;
+            file.write(out, a.sharding.force)?;
             if !a.json {
                 println!(
                     "shard {spec}: seeds {}..{} of the run's {} (merge the shards with `lightloop merge`; wrote {})\n",

@@ -2,6 +2,7 @@
 //! error counts with their interval, the eye, the energy ledger, and a trace of every symbol.
 
 use super::print_json;
+use super::shard_out::ShardOut;
 use crate::load::{CliError, CliResult, load_rig};
 use crate::table::{num, si};
 use clap::Args;
@@ -11,7 +12,7 @@ use lightloop_physics::chain::{ReferenceChain, SimSettings};
 use lightloop_physics::instruments::ber::Measured;
 use lightloop_physics::instruments::monte_carlo::CALIBRATION;
 use lightloop_physics::instruments::monte_carlo::{Count, Names};
-use lightloop_physics::instruments::rare::{self, Estimator, RareEstimate, RareSettings};
+use lightloop_physics::instruments::rare::{self, Estimator, RareSettings};
 use lightloop_rig::presets::DEFAULT_RIG;
 use lightloop_rig::units::{dim, parse_quantity};
 use serde::Serialize;
@@ -77,16 +78,8 @@ pub struct SimulateArgs {
     /// Write one row per symbol (index, sent, readout_v, decided) to this CSV file
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
-    /// Count only shard K of N of the symbols, with random streams keyed by --seed and K, and
-    /// write the shard's counts to --out for `lightloop merge`
-    #[arg(long, value_name = "K/N", requires = "out")]
-    pub shard: Option<String>,
-    /// With --shard: the shard's counts (JSON)
-    #[arg(long, value_name = "FILE", requires = "shard")]
-    pub out: Option<PathBuf>,
-    /// With --shard: overwrite an existing --out of another run or shard
-    #[arg(long, requires = "shard")]
-    pub force: bool,
+    #[command(flatten)]
+    pub sharding: ShardOut,
     /// How to estimate the error rates: brute (count), importance (importance sampling of the
     /// receiver's noise), cross-entropy (its shift learned adaptively), auto (brute force when
     /// enough errors are expected among --symbols, else importance); see --help
@@ -143,22 +136,12 @@ struct Report {
     measured: Measured,
 }
 
-#[derive(Serialize)]
-struct RareReport {
-    rig: String,
-    seed: u64,
-    received_power_w: f64,
-    symbol_period_s: f64,
-    #[serde(flatten)]
-    estimate: RareEstimate,
-}
-
 pub fn run(a: &SimulateArgs) -> CliResult<()> {
     let loaded = load_rig(&a.rig, &a.sets)?;
     let rig = loaded.value;
     let power = parse_quantity::<dim::Power>(&a.power)
         .map_err(|e| CliError::BadInput(format!("--power {:?}: {e:?}", a.power)))?;
-    let shard: Option<Shard> = a.shard.as_deref().map(str::parse).transpose()?;
+    let shard: Option<Shard> = a.sharding.shard()?;
     let count = Count {
         power,
         symbols: a.symbols as u64,
@@ -171,14 +154,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         .map_err(|e| CliError::BadInput(e.message(&count, &Names::CLI)))?;
     let range = count.range();
     let total = count.symbols;
-    if let (Some(out), false) = (&a.out, a.force)
-        && out.exists()
-    {
-        return Err(CliError::BadInput(format!(
-            "{} already exists; pass --force to overwrite it",
-            out.display()
-        )));
-    }
+    let out_file = a.sharding.out()?;
     let sim = SimSettings {
         seed: a.seed,
         samples_per_symbol: a.samples_per_symbol,
@@ -230,13 +206,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
         estimate.auto_predicted_ser = predicted;
         return print_rare(
             a,
-            &RareReport {
-                rig: rig.rig.name.clone(),
-                seed: a.seed,
-                received_power_w: power,
-                symbol_period_s: rig.topology.symbol_period.si(),
-                estimate,
-            },
+            &rare::Report::new(&rig, a.seed, power, estimate),
             a.estimator.estimator(),
         );
     }
@@ -269,10 +239,10 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     }
     let eye = counted.eye;
     let sent = counted.symbols.trials as usize;
-    if let Some(out) = &a.out {
+    if let Some(out) = out_file {
         let rig_toml = toml::to_string(&loaded.doc.table).unwrap_or_default();
         if let Some(file) = count.shard_file(&rig, &rig_toml, &chain, &counted) {
-            file.write(out, a.force)?;
+            file.write(out, a.sharding.force)?;
         }
     }
     let report = Report {
@@ -338,7 +308,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
     if let Some(p) = &a.trace {
         println!("wrote {}", p.display());
     }
-    if let Some(p) = &a.out {
+    if let Some(p) = out_file {
         println!(
             "wrote {} (merge the shards with `lightloop merge`)",
             p.display()
@@ -348,7 +318,7 @@ pub fn run(a: &SimulateArgs) -> CliResult<()> {
 }
 
 /// Prints an importance-sampling estimate (text or JSON).
-fn print_rare(a: &SimulateArgs, r: &RareReport, asked: Estimator) -> CliResult<()> {
+fn print_rare(a: &SimulateArgs, r: &rare::Report, asked: Estimator) -> CliResult<()> {
     if a.json {
         return print_json(r);
     }

@@ -343,6 +343,30 @@ pub fn check(settings: &RareSettings) -> Result<(), RareError> {
     Ok(())
 }
 
+/// An estimate as `simulate --estimator … --json` and Python's `simulate(estimator=…)` report it:
+/// the rig, the seed, the operating point and the estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub rig: String,
+    pub seed: u64,
+    pub received_power_w: f64,
+    pub symbol_period_s: f64,
+    #[serde(flatten)]
+    pub estimate: RareEstimate,
+}
+
+impl Report {
+    pub fn new(rig: &Rig, seed: u64, power: f64, estimate: RareEstimate) -> Self {
+        Self {
+            rig: rig.rig.name.clone(),
+            seed,
+            received_power_w: power,
+            symbol_period_s: rig.topology.symbol_period.si(),
+            estimate,
+        }
+    }
+}
+
 /// Estimates the error rates of `rig`'s chain at full-scale received `power` (W), run `trial`:
 /// the chain of channel 0 is built, its thresholds calibrated, and `settings.estimator` run
 /// ([`estimate_on`]).
