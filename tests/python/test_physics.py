@@ -60,10 +60,14 @@ def test_ctrl_c_stops_a_long_simulate_within_a_second(interrupt):
     assert waited < 1.0, f"took {waited:.2f} s to stop"
 
 
-def test_the_quick_test_plan_runs():
-    plan = lightloop.test_plan(quick=True, threads=2)
-    assert plan["ber_vs_power"]
-    assert all("symbols" in p or "count" in p or p for p in plan["ber_vs_power"])
+def test_the_quick_test_plan_is_the_command_lines(cli, tmp_path):
+    seen = []
+    plan = lightloop.test_plan(quick=True, seed=3, threads=2, progress=lambda d, t: seen.append((d, t)))
+    # 7 powers, 3 slot times and the five instruments, each reported as it finishes.
+    assert len(plan["ber_vs_power"]) == 7 and len(plan["ber_vs_slot_time"]) == 3
+    assert seen[-1] == (15, 15)
+    assert plan == cli("test-plan", "--quick", "--seed", 3, "--json", "--out", tmp_path / "plan", json_out=True)
+    assert lightloop.test_plan(quick=True, seed=3, threads=1) == plan
 
 
 def test_rare_error_rates_by_importance_sampling_match_the_command_line(cli):

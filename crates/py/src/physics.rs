@@ -11,7 +11,7 @@ use lightloop_cost::shard::{self, Shard};
 use lightloop_physics::chain::SimSettings;
 use lightloop_physics::instruments::ber;
 use lightloop_physics::instruments::monte_carlo::{Count, Names};
-use lightloop_physics::instruments::plan::{self, PlanSettings};
+use lightloop_physics::instruments::plan;
 use lightloop_physics::instruments::rare::{self, Estimator, RareSettings};
 use lightloop_rig::units::{dim, parse_quantity};
 use numpy::{IntoPyArray, PyArray1};
@@ -263,6 +263,9 @@ pub fn merge_counts(
 /// The bench's measurement plan on the time-domain engine (error rate against received power
 /// and slot time, SNR against loop passes, the return map, crosstalk, re-centring, cold start,
 /// faults), as a dict of tables. `quick=True` (the default) runs the short plan in seconds.
+/// The plan's measurements run in parallel, each on its own random streams, so the result is
+/// the command line's `test-plan --json` whatever the thread count; Ctrl-C stops it between
+/// measurements.
 #[pyfunction]
 #[pyo3(signature = (rig = None, quick = true, seed = 1, threads = None, progress = None))]
 pub fn test_plan(
@@ -273,17 +276,24 @@ pub fn test_plan(
     threads: Option<usize>,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
     let rig = rig_or_default(rig)?.value;
-    let settings = if quick {
-        PlanSettings::quick(seed)
-    } else {
-        PlanSettings::full(seed)
-    };
-    let result = long(py, threads, progress, |control| {
-        let total = plan::STEPS.len() as u64;
-        Ok(plan::run(&rig, &settings, &mut |step| {
-            control.progress(step as u64, total)
-        }))
+    let settings = plan::settings(quick, seed);
+    let items = plan::items(&settings);
+    let total = items.len() as u64;
+    let parts = long(py, threads, progress, |control| {
+        let done = AtomicU64::new(0);
+        items
+            .par_iter()
+            .map(|item| {
+                control.check()?;
+                let part = serde_json::to_value(plan::measure(&rig, &settings, *item))
+                    .map_err(|e| Fail::Failed(e.to_string()))?;
+                control.progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                Ok(part)
+            })
+            .collect::<Result<Vec<_>>>()
     })?;
-    to_py(py, &result)
+    to_py(py, &plan::assemble(&rig.rig.name, &settings, &parts))
 }
