@@ -92,23 +92,8 @@ impl Decision {
         });
         // Per-pass and readout noise of the headline readout, in amplitude of a value of 1.
         let regeneration = {
-            let n = NoiseParams::from_rig(rig);
-            let one = NoiseBudget::at(
-                &n,
-                ReadoutPoint {
-                    amplified_passes: 1.0,
-                    ..point
-                },
-            );
-            let t = one.terms;
-            let i = one.signal_current.max(f64::MIN_POSITIVE);
-            let base = (t.total() - t.signal_ase - t.ase_ase).max(0.0);
-            Regeneration::of_rig(
-                rig,
-                t.signal_ase.sqrt() / (2.0 * i),
-                base.sqrt() / (2.0 * i),
-                target_ser,
-            )
+            let (sigma_pass, sigma_read) = loop_noise(rig, point);
+            Regeneration::of_rig(rig, sigma_pass, sigma_read, target_ser)
         };
         Self {
             target_ser,
@@ -127,6 +112,25 @@ impl Decision {
             regeneration,
         }
     }
+}
+
+/// The loop's per-pass and readout noise in amplitude of a value of 1, (σ_a, σ_read), from the
+/// headline readout `point` at one amplified pass: σ_a = σ_sig-ASE/(2·I_sig) and
+/// σ_read = √(V − V_sig-ASE − V_ASE-ASE)/(2·I_sig), since I ∝ a² (see
+/// [`Regeneration::sigma_pass`]).
+pub fn loop_noise(rig: &Rig, point: ReadoutPoint) -> (f64, f64) {
+    let n = NoiseParams::from_rig(rig);
+    let one = NoiseBudget::at(
+        &n,
+        ReadoutPoint {
+            amplified_passes: 1.0,
+            ..point
+        },
+    );
+    let t = one.terms;
+    let i = one.signal_current.max(f64::MIN_POSITIVE);
+    let base = (t.total() - t.signal_ase - t.ase_ase).max(0.0);
+    (t.signal_ase.sqrt() / (2.0 * i), base.sqrt() / (2.0 * i))
 }
 
 #[cfg(test)]

@@ -121,11 +121,9 @@ impl Core {
     #[inline]
     fn build(rig: &Rig, with_loop: bool) -> Self {
         let t = &rig.topology;
-        let (n, m, lanes) = (
-            t.channels as f64,
-            t.readout_width as f64,
-            t.wdm_lanes as f64,
-        );
+        // Lanes: WDM lanes × spatial modes (mode-division multiplexing), each with its own
+        // lasers, modulators and receivers.
+        let (n, m, lanes) = (t.channels as f64, t.readout_width as f64, rig.lanes());
         let requested = t.symbol_period.si();
 
         // The slowest part sets the symbol period. Analog bandwidth B supports symbols no
@@ -207,13 +205,27 @@ impl Core {
                 _ => rig.adc.static_power.si(),
             };
         w.add(Item::ReceiverStatic, receivers * per_receiver);
+        // A few-mode amplifier amplifies every mode at once; otherwise each mode has its own.
+        let amplifier_copies = match &rig.mode_multiplexing {
+            Some(mm) if !mm.amplifier_supports_modes => mm.modes as f64,
+            _ => 1.0,
+        };
         if let Some(s) = &rig.soa {
-            let count = s.per_channel as f64 * ports;
+            let count = s.per_channel as f64 * n * t.wdm_lanes as f64 * amplifier_copies;
             w.add(Item::SoaDrive, count * s.electrical_power.si());
             w.add(Item::SoaCooling, count * s.tec_power.si());
         }
         if let Some(e) = &rig.edfa {
-            w.add(Item::EdfaDrive, e.count as f64 * e.electrical_power.si());
+            w.add(
+                Item::EdfaDrive,
+                e.count as f64 * amplifier_copies * e.electrical_power.si(),
+            );
+        }
+        if let Some(mm) = &rig.mode_multiplexing {
+            w.add(
+                Item::ModeMux,
+                crate::mode_multiplexing::mux_pairs(rig) * mm.mux_power.map_or(0.0, |p| p.si()),
+            );
         }
         let weight_elements = if t.architecture.streams_weights() {
             n * m

@@ -98,10 +98,11 @@ pub enum Item {
     HostLink,
     OpticalMemoryAccess,
     OpticalMemoryStatic,
+    ModeMux,
 }
 
 impl Item {
-    pub const COUNT: usize = 26;
+    pub const COUNT: usize = 27;
     pub const ALL: [Item; Item::COUNT] = [
         Item::DacConversions,
         Item::ModulatorDrive,
@@ -129,6 +130,7 @@ impl Item {
         Item::HostLink,
         Item::OpticalMemoryAccess,
         Item::OpticalMemoryStatic,
+        Item::ModeMux,
     ];
 
     pub fn category(self) -> Category {
@@ -139,7 +141,7 @@ impl Item {
             LaserWallPlug => Category::Laser,
             SoaDrive | SoaCooling | EdfaDrive => Category::Amplifiers,
             WeightWrites | WeightHold => Category::WeightProgramming,
-            Cooling | ControlElectronics | ChannelControl | Clock | Calibration => {
+            Cooling | ControlElectronics | ChannelControl | Clock | Calibration | ModeMux => {
                 Category::ControlCalibration
             }
             HostCompute | HostStatic => Category::HostDigital,
@@ -168,6 +170,7 @@ impl Item {
                 | Calibration
                 | HostStatic
                 | OpticalMemoryStatic
+                | ModeMux
         )
     }
 
@@ -200,6 +203,7 @@ impl Item {
             HostLink => "host↔core link",
             OpticalMemoryAccess => "optical KV memory access (speculative)",
             OpticalMemoryStatic => "optical KV memory static (speculative)",
+            ModeMux => "mode (de)multiplexers (static)",
         }
     }
 
@@ -232,6 +236,7 @@ impl Item {
             HostLink => "host_link",
             OpticalMemoryAccess => "optical_memory_access",
             OpticalMemoryStatic => "optical_memory_static",
+            ModeMux => "mode_mux",
         }
     }
 }

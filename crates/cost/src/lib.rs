@@ -8,13 +8,18 @@
 
 pub mod audit;
 pub mod decision;
+pub mod dispersion;
 pub mod error;
 pub mod evaluate;
+pub mod impairments;
+pub mod lane_gain;
 
 pub mod ledger;
 pub mod levels;
+pub mod mode_multiplexing;
 pub mod noise;
 pub mod optics;
+pub mod polarisation;
 pub mod regeneration;
 pub mod shard;
 pub mod sweep;

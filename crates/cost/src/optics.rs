@@ -5,10 +5,14 @@ use lightloop_rig::units::db_to_linear;
 
 /// Loss (dB) from a laser to one detector through one weight at full transmission, before the
 /// 1:M split: modulator, TDM selector (when the rig has one), fan-out excess, mux, demux,
-/// connectors, fibre and the weight element.
+/// connectors, fibre, the weight element and, with mode-division multiplexing, the mode
+/// multiplexer and demultiplexer.
 pub fn path_loss_db(rig: &Rig) -> f64 {
     let p = &rig.passives;
-    rig.modulator.insertion_loss.db()
+    rig.mode_multiplexing
+        .as_ref()
+        .map_or(0.0, |m| m.mux_loss_db())
+        + rig.modulator.insertion_loss.db()
         + rig.selector.as_ref().map_or(0.0, |s| s.insertion_loss.db())
         + p.splitter_excess_loss.db()
         + p.mux_loss.db()
@@ -19,10 +23,16 @@ pub fn path_loss_db(rig: &Rig) -> f64 {
 }
 
 /// Passive loss (dB) of one loop pass, without the 1:M split and the absorber: the weight
-/// element, fan-out excess, loop couplers, connectors and the delay-line fibre.
+/// element, fan-out excess, loop couplers, connectors and the delay-line fibre; with
+/// mode-division multiplexing through amplifiers that take one mode each, also the mode
+/// demultiplexer and multiplexer around them.
 pub fn loop_loss_db(rig: &Rig) -> f64 {
     let p = &rig.passives;
-    p.weight_element_loss.db()
+    rig.mode_multiplexing
+        .as_ref()
+        .filter(|m| !m.amplifier_supports_modes)
+        .map_or(0.0, |m| m.mux_loss_db())
+        + p.weight_element_loss.db()
         + p.splitter_excess_loss.db()
         + p.loop_loss.db()
         + p.connector_loss.db() * p.connectors as f64

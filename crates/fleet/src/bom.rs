@@ -35,15 +35,22 @@ pub struct Bill {
 pub fn bill(rig: &Rig) -> Bill {
     let t = &rig.topology;
     let p = &rig.price;
-    let lanes = t.wdm_lanes as f64;
+    // Lanes: WDM lanes × spatial modes; a few-mode amplifier serves every mode, otherwise each
+    // mode has amplifiers of its own (as in the cost model's ledger).
+    let lanes = rig.lanes();
     let ports = t.channels as f64 * lanes;
     let receivers = t.readout_width as f64 * lanes;
-    let amplifiers = rig
-        .soa
-        .as_ref()
-        .map(|s| s.per_channel as f64 * ports)
-        .unwrap_or(0.0)
-        + rig.edfa.as_ref().map(|e| e.count as f64).unwrap_or(0.0);
+    let copies = match &rig.mode_multiplexing {
+        Some(m) if !m.amplifier_supports_modes => m.modes as f64,
+        _ => 1.0,
+    };
+    let amplifiers = copies
+        * (rig
+            .soa
+            .as_ref()
+            .map(|s| s.per_channel as f64 * t.channels as f64 * t.wdm_lanes as f64)
+            .unwrap_or(0.0)
+            + rig.edfa.as_ref().map(|e| e.count as f64).unwrap_or(0.0));
     let absorbers = if rig.rig.tier.has_loop() && rig.saturable_absorber.is_some() {
         ports
     } else {

@@ -1731,6 +1731,53 @@ fn regeneration_text(c: &Ctx) -> Result<Vec<String>, String> {
         }
         out.push(t);
     }
+    if let Some(b) = lightloop_cost::impairments::ImpairmentBudget::of_rig(
+        &c.rig,
+        e.noise.budget.point,
+        DEFAULT_TARGET_SER,
+    ) {
+        let lines: Vec<String> = b
+            .limits
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} ({}): penalty after {} passes {}, {}",
+                    l.impairment,
+                    l.detail,
+                    b.passes,
+                    l.penalty_db
+                        .map_or("none finite (eye closed)".into(), |p| format!("{p:.3} dB")),
+                    l.passes.map_or(
+                        format!("no pass beyond the criterion ({})", l.criterion),
+                        |p| format!("{} first at pass {p}", l.criterion)
+                    )
+                )
+            })
+            .collect();
+        out.push(format!(
+            "Impairments of the multi-lane loop (the `noise` command's table; target error rate {}, \
+             penalty budget {:.2} dB): {}. {}. Model: {}.",
+            sci(b.target_error_rate),
+            b.penalty_budget_db,
+            lines.join("; "),
+            capitalise(&b.words()),
+            b.model
+        ));
+        if let Some(m) = &b.modes {
+            out.push(format!(
+                "Mode-division multiplexing: {} modes × {} WDM lanes = {} lanes in the cost model's \
+                 throughput and ledger; the mux pair's {:.2} dB loss lowers the received power (a \
+                 laser of {:.1} mW per port would make it up) and its {} pairs draw {:.3} W.",
+                m.modes,
+                m.lanes_single_mode,
+                m.lanes,
+                m.mux_loss_db,
+                m.laser_power_to_make_up_w * 1e3,
+                m.mux_pairs,
+                m.mux_power_w
+            ));
+        }
+    }
     Ok(out)
 }
 

@@ -32,6 +32,8 @@ pub const PRESETS: &[Preset] = &[
     preset!(Rig, "rigs", "tier-d-1024"),
     preset!(Rig, "rigs", "wdm-bw-64"),
     preset!(Rig, "rigs", "lighton-opu"),
+    preset!(Rig, "rigs", "seed-wdm-32"),
+    preset!(Rig, "rigs", "seed-mdm-3"),
     preset!(Workload, "workloads", "deep-loop-2048"),
     preset!(Workload, "workloads", "deep-loop-8192"),
     preset!(Workload, "workloads", "loop-1024"),

@@ -41,6 +41,14 @@ pub struct Rig {
     pub host: Host,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optical_memory: Option<OpticalMemory>,
+    /// Impairments of the lanes across passes (gain tilt and ripple, chromatic dispersion,
+    /// polarisation-dependent gain); absent: none modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impairments: Option<Impairments>,
+    /// Mode-division multiplexing: several spatial modes per fibre, each a lane; absent:
+    /// single-mode fibre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_multiplexing: Option<ModeMultiplexing>,
     /// Prices of the parts, for the bill of materials (absent: [`RigPrice::default`]).
     #[serde(default)]
     pub price: RigPrice,
@@ -629,7 +637,92 @@ pub struct OpticalMemory {
     pub access_time: Time,
 }
 
+/// Impairments a multi-lane loop over fibre meets pass after pass (docs/design.md, "Impairments
+/// of a multi-lane loop"). Every key is optional; an absent key is no impairment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Impairments {
+    /// The loop amplifier's gain tilt across `passives.optical_band`, linear in wavelength
+    /// (gain at the long-wavelength edge minus the short-wavelength edge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain_tilt: Option<Decibel>,
+    /// The amplifier's gain ripple, peak to peak, sinusoidal across the band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain_ripple: Option<Decibel>,
+    /// Periods of the ripple across `passives.optical_band` (absent: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ripple_periods: Option<f64>,
+    /// Chromatic dispersion D of the loop's fibre (`passives.fibre_length` per pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispersion: Option<Dispersion>,
+    /// RMS spectral width σ_λ of the modulated source (absent: λ²·B_mod/c, B_mod the
+    /// modulator's bandwidth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectral_width: Option<Length>,
+    /// Polarisation-dependent gain and loss of one pass (amplifier and fibre parts together),
+    /// the spread between the best and worst state of polarisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polarisation_dependent_gain: Option<Decibel>,
+    /// The power penalty the dispersion and the modes' crosstalk may take (absent: 1 dB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty_budget: Option<Decibel>,
+}
+
+impl Impairments {
+    /// The penalty budget, dB (1 dB when absent).
+    pub fn penalty_budget_db(&self) -> f64 {
+        self.penalty_budget.map_or(1.0, |b| b.db())
+    }
+}
+
+/// Mode-division multiplexing: `modes` spatial modes of a few-mode fibre each carry a lane of
+/// their own through the same fibre and (when it amplifies every mode) the same amplifier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeMultiplexing {
+    /// Modes per fibre M: the lanes multiply by M.
+    pub modes: u32,
+    /// Mode-dependent loss of one pass: the spread of the modes' gain between the best and the
+    /// worst mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_dependent_loss: Option<Decibel>,
+    /// Power one mode picks up from all the others in one pass (≤ 0 dB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crosstalk: Option<Decibel>,
+    /// Insertion loss of the mode multiplexer and demultiplexer together, on the signal path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mux_insertion_loss: Option<Decibel>,
+    /// Static power of the multiplexer and demultiplexer pair (active alignment, heaters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mux_power: Option<Power>,
+    /// Whether the loop amplifier amplifies every mode (a few-mode amplifier); otherwise each
+    /// mode needs amplifiers of its own.
+    #[serde(default = "yes")]
+    pub amplifier_supports_modes: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ModeMultiplexing {
+    /// The mux pair's insertion loss, dB (0 when absent).
+    pub fn mux_loss_db(&self) -> f64 {
+        self.mux_insertion_loss.map_or(0.0, |l| l.db())
+    }
+}
+
 impl Rig {
+    /// Spatial modes per fibre: `mode_multiplexing.modes`, or 1.
+    pub fn modes(&self) -> u32 {
+        self.mode_multiplexing.as_ref().map_or(1, |m| m.modes)
+    }
+
+    /// Lanes each carrying a vector of its own: WDM lanes × spatial modes.
+    pub fn lanes(&self) -> f64 {
+        self.topology.wdm_lanes as f64 * self.modes() as f64
+    }
+
     /// Weight elements the optics holds: `weights.capacity` when given, else every cell,
     /// banks × channels × readout_width × wdm_lanes.
     pub fn weight_capacity(&self) -> u64 {
@@ -643,13 +736,13 @@ impl Rig {
         })
     }
 
-    /// Number of lasers (= input modulators = DACs): channels × lanes.
+    /// Number of lasers (= input modulators = DACs): channels × lanes (WDM lanes × modes).
     pub fn input_ports(&self) -> f64 {
-        self.topology.channels as f64 * self.topology.wdm_lanes as f64
+        self.topology.channels as f64 * self.lanes()
     }
-    /// Number of receivers (TIA + ADC or comparator): readout width × lanes.
+    /// Number of receivers (TIA + ADC or comparator): readout width × lanes (WDM lanes × modes).
     pub fn receivers(&self) -> f64 {
-        self.topology.readout_width as f64 * self.topology.wdm_lanes as f64
+        self.topology.readout_width as f64 * self.lanes()
     }
 }
 
@@ -1111,6 +1204,110 @@ impl Validate for Rig {
             c.non_negative("optical_memory.energy_per_value", om.energy_per_value);
             c.non_negative("optical_memory.static_power", om.static_power);
             c.non_negative("optical_memory.access_time", om.access_time);
+        }
+        if let Some(im) = &self.impairments {
+            if let Some(v) = im.gain_tilt {
+                c.within(
+                    "impairments.gain_tilt",
+                    v,
+                    -20.0,
+                    20.0,
+                    "C-band amplifiers tilt by a few dB across the band",
+                );
+            }
+            if let Some(v) = im.gain_ripple {
+                c.within(
+                    "impairments.gain_ripple",
+                    v,
+                    0.0,
+                    10.0,
+                    "a peak-to-peak ripple of 0 to 10 dB",
+                );
+            }
+            if let Some(v) = im.ripple_periods {
+                c.number_within(
+                    "impairments.ripple_periods",
+                    v,
+                    0.0,
+                    100.0,
+                    "periods of the ripple across the band",
+                );
+            }
+            if let Some(v) = im.dispersion {
+                c.within(
+                    "impairments.dispersion",
+                    v,
+                    -1e-3,
+                    1e-3,
+                    "fibres lie within ±1000 ps/(nm·km) (standard fibre: 17 ps/(nm·km) at 1550 nm)",
+                );
+            }
+            if let Some(v) = im.spectral_width {
+                c.within(
+                    "impairments.spectral_width",
+                    v,
+                    1e-15,
+                    100e-9,
+                    "an RMS width between 1 fm and 100 nm",
+                );
+            }
+            if let Some(v) = im.polarisation_dependent_gain {
+                c.within(
+                    "impairments.polarisation_dependent_gain",
+                    v,
+                    0.0,
+                    10.0,
+                    "a PDG of 0 to 10 dB per pass",
+                );
+            }
+            if let Some(v) = im.penalty_budget {
+                c.within(
+                    "impairments.penalty_budget",
+                    v,
+                    0.01,
+                    10.0,
+                    "a power penalty of 0.01 to 10 dB",
+                );
+            }
+        }
+        if let Some(mm) = &self.mode_multiplexing {
+            c.count_within(
+                "mode_multiplexing.modes",
+                mm.modes as u64,
+                1,
+                1000,
+                "spatial modes per fibre",
+            );
+            if let Some(v) = mm.mode_dependent_loss {
+                c.within(
+                    "mode_multiplexing.mode_dependent_loss",
+                    v,
+                    0.0,
+                    20.0,
+                    "a spread of 0 to 20 dB per pass",
+                );
+            }
+            if let Some(v) = mm.crosstalk {
+                c.within(
+                    "mode_multiplexing.crosstalk",
+                    v,
+                    -100.0,
+                    0.0,
+                    "crosstalk is a fraction of the other modes' power",
+                );
+            }
+            if let Some(v) = mm.mux_insertion_loss {
+                c.within(
+                    "mode_multiplexing.mux_insertion_loss",
+                    v,
+                    0.0,
+                    40.0,
+                    "a loss of 0 to 40 dB",
+                );
+            }
+            if let Some(v) = mm.mux_power {
+                c.non_negative("mode_multiplexing.mux_power", v);
+            }
         }
     }
 }

@@ -612,6 +612,13 @@ pub mod dim {
         Attenuation, "an attenuation per length", "\"0.2 dB/km\"", "dB/m",
         prefixed: [], exact: [("dB/km", Conversion::Scale(1e-3)), ("dB/m", Conversion::Scale(1.0))],
         prefix_out: false);
+    dimension!(/// Chromatic dispersion parameter D, stored in s/m² (1 ps/(nm·km) = 10⁻⁶ s/m²).
+        Dispersion, "a dispersion parameter", "\"17 ps/(nm·km)\"", "s/m²",
+        prefixed: [],
+        exact: [("ps/(nm·km)", Conversion::Scale(1e-6)), ("ps/(nm*km)", Conversion::Scale(1e-6)),
+                ("ps/(nm km)", Conversion::Scale(1e-6)), ("ps/nm/km", Conversion::Scale(1e-6)),
+                ("s/m²", Conversion::Scale(1.0)), ("s/m^2", Conversion::Scale(1.0))],
+        prefix_out: false);
     dimension!(/// Amount of data, stored in bytes (kB = 1000 B, KiB = 1024 B).
         Bytes, "an amount of data", "\"80 GB\"", "B",
         prefixed: [("B", 1.0)],
@@ -657,6 +664,7 @@ pub type Voltage = Quantity<dim::Voltage>;
 pub type Length = Quantity<dim::Length>;
 pub type Attenuation = Quantity<dim::Attenuation>;
 pub type Bytes = Quantity<dim::Bytes>;
+pub type Dispersion = Quantity<dim::Dispersion>;
 pub type ByteRate = Quantity<dim::ByteRate>;
 pub type OpRate = Quantity<dim::OpRate>;
 pub type Temperature = Quantity<dim::Temperature>;

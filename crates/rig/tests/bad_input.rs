@@ -508,3 +508,81 @@ fn three_misspelt_keys_a_missing_unit_and_a_range_error_in_one_report() {
     let lines: Vec<usize> = err.0.iter().filter_map(|e| e.line).collect();
     assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
 }
+
+/// The seed rig with an `[impairments]` and a `[mode_multiplexing]` section appended.
+fn impaired(impairments: &str, modes: &str) -> String {
+    format!(
+        "{}\n[impairments]\n{impairments}\n[mode_multiplexing]\n{modes}\n",
+        seed_text()
+    )
+}
+
+#[test]
+fn impairment_keys_are_checked_with_file_line_and_key() {
+    // A valid set parses, with its units converted (17 ps/(nm·km) = 1.7e-5 s/m²).
+    let ok = impaired(
+        "gain_tilt = \"1 dB\"\ngain_ripple = \"0.5 dB\"\ndispersion = \"17 ps/(nm·km)\"\nspectral_width = \"0.1 nm\"\npolarisation_dependent_gain = \"0.5 dB\"",
+        "modes = 3\nmode_dependent_loss = \"0.5 dB\"\ncrosstalk = \"-30 dB\"\nmux_insertion_loss = \"4 dB\"\nmux_power = \"1 W\"",
+    );
+    let rig = rig_from(&ok).unwrap();
+    let im = rig.impairments.as_ref().unwrap();
+    assert!((im.dispersion.unwrap().si() - 17e-6).abs() < 1e-18);
+    assert!((im.spectral_width.unwrap().si() - 0.1e-9).abs() < 1e-24);
+    assert_eq!(rig.modes(), 3);
+    assert_eq!(rig.lanes(), 3.0);
+    assert!(
+        rig.mode_multiplexing
+            .as_ref()
+            .unwrap()
+            .amplifier_supports_modes
+    );
+
+    // An unknown key, on its line.
+    let text = impaired("gain_tilts = \"1 dB\"", "modes = 3");
+    let err = rig_from(&text).unwrap_err();
+    expect_one(
+        &err,
+        ErrorKind::UnknownKey,
+        "impairments.gain_tilts",
+        Some(line_of(&text, "gain_tilts")),
+    );
+    // A unit of the wrong kind.
+    let text = impaired("dispersion = \"17 ps/nm\"", "modes = 3");
+    let err = rig_from(&text).unwrap_err();
+    expect_one(
+        &err,
+        ErrorKind::Unit,
+        "impairments.dispersion",
+        Some(line_of(&text, "dispersion =")),
+    );
+    // Values out of range.
+    let text = impaired("polarisation_dependent_gain = \"-1 dB\"", "modes = 3");
+    expect_one(
+        &rig_from(&text).unwrap_err(),
+        ErrorKind::Value,
+        "impairments.polarisation_dependent_gain",
+        Some(line_of(&text, "polarisation_dependent_gain")),
+    );
+    let text = impaired("gain_tilt = \"1 dB\"", "modes = 3\ncrosstalk = \"3 dB\"");
+    expect_one(
+        &rig_from(&text).unwrap_err(),
+        ErrorKind::Value,
+        "mode_multiplexing.crosstalk",
+        Some(line_of(&text, "crosstalk = \"3 dB\"")),
+    );
+    let text = impaired("gain_tilt = \"1 dB\"", "modes = 0");
+    expect_one(
+        &rig_from(&text).unwrap_err(),
+        ErrorKind::Value,
+        "mode_multiplexing.modes",
+        None,
+    );
+    // The modes are required once the section is there.
+    let text = impaired("gain_tilt = \"1 dB\"", "crosstalk = \"-30 dB\"");
+    expect_one(
+        &rig_from(&text).unwrap_err(),
+        ErrorKind::MissingKey,
+        "mode_multiplexing.modes",
+        None,
+    );
+}

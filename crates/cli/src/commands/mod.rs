@@ -52,13 +52,17 @@ pub fn header(title: &str, pair: &Pair) -> String {
     let w = &pair.workload.value;
     let t = &r.topology;
     format!(
-        "{title}\n  rig       {} — tier {}, {}, {} ch × {} readout × {} λ lane(s) at {}\n  workload  {} — {:?}, batch {}\n",
+        "{title}\n  rig       {} — tier {}, {}, {} ch × {} readout × {} λ lane(s){} at {}\n  workload  {} — {:?}, batch {}\n",
         r.rig.name,
         r.rig.tier.describe(),
         t.architecture.name(),
         t.channels,
         t.readout_width,
         t.wdm_lanes,
+        match r.modes() {
+            1 => String::new(),
+            m => format!(" × {m} modes"),
+        },
         crate::table::si(t.symbol_period.si(), "s"),
         w.workload.name,
         w.workload.kind,

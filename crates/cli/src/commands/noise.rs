@@ -6,6 +6,7 @@ use crate::load::{CliError, CliResult, load_pair};
 use crate::table::{Align, Table, num, pct, si, wrap};
 use lightloop_cost::decision::Decision;
 use lightloop_cost::evaluate::NoiseSummary;
+use lightloop_cost::impairments::ImpairmentBudget;
 use lightloop_cost::noise::TERM_NAMES;
 use serde::Serialize;
 
@@ -15,6 +16,10 @@ struct Report<'a> {
     noise: &'a lightloop_cost::evaluate::NoiseSummary,
     /// One channel's ternary decision from the compressed levels, and the loop's regeneration.
     decision: &'a Decision,
+    /// Each impairment's penalty and the passes it allows (rigs with `[impairments]` or
+    /// `[mode_multiplexing]` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impairments: Option<&'a ImpairmentBudget>,
 }
 
 pub fn run(t: &Target, target_ser: f64) -> CliResult<()> {
@@ -26,11 +31,13 @@ pub fn run(t: &Target, target_ser: f64) -> CliResult<()> {
     let pair = load_pair(&t.rig, &t.workload, &t.sets)?;
     let e = evaluate(&pair)?;
     let d = Decision::of_rig(&pair.rig.value, e.noise.budget.point, target_ser);
+    let imp = ImpairmentBudget::of_rig(&pair.rig.value, e.noise.budget.point, target_ser);
     if t.json {
         return print_json(&Report {
             inputs: Inputs::of(&pair),
             noise: &e.noise,
             decision: &d,
+            impairments: imp.as_ref(),
         });
     }
     print!("{}", header("Noise budget of one readout", &pair));
@@ -99,6 +106,9 @@ pub fn run(t: &Target, target_ser: f64) -> CliResult<()> {
         println!("  loop net gain per pass    {db:+.2} dB (excess gain is trimmed in operation)");
     }
     decision(&d, n);
+    if let Some(imp) = &imp {
+        impairments(imp);
+    }
     print!("{}", warnings(&e));
     println!();
     print!(
@@ -245,4 +255,88 @@ fn decision(d: &Decision, n: &NoiseSummary) {
             }
         );
     }
+}
+
+/// Each impairment's penalty and the passes it allows, and which one limits the loop.
+pub(crate) fn impairments(b: &ImpairmentBudget) {
+    println!();
+    println!(
+        "Impairments of the multi-lane loop ({} loop, target error rate {}, penalty budget {:.2} dB, {} passes between readouts)",
+        if b.regenerating {
+            "regenerating"
+        } else {
+            "linear"
+        },
+        num(b.target_error_rate),
+        b.penalty_budget_db,
+        b.passes
+    );
+    let mut tab = Table::new(
+        &[
+            "impairment",
+            &format!("penalty after {} passes (dB)", b.passes),
+            &format!("error rate after {} passes", b.passes),
+            "passes until criterion",
+            "criterion",
+        ],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Left,
+        ],
+    );
+    for l in &b.limits {
+        tab.row(vec![
+            l.impairment.to_string(),
+            l.penalty_db
+                .map_or("eye closed".into(), |p| format!("{p:.3}")),
+            l.error_rate.map_or("—".into(), num),
+            l.passes.map_or("none".into(), |p| p.to_string()),
+            l.criterion.to_string(),
+        ]);
+    }
+    println!("{}", tab.render());
+    for l in &b.limits {
+        println!(
+            "{}",
+            wrap(&format!("{}: {}.", l.impairment, l.detail), 100, "  ")
+        );
+    }
+    if let Some(m) = &b.modes {
+        println!(
+            "{}",
+            wrap(
+                &format!(
+                    "mode-division multiplexing: {} modes × {} WDM lanes = {} lanes ({}); mux pair loss {:.2} dB on the signal path{}; laser power to make it up {} per port (rig: {} before the loss); mux pairs {} drawing {}.",
+                    m.modes,
+                    num(m.lanes_single_mode),
+                    num(m.lanes),
+                    if m.amplifier_supports_modes {
+                        "one few-mode amplifier carries every mode"
+                    } else {
+                        "one amplifier per mode"
+                    },
+                    m.mux_loss_db,
+                    if m.amplifier_supports_modes {
+                        ""
+                    } else {
+                        " and in the loop every pass"
+                    },
+                    si(m.laser_power_to_make_up_w, "W"),
+                    si(
+                        m.laser_power_to_make_up_w / 10f64.powf(m.mux_loss_db / 10.0),
+                        "W"
+                    ),
+                    num(m.mux_pairs),
+                    si(m.mux_power_w, "W")
+                ),
+                100,
+                "  "
+            )
+        );
+    }
+    println!("{}", wrap(&format!("{}.", b.words()), 100, "  "));
+    println!("{}", wrap(&format!("model: {}.", b.model), 100, "  "));
 }
