@@ -1722,3 +1722,53 @@ fn presets_and_validate_speak_json() {
         "{v}"
     );
 }
+
+#[test]
+fn noise_lists_the_impairments_of_a_multi_lane_loop() {
+    // The preset with impairments: a table with each impairment's penalty and passes, and the
+    // one that limits the loop, in words.
+    let out = printed(
+        &run(&["noise", "-r", "seed-wdm-32"]),
+        &[
+            "Impairments of the multi-lane loop",
+            "penalty after 12 passes (dB)",
+            "lane gain (tilt and ripple)",
+            "polarisation-dependent gain",
+            "chromatic dispersion",
+            "lane gain (tilt and ripple) limits the loop",
+            "σ 0.144 dB per pass",
+        ],
+    );
+    assert!(!out.contains("mode-dependent loss"), "{out}");
+    assert!(!out.contains("mode-division multiplexing:"), "{out}");
+    let v = json(&["noise", "-r", "seed-mdm-3", "--json"]);
+    let imp = &v["impairments"];
+    assert_eq!(imp["limited_by"], "mode crosstalk");
+    assert_eq!(imp["limit_passes"], 11);
+    assert_eq!(imp["modes"]["lanes"], 96.0);
+    let limits = imp["limits"].as_array().unwrap();
+    assert!(limits.iter().all(|l| l["penalty_db"].as_f64().is_some()));
+    // A rig without the sections prints and writes no impairments.
+    assert!(!stdout(&run(&["noise"])).contains("Impairments"));
+    assert!(json(&["noise", "--json"]).get("impairments").is_none());
+    // The header counts the modes; the throughput's lanes are WDM lanes × modes.
+    printed(
+        &run(&["throughput", "-r", "seed-mdm-3"]),
+        &["32 λ lane(s) × 3 modes", "256 × 96 lane(s)"],
+    );
+    // Bad values are refused with the key.
+    refused(
+        &run(&[
+            "noise",
+            "-r",
+            "seed-mdm-3",
+            "--set",
+            "mode_multiplexing.crosstalk=3 dB",
+        ]),
+        "mode_multiplexing.crosstalk",
+    );
+    refused(
+        &run(&["noise", "--set", "impairments.dispersion=17 ps"]),
+        "impairments.dispersion",
+    );
+}
