@@ -61,7 +61,9 @@ enum Command {
     Throughput(Target),
     /// The readout noise budget: SNR, effective bits, dominant term, required laser power, loop
     /// depth; one channel's ternary decision from the levels the SOA and absorber compress, the
-    /// laser power for a target symbol-error rate, and whether the loop regenerates its levels
+    /// laser power for a target symbol-error rate, and whether the loop regenerates its levels;
+    /// for a rig with `[impairments]` or `[mode_multiplexing]`, each impairment's penalty, the
+    /// passes it allows and which one limits the loop
     Noise {
         #[command(flatten)]
         target: Target,

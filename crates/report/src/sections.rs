@@ -2618,6 +2618,50 @@ mod tests {
 
     /// One convention for the cheapest setting against the rig's: a saving or a cost, in words,
     /// never a negative saving; two significant figures.
+    /// The physics section's error-model text of a rig with impairments lists each one and
+    /// names the limit, as the `noise` command does; a rig without them gets no such paragraph.
+    #[test]
+    fn the_physics_text_lists_the_impairments() {
+        let text = |name: &str| {
+            let rig = lightloop_rig::load_rig(name, &[]).unwrap().value;
+            let wl = lightloop_rig::load_workload("deep-loop-2048", &[])
+                .unwrap()
+                .value;
+            let s = Settings {
+                rig: rig.clone(),
+                workload: wl.clone(),
+                gpus: vec![],
+                seed: 1,
+                quick: true,
+                provenance: vec![],
+            };
+            let c = Ctx {
+                s: &s,
+                rig,
+                wl,
+                gpus: vec![],
+                csvs: vec![],
+                basis: String::new(),
+                verdict: None,
+                figure_names: vec![],
+                narma: None,
+            };
+            regeneration_text(&c).unwrap().join("\n")
+        };
+        let t = text("seed-mdm-3");
+        for needle in [
+            "Impairments of the multi-lane loop",
+            "lane gain (tilt and ripple)",
+            "chromatic dispersion",
+            "mode crosstalk (",
+            "Mode crosstalk limits the loop",
+            "Mode-division multiplexing: 3 modes × 32 WDM lanes = 96 lanes",
+        ] {
+            assert!(t.contains(needle), "{needle} missing: {t}");
+        }
+        assert!(!text("seed-16ch").contains("Impairments"));
+    }
+
     #[test]
     fn the_rig_setting_comparison_says_saves_or_costs_more() {
         assert_eq!(against_rig_setting(-1.413e-5), "costs 0.0014 % more");
