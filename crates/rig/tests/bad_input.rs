@@ -586,3 +586,44 @@ fn impairment_keys_are_checked_with_file_line_and_key() {
         None,
     );
 }
+
+#[test]
+fn impairment_sections_round_trip_through_toml() {
+    // Written back as TOML (dispersion in s/m², exactly) and read again: the same values.
+    let rig = load_rig("seed-mdm-3", &[]).unwrap().value;
+    let text = toml::to_string(&rig).unwrap();
+    let again = rig_from(&text).unwrap();
+    let (a, b) = (
+        rig.impairments.as_ref().unwrap(),
+        again.impairments.as_ref().unwrap(),
+    );
+    assert_eq!(a.dispersion, b.dispersion);
+    assert!((b.dispersion.unwrap().si() - 17e-6).abs() < 1e-20);
+    assert_eq!(a.gain_tilt, b.gain_tilt);
+    assert_eq!(a.gain_ripple, b.gain_ripple);
+    assert_eq!(a.ripple_periods, b.ripple_periods);
+    assert_eq!(a.polarisation_dependent_gain, b.polarisation_dependent_gain);
+    let (m, n) = (
+        rig.mode_multiplexing.as_ref().unwrap(),
+        again.mode_multiplexing.as_ref().unwrap(),
+    );
+    assert_eq!(
+        (
+            m.modes,
+            m.crosstalk,
+            m.mux_insertion_loss,
+            m.amplifier_supports_modes
+        ),
+        (
+            n.modes,
+            n.crosstalk,
+            n.mux_insertion_loss,
+            n.amplifier_supports_modes
+        )
+    );
+    assert_eq!(again.lanes(), 96.0);
+    // A rig without the sections writes none.
+    let seed = load_rig("seed-16ch", &[]).unwrap().value;
+    let text = toml::to_string(&seed).unwrap();
+    assert!(!text.contains("impairments") && !text.contains("mode_multiplexing"));
+}
