@@ -310,7 +310,16 @@ impl ImpairmentBudget {
                 format!(", beyond the rig's {} passes between readouts", self.passes)
             }
         };
-        match self.limit_passes {
+        let together = self
+            .limits
+            .iter()
+            .find(|l| l.impairment == "all together")
+            .and_then(|l| l.passes)
+            .filter(|t| self.limit_passes.is_none_or(|p| *t < p))
+            .map_or(String::new(), |t| {
+                format!("; all together (the worst lane's gain errors with PDG, and the penalties) the loop passes its criteria at pass {t}")
+            });
+        let one = match self.limit_passes {
             Some(p) if self.limited_by.starts_with("none") => format!(
                 "no impairment comes before the loop's own drift, which passes the target error rate at pass {p}{}",
                 within(p)
@@ -321,6 +330,7 @@ impl ImpairmentBudget {
                 within(p)
             ),
             None => "no limit within the passes iterated".into(),
-        }
+        };
+        one + &together
     }
 }

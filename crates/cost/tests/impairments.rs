@@ -239,4 +239,18 @@ fn the_mode_preset_costs_loss_and_crosstalk() {
     // 4 dB of mux loss: 10 mW × 10^0.4 = 25.12 mW makes it up.
     assert!((m.laser_power_to_make_up_w - 0.025_119).abs() < 1e-6);
     assert_eq!(imp.limited_by, "mode crosstalk");
+    // Together the errors come no later than any one alone, and the words say when.
+    let all = imp.limits.last().unwrap();
+    assert_eq!(all.impairment, "all together");
+    let t = all.passes.unwrap();
+    assert!(
+        imp.limits[..imp.limits.len() - 1]
+            .iter()
+            .all(|l| l.passes.is_none_or(|p| t <= p))
+    );
+    assert!(
+        imp.words().contains(&format!("at pass {t}")),
+        "{}",
+        imp.words()
+    );
 }
