@@ -33,8 +33,14 @@ def interrupt():
     import sys
     import time
 
+    def default_sigint():
+        # A shell that starts the tests in the background ignores SIGINT, and a child keeps an
+        # ignored signal across exec (Python then installs no KeyboardInterrupt handler): give
+        # the child the default disposition, as a terminal's Ctrl-C would find it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     def run(code, after):
-        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, preexec_fn=default_sigint)
         assert p.stdout.readline().strip() == "ready"
         time.sleep(after)
         sent = time.monotonic()
