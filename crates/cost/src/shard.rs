@@ -349,19 +349,24 @@ fn write_json<T: Serialize>(value: &T, path: &Path, force: bool) -> Result<(), C
     write_atomic(path, text.as_bytes(), force)
 }
 
+/// The text of the shard file `path`; a missing file says whether it is unfinished ([`missing`]).
+fn read_text(path: &Path) -> Result<String, CostError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            missing(path)
+        } else {
+            CostError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    })
+}
+
 /// Reads a JSON shard of `kind` from `path`, saying why when it is missing, unreadable, not a
 /// shard, or a shard of another kind.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, kind: ShardKind) -> Result<T, CostError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
-        Err(e) => {
-            return Err(CostError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            });
-        }
-    };
+    let text = read_text(path)?;
     let found = kind_in(&text).map_err(|why| CostError::NotAShard {
         path: path.to_path_buf(),
         why,
@@ -393,16 +398,7 @@ fn kind_in(text: &str) -> Result<ShardKind, String> {
 
 /// The kind of the JSON shard at `path` (counts or rows), or why it is not one.
 pub fn kind_of(path: &Path) -> Result<ShardKind, CostError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing(path)),
-        Err(e) => {
-            return Err(CostError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            });
-        }
-    };
+    let text = read_text(path)?;
     kind_in(&text).map_err(|why| CostError::NotAShard {
         path: path.to_path_buf(),
         why,

@@ -102,6 +102,14 @@ fn merge_sweep(a: &MergeArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// Writes `value` to OUT as pretty JSON, whole or not at all.
+fn write_json<T: serde::Serialize>(a: &MergeArgs, value: &T) -> CliResult<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Message(format!("JSON output: {e}")))?
+        + "\n";
+    Ok(write_atomic(&a.out, text.as_bytes(), a.force)?)
+}
+
 /// `1.2e-3 [9.8e-4, 1.5e-3] (120/100000)`, or `< 3.0e-5 (0/100000)` when no error was seen.
 fn estimate(e: &Estimate) -> String {
     if e.errors == 0 {
@@ -116,10 +124,7 @@ fn estimate(e: &Estimate) -> String {
 
 fn merge_monte_carlo(a: &MergeArgs) -> CliResult<()> {
     let merged: MergedCounts = merge_counts(&a.files)?;
-    let text = serde_json::to_string_pretty(&merged)
-        .map_err(|e| CliError::Message(format!("JSON output: {e}")))?
-        + "\n";
-    write_atomic(&a.out, text.as_bytes(), a.force)?;
+    write_json(a, &merged)?;
     if a.json {
         return print_json(&merged);
     }
@@ -156,14 +161,7 @@ fn merge_rows(a: &MergeArgs) -> CliResult<()> {
             "total": merged.total, "about": merged.about, "rows": merged.rows, "spread": spread})
         }
     };
-    let out_value = match &plan {
-        Some(p) => p.clone(),
-        None => written.clone(),
-    };
-    let text = serde_json::to_string_pretty(&out_value)
-        .map_err(|e| CliError::Message(format!("JSON output: {e}")))?
-        + "\n";
-    write_atomic(&a.out, text.as_bytes(), a.force)?;
+    write_json(a, plan.as_ref().unwrap_or(&written))?;
     if a.json {
         return print_json(&written);
     }
