@@ -1,24 +1,36 @@
 //! Noisy ternary vector–matrix products.
 //!
-//! Y = W·q(X) computed with faer's f32 GEMM, where q is the DAC's quantisation, plus per output
-//! Gaussian noise of the variance [`VmmNoise::variance`] for that output's Σ|w|q — the statistics
-//! of the balanced, integrating readout the physics engine simulates ([`lightloop_physics::vmm`]
-//! in the tests). W and |W| are stacked into one matrix so both sums come from one GEMM. Where an
-//! output's light brings fewer than [`COUNT_EXACTLY_BELOW`] electrons, each photodiode of the
-//! balanced pair counts its electrons exactly (Poisson of its own light: the positive and the
-//! negative weights' inputs) and only the other noises are Gaussian, the engine's photodiode rule.
-//! Quantisation by the ADC enters as its noise (Δ²/12), not as rounding.
+//! Y = W·q(X), where q is the DAC's quantisation, plus per output one Gaussian draw of the
+//! variance [`VmmNoise::variance`] for that output's Σ|w|q — the statistics of the balanced,
+//! integrating readout the physics engine simulates ([`lightloop_physics::vmm`] in the tests).
+//! The noise terms (shot, receiver, RIN, the converter's excess noise) are independent and
+//! Gaussian, so their sum is one Gaussian of the summed variance: one deviate per output, drawn
+//! in blocks ([`lightloop_base::normals`]). Where an output's light brings fewer than
+//! [`COUNT_EXACTLY_BELOW`] electrons, each photodiode of the balanced pair counts its electrons
+//! exactly (Poisson of its own light: the positive and the negative weights' inputs) and only the
+//! other noises are Gaussian, the engine's photodiode rule. A converter that digitises the whole
+//! sum rounds the reading to its codes; partial sums converted one by one enter as their
+//! quantisation noise (Δ²/12 each).
+//!
+//! **Kernels.** Ternary weights with DAC codes of at most 8 bits give exact integer sums W·q and
+//! |W|·q ([`crate::ternary_gemm`]: AVX-512 VNNI, else additions only, for batches; multiply-adds
+//! of bytes for a few columns); analog weights or finer DACs take faer's f32 GEMM. Outputs are
+//! computed in tiles of [`TILE`] rows, sums and noise together, so that a tile's work stays in
+//! cache and tiles run on several threads with the same results.
+//!
+//! **Same seed, same numbers.** Tile t of call c draws its deviates from the stream (seed,
+//! "twin.vmm", t, c) and its photon counts from (seed, "twin.vmm.count", t, c).
 
 use crate::noise::VmmNoise;
-use crate::ternary_gemm::PackedTernary;
+use crate::ternary_gemm::{Layout, PANEL_FROM, PackedTernary, Panel};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
-use lightloop_base::rng::{COUNT_EXACTLY_BELOW, poisson, stream};
+use lightloop_base::normals::Normals;
+use lightloop_base::rng::{COUNT_EXACTLY_BELOW, Rng, poisson, stream};
 use lightloop_cost::evaluate::StepCost;
 use lightloop_cost::evaluate::{Core, product_cost};
 use lightloop_cost::noise::adc_excess_sd;
 use lightloop_rig::Rig;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 /// A weight matrix of the optical core, rows = outputs: ternary weights in {−1, 0, +1}, or
@@ -112,6 +124,172 @@ pub struct NoisyVmm {
     threads: usize,
 }
 
+/// The constants of one row whose outputs are all bright (no photon counting): see
+/// [`NoisyVmm::apply`].
+struct BrightRow {
+    unit: f64,
+    offset: f64,
+    gain: f64,
+    floor_sum: f64,
+    fixed: f64,
+    c1: f64,
+    rin: f64,
+    /// The converter's full scale, when it rounds to its codes here.
+    full_scale: Option<f64>,
+    step: f64,
+    inv_step: f64,
+    inv_unit: f64,
+    inv_gain: f64,
+}
+
+/// Rounds to the nearest integer by the 1.5·2⁵² shifter (exact below 2⁵¹) instead of a libm call.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+
+impl BrightRow {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn readings_avx512(&self, y: &[f64], s: &[f64], z: &[f64], out: &mut [f32]) {
+        self.readings(y, s, z, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn readings_avx2(&self, y: &[f64], s: &[f64], z: &[f64], out: &mut [f32]) {
+        self.readings(y, s, z, out)
+    }
+
+    /// The calibrated readings of the row's outputs with sums `y`, `s` and deviates `z`: the
+    /// current unit·(offset + gain·y) plus √(c_fixed + P(c₁ + rin·P))·z, P = floor + gain·s,
+    /// rounded to the converter's codes over [−FS, FS] when it converts here, then calibrated.
+    /// (Two loops, with and without the rounding, so that each vectorises; the AVX2 build does
+    /// the same operations, so gives the same numbers.)
+    #[inline(always)]
+    fn readings(&self, y: &[f64], s: &[f64], z: &[f64], out: &mut [f32]) {
+        let reading = |y: f64, s: f64, z: f64| {
+            let current = self.unit * (self.offset + self.gain * y);
+            let p_sum = self.floor_sum + self.gain * s;
+            let var = self.fixed + p_sum * (self.c1 + self.rin * p_sum);
+            current + var.sqrt() * z
+        };
+        let calibrate = |r: f64| ((r * self.inv_unit - self.offset) * self.inv_gain) as f32;
+        match self.full_scale {
+            Some(fs) => {
+                for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
+                    let r = reading(*y, *s, *z);
+                    let code = ((r + fs).max(0.0).min(2.0 * fs) * self.inv_step + SHIFT) - SHIFT;
+                    *o = calibrate(code * self.step - fs);
+                }
+            }
+            None => {
+                for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
+                    *o = calibrate(reading(*y, *s, *z));
+                }
+            }
+        }
+    }
+}
+
+/// The DAC codes of inputs `x` for `levels` = 2^bits − 1 ≤ 255, rounded half up: the same as
+/// `round` on these non-negative values, exact in f64 (an f32 times at most 255, plus one half),
+/// with no libm call.
+#[inline(always)]
+fn dac_codes(x: &[f32], levels: f64, out: &mut [u8]) {
+    debug_assert!((0.0..=255.0).contains(&levels));
+    for (d, v) in out.iter_mut().zip(x) {
+        // `max` then `min` take NaN to 0 (`clamp` would keep it), so the value is in
+        // [0.5, 255.5].
+        #[allow(clippy::manual_clamp)]
+        let code = v.max(0.0).min(1.0) as f64 * levels + 0.5;
+        // SAFETY: finite and within i32 (above).
+        *d = unsafe { code.to_int_unchecked::<i32>() } as u8;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn dac_codes_avx512(x: &[f32], levels: f64, out: &mut [u8]) {
+    dac_codes(x, levels, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dac_codes_avx2(x: &[f32], levels: f64, out: &mut [u8]) {
+    dac_codes(x, levels, out)
+}
+
+/// Rows per tile: the unit of work of a product and of its noise streams.
+pub const TILE: usize = 32;
+
+/// The sums W·q and |W|·q of one product, from the kernel that computed them.
+enum Sums<'a> {
+    /// The panel kernel, run tile by tile as the tiles are read; `inv` converts codes to levels.
+    Panel {
+        packed: &'a PackedTernary,
+        panel: Panel,
+        inv: f64,
+    },
+    /// The dot kernel's sums (column-major rows × batch), in codes.
+    Dot { y: Vec<i32>, s: Vec<i32>, inv: f64 },
+    /// The f32 GEMM's sums.
+    Float { y: Mat<f32>, s: Mat<f32> },
+}
+
+/// The buffers of one tile's work, reused from tile to tile: the kernel's integer sums, the
+/// sums in input units, the tile's Gaussian deviates and its outputs, each row by row.
+#[derive(Default)]
+struct Scratch {
+    yi: Vec<i32>,
+    si: Vec<i32>,
+    y: Vec<f64>,
+    s: Vec<f64>,
+    z: Vec<f64>,
+    out: Vec<f32>,
+}
+
+impl Sums<'_> {
+    /// The sums of `rows` for all `batch` columns into `sc.y` and `sc.s`, row by row; sizes
+    /// every buffer of `sc` to the tile.
+    fn read(&self, rows: std::ops::Range<usize>, batch: usize, sc: &mut Scratch) {
+        let first = rows.start;
+        let n = rows.len() * batch;
+        for v in [&mut sc.y, &mut sc.s, &mut sc.z] {
+            v.resize(n, 0.0);
+        }
+        sc.out.resize(n, 0.0);
+        let (y, s) = (&mut sc.y[..n], &mut sc.s[..n]);
+        match self {
+            Sums::Panel { packed, panel, inv } => {
+                sc.yi.resize(n, 0);
+                sc.si.resize(n, 0);
+                packed.panel_products(panel, rows, &mut sc.yi, &mut sc.si);
+                for (d, v) in y.iter_mut().zip(&sc.yi) {
+                    *d = *v as f64 * inv;
+                }
+                for (d, v) in s.iter_mut().zip(&sc.si) {
+                    *d = *v as f64 * inv;
+                }
+            }
+            Sums::Dot { y: yi, s: si, inv } => {
+                let total = yi.len() / batch.max(1);
+                for r in rows {
+                    for b in 0..batch {
+                        y[(r - first) * batch + b] = yi[b * total + r] as f64 * inv;
+                        s[(r - first) * batch + b] = si[b * total + r] as f64 * inv;
+                    }
+                }
+            }
+            Sums::Float { y: ym, s: sm } => {
+                for r in rows {
+                    for b in 0..batch {
+                        y[(r - first) * batch + b] = ym[(r, b)] as f64;
+                        s[(r - first) * batch + b] = sm[(r, b)] as f64;
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl NoisyVmm {
     pub fn from_rig(rig: &Rig, seed: u64) -> Self {
         Self {
@@ -142,9 +320,8 @@ impl NoisyVmm {
         })
     }
 
-    /// W·q(X) and |W|·q(X) for inputs X (cols × batch). Two products of rows × cols matrices,
-    /// not one of the stacked 2·rows × cols matrix: at these shapes the GEMM avoids repacking.
-    fn sums(&self, w: &TernaryMatrix, x: MatRef<'_, f32>) -> (Mat<f32>, Mat<f32>) {
+    /// W·q(X) and |W|·q(X) for inputs X (cols × batch), ready to be read tile by tile.
+    fn sums<'a>(&self, w: &'a TernaryMatrix, x: MatRef<'_, f32>) -> Sums<'a> {
         assert_eq!(
             x.nrows(),
             w.cols,
@@ -160,36 +337,119 @@ impl NoisyVmm {
         {
             // DAC codes fit a byte: exact integer sums (see `ternary_gemm`), both in one pass.
             let batch = x.ncols();
-            let mut codes = Vec::with_capacity(w.cols * batch);
-            for b in 0..batch {
-                codes.extend(
-                    (0..w.cols).map(|i| (x[(i, b)].clamp(0.0, 1.0) * levels as f32).round() as u8),
-                );
+            let mut codes = vec![0u8; w.cols * batch];
+            for (b, column) in codes.chunks_exact_mut(w.cols).enumerate() {
+                let xs = x.col(b);
+                match xs.try_as_col_major() {
+                    Some(c) => lightloop_base::avx512_avx2_or!(
+                        // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+                        unsafe { dac_codes_avx512(c.as_slice(), levels, column) },
+                        // SAFETY: run only where the processor has AVX2.
+                        unsafe { dac_codes_avx2(c.as_slice(), levels, column) },
+                        dac_codes(c.as_slice(), levels, column)
+                    ),
+                    None => {
+                        let c: Vec<f32> = xs.iter().copied().collect();
+                        dac_codes(&c, levels, column)
+                    }
+                }
             }
-            let (yi, si) = packed.products(&codes, batch, self.threads);
-            let inv = 1.0 / levels as f32;
-            let to_mat =
-                |v: &[i32]| Mat::from_fn(w.rows, batch, |r, b| v[b * w.rows + r] as f32 * inv);
-            return (to_mat(&yi), to_mat(&si));
+            let inv = 1.0 / levels;
+            return if batch >= PANEL_FROM {
+                Sums::Panel {
+                    packed,
+                    panel: Panel::new(&codes, w.cols, batch, Layout::native()),
+                    inv,
+                }
+            } else {
+                let (y, s) = packed.products(&codes, batch, 1);
+                Sums::Dot { y, s, inv }
+            };
         }
         let q = self.quantise_inputs(x);
         let mut y = Mat::<f32>::zeros(w.rows, x.ncols());
         let mut s = Mat::<f32>::zeros(w.rows, x.ncols());
         matmul(&mut y, Accum::Replace, &w.signed, &q, 1.0, self.par);
         matmul(&mut s, Accum::Replace, &w.magnitude, &q, 1.0, self.par);
-        (y, s)
+        Sums::Float { y, s }
+    }
+
+    /// Runs `each(tile, scratch)` for every tile of [`TILE`] rows, on the twin's threads when
+    /// it has more than one (tiles are fixed, so results do not depend on the count), with the
+    /// tile's sums in `scratch.y` and `scratch.s` (row r's column b at (r − first)·batch + b);
+    /// `each` writes the tile's outputs to `scratch.out` in the same layout (`scratch.z` is
+    /// room for as many deviates). Returns the outputs as a rows × batch matrix.
+    fn tiles(
+        &self,
+        rows: usize,
+        batch: usize,
+        sums: &Sums<'_>,
+        each: impl Fn(usize, &mut Scratch) + Sync,
+    ) -> Mat<f32> {
+        let tiles = rows.div_ceil(TILE);
+        let run = |t: usize, sc: &mut Scratch| {
+            sums.read(t * TILE..((t + 1) * TILE).min(rows), batch, sc);
+            each(t, sc);
+        };
+        let mut m = Mat::<f32>::zeros(rows, batch);
+        // Column by column, so that each column is written contiguously.
+        let mut place = |t: usize, out: &[f32]| {
+            for b in 0..batch {
+                let col = m
+                    .col_mut(b)
+                    .try_as_col_major_mut()
+                    .expect("a contiguous column")
+                    .as_slice_mut();
+                for (d, v) in col[t * TILE..]
+                    .iter_mut()
+                    .zip(out[b..].iter().step_by(batch))
+                {
+                    *d = *v;
+                }
+            }
+        };
+        if self.threads > 1 {
+            let parts: Vec<Vec<f32>> = (0..tiles)
+                .into_par_iter()
+                .map_init(Scratch::default, |sc, t| {
+                    run(t, sc);
+                    std::mem::take(&mut sc.out)
+                })
+                .collect();
+            for (t, part) in parts.iter().enumerate() {
+                place(t, part);
+            }
+        } else {
+            let mut sc = Scratch::default();
+            for t in 0..tiles {
+                run(t, &mut sc);
+                place(t, &sc.out);
+            }
+        }
+        m
     }
 
     /// The noiseless product W·q(X) (rows × batch).
     pub fn ideal(&self, w: &TernaryMatrix, x: MatRef<'_, f32>) -> Mat<f32> {
-        self.sums(w, x).0
+        let sums = self.sums(w, x);
+        self.tiles(w.rows, x.ncols(), &sums, |_, sc| {
+            for (o, v) in sc.out.iter_mut().zip(&sc.y) {
+                *o = *v as f32;
+            }
+        })
     }
 
-    /// The noisy product for call number `call` (rows × batch). Column b's noise is drawn from
-    /// the stream (seed, "twin.vmm", b, call), so results do not depend on thread count.
+    /// The noisy product for call number `call` (rows × batch).
+    ///
+    /// Each output's noise is one Gaussian draw from its combined variance (the terms are
+    /// independent and Gaussian, so their sum is), except where counting takes over (below).
+    /// Rows are taken in tiles of [`TILE`]; tile t draws its Gaussian deviates from the stream
+    /// (seed, "twin.vmm", t, call), row by row and column by column within the tile, and its
+    /// photon counts (outputs below [`COUNT_EXACTLY_BELOW`] electrons) from (seed,
+    /// "twin.vmm.count", t, call) in the same order, so results do not depend on thread count.
     pub fn apply(&self, w: &TernaryMatrix, x: MatRef<'_, f32>, call: u64) -> Mat<f32> {
-        let (ys, ss) = self.sums(w, x);
-        let (rows, batch) = (w.rows, x.ncols());
+        let sums = self.sums(w, x);
+        let batch = x.ncols();
         let inputs = w.cols as f64;
         let n = &self.noise;
         let (t_min, unit) = (n.t_min, n.unit_current);
@@ -217,57 +477,81 @@ impl NoisyVmm {
         let step = 2.0 * full_scale / codes;
         let inv_step = 1.0 / step;
         let (inv_unit, inv_gain) = (1.0 / unit, 1.0 / (1.0 - t_min));
-        // Per-row constants.
-        let row_consts: Vec<(f64, f64, f64)> = (0..rows)
-            .map(|i| {
+        let gain = 1.0 - t_min;
+        // adc_round over [0, 2FS] after the offset, rounded by the shifter.
+        let convert = |reading: f64| {
+            if explicit {
+                let code = ((reading + full_scale).clamp(0.0, 2.0 * full_scale) * inv_step + SHIFT)
+                    - SHIFT;
+                code * step - full_scale
+            } else {
+                reading
+            }
+        };
+        self.tiles(w.rows, batch, &sums, |t, sc| {
+            Normals::new(stream(self.seed, "twin.vmm", t as u64, call)).fill(&mut sc.z);
+            let (ys, ss, z, out) = (&sc.y, &sc.s, &sc.z, &mut sc.out);
+            let mut counts: Option<Rng> = None;
+            let first = t * TILE;
+            for (k, ((yr, sr), (zr, or))) in ys
+                .chunks_exact(batch)
+                .zip(ss.chunks_exact(batch))
+                .zip(z.chunks_exact(batch).zip(out.chunks_exact_mut(batch)))
+                .enumerate()
+            {
+                let i = first + k;
                 let nonzero = w.nonzero[i];
                 let rin = if nonzero > 0.0 { c2 / nonzero } else { 0.0 };
-                (t_min * nonzero, rin, t_min * w.row_sum[i])
-            })
-            .collect();
-        // Matrices are column-major: walk each column contiguously, one stream per column.
-        let columns: Vec<Vec<f32>> = (0..batch)
-            .into_par_iter()
-            .map(|b| {
-                let mut rng = stream(self.seed, "twin.vmm", b as u64, call);
-                let (yc, sc) = (ys.col(b), ss.col(b));
-                let mut col = Vec::with_capacity(rows);
-                for (i, &(floor_sum, rin, offset)) in row_consts.iter().enumerate() {
-                    let y = yc[i] as f64;
-                    let abs_sum = sc[i] as f64;
-                    // The balanced photocurrent and its analog noise (with the converter's
-                    // excess noise, also Gaussian and added before rounding).
-                    let current = unit * (offset + (1.0 - t_min) * y);
-                    let p_sum = floor_sum + (1.0 - t_min) * abs_sum;
-                    let var = fixed + p_sum * (c1 + rin * p_sum);
-                    let z: f64 = StandardNormal.sample(&mut rng);
+                let (floor_sum, offset) = (t_min * nonzero, t_min * w.row_sum[i]);
+                let least = sr.iter().copied().fold(f64::INFINITY, f64::min);
+                if (floor_sum + gain * least) * e_unit >= COUNT_EXACTLY_BELOW {
+                    // Every output of the row is bright: the balanced photocurrent plus one
+                    // Gaussian draw of its combined analog and converter-excess noise.
+                    let row = BrightRow {
+                        unit,
+                        offset,
+                        gain,
+                        floor_sum,
+                        fixed,
+                        c1,
+                        rin,
+                        full_scale: explicit.then_some(full_scale),
+                        step,
+                        inv_step,
+                        inv_unit,
+                        inv_gain,
+                    };
+                    lightloop_base::avx512_avx2_or!(
+                        // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+                        unsafe { row.readings_avx512(yr, sr, zr, or) },
+                        // SAFETY: run only where the processor has AVX2.
+                        unsafe { row.readings_avx2(yr, sr, zr, or) },
+                        row.readings(yr, sr, zr, or)
+                    );
+                    continue;
+                }
+                let rng = counts
+                    .get_or_insert_with(|| stream(self.seed, "twin.vmm.count", t as u64, call));
+                for (((o, y), s), z) in or.iter_mut().zip(yr).zip(sr).zip(zr) {
+                    let current = unit * (offset + gain * y);
+                    let p_sum = floor_sum + gain * s;
                     let electrons = p_sum * e_unit;
-                    let mut reading = if electrons < COUNT_EXACTLY_BELOW {
+                    let reading = if electrons < COUNT_EXACTLY_BELOW {
                         // Few electrons: each photodiode of the balanced pair counts its own
                         // light exactly (Poisson), the other noises stay Gaussian.
                         let signed = current / unit * e_unit;
-                        let plus = poisson(&mut rng, 0.5 * (electrons + signed).max(0.0));
-                        let minus = poisson(&mut rng, 0.5 * (electrons - signed).max(0.0));
+                        let plus = poisson(rng, 0.5 * (electrons + signed).max(0.0));
+                        let minus = poisson(rng, 0.5 * (electrons - signed).max(0.0));
                         let rest = fixed + rin * p_sum * p_sum;
                         (plus - minus) * unit / e_unit + rest.sqrt() * z
                     } else {
+                        let var = fixed + p_sum * (c1 + rin * p_sum);
                         current + var.sqrt() * z
                     };
-                    if explicit {
-                        // adc_round over [0, 2FS] after the offset, step hoisted; rounding by
-                        // the 1.5·2⁵² shifter (exact below 2⁵¹ codes) instead of a libm call.
-                        const SHIFT: f64 = 6_755_399_441_055_744.0;
-                        let code = ((reading + full_scale).clamp(0.0, 2.0 * full_scale) * inv_step
-                            + SHIFT)
-                            - SHIFT;
-                        reading = code * step - full_scale;
-                    }
-                    col.push(((reading * inv_unit - offset) * inv_gain) as f32);
+                    *o = ((convert(reading) * inv_unit - offset) * inv_gain) as f32;
                 }
-                col
-            })
-            .collect();
-        Mat::from_fn(rows, batch, |i, b| columns[b][i])
+            }
+        })
     }
 
     /// Time and energy of the product on the rig for `batch` vectors, from the cost model.
@@ -279,6 +563,21 @@ impl NoisyVmm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dac_codes_round_half_up_and_clip() {
+        let x = [0.0, 1.0, 0.5, 2.0, -1.0, f32::NAN, 0.4999, 1.5 / 255.0];
+        let mut plain = [0u8; 8];
+        dac_codes(&x, 255.0, &mut plain);
+        assert_eq!(plain, [0, 255, 128, 255, 0, 0, 127, 2]);
+        let mut chosen = [0u8; 8];
+        lightloop_base::avx512_avx2_or!(
+            unsafe { dac_codes_avx512(&x, 255.0, &mut chosen) },
+            unsafe { dac_codes_avx2(&x, 255.0, &mut chosen) },
+            dac_codes(&x, 255.0, &mut chosen)
+        );
+        assert_eq!(plain, chosen);
+    }
 
     #[test]
     fn integer_and_float_products_agree() {

@@ -610,6 +610,10 @@ fn print_summary(references: &[String], rule: &str, verdicts: &[String]) {
 /// plain digital baseline, Q4_1 kernels), this crate's forward pass with dequantised f32
 /// weights, and the same with the default rig's optical mapping on the twin (ternary and
 /// analog weights). Rounds alternate so machine noise affects all alike; medians are reported.
+/// Target of the model benchmark: the twin with ternary weights at least as fast as
+/// lightloop's own digital f32 pass of the same model.
+pub const MODEL_TARGET: f64 = 1.0;
+
 pub fn bench(window: usize) -> CliResult<()> {
     let config = speed::Config {
         window,
@@ -651,6 +655,11 @@ pub fn bench(window: usize) -> CliResult<()> {
     let (ternary, analog) = o.twin_over_baseline();
     println!(
         "simulated tokens per second on the twin ÷ plain digital candle inference: {ternary:.2} (ternary), {analog:.2} (analog)"
+    );
+    let (ternary, analog) = o.twin_over_digital();
+    println!(
+        "twin ÷ lightloop's own digital f32 pass: {ternary:.2} (ternary weights; target ≥ {MODEL_TARGET}): {}; {analog:.2} (analog weights: the same f32 products plus the noise, no target)",
+        super::bench::target("twin model", ternary / MODEL_TARGET)
     );
     Ok(())
 }

@@ -91,6 +91,17 @@ impl Outcome {
             self.rows[3].relative_to_baseline,
         )
     }
+
+    /// Simulated tokens per second on the twin over lightloop's own digital f32 pass:
+    /// (ternary, analog). Analog weights take the same f32 products as the digital pass, plus the
+    /// noise, so their ratio stays below 1; ternary weights take the integer kernel.
+    pub fn twin_over_digital(&self) -> (f64, f64) {
+        let digital = self.rows[1].tokens_per_s;
+        (
+            self.rows[2].tokens_per_s / digital,
+            self.rows[3].tokens_per_s / digital,
+        )
+    }
 }
 
 /// Times the forward passes over one window of data/english.txt (from character 12 000), the
