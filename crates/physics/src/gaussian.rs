@@ -33,7 +33,9 @@ pub fn fill_normals(rng: &mut Rng, n: usize, out: &mut Vec<f64>) {
         uniforms_generic(&mut words, out)
     );
     let (radius, angle) = out.split_at_mut(pairs);
-    lightloop_base::avx2_or!(
+    lightloop_base::avx512_avx2_or!(
+        // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+        unsafe { box_muller_avx512(radius, angle) },
         // SAFETY: run only where the processor has AVX2.
         unsafe { box_muller_avx2(radius, angle) },
         box_muller_generic(radius, angle)
@@ -162,6 +164,12 @@ fn box_muller_generic(radius: &mut [f64], angle: &mut [f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn box_muller_avx2(radius: &mut [f64], angle: &mut [f64]) {
+    box_muller_generic(radius, angle)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn box_muller_avx512(radius: &mut [f64], angle: &mut [f64]) {
     box_muller_generic(radius, angle)
 }
 

@@ -79,6 +79,12 @@ fn emit_avx2(phasor: Complex64, power: f64, rin_sd: f64, rin: &[f64], field: &mu
     emit_generic(phasor, power, rin_sd, rin, field)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn emit_avx512(phasor: Complex64, power: f64, rin_sd: f64, rin: &[f64], field: &mut [Complex64]) {
+    emit_generic(phasor, power, rin_sd, rin, field)
+}
+
 impl Stage for Laser {
     fn name(&self) -> &'static str {
         "laser"
@@ -108,7 +114,9 @@ impl Stage for Laser {
         if !self.phase_noise {
             let phasor = Complex64::from_polar(1.0, self.phase);
             let (power, rin_sd) = (self.power, self.rin_sd);
-            lightloop_base::avx2_or!(
+            lightloop_base::avx512_avx2_or!(
+                // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+                unsafe { emit_avx512(phasor, power, rin_sd, rin, &mut light.field) },
                 // SAFETY: run only where the processor has AVX2.
                 unsafe { emit_avx2(phasor, power, rin_sd, rin, &mut light.field) },
                 emit_generic(phasor, power, rin_sd, rin, &mut light.field)

@@ -104,7 +104,9 @@ impl Photodiode {
         // sample's current.
         fill_normals(rng, light.len(), out);
         tilt(out);
-        let any_below = lightloop_base::avx2_or!(
+        let any_below = lightloop_base::avx512_avx2_or!(
+            // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+            unsafe { self.fused_avx512(light, extra_e, out) },
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.fused_avx2(light, extra_e, out) },
             self.fused_generic(light, extra_e, out)
@@ -155,6 +157,12 @@ impl Photodiode {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn fused_avx2(&self, light: &Light, extra_e: f64, out: &mut [f64]) -> bool {
+        self.fused_generic(light, extra_e, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn fused_avx512(&self, light: &Light, extra_e: f64, out: &mut [f64]) -> bool {
         self.fused_generic(light, extra_e, out)
     }
 

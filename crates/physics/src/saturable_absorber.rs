@@ -103,6 +103,12 @@ impl SaturableAbsorber {
     fn absorb_avx2(&mut self, light: &mut Light) {
         self.absorb(light)
     }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+    fn absorb_avx512(&mut self, light: &mut Light) {
+        self.absorb(light)
+    }
 }
 
 /// The absorption's recurrence a ← a_ss + (a − a_ss)·E from `a` over a block, each sample's
@@ -134,7 +140,9 @@ impl Stage for SaturableAbsorber {
     /// run so when the processor has it (the same operations in the same order, so the same
     /// numbers).
     fn process(&mut self, light: &mut Light, _rng: &mut Rng) {
-        lightloop_base::avx2_or!(
+        lightloop_base::avx512_avx2_or!(
+            // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+            unsafe { self.absorb_avx512(light) },
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.absorb_avx2(light) },
             self.absorb(light)

@@ -116,7 +116,9 @@ impl Soa {
         for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
             v.resize(n, 0.0);
         }
-        lightloop_base::avx2_or!(
+        lightloop_base::avx512_avx2_or!(
+            // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+            unsafe { steady_states_avx512(&self.steady, sc) },
             // SAFETY: run only where the processor has AVX2.
             unsafe { steady_states_avx2(&self.steady, sc) },
             steady_states_generic(&self.steady, sc)
@@ -241,7 +243,9 @@ impl Soa {
             })
         };
         let mut state = [guess(h_ss, start.0), guess(g_ss, start.1)];
-        lightloop_base::avx2_or!(
+        lightloop_base::avx512_avx2_or!(
+            // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+            unsafe { lanes_avx512(&mut run, len, &mut state, packed) },
             // SAFETY: run only where the processor has AVX2.
             unsafe { lanes_avx2(&mut run, len, &mut state, packed) },
             lanes_generic(&mut run, len, &mut state, packed)
@@ -319,6 +323,17 @@ fn lanes_generic(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn lanes_avx2(
+    run: &mut GainRun,
+    len: usize,
+    state: &mut [[f64; LANES]; 2],
+    packed: &mut Vec<[[f64; LANES]; 4]>,
+) {
+    lanes_generic(run, len, state, packed)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn lanes_avx512(
     run: &mut GainRun,
     len: usize,
     state: &mut [[f64; LANES]; 2],
@@ -538,6 +553,12 @@ fn steady_states_avx2(st: &Steady, sc: &mut Scratch) {
     steady_states_generic(st, sc)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn steady_states_avx512(st: &Steady, sc: &mut Scratch) {
+    steady_states_generic(st, sc)
+}
+
 /// The steady states (x, eˣ) of the integrated gain at inputs `a` (A = P_in/P_sat): the roots
 /// of h₀ − x = A·(eˣ − 1), by Lambert's W, to tabulate them (see [`Steady`]).
 ///
@@ -618,6 +639,12 @@ fn amplify_avx2(ase: &Ase, trim: f64, sc: &Scratch, light: &mut Light) {
     amplify_generic(ase, trim, sc, light)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn amplify_avx512(ase: &Ase, trim: f64, sc: &Scratch, light: &mut Light) {
+    amplify_generic(ase, trim, sc, light)
+}
+
 impl Stage for Soa {
     fn name(&self) -> &'static str {
         "soa"
@@ -633,7 +660,9 @@ impl Stage for Soa {
         let segments = speculative::segment_length(sc.p.len(), self.tau / self.dt);
         self.h = self.recurrence(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
-        lightloop_base::avx2_or!(
+        lightloop_base::avx512_avx2_or!(
+            // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+            unsafe { amplify_avx512(&self.ase, self.trim, &sc, light) },
             // SAFETY: run only where the processor has AVX2.
             unsafe { amplify_avx2(&self.ase, self.trim, &sc, light) },
             amplify_generic(&self.ase, self.trim, &sc, light)
