@@ -235,6 +235,9 @@ impl PackedTernary {
     /// column-major `rows × batch`. Rows are split among `threads` (same integers for any count).
     pub fn products(&self, codes: &[u8], batch: usize, threads: usize) -> (Vec<i32>, Vec<i32>) {
         use rayon::prelude::*;
+        if batch == 0 {
+            return (Vec::new(), Vec::new());
+        }
         let q = self.pack_codes(codes, batch);
         let b_pad = batch.div_ceil(2) * 2;
         let pairs = self.rows_pad / 2;

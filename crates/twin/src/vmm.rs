@@ -386,6 +386,9 @@ impl NoisyVmm {
         sums: &Sums<'_>,
         each: impl Fn(usize, &mut Scratch) + Sync,
     ) -> Mat<f32> {
+        if rows == 0 || batch == 0 {
+            return Mat::zeros(rows, batch);
+        }
         let tiles = rows.div_ceil(TILE);
         let run = |t: usize, sc: &mut Scratch| {
             sums.read(t * TILE..((t + 1) * TILE).min(rows), batch, sc);

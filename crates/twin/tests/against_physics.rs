@@ -162,6 +162,9 @@ fn same_seed_same_numbers_for_any_thread_count() {
                 .apply(&tm, xs.as_ref(), 5)
         });
         assert_eq!(one, three, "batch {batch}");
+        let empty = Mat::<f32>::zeros(128, 0);
+        let none = NoisyVmm::from_rig(&rig, 3).apply(&tm, empty.as_ref(), 5);
+        assert_eq!((none.nrows(), none.ncols()), (100, 0));
         let other_call = NoisyVmm::from_rig(&rig, 3).apply(&tm, xs.as_ref(), 6);
         assert_ne!(one, other_call);
     }
