@@ -8,6 +8,7 @@ pub mod esn;
 pub mod loopnet;
 pub mod reservoir;
 pub mod ridge;
+mod sell16;
 pub mod sensing;
 pub mod suite;
 pub mod tasks;

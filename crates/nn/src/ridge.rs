@@ -53,6 +53,16 @@ impl Gram {
     /// XᵀY is computed sequentially (a parallel matrix–vector product may split its sums across
     /// threads and change the last bits with the thread count).
     pub fn add_block(&mut self, x: MatRef<'_, f64>, y: MatRef<'_, f64>) {
+        self.add_block_with(x, y, Par::rayon(0));
+    }
+
+    /// [`Gram::add_block`] on the calling thread alone: the sums in one order whatever the
+    /// pool, and no other thread taken (for a caller that runs other work beside it).
+    pub fn add_block_seq(&mut self, x: MatRef<'_, f64>, y: MatRef<'_, f64>) {
+        self.add_block_with(x, y, Par::Seq);
+    }
+
+    fn add_block_with(&mut self, x: MatRef<'_, f64>, y: MatRef<'_, f64>, par: Par) {
         triangular::matmul(
             self.xtx.as_mut(),
             BlockStructure::TriangularLower,
@@ -62,7 +72,7 @@ impl Gram {
             x,
             BlockStructure::Rectangular,
             1.0,
-            Par::rayon(0),
+            par,
         );
         matmul(
             self.xty.as_mut(),

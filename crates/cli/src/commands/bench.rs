@@ -62,6 +62,13 @@ pub struct BenchArgs {
     /// esn: the baseline's time for the same run, seconds (peers/reservoirpy/run.sh measures it)
     #[arg(long)]
     pub baseline_seconds: Option<f64>,
+    /// esn: repeat the run idle and beside one competing busy process, with 1 and 2 threads,
+    /// and report the spread and the contention criteria
+    #[arg(long)]
+    pub contention: bool,
+    /// esn --contention: repeats of each case
+    #[arg(long, default_value_t = 30)]
+    pub repeats: usize,
     /// esn / loop: the baseline's name [default: ReservoirPy 0.4.2 / PyTorch (CPU)]
     #[arg(long)]
     pub baseline_name: Option<String>,
@@ -724,11 +731,12 @@ pub const ESN_TARGET: f64 = 5.0;
 
 /// One echo-state run on NARMA10 (N nodes, density 0.1, ρ 0.95, input scaling 0.1, bias 0.3,
 /// tanh, ridge λ = 1e-8 with a constant feature, 200-step washout), the sizes ReservoirPy's run
-/// uses; the weights are built before the clock starts, as on the other side.
+/// uses; the weights are built before the clock starts, as on the other side. The run is
+/// lightloop's f32 route (`lightloop_nn::esn::fit_run`: states in f32, Gram in f64 overlapped
+/// with the states); the NRMSE check recomputes the same states untimed.
 fn esn(a: &BenchArgs) -> CliResult<()> {
     use lightloop_base::rng::stream;
     use lightloop_nn::esn::{Esn, EsnSettings, fit_run};
-    use lightloop_nn::reservoir::Reservoir;
     if a.nodes == 0 || a.nodes > Esn::MAX_NODES || a.steps <= 2_200 {
         return Err(CliError::BadInput(format!(
             "esn bench: --nodes must be 1 … {} and --steps > 2200",
@@ -750,37 +758,48 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
         bias_scaling: 0.3,
         density: 0.1,
     };
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..3 {
+    // One timed run: seconds and the readout.
+    let once = || {
         let mut esn = Esn::new(&settings, 1, 1);
         let start = Instant::now();
         let readout = fit_run(&mut esn, &data.input, &data.target, 200, 1e-8);
-        times.push(start.elapsed().as_secs_f64());
-        last = readout.map(|r| (r, esn));
+        (start.elapsed().as_secs_f64(), readout)
+    };
+    if a.contention {
+        if a.repeats == 0 {
+            return Err(CliError::BadInput("--repeats must be at least 1".into()));
+        }
+        return esn_contention(a, &once);
+    }
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..3 {
+        let (seconds, readout) = once();
+        times.push(seconds);
+        last = readout;
     }
     times.sort_by(f64::total_cmp);
-    let (readout, _) = last.ok_or_else(|| CliError::Message("the ridge fit failed".into()))?;
+    let threads = rayon::current_num_threads();
+    let process = process_threads();
+    let readout = last.ok_or_else(|| CliError::Message("the ridge fit failed".into()))?;
     // Check: training NRMSE over the last 2 000 steps, states recomputed from rest (untimed).
-    let mut esn = Esn::new(&settings, 1, 1);
-    let mut x = vec![0.0; a.nodes];
+    let states = Esn::new(&settings, 1, 1).run_f32(&data.input);
     let (mut pred, mut truth) = (Vec::new(), Vec::new());
-    for (t, (u, y)) in data.input.iter().zip(&data.target).enumerate() {
-        esn.step(std::slice::from_ref(u), &mut x);
-        if t + 2_000 >= a.steps {
-            let mut f = x.clone();
-            f.push(1.0);
-            pred.push(readout.apply(&f)[0]);
-            truth.push(*y);
-        }
+    for (x, y) in states.iter().zip(&data.target).skip(a.steps - 2_000) {
+        let f: Vec<f64> = x.iter().map(|v| f64::from(*v)).chain([1.0]).collect();
+        pred.push(readout.apply(&f)[0]);
+        truth.push(*y);
     }
     let nrmse = lightloop_nn::tasks::nmse(&truth, &pred).1;
     println!(
-        "echo-state run: N = {}, {} steps, density 0.1, tanh, ridge fit included ({} threads)",
-        a.nodes,
-        a.steps,
-        rayon::current_num_threads()
+        "echo-state run: N = {}, {} steps, density 0.1, tanh, ridge fit included ({threads} threads)",
+        a.nodes, a.steps,
     );
+    if let Some(p) = process {
+        println!(
+            "  process threads: {p} (the pool's {threads} worker(s) and the main thread, which waits)"
+        );
+    }
     println!(
         "  lightloop: {:.3} s (fastest of 3; slowest {:.3} s), training NRMSE over the last 2000 steps {nrmse:.3}",
         times[0], times[2]
@@ -796,6 +815,163 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
             "  no baseline given: peers/reservoirpy/run.sh measures ReservoirPy 0.4.2 on the same run and passes --baseline-seconds"
         ),
     }
+    Ok(())
+}
+
+/// Targets of `bench esn --contention` (issue "kernels"): with one competing busy process, a
+/// one-thread run within this factor of its idle time …
+pub const ESN_BUSY_SLOWDOWN_TARGET: f64 = 1.2;
+/// … and no repeat beyond this factor of its case's median.
+pub const ESN_SPREAD_TARGET: f64 = 2.0;
+
+/// The threads of this process now ("Threads:" of /proc/self/status; `None` where there is
+/// none).
+fn process_threads() -> Option<usize> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A competing busy process (`sh -c 'while :; do :; done'`), killed and reaped when dropped,
+/// so also when the measurement fails or panics.
+struct BusyChild(std::process::Child);
+
+impl BusyChild {
+    fn start() -> CliResult<Self> {
+        use std::process::Stdio;
+        let child = Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| CliError::Message(format!("cannot start a busy process (sh): {e}")))?;
+        let busy = Self(child);
+        // Let it take its core before the clock starts.
+        std::thread::sleep(Duration::from_millis(50));
+        Ok(busy)
+    }
+}
+
+impl Drop for BusyChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `bench esn --contention`: the run repeated `--repeats` times in each of four cases, 1 and 2
+/// threads (a rayon pool of its own built for each run), idle and beside one busy child process.
+/// The cases alternate, one of each per round, so that a slow stretch of the machine falls on
+/// all of them; the busy child is started before each busy run and killed after it. Prints
+/// each case's median, min, max and max ÷ median, whether the readouts agree bit for bit, and
+/// the issue's three criteria, each as a ratio against its target.
+fn esn_contention(
+    a: &BenchArgs,
+    once: &(dyn Fn() -> (f64, Option<lightloop_nn::ridge::Readout>) + Sync),
+) -> CliResult<()> {
+    let cases = [(1, false), (1, true), (2, false), (2, true)];
+    let mut times = vec![Vec::new(); cases.len()];
+    let mut threads = vec![0; cases.len()];
+    let mut readouts = Vec::new();
+    println!(
+        "echo-state run under contention: N = {}, {} steps, {} repeats of each case, one of each per round; busy = one competing child `sh -c 'while :; do :; done'`",
+        a.nodes, a.steps, a.repeats
+    );
+    for _ in 0..a.repeats {
+        for (i, &(n, busy)) in cases.iter().enumerate() {
+            // A pool of its own for each run, so that the process holds no other workers
+            // (the last run's have exited by the time the count is read, after the run).
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| CliError::Message(format!("a pool of {n} threads: {e}")))?;
+            let _busy = if busy {
+                Some(BusyChild::start()?)
+            } else {
+                None
+            };
+            let (seconds, readout, p) = pool.install(|| {
+                let (seconds, readout) = once();
+                (seconds, readout, process_threads().unwrap_or(0))
+            });
+            times[i].push(seconds);
+            threads[i] = threads[i].max(p);
+            readouts.push(readout.ok_or_else(|| CliError::Message("the ridge fit failed".into()))?);
+        }
+    }
+    let mut t = Table::new(
+        &[
+            "case",
+            "median",
+            "min",
+            "max",
+            "max ÷ median",
+            "process threads",
+        ],
+        &[
+            Align::Left,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+            Align::Right,
+        ],
+    );
+    let mut medians = Vec::new();
+    let mut spreads = Vec::new();
+    for (i, &(n, busy)) in cases.iter().enumerate() {
+        let (median, min, max) = lightloop_base::stats::median_min_max(times[i].clone());
+        medians.push(median);
+        spreads.push(max / median);
+        t.row(vec![
+            format!(
+                "{n} thread{}, {}",
+                if n == 1 { "" } else { "s" },
+                if busy { "busy" } else { "idle" }
+            ),
+            format!("{median:.3} s"),
+            format!("{min:.3} s"),
+            format!("{max:.3} s"),
+            format!("{:.2}", max / median),
+            threads[i].to_string(),
+        ]);
+    }
+    println!("{}", t.render().trim_end());
+    println!(
+        "  process threads (the most seen after a run): the run's pool, the main thread (waiting) and, if LIGHTLOOP_THREADS is set, the global pool (idle)"
+    );
+    let same = readouts.windows(2).all(|w| w[0].weights == w[1].weights);
+    println!(
+        "  readouts: {}",
+        if same {
+            "the same, bit for bit, in every run"
+        } else {
+            "DIFFER between runs"
+        }
+    );
+    let slowdown = medians[1] / medians[0];
+    println!(
+        "  1 thread, busy ÷ idle (medians): {slowdown:.2} (target ≤ {ESN_BUSY_SLOWDOWN_TARGET}): {}",
+        target(
+            "esn one thread under contention",
+            ESN_BUSY_SLOWDOWN_TARGET / slowdown
+        )
+    );
+    let gain = medians[3] / medians[1];
+    println!(
+        "  busy: 2 threads ÷ 1 thread (medians): {gain:.2} (target ≤ 1): {}",
+        target("esn two threads under contention", 1.0 / gain)
+    );
+    let spread = spreads[1].max(spreads[3]);
+    println!(
+        "  busy: slowest repeat ÷ its case's median: {spread:.2} (target ≤ {ESN_SPREAD_TARGET}): {}",
+        target("esn spread under contention", ESN_SPREAD_TARGET / spread)
+    );
     Ok(())
 }
 
