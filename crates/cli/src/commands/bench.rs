@@ -836,6 +836,16 @@ fn process_threads() -> Option<usize> {
         .ok()
 }
 
+/// The machine's one-minute load average (/proc/loadavg; `None` where there is none).
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// A competing busy process (`sh -c 'while :; do :; done'`), killed and reaped when dropped,
 /// so also when the measurement fails or panics.
 struct BusyChild(std::process::Child);
@@ -875,6 +885,7 @@ fn esn_contention(
     once: &(dyn Fn() -> (f64, Option<lightloop_nn::ridge::Readout>) + Sync),
 ) -> CliResult<()> {
     let cases = [(1, false), (1, true), (2, false), (2, true)];
+    let load_before = load_average();
     let mut times = vec![Vec::new(); cases.len()];
     let mut threads = vec![0; cases.len()];
     let mut readouts = Vec::new();
@@ -945,6 +956,11 @@ fn esn_contention(
     println!(
         "  process threads (the most seen after a run): the run's pool, the main thread (waiting) and, if LIGHTLOOP_THREADS is set, the global pool (idle)"
     );
+    if let (Some(b), Some(e)) = (load_before, load_average()) {
+        println!(
+            "  load average (1 min) before: {b:.2}, after: {e:.2} (this run adds 1 to 3 of it; the criteria assume no other load)"
+        );
+    }
     let same = readouts.windows(2).all(|w| w[0].weights == w[1].weights);
     println!(
         "  readouts: {}",
