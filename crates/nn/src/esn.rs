@@ -64,8 +64,11 @@ pub struct Esn {
     inputs: usize,
     pub state: Vec<f64>,
     next: Vec<f64>,
-    /// The same recurrent matrix for the f32 route, rows in the same (relabelled) order.
-    wide: Sell16,
+    /// Stored entries of each row (node order), to read the rows back from the slices.
+    row_len: Vec<u32>,
+    /// The same recurrent matrix for the f32 route, rows in the same (relabelled) order; built
+    /// on first use (its padding can outgrow the SELL-4 layout in sparse networks).
+    wide: std::sync::OnceLock<Sell16>,
 }
 
 impl Esn {
@@ -108,9 +111,10 @@ impl Esn {
                 e.0 = label[e.0 as usize];
             }
         }
-        let ordered: Vec<Vec<(u32, f64)>> =
-            order.iter().map(|i| rows[*i as usize].clone()).collect();
-        let wide = Sell16::new(&ordered, n);
+        let row_len = order
+            .iter()
+            .map(|i| rows[*i as usize].len() as u32)
+            .collect();
         let (mut slice_start, mut cols, mut weight) = (vec![0], Vec::new(), Vec::new());
         for slice in order.chunks(4) {
             let lanes: Vec<Vec<(u32, f64)>> = (0..4)
@@ -159,13 +163,37 @@ impl Esn {
             inputs,
             state: vec![0.0; n],
             next: vec![0.0; n],
-            wide,
+            row_len,
+            wide: std::sync::OnceLock::new(),
         }
     }
 
     /// Non-zero recurrent weights.
     pub fn connections(&self) -> usize {
         self.connections
+    }
+
+    /// The f32 route's layout of the recurrent matrix (built on the first call): each row's
+    /// entries read back from the slices in their stored order.
+    fn wide(&self) -> &Sell16 {
+        self.wide.get_or_init(|| {
+            let rows: Vec<Vec<(u32, f64)>> = (0..self.row_len.len())
+                .map(|i| {
+                    let (s, l) = (i / 4, i % 4);
+                    let a = self.slice_start[s];
+                    (a..a + self.row_len[i] as usize)
+                        .map(|k| (lane(self.cols[k], l) as u32, self.weight[4 * k + l]))
+                        .collect()
+                })
+                .collect();
+            Sell16::new(&rows, self.row_len.len())
+        })
+    }
+
+    /// Builds the f32 route's layout now rather than on its first use (so that a timed run
+    /// does not include it).
+    pub fn prepare_f32(&self) {
+        self.wide();
     }
 
     /// Slices of four rows.
@@ -227,7 +255,7 @@ pub fn fit_run(
     let len = |b: usize| FIT_BLOCK.min(steps - b * FIT_BLOCK);
     // The states of block b into `block`, from the state before it.
     let states = |b: usize, before: &[f32], block: &mut [f32]| {
-        let mut sums = vec![0f32; LANES * this.wide.slices()];
+        let mut sums = vec![0f32; LANES * this.wide().slices()];
         let t0 = b * FIT_BLOCK;
         let (first, rest) = block.split_at_mut(n);
         this.rows32(before, &input[t0..t0 + 1], first, &mut sums);
@@ -310,7 +338,7 @@ impl Esn {
     /// ([`Sell16::sums`] into `sums`, a scratch of one value per lane), the bias and input
     /// term added in f64 (bias first, as the f64 route), tanh in f64, rounded to f32.
     fn rows32(&self, x: &[f32], u: &[f64], out: &mut [f32], sums: &mut [f32]) {
-        self.wide.sums(x, sums);
+        self.wide().sums(x, sums);
         lightloop_base::avx2_or!(
             // SAFETY: run only where the processor has AVX2.
             unsafe { self.finish32_avx2(sums, u, out) },
@@ -356,7 +384,7 @@ impl Esn {
             k > 0 && input.len().is_multiple_of(k),
             "whole steps of input"
         );
-        let mut sums = vec![0f32; LANES * self.wide.slices()];
+        let mut sums = vec![0f32; LANES * self.wide().slices()];
         let mut x: Vec<f32> = self.state.iter().map(|v| *v as f32).collect();
         let mut out = Vec::with_capacity(input.len() / k);
         for u in input.chunks_exact(k) {

@@ -11,7 +11,10 @@
 //! (`vpermi2ps`) instead of a gather from memory, which on this generation of processors costs
 //! several times as much. Padding costs about two entries for each stored one at density 0.1
 //! (the most of sixteen rows against their mean); the permutation still makes the AVX-512
-//! build several times faster than a gather over the unpadded slices. On a processor with
+//! build several times faster than a gather over the unpadded slices. In sparser networks the
+//! padding grows (towards one entry per slice and block once rows hold fewer non-zeros than
+//! there are blocks), which is why the network builds this layout only when the f32 route
+//! runs. On a processor with
 //! AVX2 only, each slice runs as two halves of eight lanes with gathers; elsewhere a plain
 //! loop runs. The three builds run the same operations in the same order lane by lane (no
 //! fused multiply–add), so they give the same numbers, bit for bit.

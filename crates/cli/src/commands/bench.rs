@@ -761,6 +761,7 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
     // One timed run: seconds and the readout.
     let once = || {
         let mut esn = Esn::new(&settings, 1, 1);
+        esn.prepare_f32();
         let start = Instant::now();
         let readout = fit_run(&mut esn, &data.input, &data.target, 200, 1e-8);
         (start.elapsed().as_secs_f64(), readout)
