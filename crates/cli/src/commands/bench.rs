@@ -819,7 +819,7 @@ fn esn(a: &BenchArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// Targets of `bench esn --contention` (issue "kernels"): with one competing busy process, a
+/// Targets of `bench esn --contention`: with one competing busy process, a
 /// one-thread run within this factor of its idle time …
 pub const ESN_BUSY_SLOWDOWN_TARGET: f64 = 1.2;
 /// … and no repeat beyond this factor of its case's median.
@@ -880,7 +880,7 @@ impl Drop for BusyChild {
 /// The cases alternate, one of each per round, so that a slow stretch of the machine falls on
 /// all of them; the busy child is started before each busy run and killed after it. Prints
 /// each case's median, min, max and max ÷ median, whether the readouts agree bit for bit, and
-/// the issue's three criteria, each as a ratio against its target.
+/// the three contention criteria, each as a ratio against its target.
 fn esn_contention(
     a: &BenchArgs,
     once: &(dyn Fn() -> (f64, Option<lightloop_nn::ridge::Readout>) + Sync),
