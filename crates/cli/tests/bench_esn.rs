@@ -48,25 +48,3 @@ fn contention_mode_prints_the_cases_and_the_criteria() {
     }
     assert!(out.contains("Targets: "), "{out}");
 }
-
-/// The default mode names the pool's size and the process's thread count: the workers the user
-/// set and the waiting main thread, nothing more.
-#[test]
-fn the_default_mode_counts_the_process_threads() {
-    for (n, process) in [("1", "2"), ("2", "3")] {
-        let o = bin()
-            .args(["bench", "esn", "--nodes", "40", "--steps", "2500"])
-            .env("LIGHTLOOP_THREADS", n)
-            .env_remove("RAYON_NUM_THREADS")
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        assert!(out.contains(&format!("({n} threads)")), "{n}: {out}");
-        assert!(
-            out.contains(&format!("process threads: {process} ")),
-            "{n}: {out}"
-        );
-        assert!(out.contains("training NRMSE"), "{out}");
-    }
-}

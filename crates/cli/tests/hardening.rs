@@ -409,13 +409,14 @@ fn a_report_on_a_rig_without_an_soa_says_which_sections_it_cannot_have() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// LIGHTLOOP_THREADS sets the worker threads of the whole run (the bench prints the pool's
-/// size), and a value that is not a thread count is refused with exit status 2.
+/// LIGHTLOOP_THREADS sets the worker threads of the whole run: the bench prints the pool's
+/// size and the process's thread count, the workers the user set and the waiting main thread,
+/// nothing more. A value that is not a thread count is refused with exit status 2.
 #[test]
 fn the_thread_setting_is_the_thread_count() {
-    for n in ["1", "3"] {
+    for (n, process) in [("1", "2"), ("2", "3"), ("3", "4")] {
         let o = bin()
-            .args(["bench", "esn", "--nodes", "20", "--steps", "2500"])
+            .args(["bench", "esn", "--nodes", "40", "--steps", "2500"])
             .env("LIGHTLOOP_THREADS", n)
             .env_remove("RAYON_NUM_THREADS")
             .output()
@@ -423,6 +424,11 @@ fn the_thread_setting_is_the_thread_count() {
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(out.contains(&format!("({n} threads)")), "{n}: {out}");
+        assert!(
+            out.contains(&format!("process threads: {process} ")),
+            "{n}: {out}"
+        );
+        assert!(out.contains("training NRMSE"), "{out}");
     }
     for bad in ["0", "two", "-1"] {
         let o = bin()

@@ -225,56 +225,42 @@ impl PackedTernary {
         s: &mut [i32],
     ) {
         lightloop_base::avx2_or!(
-            // SAFETY: run only where the processor has AVX2; slices are sized by `products`.
+            // SAFETY: run only where the processor has AVX2; slices are sized by `dot_products`.
             unsafe { self.products_avx2(q, b_pad, row_pairs, y, s) },
             self.products_scalar(q, b_pad, row_pairs, y, s)
         );
     }
 
-    /// y = W·q and s = |W|·q for `batch` columns of codes (column-major, `cols` each); outputs
-    /// column-major `rows × batch`. Rows are split among `threads` (same integers for any count).
-    pub fn products(&self, codes: &[u8], batch: usize, threads: usize) -> (Vec<i32>, Vec<i32>) {
-        use rayon::prelude::*;
-        if batch == 0 {
-            return (Vec::new(), Vec::new());
-        }
-        let q = self.pack_codes(codes, batch);
+    /// y and s of rows `rows` (starting at an even row) for `batch` columns of codes packed by
+    /// [`PackedTernary::pack_codes`], row by row: row r's column b at (r − rows.start)·batch + b
+    /// of `y` and `s`, as [`PackedTernary::panel_products`] writes them.
+    pub fn dot_products(
+        &self,
+        q: &[u8],
+        batch: usize,
+        rows: std::ops::Range<usize>,
+        y: &mut [i32],
+        s: &mut [i32],
+    ) {
+        assert!(rows.start.is_multiple_of(2), "rows from an even one");
+        assert!(rows.end <= self.rows, "rows up to {}", self.rows);
         let b_pad = batch.div_ceil(2) * 2;
-        let pairs = self.rows_pad / 2;
-        // Work in row-pair chunks, each writing its own rows × b_pad block (row-major per chunk).
-        let chunk = if threads > 1 {
-            pairs.div_ceil(threads * 4).max(1)
-        } else {
-            pairs.max(1)
-        };
-        let run = |start: usize| {
-            let end = (start + chunk).min(pairs);
-            let n = (end - start) * 2 * b_pad;
-            let (mut y, mut s) = (vec![0i32; n], vec![0i32; n]);
-            self.products_into(&q, b_pad, start..end, &mut y, &mut s);
-            (start, y, s)
-        };
-        let starts: Vec<usize> = (0..pairs).step_by(chunk).collect();
-        let parts: Vec<(usize, Vec<i32>, Vec<i32>)> = if threads > 1 {
-            starts.into_par_iter().map(run).collect()
-        } else {
-            starts.into_iter().map(run).collect()
-        };
-        let (mut y, mut s) = (vec![0i32; self.rows * batch], vec![0i32; self.rows * batch]);
-        for (start, py, ps) in parts {
-            let rows_here = py.len() / b_pad;
-            for local in 0..rows_here {
-                let r = start * 2 + local;
-                if r >= self.rows {
-                    break;
-                }
-                for b in 0..batch {
-                    y[b * self.rows + r] = py[local * b_pad + b];
-                    s[b * self.rows + r] = ps[local * b_pad + b];
-                }
-            }
+        assert_eq!(
+            q.len(),
+            b_pad * self.k_pad,
+            "codes packed for {batch} columns"
+        );
+        let n = rows.len() * batch;
+        assert!(y.len() >= n && s.len() >= n, "room for {n} outputs");
+        let pairs = rows.start / 2..rows.end.div_ceil(2);
+        let m = pairs.len() * 2 * b_pad;
+        let (mut py, mut ps) = (vec![0i32; m], vec![0i32; m]);
+        self.products_into(q, b_pad, pairs, &mut py, &mut ps);
+        for (local, _) in rows.enumerate() {
+            let (to, from) = (local * batch, local * b_pad);
+            y[to..to + batch].copy_from_slice(&py[from..from + batch]);
+            s[to..to + batch].copy_from_slice(&ps[from..from + batch]);
         }
-        (y, s)
     }
 
     /// y and s of rows `rows` for the panel's batch, row by row: row r's column b at
@@ -668,9 +654,24 @@ mod tests {
                 .collect();
             let codes: Vec<u8> = (0..cols * batch).map(|k| (k * 37 % 256) as u8).collect();
             let p = PackedTernary::new(rows, cols, &w);
-            let (y, s) = p.products(&codes, batch, 1);
-            let (y2, s2) = p.products(&codes, batch, 3);
-            assert_eq!((&y, &s), (&y2, &s2));
+            let q = p.pack_codes(&codes, batch);
+            let (mut yr, mut sr) = (vec![0; rows * batch], vec![0; rows * batch]);
+            p.dot_products(&q, batch, 0..rows, &mut yr, &mut sr);
+            // Column-major, as the checks below read them.
+            let (mut y, mut s) = (vec![0; rows * batch], vec![0; rows * batch]);
+            for r in 0..rows {
+                for b in 0..batch {
+                    y[b * rows + r] = yr[r * batch + b];
+                    s[b * rows + r] = sr[r * batch + b];
+                }
+            }
+            // Rows taken in two ranges (as the twin's tiles take them) give the same integers.
+            let half = (rows / 2) & !1;
+            let (mut y2, mut s2) = (vec![0; rows * batch], vec![0; rows * batch]);
+            p.dot_products(&q, batch, 0..half, &mut y2, &mut s2);
+            let k = half * batch;
+            p.dot_products(&q, batch, half..rows, &mut y2[k..], &mut s2[k..]);
+            assert_eq!((&yr, &sr), (&y2, &s2));
             for b in 0..batch {
                 for r in 0..rows {
                     let (mut ey, mut es) = (0i32, 0i32);
@@ -714,8 +715,7 @@ mod tests {
                     }
                 }
             }
-            // The portable loop agrees with whichever path `products` took.
-            let q = p.pack_codes(&codes, batch);
+            // The portable loop agrees with whichever path `dot_products` took.
             let b_pad = batch.div_ceil(2) * 2;
             let n = p.rows_pad * b_pad;
             let (mut ys, mut ss) = (vec![0; n], vec![0; n]);

@@ -124,9 +124,8 @@ pub struct NoisyVmm {
     threads: usize,
 }
 
-/// The constants of one row whose outputs are all bright (no photon counting): see
-/// [`NoisyVmm::apply`].
-struct BrightRow {
+/// The constants of one row's readout (see [`NoisyVmm::apply`]).
+struct RowReadout {
     unit: f64,
     offset: f64,
     gain: f64,
@@ -145,7 +144,7 @@ struct BrightRow {
 /// Rounds to the nearest integer by the 1.5·2⁵² shifter (exact below 2⁵¹) instead of a libm call.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
 
-impl BrightRow {
+impl RowReadout {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
     fn readings_avx512(&self, y: &[f64], s: &[f64], z: &[f64], out: &mut [f32]) {
@@ -158,32 +157,57 @@ impl BrightRow {
         self.readings(y, s, z, out)
     }
 
-    /// The calibrated readings of the row's outputs with sums `y`, `s` and deviates `z`: the
-    /// current unit·(offset + gain·y) plus √(c_fixed + P(c₁ + rin·P))·z, P = floor + gain·s,
-    /// rounded to the converter's codes over [−FS, FS] when it converts here, then calibrated.
-    /// (Two loops, with and without the rounding, so that each vectorises; the AVX2 build does
-    /// the same operations, so gives the same numbers.)
+    /// The balanced photocurrent of an output with signed sum `y`, A.
+    #[inline(always)]
+    fn current(&self, y: f64) -> f64 {
+        self.unit * (self.offset + self.gain * y)
+    }
+
+    /// The light reaching the pair for an output with sum of magnitudes `s` (in inputs at full
+    /// modulation).
+    #[inline(always)]
+    fn light(&self, s: f64) -> f64 {
+        self.floor_sum + self.gain * s
+    }
+
+    /// A reading rounded to the converter's codes over [−FS, FS] when it converts here (by the
+    /// shifter; a NaN goes to −FS), else as it is.
+    #[inline(always)]
+    fn convert(&self, r: f64) -> f64 {
+        match self.full_scale {
+            Some(fs) => {
+                let code = ((r + fs).max(0.0).min(2.0 * fs) * self.inv_step + SHIFT) - SHIFT;
+                code * self.step - fs
+            }
+            None => r,
+        }
+    }
+
+    /// The calibrated output of a reading.
+    #[inline(always)]
+    fn calibrate(&self, r: f64) -> f32 {
+        ((r * self.inv_unit - self.offset) * self.inv_gain) as f32
+    }
+
+    /// The calibrated readings of the row's outputs with sums `y`, `s` and deviates `z`, all
+    /// bright (no photon counting): the current plus √(c_fixed + P(c₁ + rin·P))·z, P the light,
+    /// converted, then calibrated. (Two loops, with and without the rounding, so that each
+    /// vectorises; the AVX2 and AVX-512 builds do the same operations, so give the same
+    /// numbers.)
     #[inline(always)]
     fn readings(&self, y: &[f64], s: &[f64], z: &[f64], out: &mut [f32]) {
         let reading = |y: f64, s: f64, z: f64| {
-            let current = self.unit * (self.offset + self.gain * y);
-            let p_sum = self.floor_sum + self.gain * s;
+            let p_sum = self.light(s);
             let var = self.fixed + p_sum * (self.c1 + self.rin * p_sum);
-            current + var.sqrt() * z
+            self.current(y) + var.sqrt() * z
         };
-        let calibrate = |r: f64| ((r * self.inv_unit - self.offset) * self.inv_gain) as f32;
-        match self.full_scale {
-            Some(fs) => {
-                for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
-                    let r = reading(*y, *s, *z);
-                    let code = ((r + fs).max(0.0).min(2.0 * fs) * self.inv_step + SHIFT) - SHIFT;
-                    *o = calibrate(code * self.step - fs);
-                }
+        if self.full_scale.is_some() {
+            for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
+                *o = self.calibrate(self.convert(reading(*y, *s, *z)));
             }
-            None => {
-                for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
-                    *o = calibrate(reading(*y, *s, *z));
-                }
+        } else {
+            for (((o, y), s), z) in out.iter_mut().zip(y).zip(s).zip(z) {
+                *o = self.calibrate(reading(*y, *s, *z));
             }
         }
     }
@@ -228,8 +252,12 @@ enum Sums<'a> {
         panel: Panel,
         inv: f64,
     },
-    /// The dot kernel's sums (column-major rows × batch), in codes.
-    Dot { y: Vec<i32>, s: Vec<i32>, inv: f64 },
+    /// The dot kernel, run tile by tile as the tiles are read, on the packed codes `q`.
+    Dot {
+        packed: &'a PackedTernary,
+        q: Vec<u8>,
+        inv: f64,
+    },
     /// The f32 GEMM's sums.
     Float { y: Mat<f32>, s: Mat<f32> },
 }
@@ -257,26 +285,26 @@ impl Sums<'_> {
         }
         sc.out.resize(n, 0.0);
         let (y, s) = (&mut sc.y[..n], &mut sc.s[..n]);
+        let integers = |sc: &mut Scratch, inv: f64| {
+            for (d, v) in sc.y[..n].iter_mut().zip(&sc.yi) {
+                *d = *v as f64 * inv;
+            }
+            for (d, v) in sc.s[..n].iter_mut().zip(&sc.si) {
+                *d = *v as f64 * inv;
+            }
+        };
         match self {
             Sums::Panel { packed, panel, inv } => {
                 sc.yi.resize(n, 0);
                 sc.si.resize(n, 0);
                 packed.panel_products(panel, rows, &mut sc.yi, &mut sc.si);
-                for (d, v) in y.iter_mut().zip(&sc.yi) {
-                    *d = *v as f64 * inv;
-                }
-                for (d, v) in s.iter_mut().zip(&sc.si) {
-                    *d = *v as f64 * inv;
-                }
+                integers(sc, *inv);
             }
-            Sums::Dot { y: yi, s: si, inv } => {
-                let total = yi.len() / batch.max(1);
-                for r in rows {
-                    for b in 0..batch {
-                        y[(r - first) * batch + b] = yi[b * total + r] as f64 * inv;
-                        s[(r - first) * batch + b] = si[b * total + r] as f64 * inv;
-                    }
-                }
+            Sums::Dot { packed, q, inv } => {
+                sc.yi.resize(n, 0);
+                sc.si.resize(n, 0);
+                packed.dot_products(q, batch, rows, &mut sc.yi, &mut sc.si);
+                integers(sc, *inv);
             }
             Sums::Float { y: ym, s: sm } => {
                 for r in rows {
@@ -362,8 +390,11 @@ impl NoisyVmm {
                     inv,
                 }
             } else {
-                let (y, s) = packed.products(&codes, batch, 1);
-                Sums::Dot { y, s, inv }
+                Sums::Dot {
+                    packed,
+                    q: packed.pack_codes(&codes, batch),
+                    inv,
+                }
             };
         }
         let q = self.quantise_inputs(x);
@@ -481,16 +512,6 @@ impl NoisyVmm {
         let inv_step = 1.0 / step;
         let (inv_unit, inv_gain) = (1.0 / unit, 1.0 / (1.0 - t_min));
         let gain = 1.0 - t_min;
-        // adc_round over [0, 2FS] after the offset, rounded by the shifter.
-        let convert = |reading: f64| {
-            if explicit {
-                let code = ((reading + full_scale).clamp(0.0, 2.0 * full_scale) * inv_step + SHIFT)
-                    - SHIFT;
-                code * step - full_scale
-            } else {
-                reading
-            }
-        };
         self.tiles(w.rows, batch, &sums, |t, sc| {
             Normals::new(stream(self.seed, "twin.vmm", t as u64, call)).fill(&mut sc.z);
             let (ys, ss, z, out) = (&sc.y, &sc.s, &sc.z, &mut sc.out);
@@ -505,25 +526,24 @@ impl NoisyVmm {
                 let i = first + k;
                 let nonzero = w.nonzero[i];
                 let rin = if nonzero > 0.0 { c2 / nonzero } else { 0.0 };
-                let (floor_sum, offset) = (t_min * nonzero, t_min * w.row_sum[i]);
+                let row = RowReadout {
+                    unit,
+                    offset: t_min * w.row_sum[i],
+                    gain,
+                    floor_sum: t_min * nonzero,
+                    fixed,
+                    c1,
+                    rin,
+                    full_scale: explicit.then_some(full_scale),
+                    step,
+                    inv_step,
+                    inv_unit,
+                    inv_gain,
+                };
                 let least = sr.iter().copied().fold(f64::INFINITY, f64::min);
-                if (floor_sum + gain * least) * e_unit >= COUNT_EXACTLY_BELOW {
+                if row.light(least) * e_unit >= COUNT_EXACTLY_BELOW {
                     // Every output of the row is bright: the balanced photocurrent plus one
                     // Gaussian draw of its combined analog and converter-excess noise.
-                    let row = BrightRow {
-                        unit,
-                        offset,
-                        gain,
-                        floor_sum,
-                        fixed,
-                        c1,
-                        rin,
-                        full_scale: explicit.then_some(full_scale),
-                        step,
-                        inv_step,
-                        inv_unit,
-                        inv_gain,
-                    };
                     lightloop_base::avx512_avx2_or!(
                         // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
                         unsafe { row.readings_avx512(yr, sr, zr, or) },
@@ -536,8 +556,7 @@ impl NoisyVmm {
                 let rng = counts
                     .get_or_insert_with(|| stream(self.seed, "twin.vmm.count", t as u64, call));
                 for (((o, y), s), z) in or.iter_mut().zip(yr).zip(sr).zip(zr) {
-                    let current = unit * (offset + gain * y);
-                    let p_sum = floor_sum + gain * s;
+                    let (current, p_sum) = (row.current(*y), row.light(*s));
                     let electrons = p_sum * e_unit;
                     let reading = if electrons < COUNT_EXACTLY_BELOW {
                         // Few electrons: each photodiode of the balanced pair counts its own
@@ -551,7 +570,7 @@ impl NoisyVmm {
                         let var = fixed + p_sum * (c1 + rin * p_sum);
                         current + var.sqrt() * z
                     };
-                    *o = ((convert(reading) * inv_unit - offset) * inv_gain) as f32;
+                    *o = row.calibrate(row.convert(reading));
                 }
             }
         })
