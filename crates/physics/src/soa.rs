@@ -54,8 +54,9 @@ struct Scratch {
     /// output; see [`Soa::recurrence`]).
     h_end: Vec<f64>,
     gain: Vec<f64>,
-    /// The inputs of [`Soa::recurrence`]'s interleaved chains, lane by lane per step.
-    packed: Vec<[[f64; LANES]; 4]>,
+    /// A second buffer for rearranging the block into lane order and back (see
+    /// [`Soa::gains`]).
+    other: Vec<f64>,
     /// Standard normal deviates for the ASE (in-phase, then quadrature).
     noise: Vec<f64>,
 }
@@ -109,8 +110,7 @@ impl Soa {
     /// `scratch.p` (see [`steady_states_generic`]): passes compiled for AVX2 as well and run
     /// so when the processor has it (the same operations in the same order, so the same
     /// numbers).
-    fn steady_states(&mut self) {
-        let sc = &mut self.scratch;
+    fn steady_states(&self, sc: &mut Scratch) {
         let n = sc.p.len();
         // Every entry is written by the passes: no need to clear.
         for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
@@ -200,16 +200,41 @@ impl Soa {
         (if near { y0 * e } else { stepped }, near || one_part)
     }
 
+    /// Each sample's gain eʰ in `sc.gain`, in the samples' order, from their input powers in
+    /// `sc.p` (left in lane order when the block runs in `segments`, as are the steady states
+    /// and `sc.h_end`): the steady states ([`Soa::steady_states`]), then the recurrence
+    /// ([`Soa::recurrence`]). Returns the block's last h.
+    ///
+    /// With `segments` the powers are first rearranged into lane order
+    /// ([`speculative::lane_index`]), so that the steady states come out in it and each step of
+    /// the interleaved chains reads its inputs and writes its outputs as one contiguous row;
+    /// the gains are put back in the samples' order at the end. (Gathering each step's inputs
+    /// from the segments' places took 40 % of the recurrence's time.) The steady states are
+    /// computed sample by sample, so their order does not change their numbers.
+    fn gains(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
+        if let Some(len) = segments {
+            speculative::to_lane_order(&sc.p, len, &mut sc.other);
+            std::mem::swap(&mut sc.p, &mut sc.other);
+        }
+        self.steady_states(sc);
+        let h = self.recurrence(sc, segments);
+        if let Some(len) = segments {
+            speculative::from_lane_order(&sc.gain, len, &mut sc.other);
+            std::mem::swap(&mut sc.gain, &mut sc.other);
+        }
+        h
+    }
+
     /// The gain's recurrence over the block whose steady states are in `sc` (see
     /// [`Soa::steady_states`]), from the current h: each sample's relaxed (h, eʰ) in
     /// `sc.h_end` and `sc.gain` (the sample sees the gain as relaxed under its own power, the
     /// end of its step; for samples much longer than τ_c the steady-state gain of that
     /// sample's power). Returns the block's last h.
     ///
-    /// With `segments` of that length it runs speculatively ([`crate::speculative`]), the
-    /// segments' steps vectorised by [`Soa::relax_lanes`], with the plain recurrence's numbers
-    /// (tested). In `bench physics` a block's re-runs take 35 samples of 8 192 in all, and the
-    /// recurrence takes about 10 ns per sample against 18 ns run plainly.
+    /// With `segments` of that length it runs speculatively ([`crate::speculative`]) on
+    /// arrays in lane order, the segments' steps vectorised by [`Soa::relax_lanes`], with the
+    /// plain recurrence's numbers (tested). In `bench physics` a block's re-runs take 35
+    /// samples of 8 192 in all.
     fn recurrence(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
         let Scratch {
             p,
@@ -218,7 +243,6 @@ impl Soa {
             decay,
             h_end,
             gain,
-            packed,
             ..
         } = sc;
         let n = p.len();
@@ -231,6 +255,7 @@ impl Soa {
             inputs: [p, h_ss, g_ss, decay],
             h_end,
             gain,
+            lanes: segments,
         };
         let Some(len) = segments else {
             return speculative::plain(&mut run, 0, n, start).0;
@@ -239,16 +264,16 @@ impl Soa {
         let guess = |v: &[f64], first: f64| {
             std::array::from_fn(|l| match l {
                 0 => first,
-                _ => v[l * len - 1],
+                _ => v[speculative::lane_index(l * len - 1, len)],
             })
         };
         let mut state = [guess(h_ss, start.0), guess(g_ss, start.1)];
         lightloop_base::avx512_avx2_or!(
             // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
-            unsafe { lanes_avx512(&mut run, len, &mut state, packed) },
+            unsafe { lanes_avx512(&mut run, len, &mut state) },
             // SAFETY: run only where the processor has AVX2.
-            unsafe { lanes_avx2(&mut run, len, &mut state, packed) },
-            lanes_generic(&mut run, len, &mut state, packed)
+            unsafe { lanes_avx2(&mut run, len, &mut state) },
+            lanes_generic(&mut run, len, &mut state)
         );
         let last = (state[0][LANES - 1], state[1][LANES - 1]);
         speculative::finish(&mut run, n, len, last).0
@@ -256,12 +281,25 @@ impl Soa {
 }
 
 /// The gain's recurrence over one block ([`Soa::relax`] per sample): the block's input powers
-/// and steady states in, each sample's (h, eʰ) out.
+/// and steady states in, each sample's (h, eʰ) out, in lane order when `lanes` gives the
+/// segments' length ([`speculative::lane_index`]).
 struct GainRun<'a> {
     soa: &'a Soa,
     inputs: [&'a [f64]; 4],
     h_end: &'a mut [f64],
     gain: &'a mut [f64],
+    lanes: Option<usize>,
+}
+
+impl GainRun<'_> {
+    /// Where sample `j`'s inputs and outputs sit.
+    #[inline(always)]
+    fn at(&self, j: usize) -> usize {
+        match self.lanes {
+            Some(len) => speculative::lane_index(j, len),
+            None => j,
+        }
+    }
 }
 
 impl Recurrence for GainRun<'_> {
@@ -269,77 +307,56 @@ impl Recurrence for GainRun<'_> {
     #[inline(always)]
     fn step(&self, (h, g): (f64, f64), j: usize) -> (f64, f64) {
         let [p, h_ss, g_ss, decay] = self.inputs;
-        self.soa.relax(h, g, p[j], h_ss[j], g_ss[j], decay[j])
+        let k = self.at(j);
+        self.soa.relax(h, g, p[k], h_ss[k], g_ss[k], decay[k])
     }
     fn stored(&self, j: usize) -> (f64, f64) {
-        (self.h_end[j], self.gain[j])
+        let k = self.at(j);
+        (self.h_end[k], self.gain[k])
     }
     #[inline(always)]
     fn store(&mut self, j: usize, (h, g): (f64, f64)) {
-        (self.h_end[j], self.gain[j]) = (h, g);
+        let k = self.at(j);
+        (self.h_end[k], self.gain[k]) = (h, g);
     }
     fn same(a: (f64, f64), b: (f64, f64)) -> bool {
         a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits()
     }
 }
 
-/// [`Soa::recurrence`]'s interleaved chains: `len` samples of each of [`LANES`] segments of
-/// `len` samples of `run`, from (h, eʰ) per segment in `state`, left there at the segments'
-/// ends; each sample's (h, eʰ) stored in `run`.
+/// [`Soa::recurrence`]'s interleaved chains on arrays in lane order: the first `len` rows, each
+/// a step of the [`LANES`] segments, from (h, eʰ) per segment in `state`, left there at the
+/// segments' ends; each sample's (h, eʰ) stored in `run`.
 #[inline(always)]
-fn lanes_generic(
-    run: &mut GainRun,
-    len: usize,
-    state: &mut [[f64; LANES]; 2],
-    packed: &mut Vec<[[f64; LANES]; 4]>,
-) {
+fn lanes_generic(run: &mut GainRun, len: usize, state: &mut [[f64; LANES]; 2]) {
     let GainRun {
         soa,
         inputs,
         h_end,
         gain,
+        ..
     } = run;
-    // The lanes' inputs side by side, step by step, written in a pass of their own: loaded as
-    // vectors straight after scalar stores they would stall on store forwarding.
-    packed.resize(len, [[0.0; LANES]; 4]);
-    for (i, q) in packed.iter_mut().enumerate() {
-        for (k, v) in inputs.iter().enumerate() {
-            for l in 0..LANES {
-                q[k][l] = v[l * len + i];
-            }
-        }
-    }
+    let row = |v: &[f64], i: usize| -> [f64; LANES] { v[i * LANES..][..LANES].try_into().unwrap() };
+    let [p, h_ss, g_ss, decay] = *inputs;
     let [mut hl, mut gl] = *state;
-    for (i, [p, h_ss, g_ss, decay]) in packed.iter().enumerate() {
-        (hl, gl) = soa.relax_lanes(hl, gl, *p, *h_ss, *g_ss, *decay);
-        for l in 0..LANES {
-            h_end[l * len + i] = hl[l];
-            gain[l * len + i] = gl[l];
-        }
+    for i in 0..len {
+        (hl, gl) = soa.relax_lanes(hl, gl, row(p, i), row(h_ss, i), row(g_ss, i), row(decay, i));
+        h_end[i * LANES..][..LANES].copy_from_slice(&hl);
+        gain[i * LANES..][..LANES].copy_from_slice(&gl);
     }
     *state = [hl, gl];
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn lanes_avx2(
-    run: &mut GainRun,
-    len: usize,
-    state: &mut [[f64; LANES]; 2],
-    packed: &mut Vec<[[f64; LANES]; 4]>,
-) {
-    lanes_generic(run, len, state, packed)
+fn lanes_avx2(run: &mut GainRun, len: usize, state: &mut [[f64; LANES]; 2]) {
+    lanes_generic(run, len, state)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
-fn lanes_avx512(
-    run: &mut GainRun,
-    len: usize,
-    state: &mut [[f64; LANES]; 2],
-    packed: &mut Vec<[[f64; LANES]; 4]>,
-) {
-    lanes_generic(run, len, state, packed)
+fn lanes_avx512(run: &mut GainRun, len: usize, state: &mut [[f64; LANES]; 2]) {
+    lanes_generic(run, len, state)
 }
 
 impl Soa {
@@ -383,13 +400,29 @@ impl Soa {
             }
         }
         if scalar != 0 {
-            for l in 0..LANES {
-                if scalar >> l & 1 == 1 {
-                    (h_new[l], g_new[l]) = self.relax(h[l], g[l], p[l], h_ss[l], g_ss[l], e[l]);
-                }
-            }
+            (h_new, g_new) = self.relax_some(scalar, [h, g, p, h_ss, g_ss, e], [h_new, g_new]);
         }
         (h_new, g_new)
+    }
+
+    /// [`Soa::relax`] on the lanes of `inputs` (h, eʰ, P_in, h_ss, G_ss, E) whose bits are set
+    /// in `lanes`, into `out` (h, eʰ). Kept out of line: with its lanes picked by index in
+    /// [`Soa::relax_lanes`] itself, the chains' states went through memory at every step.
+    #[cold]
+    #[inline(never)]
+    fn relax_some(
+        &self,
+        lanes: u32,
+        inputs: [[f64; LANES]; 6],
+        mut out: [[f64; LANES]; 2],
+    ) -> ([f64; LANES], [f64; LANES]) {
+        let [h, g, p, h_ss, g_ss, e] = inputs;
+        for l in 0..LANES {
+            if lanes >> l & 1 == 1 {
+                (out[0][l], out[1][l]) = self.relax(h[l], g[l], p[l], h_ss[l], g_ss[l], e[l]);
+            }
+        }
+        (out[0], out[1])
     }
 }
 
@@ -525,9 +558,12 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         // conversion, which AVX2 lacks for 64-bit lanes.
         *index = f64::from_bits((i + TWO52).to_bits() - TWO52.to_bits());
     }
+    // The index is within the table (clamped above); said again by `min`, the bounds check
+    // goes and the look-up vectorises as gathers.
+    let (cubic, top) = (&st.cubic[..], st.cubic.len() - 1);
     for (s, index) in sc.g_ss.iter_mut().zip(&sc.decay) {
         let t = *s;
-        let c = &st.cubic[index.to_bits() as usize];
+        let c = &cubic[(index.to_bits() as usize).min(top)];
         *s = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
     }
     let rows = sc.p.iter().zip(&mut sc.h_ss).zip(&mut sc.g_ss);
@@ -654,11 +690,10 @@ impl Stage for Soa {
         let p = light.field.iter().zip(&light.background);
         self.scratch.p.clear();
         self.scratch.p.extend(p.map(|(e, b)| e.norm_sqr() + b));
-        self.steady_states();
         // Out of `self` while the recurrence borrows it; put back below.
         let mut sc = std::mem::take(&mut self.scratch);
         let segments = speculative::segment_length(sc.p.len(), self.tau / self.dt);
-        self.h = self.recurrence(&mut sc, segments);
+        self.h = self.gains(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
         lightloop_base::avx512_avx2_or!(
             // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
@@ -915,8 +950,8 @@ mod tests {
                 if nan {
                     soa.scratch.p[3210] = f64::NAN;
                 }
-                soa.steady_states();
-                let sc = soa.scratch.clone();
+                let mut sc = soa.scratch.clone();
+                soa.steady_states(&mut sc);
                 let splits = (0..n)
                     .filter(|&j| {
                         let h = if j == 0 { soa.h } else { sc.h_ss[j - 1] };
@@ -925,9 +960,10 @@ mod tests {
                     })
                     .count();
                 assert!(splits > 0, "dt {:e}, n {n}: no sample is split", clock.dt());
-                let (mut plain, mut fast) = (sc.clone(), sc.clone());
-                let h_plain = soa.recurrence(&mut plain, None);
-                let h_fast = soa.recurrence(&mut fast, Some(n / LANES - STAGGER));
+                let len = n / LANES - STAGGER;
+                let (mut plain, mut fast) = (soa.scratch.clone(), soa.scratch.clone());
+                let h_plain = soa.gains(&mut plain, None);
+                let h_fast = soa.gains(&mut fast, Some(len));
                 // Bit patterns, NaNs as one (their sign and payload carry no number).
                 let bits = |v: &[f64]| -> Vec<u64> {
                     v.iter()
@@ -939,8 +975,12 @@ mod tests {
                     (0..n).find(|&j| a[j] != b[j])
                 };
                 assert_eq!(bits(&[h_fast]), bits(&[h_plain]));
+                // The speculative run leaves h in lane order.
+                let h_fast_natural: Vec<f64> = (0..n)
+                    .map(|j| fast.h_end[speculative::lane_index(j, len)])
+                    .collect();
                 for (what, a, b) in [
-                    ("h", &fast.h_end, &plain.h_end),
+                    ("h", &h_fast_natural, &plain.h_end),
                     ("gain", &fast.gain, &plain.gain),
                 ] {
                     let at = first_difference(a, b);
@@ -950,8 +990,18 @@ mod tests {
                 assert_eq!(plain.h_end[3210].is_nan(), nan);
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx2") {
-                    let len = n / LANES - STAGGER;
-                    let inputs = [&sc.p[..], &sc.h_ss[..], &sc.g_ss[..], &sc.decay[..]];
+                    // The lanes' inputs in lane order.
+                    let mut lanes = soa.scratch.clone();
+                    let mut other = Vec::new();
+                    speculative::to_lane_order(&lanes.p, len, &mut other);
+                    lanes.p = other;
+                    soa.steady_states(&mut lanes);
+                    let inputs = [
+                        &lanes.p[..],
+                        &lanes.h_ss[..],
+                        &lanes.g_ss[..],
+                        &lanes.decay[..],
+                    ];
                     let run = |wide: bool| {
                         let mut state = [[soa.h; LANES], [soa.h.exp(); LANES]];
                         let (mut h_end, mut gain) = (vec![0.0; n], vec![0.0; n]);
@@ -960,13 +1010,13 @@ mod tests {
                             inputs,
                             h_end: &mut h_end,
                             gain: &mut gain,
+                            lanes: Some(len),
                         };
-                        let pk = &mut Vec::new();
                         if wide {
                             // SAFETY: the processor has AVX2 (checked just above).
-                            unsafe { lanes_avx2(&mut run, len, &mut state, pk) }
+                            unsafe { lanes_avx2(&mut run, len, &mut state) }
                         } else {
-                            lanes_generic(&mut run, len, &mut state, pk)
+                            lanes_generic(&mut run, len, &mut state)
                         }
                         let [h, g] = state;
                         (bits(&h_end), bits(&gain), bits(&h), bits(&g))

@@ -22,6 +22,69 @@ pub(crate) const LANES: usize = 8;
 /// separate cache sets.
 pub(crate) const STAGGER: usize = 9;
 
+/// Where sample `j` of a block cut into segments of `len` samples sits in lane order: the
+/// samples of the [`LANES`] segments side by side, sample i of segment l at i·LANES + l, so
+/// that a step of the interleaved chains reads and writes one contiguous row; the samples after
+/// the segments keep their places.
+#[inline(always)]
+pub(crate) fn lane_index(j: usize, len: usize) -> usize {
+    if j < LANES * len {
+        (j % len) * LANES + j / len
+    } else {
+        j
+    }
+}
+
+/// `natural` rearranged into lane order ([`lane_index`]) in `out`, in blocks of 8 × [`LANES`]
+/// (each block's reads are 8 consecutive samples of every segment, its writes 8 whole rows).
+pub(crate) fn to_lane_order(natural: &[f64], len: usize, out: &mut Vec<f64>) {
+    let n = natural.len();
+    // Every entry is written below: no need to clear.
+    out.resize(n, 0.0);
+    let rows = len / 8 * 8;
+    for i in (0..rows).step_by(8) {
+        let block: [[f64; 8]; LANES] =
+            std::array::from_fn(|l| natural[l * len + i..][..8].try_into().unwrap());
+        for (r, row) in out[i * LANES..(i + 8) * LANES]
+            .chunks_exact_mut(LANES)
+            .enumerate()
+        {
+            for (l, x) in row.iter_mut().enumerate() {
+                *x = block[l][r];
+            }
+        }
+    }
+    for i in rows..len {
+        for l in 0..LANES {
+            out[i * LANES + l] = natural[l * len + i];
+        }
+    }
+    out[LANES * len..].copy_from_slice(&natural[LANES * len..]);
+}
+
+/// [`to_lane_order`] undone: `lanes` in lane order back into the samples' order in `out`.
+pub(crate) fn from_lane_order(lanes: &[f64], len: usize, out: &mut Vec<f64>) {
+    let n = lanes.len();
+    // Every entry is written below: no need to clear.
+    out.resize(n, 0.0);
+    let rows = len / 8 * 8;
+    for i in (0..rows).step_by(8) {
+        let block: [[f64; LANES]; 8] =
+            std::array::from_fn(|r| lanes[(i + r) * LANES..][..LANES].try_into().unwrap());
+        for l in 0..LANES {
+            for (r, x) in out[l * len + i..][..8].iter_mut().enumerate() {
+                *x = block[r][l];
+            }
+        }
+    }
+    for i in rows..len {
+        for l in 0..LANES {
+            out[l * len + i] = lanes[i * LANES + l];
+        }
+    }
+    out[LANES * len..].copy_from_slice(&lanes[LANES * len..]);
+}
+
 /// A recurrence over one block of samples: the inputs it reads and the states it stores.
 pub(crate) trait Recurrence {
     type State: Copy;
@@ -134,6 +197,34 @@ pub(crate) fn run_scalar(
             let first = std::array::from_fn(|l| if l == 0 { start } else { guess(l * len) });
             let last = interleaved(&mut run, len, first);
             finish(&mut run, n, len, last)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lane order puts sample j at `lane_index(j)`, whole blocks of 8 rows or not, and
+    /// `from_lane_order` undoes it.
+    #[test]
+    fn lane_order_round_trips() {
+        for (n, len) in [(8192, 1015), (8192, 1024), (9001, 1000), (100, 12), (64, 8)] {
+            let natural: Vec<f64> = (0..n).map(|j| j as f64).collect();
+            let mut lanes = Vec::new();
+            to_lane_order(&natural, len, &mut lanes);
+            assert!(
+                (0..n).all(|j| lanes[lane_index(j, len)] == natural[j]),
+                "{n}, {len}"
+            );
+            let mut back = Vec::new();
+            from_lane_order(&lanes, len, &mut back);
+            assert_eq!(back, natural);
+            // Rows: sample i of every segment side by side.
+            assert_eq!(
+                lanes[LANES..2 * LANES],
+                std::array::from_fn::<f64, LANES, _>(|l| (l * len + 1) as f64)
+            );
         }
     }
 }
