@@ -5,13 +5,16 @@
 //! noise budget. Clock jitter moves each window's edges by independent Gaussian offsets of the
 //! rms jitter; the window sum is taken with fractional edges (linear share of the edge samples).
 
-use crate::rng::{Rng, normal};
+use crate::gaussian::fill_normals;
+use crate::rng::Rng;
 
 /// Mean of `samples` over windows of `per_window` samples, with edges jittered by
 /// `jitter_samples` rms (in samples). One value per whole window.
 ///
-/// The edges are drawn first, window by window (each end from the stream in turn, clamped
-/// to the window's start and the block), then each window's mean is taken ([`window_mean`]).
+/// The edges are set first: the standard normal deviates of the jittered ends (every window's
+/// but the last, whose end is the block's) drawn as one block ([`fill_normals`]), then each
+/// end clamped to the window's start and the block, window by window; then each window's mean
+/// is taken ([`window_mean`]).
 pub fn integrate(
     samples: &[f64],
     per_window: usize,
@@ -19,17 +22,23 @@ pub fn integrate(
     rng: &mut Rng,
 ) -> Vec<f64> {
     let n = samples.len() / per_window.max(1);
-    let mut ends = Vec::with_capacity(n);
-    let mut start = 0.0f64;
-    for k in 0..n {
-        let nominal_end = ((k + 1) * per_window) as f64;
-        let end = if jitter_samples > 0.0 && k + 1 < n {
-            (nominal_end + jitter_samples * normal(rng)).clamp(start, samples.len() as f64)
+    let mut deviates = Vec::new();
+    if jitter_samples > 0.0 {
+        fill_normals(rng, n.saturating_sub(1), &mut deviates);
+    }
+    let mut ends: Vec<f64> = (1..=n).map(|k| (k * per_window) as f64).collect();
+    let (mut start, len) = (0.0f64, samples.len() as f64);
+    for (end, z) in ends.iter_mut().zip(&deviates) {
+        // `clamp(start, len)`, without its check that start ≤ len (it is).
+        let moved = *end + jitter_samples * z;
+        *end = if moved < start {
+            start
+        } else if moved > len {
+            len
         } else {
-            nominal_end
+            moved
         };
-        ends.push(end);
-        start = end;
+        start = *end;
     }
     let starts = std::iter::once(0.0).chain(ends.iter().copied());
     let norm = per_window as f64;
@@ -46,10 +55,10 @@ pub fn integrate(
 /// A window of nominally `per_window` samples whose edges have moved by less than half a
 /// sample covers `per_window` − 2 to `per_window` whole samples, as the edges fall; summing
 /// those by a loop of that many steps left the processor guessing where each loop ends (half
-/// the windows of `bench physics`). So where the window is shorter than `per_window` + 2
-/// samples and inside the block, the whole samples are summed over a fixed `per_window` + 1
-/// candidates, each added or replaced by +0.0: the same additions in the same order (the sum
-/// of a window without whole samples is +0.0 where the plain loop's is −0.0).
+/// the windows of `bench physics`). So where the window covers that many whole samples, inside
+/// the block, the first `per_window` − 2 are summed by a loop of that fixed length and the
+/// last two candidates are each added or replaced by +0.0: the same additions in the same
+/// order (where the sum so far is −0.0, the sum's zero may come out +0.0).
 #[inline]
 fn window_mean(samples: &[f64], a: f64, b: f64, per_window: usize, norm: f64) -> f64 {
     if b <= a {
@@ -60,16 +69,27 @@ fn window_mean(samples: &[f64], a: f64, b: f64, per_window: usize, norm: f64) ->
     let mut sum = 0.0;
     if ia == ib {
         sum += samples.get(ia).copied().unwrap_or(0.0) * (b - a);
-    } else if b - a < (per_window + 2) as f64 && ia + per_window + 2 <= samples.len() {
-        // ib − ia − 1 ≤ b − a < per_window + 2 whole samples, all within the candidates.
+    } else if per_window >= 2
+        && ib + 1 >= ia + per_window
+        && ib <= ia + per_window + 1
+        && ib < samples.len()
+        && ia + per_window < samples.len()
+    {
+        // Whole samples ia + 1 .. ib: ia + 1 .. ia + per_window − 1 always, then
+        // ia + per_window − 1 and ia + per_window where they are before ib.
         sum += samples[ia] * ((ia + 1) as f64 - a);
         let mut whole = -0.0;
-        for (j, x) in (ia + 1..).zip(&samples[ia + 1..ia + per_window + 2]) {
-            // x where j < ib, else +0.0, by a mask on its bits (a select, or a comparison
-            // the compiler sees, it turns back into the loop's early exit).
-            let keep = ((j < ib) as u64).wrapping_neg();
-            whole += f64::from_bits(x.to_bits() & keep);
+        for x in &samples[ia + 1..ia + per_window - 1] {
+            whole += x;
         }
+        // x where j < ib, else +0.0, by a mask on its bits: as a select the compiler makes it
+        // a branch the processor guesses wrong half the time.
+        let masked = |j: usize| {
+            let keep = ((j < ib) as u64).wrapping_neg();
+            f64::from_bits(samples[j].to_bits() & keep)
+        };
+        whole += masked(ia + per_window - 1);
+        whole += masked(ia + per_window);
         sum += whole;
         sum += samples[ib] * (b - ib as f64);
     } else {
@@ -99,11 +119,13 @@ mod tests {
         fn reference(samples: &[f64], per_window: usize, jitter: f64, rng: &mut Rng) -> Vec<f64> {
             let n = samples.len() / per_window;
             let mut start = 0.0f64;
+            let mut z = Vec::new();
+            fill_normals(rng, n - 1, &mut z);
             (0..n)
                 .map(|k| {
                     let nominal = ((k + 1) * per_window) as f64;
                     let end = if jitter > 0.0 && k + 1 < n {
-                        (nominal + jitter * normal(rng)).clamp(start, samples.len() as f64)
+                        (nominal + jitter * z[k]).clamp(start, samples.len() as f64)
                     } else {
                         nominal
                     };
@@ -131,7 +153,7 @@ mod tests {
                 .collect()
         }
         let mut values = crate::rng::stream(3, "test.clock", 0, 0);
-        let samples: Vec<f64> = (0..1003).map(|_| normal(&mut values)).collect();
+        let samples: Vec<f64> = (0..1003).map(|_| crate::rng::normal(&mut values)).collect();
         for per_window in 1..10 {
             for jitter in [0.0, 1e-4, 0.3, 2.5] {
                 let got = integrate(
