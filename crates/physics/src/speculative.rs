@@ -36,53 +36,135 @@ pub(crate) fn lane_index(j: usize, len: usize) -> usize {
 }
 
 /// `natural` rearranged into lane order ([`lane_index`]) in `out`, in blocks of 8 × [`LANES`]
-/// (each block's reads are 8 consecutive samples of every segment, its writes 8 whole rows).
+/// (each block's reads are 8 consecutive samples of every segment, its writes 8 whole rows;
+/// with AVX-512 each block is transposed in registers).
 pub(crate) fn to_lane_order(natural: &[f64], len: usize, out: &mut Vec<f64>) {
-    let n = natural.len();
     // Every entry is written below: no need to clear.
-    out.resize(n, 0.0);
-    let rows = len / 8 * 8;
-    for i in (0..rows).step_by(8) {
-        let block: [[f64; 8]; LANES] =
-            std::array::from_fn(|l| natural[l * len + i..][..8].try_into().unwrap());
-        for (r, row) in out[i * LANES..(i + 8) * LANES]
-            .chunks_exact_mut(LANES)
-            .enumerate()
-        {
-            for (l, x) in row.iter_mut().enumerate() {
-                *x = block[l][r];
-            }
-        }
-    }
-    for i in rows..len {
-        for l in 0..LANES {
-            out[i * LANES + l] = natural[l * len + i];
-        }
-    }
-    out[LANES * len..].copy_from_slice(&natural[LANES * len..]);
+    out.resize(natural.len(), 0.0);
+    lightloop_base::avx512_avx2_or!(
+        // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+        unsafe { reorder_avx512(natural, len, out, true) },
+        reorder(natural, len, out, true),
+        reorder(natural, len, out, true)
+    )
 }
 
 /// [`to_lane_order`] undone: `lanes` in lane order back into the samples' order in `out`.
 pub(crate) fn from_lane_order(lanes: &[f64], len: usize, out: &mut Vec<f64>) {
-    let n = lanes.len();
     // Every entry is written below: no need to clear.
-    out.resize(n, 0.0);
-    let rows = len / 8 * 8;
-    for i in (0..rows).step_by(8) {
-        let block: [[f64; LANES]; 8] =
-            std::array::from_fn(|r| lanes[(i + r) * LANES..][..LANES].try_into().unwrap());
+    out.resize(lanes.len(), 0.0);
+    lightloop_base::avx512_avx2_or!(
+        // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
+        unsafe { reorder_avx512(lanes, len, out, false) },
+        reorder(lanes, len, out, false),
+        reorder(lanes, len, out, false)
+    )
+}
+
+/// Into lane order (`forward`) or back, from `from` into `to` (of the same length): the rows
+/// below the last whole block of 8, then the samples after the segments.
+fn reorder_rest(from: &[f64], len: usize, to: &mut [f64], forward: bool, rows: usize) {
+    for i in rows..len {
         for l in 0..LANES {
-            for (r, x) in out[l * len + i..][..8].iter_mut().enumerate() {
-                *x = block[r][l];
+            let (natural, lane) = (l * len + i, i * LANES + l);
+            if forward {
+                to[lane] = from[natural];
+            } else {
+                to[natural] = from[lane];
             }
         }
     }
-    for i in rows..len {
-        for l in 0..LANES {
-            out[l * len + i] = lanes[i * LANES + l];
+    to[LANES * len..].copy_from_slice(&from[LANES * len..]);
+}
+
+/// [`to_lane_order`] (`forward`) or [`from_lane_order`], block by block.
+fn reorder(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
+    let rows = len / 8 * 8;
+    for i in (0..rows).step_by(8) {
+        for r in 0..8 {
+            for l in 0..LANES {
+                let (natural, lane) = (l * len + i + r, (i + r) * LANES + l);
+                if forward {
+                    to[lane] = from[natural];
+                } else {
+                    to[natural] = from[lane];
+                }
+            }
         }
     }
-    out[LANES * len..].copy_from_slice(&lanes[LANES * len..]);
+    reorder_rest(from, len, to, forward, rows);
+}
+
+/// [`reorder`] with each block of 8 × 8 loaded as eight vectors, transposed in registers
+/// ([`transpose8`]) and stored as eight: the same values moved to the same places (tested).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn reorder_avx512(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
+    use std::arch::x86_64::*;
+    const { assert!(LANES == 8) };
+    let rows = len / 8 * 8;
+    let n = from.len().min(to.len());
+    assert!(LANES * len <= n);
+    // Block at row i: segment l's samples i..i + 8 sit at l·len + i, rows i..i + 8 at
+    // (i + r)·8; the one is the other transposed.
+    let natural = |i: usize, l: usize| l * len + i;
+    let lane = |i: usize, r: usize| (i + r) * LANES;
+    for i in (0..rows).step_by(8) {
+        let source = |k: usize| if forward { natural(i, k) } else { lane(i, k) };
+        let target = |k: usize| if forward { lane(i, k) } else { natural(i, k) };
+        // SAFETY: every vector read or written is 8 doubles starting at most at
+        // 7·len + rows − 8 (natural) or (rows − 1)·8 (lane order), both + 8 ≤ 8·len ≤ n.
+        unsafe {
+            let v: [__m512d; 8] = std::array::from_fn(|k| _mm512_loadu_pd(from.as_ptr().add(source(k))));
+            for (k, row) in transpose8(v).into_iter().enumerate() {
+                _mm512_storeu_pd(to.as_mut_ptr().add(target(k)), row);
+            }
+        }
+    }
+    reorder_rest(from, len, to, forward, rows);
+}
+
+/// The 8 × 8 transpose of eight vectors of doubles: element r of vector k becomes element k of
+/// vector r. Pairs of rows are interleaved, then pairs of 128-bit lanes twice.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn transpose8(v: [std::arch::x86_64::__m512d; 8]) -> [std::arch::x86_64::__m512d; 8] {
+    use std::arch::x86_64::*;
+    // t₂ₖ = (v₂ₖ[0], v₂ₖ₊₁[0], v₂ₖ[2], v₂ₖ₊₁[2], …), t₂ₖ₊₁ the odd elements likewise.
+    let t: [__m512d; 8] = std::array::from_fn(|k| {
+        let (a, b) = (v[k & !1], v[k | 1]);
+        if k % 2 == 0 {
+            _mm512_unpacklo_pd(a, b)
+        } else {
+            _mm512_unpackhi_pd(a, b)
+        }
+    });
+    // 128-bit lanes 0 and 2 (0x88) or 1 and 3 (0xDD) of each of two vectors.
+    let even = |a, b| _mm512_shuffle_f64x2::<0x88>(a, b);
+    let odd = |a, b| _mm512_shuffle_f64x2::<0xDD>(a, b);
+    // Elements (0, 4), (2, 6), (1, 5), (3, 7) of rows 0–3 and of rows 4–7.
+    let s = [
+        even(t[0], t[2]),
+        odd(t[0], t[2]),
+        even(t[1], t[3]),
+        odd(t[1], t[3]),
+    ];
+    let u = [
+        even(t[4], t[6]),
+        odd(t[4], t[6]),
+        even(t[5], t[7]),
+        odd(t[5], t[7]),
+    ];
+    [
+        even(s[0], u[0]),
+        even(s[2], u[2]),
+        even(s[1], u[1]),
+        even(s[3], u[3]),
+        odd(s[0], u[0]),
+        odd(s[2], u[2]),
+        odd(s[1], u[1]),
+        odd(s[3], u[3]),
+    ]
 }
 
 /// A recurrence over one block of samples: the inputs it reads and the states it stores.
@@ -220,6 +302,11 @@ mod tests {
             let mut back = Vec::new();
             from_lane_order(&lanes, len, &mut back);
             assert_eq!(back, natural);
+            let mut plain = vec![0.0; n];
+            reorder(&natural, len, &mut plain, true);
+            assert_eq!(plain, lanes, "{n}, {len}: the plain build");
+            reorder(&lanes, len, &mut plain, false);
+            assert_eq!(plain, natural, "{n}, {len}: the plain build, back");
             // Rows: sample i of every segment side by side.
             assert_eq!(
                 lanes[LANES..2 * LANES],
