@@ -66,6 +66,23 @@ pub fn decay(x: f64) -> f64 {
 /// vectorises; zero, negative, subnormal and non-finite inputs give meaningless results.
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {
+    let (e, s) = ln_reduced(x);
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let s8 = s4 * s4;
+    // Σ s²ᵏ/(2k + 1), k ≤ 10, in Estrin's scheme.
+    let q01 = 1.0 + s2 * (1.0 / 3.0);
+    let q23 = 1.0 / 5.0 + s2 * (1.0 / 7.0);
+    let q45 = 1.0 / 9.0 + s2 * (1.0 / 11.0);
+    let q67 = 1.0 / 13.0 + s2 * (1.0 / 15.0);
+    let q89 = 1.0 / 17.0 + s2 * (1.0 / 19.0);
+    let q = (q01 + s4 * q23) + s8 * ((q45 + s4 * q67) + s8 * (q89 + s4 * (1.0 / 21.0)));
+    ln_from(e, s, q)
+}
+
+/// [`ln`]'s reduction of x = m·2ᵉ: e (as a float) and s = (m − 1)/(m + 1), m ∈ [√½, √2).
+#[inline(always)]
+pub fn ln_reduced(x: f64) -> (f64, f64) {
     let bits = x.to_bits();
     // Exponent and mantissa, with the mantissa moved into [√½, √2): if m ≥ √2, halve it and
     // raise the exponent. 0x6A09E… is the mantissa field of √2.
@@ -85,17 +102,12 @@ pub fn ln(x: f64) -> f64 {
     const TWO52: f64 = 4_503_599_627_370_496.0;
     let biased = f64::from_bits(0x4330_0000_0000_0000 | ((bits >> 52) & 0x7FF));
     let e = (biased - (TWO52 + 1023.0)) + if high { 1.0 } else { 0.0 };
-    let s = (m - 1.0) / (m + 1.0);
-    let s2 = s * s;
-    let s4 = s2 * s2;
-    let s8 = s4 * s4;
-    // Σ s²ᵏ/(2k + 1), k ≤ 10, in Estrin's scheme.
-    let q01 = 1.0 + s2 * (1.0 / 3.0);
-    let q23 = 1.0 / 5.0 + s2 * (1.0 / 7.0);
-    let q45 = 1.0 / 9.0 + s2 * (1.0 / 11.0);
-    let q67 = 1.0 / 13.0 + s2 * (1.0 / 15.0);
-    let q89 = 1.0 / 17.0 + s2 * (1.0 / 19.0);
-    let q = (q01 + s4 * q23) + s8 * ((q45 + s4 * q67) + s8 * (q89 + s4 * (1.0 / 21.0)));
+    (e, (m - 1.0) / (m + 1.0))
+}
+
+/// ln x from [`ln_reduced`]'s e and s and the series q = Σ s²ᵏ/(2k + 1): e·ln 2 + 2·s·q.
+#[inline(always)]
+pub fn ln_from(e: f64, s: f64, q: f64) -> f64 {
     e * LN2_HI + (e * LN2_LO + 2.0 * s * q)
 }
 

@@ -692,7 +692,7 @@ impl Stage for Soa {
         self.scratch.p.extend(p.map(|(e, b)| e.norm_sqr() + b));
         // Out of `self` while the recurrence borrows it; put back below.
         let mut sc = std::mem::take(&mut self.scratch);
-        let segments = speculative::segment_length(sc.p.len(), self.tau / self.dt);
+        let segments = speculative::lane_segment_length(sc.p.len(), self.tau / self.dt);
         self.h = self.gains(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
         lightloop_base::avx512_avx2_or!(
@@ -960,72 +960,74 @@ mod tests {
                     })
                     .count();
                 assert!(splits > 0, "dt {:e}, n {n}: no sample is split", clock.dt());
-                let len = n / LANES - STAGGER;
-                let (mut plain, mut fast) = (soa.scratch.clone(), soa.scratch.clone());
-                let h_plain = soa.gains(&mut plain, None);
-                let h_fast = soa.gains(&mut fast, Some(len));
-                // Bit patterns, NaNs as one (their sign and payload carry no number).
-                let bits = |v: &[f64]| -> Vec<u64> {
-                    v.iter()
-                        .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
-                        .collect()
-                };
-                let first_difference = |a: &[f64], b: &[f64]| {
-                    let (a, b) = (bits(a), bits(b));
-                    (0..n).find(|&j| a[j] != b[j])
-                };
-                assert_eq!(bits(&[h_fast]), bits(&[h_plain]));
-                // The speculative run leaves h in lane order.
-                let h_fast_natural: Vec<f64> = (0..n)
-                    .map(|j| fast.h_end[speculative::lane_index(j, len)])
-                    .collect();
-                for (what, a, b) in [
-                    ("h", &h_fast_natural, &plain.h_end),
-                    ("gain", &fast.gain, &plain.gain),
-                ] {
-                    let at = first_difference(a, b);
-                    let show = at.map(|j| (j, a[j], b[j]));
-                    assert_eq!(show, None, "dt {:e}, n {n}: {what}", clock.dt());
-                }
-                assert_eq!(plain.h_end[3210].is_nan(), nan);
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // The lanes' inputs in lane order.
-                    let mut lanes = soa.scratch.clone();
-                    let mut other = Vec::new();
-                    speculative::to_lane_order(&lanes.p, len, &mut other);
-                    lanes.p = other;
-                    soa.steady_states(&mut lanes);
-                    let inputs = [
-                        &lanes.p[..],
-                        &lanes.h_ss[..],
-                        &lanes.g_ss[..],
-                        &lanes.decay[..],
-                    ];
-                    let run = |wide: bool| {
-                        let mut state = [[soa.h; LANES], [soa.h.exp(); LANES]];
-                        let (mut h_end, mut gain) = (vec![0.0; n], vec![0.0; n]);
-                        let mut run = GainRun {
-                            soa: &soa,
-                            inputs,
-                            h_end: &mut h_end,
-                            gain: &mut gain,
-                            lanes: Some(len),
-                        };
-                        if wide {
-                            // SAFETY: the processor has AVX2 (checked just above).
-                            unsafe { lanes_avx2(&mut run, len, &mut state) }
-                        } else {
-                            lanes_generic(&mut run, len, &mut state)
-                        }
-                        let [h, g] = state;
-                        (bits(&h_end), bits(&gain), bits(&h), bits(&g))
+                // Segments with and without the stagger (the run uses whole n/LANES).
+                for len in [n / LANES - STAGGER, n / LANES] {
+                    let (mut plain, mut fast) = (soa.scratch.clone(), soa.scratch.clone());
+                    let h_plain = soa.gains(&mut plain, None);
+                    let h_fast = soa.gains(&mut fast, Some(len));
+                    // Bit patterns, NaNs as one (their sign and payload carry no number).
+                    let bits = |v: &[f64]| -> Vec<u64> {
+                        v.iter()
+                            .map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() })
+                            .collect()
                     };
-                    assert!(
-                        run(true) == run(false),
-                        "dt {:e}, n {n}: AVX2 lanes",
-                        clock.dt()
-                    );
+                    let first_difference = |a: &[f64], b: &[f64]| {
+                        let (a, b) = (bits(a), bits(b));
+                        (0..n).find(|&j| a[j] != b[j])
+                    };
+                    assert_eq!(bits(&[h_fast]), bits(&[h_plain]));
+                    // The speculative run leaves h in lane order.
+                    let h_fast_natural: Vec<f64> = (0..n)
+                        .map(|j| fast.h_end[speculative::lane_index(j, len)])
+                        .collect();
+                    for (what, a, b) in [
+                        ("h", &h_fast_natural, &plain.h_end),
+                        ("gain", &fast.gain, &plain.gain),
+                    ] {
+                        let at = first_difference(a, b);
+                        let show = at.map(|j| (j, a[j], b[j]));
+                        assert_eq!(show, None, "dt {:e}, n {n}: {what}", clock.dt());
+                    }
+                    assert_eq!(plain.h_end[3210].is_nan(), nan);
+                    #[cfg(target_arch = "x86_64")]
+                    if std::arch::is_x86_feature_detected!("avx2") {
+                        // The lanes' inputs in lane order.
+                        let mut lanes = soa.scratch.clone();
+                        let mut other = Vec::new();
+                        speculative::to_lane_order(&lanes.p, len, &mut other);
+                        lanes.p = other;
+                        soa.steady_states(&mut lanes);
+                        let inputs = [
+                            &lanes.p[..],
+                            &lanes.h_ss[..],
+                            &lanes.g_ss[..],
+                            &lanes.decay[..],
+                        ];
+                        let run = |wide: bool| {
+                            let mut state = [[soa.h; LANES], [soa.h.exp(); LANES]];
+                            let (mut h_end, mut gain) = (vec![0.0; n], vec![0.0; n]);
+                            let mut run = GainRun {
+                                soa: &soa,
+                                inputs,
+                                h_end: &mut h_end,
+                                gain: &mut gain,
+                                lanes: Some(len),
+                            };
+                            if wide {
+                                // SAFETY: the processor has AVX2 (checked just above).
+                                unsafe { lanes_avx2(&mut run, len, &mut state) }
+                            } else {
+                                lanes_generic(&mut run, len, &mut state)
+                            }
+                            let [h, g] = state;
+                            (bits(&h_end), bits(&gain), bits(&h), bits(&g))
+                        };
+                        assert!(
+                            run(true) == run(false),
+                            "dt {:e}, n {n}: AVX2 lanes",
+                            clock.dt()
+                        );
+                    }
                 }
             }
         }

@@ -22,6 +22,13 @@ pub(crate) const LANES: usize = 8;
 /// separate cache sets.
 pub(crate) const STAGGER: usize = 9;
 
+/// [`segment_length`] for a run in lane order ([`lane_index`]): n/[`LANES`] samples, whole,
+/// since the rows of lane order do not stride across the block and need no [`STAGGER`] (the
+/// samples after the segments are run plainly).
+pub(crate) fn lane_segment_length(n: usize, tau_over_dt: f64) -> Option<usize> {
+    segment_length(n, tau_over_dt).map(|_| n / LANES)
+}
+
 /// Where sample `j` of a block cut into segments of `len` samples sits in lane order: the
 /// samples of the [`LANES`] segments side by side, sample i of segment l at i·LANES + l, so
 /// that a step of the interleaved chains reads and writes one contiguous row; the samples after
@@ -115,7 +122,8 @@ fn reorder_avx512(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
         // SAFETY: every vector read or written is 8 doubles starting at most at
         // 7·len + rows − 8 (natural) or (rows − 1)·8 (lane order), both + 8 ≤ 8·len ≤ n.
         unsafe {
-            let v: [__m512d; 8] = std::array::from_fn(|k| _mm512_loadu_pd(from.as_ptr().add(source(k))));
+            let v: [__m512d; 8] =
+                std::array::from_fn(|k| _mm512_loadu_pd(from.as_ptr().add(source(k))));
             for (k, row) in transpose8(v).into_iter().enumerate() {
                 _mm512_storeu_pd(to.as_mut_ptr().add(target(k)), row);
             }
