@@ -17,7 +17,12 @@ use crate::ase::Ase;
 use crate::gaussian::fill_normals;
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};
-use crate::speculative::{self, LANES, Recurrence};
+use crate::speculative::{self, Recurrence};
+
+/// Segments the SOA's gain runs in at once (see [`Soa::gains`]): two AVX-512 registers of
+/// chains per step, so that one's operations fill the other's waits (16 measured 4 % faster
+/// than 8 in `bench physics`, 32 slower).
+const LANES: usize = 16;
 use crate::stage::Stage;
 use lightloop_cost::noise::spontaneous_emission_factor;
 use lightloop_cost::{Item, Ledger};
@@ -213,13 +218,13 @@ impl Soa {
     /// computed sample by sample, so their order does not change their numbers.
     fn gains(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
         if let Some(len) = segments {
-            speculative::to_lane_order(&sc.p, len, &mut sc.other);
+            speculative::to_lane_order::<LANES>(&sc.p, len, &mut sc.other);
             std::mem::swap(&mut sc.p, &mut sc.other);
         }
         self.steady_states(sc);
         let h = self.recurrence(sc, segments);
         if let Some(len) = segments {
-            speculative::from_lane_order(&sc.gain, len, &mut sc.other);
+            speculative::from_lane_order::<LANES>(&sc.gain, len, &mut sc.other);
             std::mem::swap(&mut sc.gain, &mut sc.other);
         }
         h
@@ -233,8 +238,8 @@ impl Soa {
     ///
     /// With `segments` of that length it runs speculatively ([`crate::speculative`]) on
     /// arrays in lane order, the segments' steps vectorised by [`Soa::relax_lanes`], with the
-    /// plain recurrence's numbers (tested). In `bench physics` a block's re-runs take 35
-    /// samples of 8 192 in all.
+    /// plain recurrence's numbers (tested). In `bench physics` a segment's re-run ends within
+    /// a few samples (35 samples of 8 192 in all when measured with 8 segments).
     fn recurrence(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
         let Scratch {
             p,
@@ -264,7 +269,7 @@ impl Soa {
         let guess = |v: &[f64], first: f64| {
             std::array::from_fn(|l| match l {
                 0 => first,
-                _ => v[speculative::lane_index(l * len - 1, len)],
+                _ => v[speculative::lane_index::<LANES>(l * len - 1, len)],
             })
         };
         let mut state = [guess(h_ss, start.0), guess(g_ss, start.1)];
@@ -276,7 +281,7 @@ impl Soa {
             lanes_generic(&mut run, len, &mut state)
         );
         let last = (state[0][LANES - 1], state[1][LANES - 1]);
-        speculative::finish(&mut run, n, len, last).0
+        speculative::finish::<_, LANES>(&mut run, n, len, last).0
     }
 }
 
@@ -296,7 +301,7 @@ impl GainRun<'_> {
     #[inline(always)]
     fn at(&self, j: usize) -> usize {
         match self.lanes {
-            Some(len) => speculative::lane_index(j, len),
+            Some(len) => speculative::lane_index::<LANES>(j, len),
             None => j,
         }
     }
@@ -692,7 +697,7 @@ impl Stage for Soa {
         self.scratch.p.extend(p.map(|(e, b)| e.norm_sqr() + b));
         // Out of `self` while the recurrence borrows it; put back below.
         let mut sc = std::mem::take(&mut self.scratch);
-        let segments = speculative::lane_segment_length(sc.p.len(), self.tau / self.dt);
+        let segments = speculative::lane_segment_length::<LANES>(sc.p.len(), self.tau / self.dt);
         self.h = self.gains(&mut sc, segments);
         fill_normals(rng, 2 * light.len(), &mut sc.noise);
         lightloop_base::avx512_avx2_or!(
@@ -978,7 +983,7 @@ mod tests {
                     assert_eq!(bits(&[h_fast]), bits(&[h_plain]));
                     // The speculative run leaves h in lane order.
                     let h_fast_natural: Vec<f64> = (0..n)
-                        .map(|j| fast.h_end[speculative::lane_index(j, len)])
+                        .map(|j| fast.h_end[speculative::lane_index::<LANES>(j, len)])
                         .collect();
                     for (what, a, b) in [
                         ("h", &h_fast_natural, &plain.h_end),
@@ -994,7 +999,7 @@ mod tests {
                         // The lanes' inputs in lane order.
                         let mut lanes = soa.scratch.clone();
                         let mut other = Vec::new();
-                        speculative::to_lane_order(&lanes.p, len, &mut other);
+                        speculative::to_lane_order::<LANES>(&lanes.p, len, &mut other);
                         lanes.p = other;
                         soa.steady_states(&mut lanes);
                         let inputs = [

@@ -11,8 +11,9 @@
 //! the state before it and the sample's inputs. So the numbers are those of the plain
 //! recurrence exactly, whether or not a guess was forgotten (tested in the stages that use it).
 
-/// Segments of a speculative run. 8 measured faster than 4 for the SOA (a step's operations
-/// wait on each other for longer than 4 lanes' work takes).
+/// Segments of a speculative run of one number per sample ([`run_scalar`]). 8 measured faster
+/// than 4 for the SOA (a step's operations wait on each other for longer than 4 lanes' work
+/// takes); the SOA, in lane order, now runs its own count.
 pub(crate) const LANES: usize = 8;
 
 /// Segments are n/[`LANES`] samples less this many. Segments of n/LANES samples start a
@@ -22,58 +23,65 @@ pub(crate) const LANES: usize = 8;
 /// separate cache sets.
 pub(crate) const STAGGER: usize = 9;
 
-/// [`segment_length`] for a run in lane order ([`lane_index`]): n/[`LANES`] samples, whole,
-/// since the rows of lane order do not stride across the block and need no [`STAGGER`] (the
-/// samples after the segments are run plainly).
-pub(crate) fn lane_segment_length(n: usize, tau_over_dt: f64) -> Option<usize> {
-    segment_length(n, tau_over_dt).map(|_| n / LANES)
+/// [`segment_length`] for a run of `L` segments in lane order ([`lane_index`]): n/L samples,
+/// whole, since the rows of lane order do not stride across the block and need no
+/// [`STAGGER`] (the samples after the segments are run plainly).
+pub(crate) fn lane_segment_length<const L: usize>(n: usize, tau_over_dt: f64) -> Option<usize> {
+    let segment = n / L;
+    (segment >= 64 && segment as f64 >= 16.0 * 40.0 * tau_over_dt).then_some(segment)
 }
 
-/// Where sample `j` of a block cut into segments of `len` samples sits in lane order: the
-/// samples of the [`LANES`] segments side by side, sample i of segment l at i·LANES + l, so
-/// that a step of the interleaved chains reads and writes one contiguous row; the samples after
-/// the segments keep their places.
+/// Where sample `j` of a block cut into `L` segments of `len` samples sits in lane order: the
+/// samples of the segments side by side, sample i of segment l at i·L + l, so that a step of
+/// the interleaved chains reads and writes one contiguous row; the samples after the segments
+/// keep their places.
 #[inline(always)]
-pub(crate) fn lane_index(j: usize, len: usize) -> usize {
-    if j < LANES * len {
-        (j % len) * LANES + j / len
+pub(crate) fn lane_index<const L: usize>(j: usize, len: usize) -> usize {
+    if j < L * len {
+        (j % len) * L + j / len
     } else {
         j
     }
 }
 
-/// `natural` rearranged into lane order ([`lane_index`]) in `out`, in blocks of 8 × [`LANES`]
-/// (each block's reads are 8 consecutive samples of every segment, its writes 8 whole rows;
-/// with AVX-512 each block is transposed in registers).
-pub(crate) fn to_lane_order(natural: &[f64], len: usize, out: &mut Vec<f64>) {
+/// `natural` rearranged into lane order ([`lane_index`]) of `L` segments (a multiple of 8) in
+/// `out`, in blocks of 8 × `L` (each block's reads are 8 consecutive samples of every
+/// segment, its writes 8 whole rows; with AVX-512 each 8 × 8 is transposed in registers).
+pub(crate) fn to_lane_order<const L: usize>(natural: &[f64], len: usize, out: &mut Vec<f64>) {
     // Every entry is written below: no need to clear.
     out.resize(natural.len(), 0.0);
     lightloop_base::avx512_avx2_or!(
         // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
-        unsafe { reorder_avx512(natural, len, out, true) },
-        reorder(natural, len, out, true),
-        reorder(natural, len, out, true)
+        unsafe { reorder_avx512::<L>(natural, len, out, true) },
+        reorder::<L>(natural, len, out, true),
+        reorder::<L>(natural, len, out, true)
     )
 }
 
 /// [`to_lane_order`] undone: `lanes` in lane order back into the samples' order in `out`.
-pub(crate) fn from_lane_order(lanes: &[f64], len: usize, out: &mut Vec<f64>) {
+pub(crate) fn from_lane_order<const L: usize>(lanes: &[f64], len: usize, out: &mut Vec<f64>) {
     // Every entry is written below: no need to clear.
     out.resize(lanes.len(), 0.0);
     lightloop_base::avx512_avx2_or!(
         // SAFETY: run only where the processor has AVX-512 (F, BW, DQ, VL).
-        unsafe { reorder_avx512(lanes, len, out, false) },
-        reorder(lanes, len, out, false),
-        reorder(lanes, len, out, false)
+        unsafe { reorder_avx512::<L>(lanes, len, out, false) },
+        reorder::<L>(lanes, len, out, false),
+        reorder::<L>(lanes, len, out, false)
     )
 }
 
 /// Into lane order (`forward`) or back, from `from` into `to` (of the same length): the rows
 /// below the last whole block of 8, then the samples after the segments.
-fn reorder_rest(from: &[f64], len: usize, to: &mut [f64], forward: bool, rows: usize) {
+fn reorder_rest<const L: usize>(
+    from: &[f64],
+    len: usize,
+    to: &mut [f64],
+    forward: bool,
+    rows: usize,
+) {
     for i in rows..len {
-        for l in 0..LANES {
-            let (natural, lane) = (l * len + i, i * LANES + l);
+        for l in 0..L {
+            let (natural, lane) = (l * len + i, i * L + l);
             if forward {
                 to[lane] = from[natural];
             } else {
@@ -81,16 +89,16 @@ fn reorder_rest(from: &[f64], len: usize, to: &mut [f64], forward: bool, rows: u
             }
         }
     }
-    to[LANES * len..].copy_from_slice(&from[LANES * len..]);
+    to[L * len..].copy_from_slice(&from[L * len..]);
 }
 
 /// [`to_lane_order`] (`forward`) or [`from_lane_order`], block by block.
-fn reorder(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
+fn reorder<const L: usize>(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
     let rows = len / 8 * 8;
     for i in (0..rows).step_by(8) {
         for r in 0..8 {
-            for l in 0..LANES {
-                let (natural, lane) = (l * len + i + r, (i + r) * LANES + l);
+            for l in 0..L {
+                let (natural, lane) = (l * len + i + r, (i + r) * L + l);
                 if forward {
                     to[lane] = from[natural];
                 } else {
@@ -99,37 +107,40 @@ fn reorder(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
             }
         }
     }
-    reorder_rest(from, len, to, forward, rows);
+    reorder_rest::<L>(from, len, to, forward, rows);
 }
 
 /// [`reorder`] with each block of 8 × 8 loaded as eight vectors, transposed in registers
 /// ([`transpose8`]) and stored as eight: the same values moved to the same places (tested).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
-fn reorder_avx512(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
+fn reorder_avx512<const L: usize>(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
     use std::arch::x86_64::*;
-    const { assert!(LANES == 8) };
+    const { assert!(L % 8 == 0) };
     let rows = len / 8 * 8;
     let n = from.len().min(to.len());
-    assert!(LANES * len <= n);
-    // Block at row i: segment l's samples i..i + 8 sit at l·len + i, rows i..i + 8 at
-    // (i + r)·8; the one is the other transposed.
-    let natural = |i: usize, l: usize| l * len + i;
-    let lane = |i: usize, r: usize| (i + r) * LANES;
+    assert!(L * len <= n);
+    // Block at row i, segments 8g..8g + 8: segment 8g + k's samples i..i + 8 sit at
+    // (8g + k)·len + i, rows i + k at (i + k)·L + 8g; the one is the other transposed.
     for i in (0..rows).step_by(8) {
-        let source = |k: usize| if forward { natural(i, k) } else { lane(i, k) };
-        let target = |k: usize| if forward { lane(i, k) } else { natural(i, k) };
-        // SAFETY: every vector read or written is 8 doubles starting at most at
-        // 7·len + rows − 8 (natural) or (rows − 1)·8 (lane order), both + 8 ≤ 8·len ≤ n.
-        unsafe {
-            let v: [__m512d; 8] =
-                std::array::from_fn(|k| _mm512_loadu_pd(from.as_ptr().add(source(k))));
-            for (k, row) in transpose8(v).into_iter().enumerate() {
-                _mm512_storeu_pd(to.as_mut_ptr().add(target(k)), row);
+        for g in 0..L / 8 {
+            let natural = |k: usize| (8 * g + k) * len + i;
+            let lane = |k: usize| (i + k) * L + 8 * g;
+            let source = |k: usize| if forward { natural(k) } else { lane(k) };
+            let target = |k: usize| if forward { lane(k) } else { natural(k) };
+            // SAFETY: every vector read or written is 8 doubles starting at most at
+            // (L − 1)·len + rows − 8 (natural) or (rows − 1)·L + L − 8 (lane order), both
+            // + 8 ≤ L·len ≤ n.
+            unsafe {
+                let v: [__m512d; 8] =
+                    std::array::from_fn(|k| _mm512_loadu_pd(from.as_ptr().add(source(k))));
+                for (k, row) in transpose8(v).into_iter().enumerate() {
+                    _mm512_storeu_pd(to.as_mut_ptr().add(target(k)), row);
+                }
             }
         }
     }
-    reorder_rest(from, len, to, forward, rows);
+    reorder_rest::<L>(from, len, to, forward, rows);
 }
 
 /// The 8 × 8 transpose of eight vectors of doubles: element r of vector k becomes element k of
@@ -227,11 +238,16 @@ pub(crate) fn interleaved<R: Recurrence>(
 /// end state being `last`: runs the last segment on to the block's end (`n`), then runs each
 /// segment after the first again from the true end of the one before, until it meets the
 /// stored run. Returns the block's last state.
-pub(crate) fn finish<R: Recurrence>(r: &mut R, n: usize, len: usize, last: R::State) -> R::State {
-    plain(r, LANES * len, n, last);
-    for l in 1..LANES {
+pub(crate) fn finish<R: Recurrence, const L: usize>(
+    r: &mut R,
+    n: usize,
+    len: usize,
+    last: R::State,
+) -> R::State {
+    plain(r, L * len, n, last);
+    for l in 1..L {
         let mut s = r.stored(l * len - 1);
-        let end = if l + 1 == LANES { n } else { (l + 1) * len };
+        let end = if l + 1 == L { n } else { (l + 1) * len };
         for j in l * len..end {
             s = r.step(s, j);
             if R::same(s, r.stored(j)) {
@@ -286,7 +302,7 @@ pub(crate) fn run_scalar(
         Some(len) => {
             let first = std::array::from_fn(|l| if l == 0 { start } else { guess(l * len) });
             let last = interleaved(&mut run, len, first);
-            finish(&mut run, n, len, last)
+            finish::<_, LANES>(&mut run, n, len, last)
         }
     }
 }
@@ -295,31 +311,39 @@ pub(crate) fn run_scalar(
 mod tests {
     use super::*;
 
-    /// Lane order puts sample j at `lane_index(j)`, whole blocks of 8 rows or not, and
-    /// `from_lane_order` undoes it.
+    /// Lane order puts sample j at `lane_index(j)`, whole blocks of 8 rows or not, for 8 and
+    /// 16 segments, and `from_lane_order` undoes it; the AVX-512 build (where it runs) and
+    /// the plain one agree.
     #[test]
     fn lane_order_round_trips() {
-        for (n, len) in [(8192, 1015), (8192, 1024), (9001, 1000), (100, 12), (64, 8)] {
+        fn check<const L: usize>(n: usize, len: usize) {
             let natural: Vec<f64> = (0..n).map(|j| j as f64).collect();
             let mut lanes = Vec::new();
-            to_lane_order(&natural, len, &mut lanes);
+            to_lane_order::<L>(&natural, len, &mut lanes);
             assert!(
-                (0..n).all(|j| lanes[lane_index(j, len)] == natural[j]),
-                "{n}, {len}"
+                (0..n).all(|j| lanes[lane_index::<L>(j, len)] == natural[j]),
+                "{L} lanes, {n}, {len}"
             );
             let mut back = Vec::new();
-            from_lane_order(&lanes, len, &mut back);
+            from_lane_order::<L>(&lanes, len, &mut back);
             assert_eq!(back, natural);
             let mut plain = vec![0.0; n];
-            reorder(&natural, len, &mut plain, true);
-            assert_eq!(plain, lanes, "{n}, {len}: the plain build");
-            reorder(&lanes, len, &mut plain, false);
-            assert_eq!(plain, natural, "{n}, {len}: the plain build, back");
+            reorder::<L>(&natural, len, &mut plain, true);
+            assert_eq!(plain, lanes, "{L} lanes, {n}, {len}: the plain build");
+            reorder::<L>(&lanes, len, &mut plain, false);
+            assert_eq!(
+                plain, natural,
+                "{L} lanes, {n}, {len}: the plain build, back"
+            );
             // Rows: sample i of every segment side by side.
             assert_eq!(
-                lanes[LANES..2 * LANES],
-                std::array::from_fn::<f64, LANES, _>(|l| (l * len + 1) as f64)
+                lanes[L..2 * L],
+                std::array::from_fn::<f64, L, _>(|l| (l * len + 1) as f64)
             );
+        }
+        for (n, len) in [(8192, 1015), (8192, 1024), (9001, 1000), (100, 12), (64, 8)] {
+            check::<8>(n, len);
+            check::<16>(n, len / 2);
         }
     }
 }
