@@ -116,7 +116,7 @@ fn reorder<const L: usize>(from: &[f64], len: usize, to: &mut [f64], forward: bo
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
 fn reorder_avx512<const L: usize>(from: &[f64], len: usize, to: &mut [f64], forward: bool) {
     use std::arch::x86_64::*;
-    const { assert!(L % 8 == 0) };
+    const { assert!(L.is_multiple_of(8)) };
     let rows = len / 8 * 8;
     let n = from.len().min(to.len());
     assert!(L * len <= n);
