@@ -53,12 +53,12 @@ pub fn integrate(
 /// between summed in order.
 ///
 /// A window of nominally `per_window` samples whose edges have moved by less than half a
-/// sample covers `per_window` − 2 to `per_window` whole samples, as the edges fall; summing
-/// those by a loop of that many steps left the processor guessing where each loop ends (half
-/// the windows of `bench physics`). So where the window covers that many whole samples, inside
-/// the block, the first `per_window` − 2 are summed by a loop of that fixed length and the
-/// last two candidates are each added or replaced by +0.0: the same additions in the same
-/// order (where the sum so far is −0.0, the sum's zero may come out +0.0).
+/// sample covers `per_window` − 2 to `per_window` whole samples, as the edges fall, so a loop
+/// over them ends at a count that changes from window to window. Where the window covers that
+/// many whole samples, inside the block, the first `per_window` − 2 are summed by a loop of
+/// that fixed length and the last two candidates are each added or replaced by +0.0 (no
+/// branch): the same additions in the same order (where the sum so far is −0.0, the sum's zero
+/// may come out +0.0).
 #[inline]
 fn window_mean(samples: &[f64], a: f64, b: f64, per_window: usize, norm: f64) -> f64 {
     if b <= a {
@@ -82,8 +82,7 @@ fn window_mean(samples: &[f64], a: f64, b: f64, per_window: usize, norm: f64) ->
         for x in &samples[ia + 1..ia + per_window - 1] {
             whole += x;
         }
-        // x where j < ib, else +0.0, by a mask on its bits: as a select the compiler makes it
-        // a branch the processor guesses wrong half the time.
+        // x where j < ib, else +0.0, by a mask on its bits.
         let masked = |j: usize| {
             let keep = ((j < ib) as u64).wrapping_neg();
             f64::from_bits(samples[j].to_bits() & keep)

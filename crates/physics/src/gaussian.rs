@@ -127,7 +127,7 @@ fn normals_generic(words: &mut Lanes, out: &mut [f64]) {
 }
 
 /// [`normals_generic`] with the lanes' step in one AVX-512 register per state word (the
-/// compiler left the step scalar here, and it took half the time): the same integer
+/// compiler left the step scalar here: 1.6 against 1.0 ns per deviate): the same integer
 /// operations, so the same words.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]

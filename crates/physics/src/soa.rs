@@ -18,16 +18,18 @@ use crate::gaussian::fill_normals;
 use crate::rng::Rng;
 use crate::signal::{Clock, Light};
 use crate::speculative::{self, Recurrence};
-
-/// Segments the SOA's gain runs in at once (see [`Soa::gains`]): two AVX-512 registers of
-/// chains per step, so that one's operations fill the other's waits (16 measured 4 % faster
-/// than 8 in `bench physics`, 32 slower).
-const LANES: usize = 16;
 use crate::stage::Stage;
 use lightloop_cost::noise::spontaneous_emission_factor;
 use lightloop_cost::{Item, Ledger};
 use lightloop_rig::Rig;
 use lightloop_rig::constants::photon_energy;
+
+/// Segments the SOA's gain runs in at once (see [`Soa::gains`]): two AVX-512 registers of
+/// chains per step, so that one's operations fill the other's waits (16 measured 4 % faster
+/// than 8 in `bench physics`, 32 slower). At most 32: a step keeps one bit per lane in a `u32`
+/// ([`Soa::relax_lanes`]).
+const LANES: usize = 16;
+const _: () = assert!(LANES <= 32);
 
 #[derive(Debug, Clone)]
 pub struct Soa {
@@ -563,12 +565,9 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         // conversion, which AVX2 lacks for 64-bit lanes.
         *index = f64::from_bits((i + TWO52).to_bits() - TWO52.to_bits());
     }
-    // The index is within the table (clamped above); said again by `min`, the bounds check
-    // goes and the look-up vectorises as gathers.
-    let (cubic, top) = (&st.cubic[..], st.cubic.len() - 1);
     for (s, index) in sc.g_ss.iter_mut().zip(&sc.decay) {
         let t = *s;
-        let c = &cubic[(index.to_bits() as usize).min(top)];
+        let c = &st.cubic[index.to_bits() as usize];
         *s = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
     }
     let rows = sc.p.iter().zip(&mut sc.h_ss).zip(&mut sc.g_ss);

@@ -13,7 +13,7 @@
 
 /// Segments of a speculative run of one number per sample ([`run_scalar`]). 8 measured faster
 /// than 4 for the SOA (a step's operations wait on each other for longer than 4 lanes' work
-/// takes); the SOA, in lane order, now runs its own count.
+/// takes); the SOA, in lane order, runs its own count.
 pub(crate) const LANES: usize = 8;
 
 /// Segments are n/[`LANES`] samples less this many. Segments of n/LANES samples start a
