@@ -479,19 +479,32 @@ const ONE_STEP_BELOW: f64 = 1.0 / 8.0;
 /// Parts per unit of |ln r| when a sample's relaxation is split (see `Soa::relax`).
 const PARTS_PER_LN_R: f64 = 8.0;
 
-/// Grid of [`Steady`]'s table in u = ln A: nodes every 1/`PER_UNIT` from `U_MIN` to `U_MAX`.
-/// Below A = e⁻⁶⁰ the steady state differs from the first node's by less than A·e^h₀ < 10⁻²⁰
-/// (for h₀ < 14, G₀ < 61 dB); above e³⁰ (10¹³ times the saturation power) the last node is
-/// a start within 10⁻¹² that the Newton step polishes.
-const U_MIN: f64 = -60.0;
-const U_MAX: f64 = 30.0;
-const PER_UNIT: f64 = 16.0;
+/// Grid of [`Steady`]'s table in A, read off A's bits: each octave 2ᴱ ≤ A < 2ᴱ⁺¹ from
+/// 2^`E_MIN` to 2^`E_MAX` cut into 2^`SUB_BITS` equal intervals, so that an interval's index is
+/// A's exponent and top mantissa bits and the fraction t across it the rest of the mantissa
+/// (no logarithm; the intervals are 1/32 to 1/64 wide in ln A, half the width a grid in ln A
+/// needs for the same interpolation error, ~10⁻⁸). Below A = 2⁻⁸⁷ ≈ e⁻⁶⁰ the
+/// steady state differs from the first node's by less than A·e^h₀ < 10⁻²⁰ (for h₀ < 14,
+/// G₀ < 61 dB); above 2⁴⁴ ≈ e³⁰·⁵ (10¹³ times the saturation power) the last interval's start
+/// is a start within 10⁻¹² that the Newton step polishes.
+const E_MIN: i64 = -87;
+const E_MAX: i64 = 44;
+const SUB_BITS: u32 = 5;
+
+/// Intervals of [`Steady`]'s table.
+const INTERVALS: usize = ((E_MAX - E_MIN) as usize) << SUB_BITS;
+
+/// A at node k of [`Steady`]'s grid (exact: a power of two times 1 + j/2^`SUB_BITS`).
+fn grid_node(k: usize) -> f64 {
+    let (octave, j) = (k >> SUB_BITS, k & ((1 << SUB_BITS) - 1));
+    2f64.powi((E_MIN + octave as i64) as i32) * (1.0 + j as f64 / (1 << SUB_BITS) as f64)
+}
 
 /// The steady states of one amplifier: h₀, A per watt of input (τ_c/E_sat = 1/P_sat), Δt/τ_c,
-/// and its steady-state integrated gain x(u) at A = eᵘ on a grid in u (see [`U_MIN`]), as a
-/// cubic per interval in the fraction t ∈ [0, 1) of the interval: the Hermite cubic through
-/// the nodes' values and slopes dx/du = −(h₀ − x)/(1 + A·eˣ) (from differentiating
-/// h₀ − x = A·(eˣ − 1)).
+/// and its steady-state integrated gain x(A) on a grid in A (see [`E_MIN`]), as a cubic per
+/// interval in the fraction t ∈ [0, 1) of the interval: the Hermite cubic through the nodes'
+/// values and slopes dx/dA = −(eˣ − 1)/(1 + A·eˣ) (from differentiating h₀ − x = A·(eˣ − 1))
+/// times the interval's width.
 #[derive(Debug, Clone)]
 struct Steady {
     h0: f64,
@@ -502,18 +515,15 @@ struct Steady {
 
 impl Steady {
     fn new(h0: f64, to_a: f64, dt_over_tau: f64) -> Self {
-        let nodes = ((U_MAX - U_MIN) * PER_UNIT) as usize + 1;
-        let a: Vec<f64> = (0..nodes)
-            .map(|j| (U_MIN + j as f64 / PER_UNIT).exp())
-            .collect();
+        let a: Vec<f64> = (0..=INTERVALS).map(grid_node).collect();
         let (x, g) = lambert_steady_states(h0, &a);
-        // Slopes per interval width (derivatives in t).
-        let m: Vec<f64> = (0..nodes)
-            .map(|j| -(h0 - x[j]) / (1.0 + a[j] * g[j]) / PER_UNIT)
-            .collect();
-        let cubic = (0..nodes - 1)
+        let slope = |j: usize| -(g[j] - 1.0) / (1.0 + a[j] * g[j]);
+        let cubic = (0..INTERVALS)
             .map(|j| {
-                let (x0, x1, m0, m1) = (x[j], x[j + 1], m[j], m[j + 1]);
+                // Slopes per interval width (derivatives in t).
+                let width = a[j + 1] - a[j];
+                let (x0, x1) = (x[j], x[j + 1]);
+                let (m0, m1) = (slope(j) * width, slope(j + 1) * width);
                 [
                     x0,
                     m0,
@@ -535,16 +545,16 @@ impl Steady {
 /// (times `st.to_a`), one per sample: the roots of h₀ − x = A·(eˣ − 1), where dh/dt = 0, and
 /// the relaxation factors e^(−k·Δt), k = (1 + G_ss·A)/τ_c (see `Soa::relax`).
 ///
-/// x is interpolated in u = ln A from [`Steady`]'s table, then polished by one Newton step on
+/// x is interpolated in A from [`Steady`]'s table, then polished by one Newton step on
 /// φ(x) = h₀ − x − A·(eˣ − 1). The step's error is below ε²/2 for an interpolation error ε
-/// (|φ''/2φ'| = A·eˣ/(2(1 + A·eˣ)) < ½), and ε < 10⁻⁸ on the table's grid; φ's rounding
+/// (|φ''/2φ'| = A·eˣ/(2(1 + A·eˣ)) < ½), and ε < 2·10⁻⁸ on the table's grid; φ's rounding
 /// (terms below h₀ at the root, eˣ to 10⁻¹⁵) moves x by less than 10⁻¹⁵·h₀/(1 + A·eˣ). So x
 /// is exact to rounding: the test below holds it to 10⁻¹⁴ of a bisected root over A from
 /// 10⁻²⁵ to 10¹⁵ and h₀ from 0 to 12. A is held above 10⁻³⁰⁰; a NaN or infinite power
 /// gives NaN.
 #[inline(always)]
 fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
-    use crate::fastmath::{decay, exp_bounded, ln};
+    use crate::fastmath::{decay, exp_bounded};
     let input = |p: f64| {
         let a = p * st.to_a;
         if a < 1e-300 { 1e-300 } else { a }
@@ -552,18 +562,26 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
     // Passes: the position on the grid, which vectorises (the interval's index in `decay`, as
     // an integer's bits, and the fraction t in `g_ss`); the table look-up (in `g_ss`), which
     // does not; the Newton step, which vectorises; the relaxation factor.
-    const TWO52: f64 = 4_503_599_627_370_496.0;
-    let last = (st.cubic.len() - 1) as f64;
+    const MANTISSA: u64 = 0x000F_FFFF_FFFF_FFFF;
+    const ONE: u64 = 0x3FF0_0000_0000_0000;
+    // A's biased exponent and top mantissa bits, as one integer, at the grid's first node.
+    const FIRST: i64 = (E_MIN + 1023) << SUB_BITS;
     for ((p, t), index) in sc.p.iter().zip(&mut sc.g_ss).zip(&mut sc.decay) {
-        // Clamped to the grid; a NaN lands on the first node.
-        let u = (ln(input(*p)) - U_MIN) * PER_UNIT;
-        let u = if u > 0.0 { u } else { 0.0 };
-        let u = if u < last { u } else { last };
-        let i = u.floor();
-        *t = u - i;
-        // i + 2⁵² holds i in its mantissa's low bits (0 ≤ i < 2⁵²): no float-to-integer
-        // conversion, which AVX2 lacks for 64-bit lanes.
-        *index = f64::from_bits((i + TWO52).to_bits() - TWO52.to_bits());
+        let bits = input(*p).to_bits();
+        // The interval: exponent and top mantissa bits (A > 0, so no sign bit), clamped to
+        // the grid; a NaN lands on the last interval (and gives NaN below).
+        let i = (bits >> (52 - SUB_BITS)) as i64 - FIRST;
+        let inside = i >= 0 && i < INTERVALS as i64;
+        let i = if i < 0 { 0 } else { i };
+        let i = if i < INTERVALS as i64 {
+            i
+        } else {
+            INTERVALS as i64 - 1
+        };
+        // The fraction across it: the rest of the mantissa, as 1.f − 1 (0 where clamped).
+        let fraction = f64::from_bits(ONE | ((bits << SUB_BITS) & MANTISSA)) - 1.0;
+        *t = if inside { fraction } else { 0.0 };
+        *index = f64::from_bits(i as u64);
     }
     for (s, index) in sc.g_ss.iter_mut().zip(&sc.decay) {
         let t = *s;
@@ -772,7 +790,7 @@ mod tests {
         for h0 in [0.0, 0.1, 1.0, 3.0, 6.9, 9.2, 10.4, 12.0] {
             let st = Steady::new(h0, 1.0, 0.01);
             for (j, c) in st.cubic.iter().enumerate() {
-                let a = (U_MIN + (j as f64 + 0.5) / PER_UNIT).exp();
+                let a = 0.5 * (grid_node(j) + grid_node(j + 1));
                 let mid = c[0] + 0.5 * (c[1] + 0.5 * (c[2] + 0.5 * c[3]));
                 worst_table = worst_table.max((mid - reference_root(h0, a)).abs());
             }
@@ -811,7 +829,7 @@ mod tests {
             assert!((sc.h_ss[n - 1] - h0).abs() < 1e-14);
         }
         eprintln!("worst |Δx| {worst:e}, table {worst_table:e}");
-        assert!(worst_table < 1e-8, "table off by {worst_table:e}");
+        assert!(worst_table < 2e-8, "table off by {worst_table:e}");
         // A NaN or infinite power is not mistaken for darkness or for a finite power.
         let mut sc = Scratch {
             p: vec![f64::NAN, f64::INFINITY],
