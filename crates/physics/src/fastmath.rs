@@ -124,17 +124,12 @@ pub fn tanh(x: f64) -> f64 {
 }
 
 /// (sin x, cos x) for |x| ≤ π, absolute error below 10⁻¹⁵: x = n·π/2 + y with n an integer and
-/// |y| ≤ π/4 (π/2 in two parts, fdlibm's, so y carries no rounding of x), sin y and cos y as
-/// Taylor polynomials to y¹⁵ and y¹⁶ (remainders below 0.786¹⁷/17! ≈ 4·10⁻¹⁷), then rotated by
-/// n quarter turns with selects. Straight-line code, so that a loop of it vectorises.
+/// |y| ≤ π/4 ([`quarter_turns`]), sin y and cos y as Taylor polynomials to y¹⁵ and y¹⁶
+/// (remainders below 0.786¹⁷/17! ≈ 4·10⁻¹⁷), then rotated by n quarter turns ([`rotated`]).
+/// Straight-line code, so that a loop of it vectorises.
 #[inline(always)]
 pub fn sin_cos(x: f64) -> (f64, f64) {
-    const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
-    const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
-    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
-    let n = shifted - SHIFTER;
-    let quadrant = shifted.to_bits() & 3;
-    let y = (x - n * PIO2_HI) - n * PIO2_LO;
+    let (y, quadrant) = quarter_turns(x);
     let y2 = y * y;
     let y4 = y2 * y2;
     let y8 = y4 * y4;
@@ -149,7 +144,24 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     let c45 = 1.0 / 40_320.0 - y2 * (1.0 / 3_628_800.0);
     let c67 = 1.0 / 479_001_600.0 - y2 * (1.0 / 87_178_291_200.0);
     let cos = (c01 + y4 * c23) + y8 * ((c45 + y4 * c67) + y8 * (1.0 / 20_922_789_888_000.0));
-    // Quarter turns: (sin, cos) → (cos, −sin) → (−sin, −cos) → (−cos, sin).
+    rotated(sin, cos, quadrant)
+}
+
+/// [`sin_cos`]'s reduction: x = n·π/2 + y with n the nearest integer, |y| ≤ π/4 (π/2 in two
+/// parts, fdlibm's, so y carries no rounding of x); returns y and n's two low bits.
+#[inline(always)]
+pub fn quarter_turns(x: f64) -> (f64, u64) {
+    const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
+    const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
+    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
+    let n = shifted - SHIFTER;
+    ((x - n * PIO2_HI) - n * PIO2_LO, shifted.to_bits() & 3)
+}
+
+/// (sin y, cos y) turned by `quadrant` quarter turns, with selects: (sin, cos) → (cos, −sin)
+/// → (−sin, −cos) → (−cos, sin).
+#[inline(always)]
+pub fn rotated(sin: f64, cos: f64, quadrant: u64) -> (f64, f64) {
     let odd = quadrant & 1 == 1;
     let (s, c) = (if odd { cos } else { sin }, if odd { sin } else { cos });
     let s = if quadrant & 2 == 2 { -s } else { s };

@@ -12,7 +12,7 @@
 //! cos θ and sin θ to 2·10⁻⁹ ([`angle`]), which moves a deviate by less than 2·10⁻⁹·r and
 //! leaves its tails as they are.
 
-use crate::fastmath::{ln_from, ln_reduced};
+use crate::fastmath::{ln_from, ln_reduced, quarter_turns, rotated};
 use crate::rng::Rng;
 use rand::RngCore;
 
@@ -244,14 +244,7 @@ fn radius_ln(x: f64) -> f64 {
 /// stays below 2·10⁻⁹·r; the full series took a quarter of the transform's time.
 #[inline(always)]
 fn angle(x: f64) -> (f64, f64) {
-    /// 1.5·2⁵²: x + SHIFTER − SHIFTER rounds x to the nearest integer.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
-    const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
-    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
-    let n = shifted - SHIFTER;
-    let quadrant = shifted.to_bits() & 3;
-    let y = (x - n * PIO2_HI) - n * PIO2_LO;
+    let (y, quadrant) = quarter_turns(x);
     let y2 = y * y;
     let y4 = y2 * y2;
     let y8 = y4 * y4;
@@ -263,12 +256,7 @@ fn angle(x: f64) -> (f64, f64) {
     let c23 = 1.0 / 24.0 - y2 * (1.0 / 720.0);
     let c45 = 1.0 / 40_320.0 - y2 * (1.0 / 3_628_800.0);
     let cos = (c01 + y4 * c23) + y8 * c45;
-    // Quarter turns: (sin, cos) → (cos, −sin) → (−sin, −cos) → (−cos, sin).
-    let odd = quadrant & 1 == 1;
-    let (s, c) = (if odd { cos } else { sin }, if odd { sin } else { cos });
-    let s = if quadrant & 2 == 2 { -s } else { s };
-    let c = if (quadrant + 1) & 2 == 2 { -c } else { c };
-    (s, c)
+    rotated(sin, cos, quadrant)
 }
 
 #[cfg(test)]

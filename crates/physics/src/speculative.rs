@@ -23,9 +23,9 @@ pub(crate) const LANES: usize = 8;
 /// separate cache sets.
 pub(crate) const STAGGER: usize = 9;
 
-/// [`segment_length`] for a run of `L` segments in lane order ([`lane_index`]): n/L samples,
-/// whole, since the rows of lane order do not stride across the block and need no
-/// [`STAGGER`] (the samples after the segments are run plainly).
+/// [`segment_length`] for a run of `L` segments in lane order ([`lane_index`]), under the same
+/// conditions: n/L samples, whole, since the rows of lane order do not stride across the block
+/// and need no [`STAGGER`] (the samples after the segments are run plainly).
 pub(crate) fn lane_segment_length<const L: usize>(n: usize, tau_over_dt: f64) -> Option<usize> {
     let segment = n / L;
     (segment >= 64 && segment as f64 >= 16.0 * 40.0 * tau_over_dt).then_some(segment)
@@ -203,8 +203,7 @@ pub(crate) trait Recurrence {
 /// be at least 64 samples and 16 times the 40·τ/Δt samples that take any guess within a state's
 /// range (a deviation below e⁴⁰·10⁻¹⁷) to rounding, so that the re-runs cost a small part.
 pub(crate) fn segment_length(n: usize, tau_over_dt: f64) -> Option<usize> {
-    let segment = n / LANES;
-    (segment >= 64 && segment as f64 >= 16.0 * 40.0 * tau_over_dt).then(|| segment - STAGGER)
+    lane_segment_length::<LANES>(n, tau_over_dt).map(|segment| segment - STAGGER)
 }
 
 /// The plain recurrence over samples `from..to` from state `s`, storing each; returns the last
