@@ -56,7 +56,8 @@ impl LowPass {
         let alpha = self.alpha;
         self.state = speculative::run_scalar(
             // `LowPass::step`'s operations.
-            |y, j| y + alpha * (input[j] - y),
+            |y, [x]| y + alpha * (x - y),
+            [input],
             out,
             self.state,
             // A segment starts from the output that the input before it would settle to.

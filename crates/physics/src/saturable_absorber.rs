@@ -122,7 +122,8 @@ fn recover(
 ) -> f64 {
     a_end.resize(a_ss.len(), 0.0);
     speculative::run_scalar(
-        |a, j| a_ss[j] + (a - a_ss[j]) * decay[j],
+        |a, [a_ss, decay]| a_ss + (a - a_ss) * decay,
+        [a_ss, decay],
         a_end,
         a,
         // A segment starts from the steady state of the sample before it.

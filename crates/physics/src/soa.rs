@@ -54,6 +54,9 @@ pub struct Soa {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     p: Vec<f64>,
+    /// Per sample, P_in/E_sat: the rate equation's saturation per unit gain (computed with
+    /// the steady states, out of the recurrence's chain).
+    a: Vec<f64>,
     h_ss: Vec<f64>,
     g_ss: Vec<f64>,
     decay: Vec<f64>,
@@ -94,6 +97,7 @@ impl Soa {
                 g0.ln(),
                 1.0 / s.saturation_power.si(),
                 clock.dt() / s.carrier_lifetime.si(),
+                s.saturation_power.si() * s.carrier_lifetime.si(),
             ),
             scratch: Scratch::default(),
         })
@@ -113,14 +117,14 @@ impl Soa {
         &self.ase
     }
 
-    /// The steady states and relaxation factors of the samples whose input powers are in
-    /// `scratch.p` (see [`steady_states_generic`]): passes compiled for AVX2 as well and run
+    /// The steady states, relaxation factors and P_in/E_sat of the samples whose input powers
+    /// are in `scratch.p` (see [`steady_states_generic`]): passes compiled for AVX2 as well and run
     /// so when the processor has it (the same operations in the same order, so the same
     /// numbers).
     fn steady_states(&self, sc: &mut Scratch) {
         let n = sc.p.len();
         // Every entry is written by the passes: no need to clear.
-        for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
+        for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay, &mut sc.a] {
             v.resize(n, 0.0);
         }
         lightloop_base::avx512_avx2_or!(
@@ -132,8 +136,9 @@ impl Soa {
         )
     }
 
-    /// Relaxes the integrated gain over one sample of constant input power `p` towards its
-    /// steady state (h_ss, G_ss), from h with G = eʰ = `g`; returns the new (h, eʰ).
+    /// Relaxes the integrated gain over one sample of constant input power P_in
+    /// (`a` = P_in/E_sat) towards its steady state (h_ss, G_ss), from h with G = eʰ = `g`;
+    /// returns the new (h, eʰ).
     ///
     /// With y = h − h_ss the rate equation reads dy/dt = F(h_ss + y). F is replaced by the
     /// quadratic −k·y + c·y² that has F's slope −k = −(1/τ_c + G_ss·p/E_sat) at the steady state
@@ -150,7 +155,7 @@ impl Soa {
     ///
     /// `e` is E, computed with the steady state.
     #[inline(always)]
-    fn relax(&self, h: f64, g: f64, p: f64, h_ss: f64, g_ss: f64, e: f64) -> (f64, f64) {
+    fn relax(&self, h: f64, g: f64, a: f64, h_ss: f64, g_ss: f64, e: f64) -> (f64, f64) {
         let y0 = h - h_ss;
         if y0.abs() < 1e-12 {
             // `one_step`'s first case as a branch: faster where the chain runs one sample
@@ -158,12 +163,19 @@ impl Soa {
             // no sample with noise on takes it.
             return (h_ss + y0 * e, exp_step(g_ss, y0 * e));
         }
-        let (y, done) = self.one_step(h, g, p, h_ss, g_ss, e);
+        let (y, done) = self.one_step(h, g, a, h_ss, g_ss, e);
         if done {
             return (h_ss + y, exp_step(g_ss, y));
         }
-        // Split (1.4 % of the samples in `bench physics`, into 2 parts on average).
-        let (inv_tau, a) = (1.0 / self.tau, p / self.e_sat);
+        self.split(h, g, a, h_ss, g_ss)
+    }
+
+    /// [`Soa::relax`] of a sample that one step does not serve: split into parts (1.4 % of the
+    /// samples in `bench physics`, into 2 parts on average).
+    #[inline(always)]
+    fn split(&self, h: f64, g: f64, a: f64, h_ss: f64, g_ss: f64) -> (f64, f64) {
+        let y0 = h - h_ss;
+        let inv_tau = 1.0 / self.tau;
         let k = inv_tau + g_ss * a;
         let rate_at = |h: f64, g: f64| ((self.h0 - h) * inv_tau + a) - g * a;
         let rate = rate_at(h, g);
@@ -189,8 +201,8 @@ impl Soa {
     /// the steady state (to rounding, where F's rounding would swamp r) the step is the linear
     /// decay y₀·E.
     #[inline(always)]
-    fn one_step(&self, h: f64, g: f64, p: f64, h_ss: f64, g_ss: f64, e: f64) -> (f64, bool) {
-        let (inv_tau, a) = (1.0 / self.tau, p / self.e_sat);
+    fn one_step(&self, h: f64, g: f64, a: f64, h_ss: f64, g_ss: f64, e: f64) -> (f64, bool) {
+        let inv_tau = 1.0 / self.tau;
         let k = inv_tau + g_ss * a;
         let y0 = h - h_ss;
         // F at h with eʰ = g (grouped so that g, the last to arrive, enters late); at the start
@@ -244,7 +256,7 @@ impl Soa {
     /// a few samples (35 samples of 8 192 in all when measured with 8 segments).
     fn recurrence(&self, sc: &mut Scratch, segments: Option<usize>) -> f64 {
         let Scratch {
-            p,
+            a,
             h_ss,
             g_ss,
             decay,
@@ -252,14 +264,14 @@ impl Soa {
             gain,
             ..
         } = sc;
-        let n = p.len();
+        let n = a.len();
         // Every entry is written below: no need to clear.
         h_end.resize(n, 0.0);
         gain.resize(n, 0.0);
         let start = (self.h, self.h.exp());
         let mut run = GainRun {
             soa: self,
-            inputs: [p, h_ss, g_ss, decay],
+            inputs: [a, h_ss, g_ss, decay],
             h_end,
             gain,
             lanes: segments,
@@ -287,7 +299,7 @@ impl Soa {
     }
 }
 
-/// The gain's recurrence over one block ([`Soa::relax`] per sample): the block's input powers
+/// The gain's recurrence over one block ([`Soa::relax`] per sample): the block's P_in/E_sat
 /// and steady states in, each sample's (h, eʰ) out, in lane order when `lanes` gives the
 /// segments' length ([`speculative::lane_index`]).
 struct GainRun<'a> {
@@ -313,9 +325,9 @@ impl Recurrence for GainRun<'_> {
     type State = (f64, f64);
     #[inline(always)]
     fn step(&self, (h, g): (f64, f64), j: usize) -> (f64, f64) {
-        let [p, h_ss, g_ss, decay] = self.inputs;
+        let [a, h_ss, g_ss, decay] = self.inputs;
         let k = self.at(j);
-        self.soa.relax(h, g, p[k], h_ss[k], g_ss[k], decay[k])
+        self.soa.relax(h, g, a[k], h_ss[k], g_ss[k], decay[k])
     }
     fn stored(&self, j: usize) -> (f64, f64) {
         let k = self.at(j);
@@ -344,10 +356,10 @@ fn lanes_generic(run: &mut GainRun, len: usize, state: &mut [[f64; LANES]; 2]) {
         ..
     } = run;
     let row = |v: &[f64], i: usize| -> [f64; LANES] { v[i * LANES..][..LANES].try_into().unwrap() };
-    let [p, h_ss, g_ss, decay] = *inputs;
+    let [a, h_ss, g_ss, decay] = *inputs;
     let [mut hl, mut gl] = *state;
     for i in 0..len {
-        (hl, gl) = soa.relax_lanes(hl, gl, row(p, i), row(h_ss, i), row(g_ss, i), row(decay, i));
+        (hl, gl) = soa.relax_lanes(hl, gl, row(a, i), row(h_ss, i), row(g_ss, i), row(decay, i));
         h_end[i * LANES..][..LANES].copy_from_slice(&hl);
         gain[i * LANES..][..LANES].copy_from_slice(&gl);
     }
@@ -376,22 +388,23 @@ impl Soa {
         &self,
         h: [f64; LANES],
         g: [f64; LANES],
-        p: [f64; LANES],
+        a: [f64; LANES],
         h_ss: [f64; LANES],
         g_ss: [f64; LANES],
         e: [f64; LANES],
     ) -> ([f64; LANES], [f64; LANES]) {
-        let (mut scalar, mut large) = (0u32, 0u32);
+        let (mut scalar, mut split, mut large) = (0u32, 0u32, 0u32);
         let mut ys = [0.0; LANES];
         let mut h_new = [0.0; LANES];
         let mut g_new = [0.0; LANES];
         for l in 0..LANES {
-            let (y, done) = self.one_step(h[l], g[l], p[l], h_ss[l], g_ss[l], e[l]);
+            let (y, done) = self.one_step(h[l], g[l], a[l], h_ss[l], g_ss[l], e[l]);
             // `exp_step`: its series here, its exponential below for the lanes that need it
             // ([`crate::fastmath::exp`] is `exp_bounded` within ±700; a lane beyond goes to
             // `relax`).
             let in_range = y.abs() <= 700.0;
             scalar |= ((!(done && in_range)) as u32) << l;
+            split |= (!done as u32) << l;
             large |= ((y.abs() >= EXP_SERIES_BELOW) as u32) << l;
             ys[l] = if in_range { y } else { 0.0 };
             h_new[l] = h_ss[l] + y;
@@ -407,26 +420,34 @@ impl Soa {
             }
         }
         if scalar != 0 {
-            (h_new, g_new) = self.relax_some(scalar, [h, g, p, h_ss, g_ss, e], [h_new, g_new]);
+            let inputs = [h, g, a, h_ss, g_ss, e];
+            (h_new, g_new) = self.relax_some(scalar, split, inputs, [h_new, g_new]);
         }
         (h_new, g_new)
     }
 
-    /// [`Soa::relax`] on the lanes of `inputs` (h, eʰ, P_in, h_ss, G_ss, E) whose bits are set
-    /// in `lanes`, into `out` (h, eʰ). Kept out of line: with its lanes picked by index in
-    /// [`Soa::relax_lanes`] itself, the chains' states went through memory at every step.
+    /// [`Soa::relax`] on the lanes of `inputs` (h, eʰ, P_in/E_sat, h_ss, G_ss, E) whose bits
+    /// are set in `lanes`, into `out` (h, eʰ); those also set in `split` (one step does not
+    /// serve them) go straight to [`Soa::split`]. Kept out of line: with its lanes picked by
+    /// index in [`Soa::relax_lanes`] itself, the chains' states went through memory at every
+    /// step.
     #[cold]
     #[inline(never)]
     fn relax_some(
         &self,
         lanes: u32,
+        split: u32,
         inputs: [[f64; LANES]; 6],
         mut out: [[f64; LANES]; 2],
     ) -> ([f64; LANES], [f64; LANES]) {
-        let [h, g, p, h_ss, g_ss, e] = inputs;
+        let [h, g, a, h_ss, g_ss, e] = inputs;
         for l in 0..LANES {
             if lanes >> l & 1 == 1 {
-                (out[0][l], out[1][l]) = self.relax(h[l], g[l], p[l], h_ss[l], g_ss[l], e[l]);
+                (out[0][l], out[1][l]) = if split >> l & 1 == 1 {
+                    self.split(h[l], g[l], a[l], h_ss[l], g_ss[l])
+                } else {
+                    self.relax(h[l], g[l], a[l], h_ss[l], g_ss[l], e[l])
+                };
             }
         }
         (out[0], out[1])
@@ -510,11 +531,13 @@ struct Steady {
     h0: f64,
     to_a: f64,
     dt_over_tau: f64,
+    /// E_sat, J: each sample's P_in/E_sat is computed with its steady state.
+    e_sat: f64,
     cubic: Vec<[f64; 4]>,
 }
 
 impl Steady {
-    fn new(h0: f64, to_a: f64, dt_over_tau: f64) -> Self {
+    fn new(h0: f64, to_a: f64, dt_over_tau: f64, e_sat: f64) -> Self {
         let a: Vec<f64> = (0..=INTERVALS).map(grid_node).collect();
         let (x, g) = lambert_steady_states(h0, &a);
         let slope = |j: usize| -(g[j] - 1.0) / (1.0 + a[j] * g[j]);
@@ -536,6 +559,7 @@ impl Steady {
             h0,
             to_a,
             dt_over_tau,
+            e_sat,
             cubic,
         }
     }
@@ -543,7 +567,9 @@ impl Steady {
 
 /// The steady states (x, eˣ) of the integrated gain at the inputs A = P_in/P_sat of `sc.p`
 /// (times `st.to_a`), one per sample: the roots of h₀ − x = A·(eˣ − 1), where dh/dt = 0, and
-/// the relaxation factors e^(−k·Δt), k = (1 + G_ss·A)/τ_c (see `Soa::relax`).
+/// the relaxation factors e^(−k·Δt), k = (1 + G_ss·A)/τ_c (see `Soa::relax`), and P_in/E_sat
+/// in `sc.a` (a division per sample taken out of the recurrence's chain, where it waited on
+/// the divider with the chain's own: 5 % of the chain's time).
 ///
 /// x is interpolated in A from [`Steady`]'s table, then polished by one Newton step on
 /// φ(x) = h₀ − x − A·(eˣ − 1). The step's error is below ε²/2 for an interpolation error ε
@@ -598,10 +624,12 @@ fn steady_states_generic(st: &Steady, sc: &mut Scratch) {
         // eˣ = e^(x₀)·e^(dx), |dx| < 10⁻⁷: the series to dx² is exact to rounding.
         *g = e0 * (1.0 + dx * (1.0 + 0.5 * dx));
     }
-    // e^(−k·Δt), in a pass of its own: in one with the Newton step each sample's chain of
-    // two exponentials left too little work to overlap.
-    for ((p, g), d) in sc.p.iter().zip(&sc.g_ss).zip(&mut sc.decay) {
+    // e^(−k·Δt) and P_in/E_sat, in a pass of their own: in one with the Newton step each
+    // sample's chain of two exponentials left too little work to overlap.
+    let rows = sc.p.iter().zip(&sc.g_ss).zip(&mut sc.decay).zip(&mut sc.a);
+    for (((p, g), d), a) in rows {
         *d = decay((1.0 + *g * input(*p)) * st.dt_over_tau);
+        *a = *p / st.e_sat;
     }
 }
 
@@ -788,7 +816,7 @@ mod tests {
     fn steady_state_matches_a_bisected_root() {
         let (mut worst, mut worst_table): (f64, f64) = (0.0, 0.0);
         for h0 in [0.0, 0.1, 1.0, 3.0, 6.9, 9.2, 10.4, 12.0] {
-            let st = Steady::new(h0, 1.0, 0.01);
+            let st = Steady::new(h0, 1.0, 0.01, 1e-12);
             for (j, c) in st.cubic.iter().enumerate() {
                 let a = 0.5 * (grid_node(j) + grid_node(j + 1));
                 let mid = c[0] + 0.5 * (c[1] + 0.5 * (c[2] + 0.5 * c[3]));
@@ -802,7 +830,7 @@ mod tests {
             }
             sc.p.push(0.0);
             let n = sc.p.len();
-            for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay] {
+            for v in [&mut sc.h_ss, &mut sc.g_ss, &mut sc.decay, &mut sc.a] {
                 v.resize(n, 0.0);
             }
             #[cfg(target_arch = "x86_64")]
@@ -812,7 +840,7 @@ mod tests {
                 unsafe { steady_states_avx2(&st, &mut wide) };
                 steady_states_generic(&st, &mut sc);
                 assert_eq!((&wide.h_ss, &wide.g_ss), (&sc.h_ss, &sc.g_ss));
-                assert_eq!(wide.decay, sc.decay);
+                assert_eq!((&wide.decay, &wide.a), (&sc.decay, &sc.a));
             }
             steady_states_generic(&st, &mut sc);
             for i in 0..n {
@@ -836,9 +864,10 @@ mod tests {
             h_ss: vec![0.0; 2],
             g_ss: vec![0.0; 2],
             decay: vec![0.0; 2],
+            a: vec![0.0; 2],
             ..Scratch::default()
         };
-        steady_states_generic(&Steady::new(3.0, 1.0, 0.01), &mut sc);
+        steady_states_generic(&Steady::new(3.0, 1.0, 0.01, 1e-12), &mut sc);
         assert!(sc.h_ss.iter().chain(&sc.g_ss).all(|v| v.is_nan()));
     }
 
@@ -977,7 +1006,7 @@ mod tests {
                 let splits = (0..n)
                     .filter(|&j| {
                         let h = if j == 0 { soa.h } else { sc.h_ss[j - 1] };
-                        !soa.one_step(h, h.exp(), sc.p[j], sc.h_ss[j], sc.g_ss[j], sc.decay[j])
+                        !soa.one_step(h, h.exp(), sc.a[j], sc.h_ss[j], sc.g_ss[j], sc.decay[j])
                             .1
                     })
                     .count();
