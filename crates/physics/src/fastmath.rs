@@ -161,7 +161,7 @@ pub fn quarter_turns(x: f64) -> (f64, u64) {
 /// (sin y, cos y) turned by `quadrant` quarter turns, with selects: (sin, cos) → (cos, −sin)
 /// → (−sin, −cos) → (−cos, sin).
 #[inline(always)]
-pub fn rotated(sin: f64, cos: f64, quadrant: u64) -> (f64, f64) {
+pub fn rotated<T: Copy + std::ops::Neg<Output = T>>(sin: T, cos: T, quadrant: u64) -> (T, T) {
     let odd = quadrant & 1 == 1;
     let (s, c) = (if odd { cos } else { sin }, if odd { sin } else { cos });
     let s = if quadrant & 2 == 2 { -s } else { s };
