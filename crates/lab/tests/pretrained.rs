@@ -632,6 +632,19 @@ fn the_benchmark_times_four_forward_passes() {
             t.rows[3].relative_to_baseline
         )
     );
+    // The twin over the digital pass: the median of the rounds' ratios, each within the rows'
+    // extremes.
+    assert_eq!(t.round_ratios.len(), 2);
+    let (ternary, analog) = t.twin_over_digital();
+    for (ratio, row) in [(ternary, 2), (analog, 3)] {
+        let (lo, hi) = (
+            t.rows[1].min_s / t.rows[row].max_s,
+            t.rows[1].max_s / t.rows[row].min_s,
+        );
+        assert!(lo <= ratio && ratio <= hi, "{ratio} outside {lo}–{hi}");
+    }
+    let mean = |k: usize| t.round_ratios.iter().map(|r| [r.0, r.1][k]).sum::<f64>() / 2.0;
+    assert!((ternary - mean(0)).abs() < 1e-12 && (analog - mean(1)).abs() < 1e-12);
     assert_eq!(
         t.ops,
         [
