@@ -219,13 +219,18 @@ impl Esn {
 /// matrix is never held whole. Returns the readout (`None` when the normal equations are singular); leaves the
 /// last state in `esn.state`.
 ///
-/// One thread computes the states, step after step with no synchronisation, into a row-major
-/// f32 block. The Gram update of a block (its states widened to f64 with the constant
-/// feature, XᵀX and XᵀY summed in f64 on one thread) runs while the next block's states are
-/// computed: on another worker of rayon's pool when it has one (`rayon::join` per block; a
-/// worker that waits yields a few times and then sleeps), one after the other otherwise. The
-/// Gram sums each block on one thread in a fixed order, so the readout is the same, bit for
-/// bit, whatever the thread count.
+/// One thread computes the states, step after step with no synchronisation, into row-major
+/// f32 blocks. The Gram update of a block (its states widened to f64 with the constant
+/// feature, XᵀX and XᵀY summed in f64) runs beside the states of the blocks after it: where
+/// rayon's pool has another worker, a job there takes the blocks as they are filled (sleeping
+/// on a condition variable between them), and the states side runs up to [`ring_blocks`]
+/// blocks ahead of it; when every block is filled, the states side sums the oldest itself
+/// instead of waiting, so a Gram side kept off its core by another process (or never started)
+/// holds nothing up. (A hand-over at every block, both sides joined there, made two threads
+/// beside one busy process no faster than one.) Without another worker the blocks go one
+/// after the other. The Gram sums the blocks in their order, one at a time under one lock,
+/// whichever thread takes them, so the readout is the same, bit for bit, whatever the thread
+/// count.
 ///
 /// # Panics
 /// With a network of no nodes or of more than one input.
@@ -244,13 +249,6 @@ pub fn fit_run(
     );
     let steps = input.len().min(target.len());
     let this: &Esn = esn;
-    let mut blocks = [vec![0f32; FIT_BLOCK * n], vec![0f32; FIT_BLOCK * n]];
-    let start: Vec<f32> = this.state.iter().map(|v| *v as f32).collect();
-    let mut gram = crate::ridge::Gram::new(n + 1, 1);
-    // The Gram side's copy of a block's rows after the washout, in f64 with the constant
-    // feature last. Row-major, a plain widening of the block: faer's XᵀX takes 8 % longer on
-    // it than on a column-major copy (N = 500), less than a transposition would cost.
-    let mut widened = vec![1.0; FIT_BLOCK * (n + 1)];
     let count = steps.div_ceil(FIT_BLOCK);
     let len = |b: usize| FIT_BLOCK.min(steps - b * FIT_BLOCK);
     // The states of block b into `block`, from the state before it.
@@ -266,8 +264,16 @@ pub fn fit_run(
             prev = row;
         }
     };
+    // The Gram side: the sums, and its copy of a block's rows after the washout, in f64 with
+    // the constant feature last. Row-major, a plain widening of the block: faer's XᵀX takes
+    // 8 % longer on it than on a column-major copy (N = 500), less than a transposition would
+    // cost.
+    let mut gram = (
+        crate::ridge::Gram::new(n + 1, 1),
+        vec![1.0; FIT_BLOCK * (n + 1)],
+    );
     // The Gram update of block b's steps from `washout` on.
-    let update = |b: usize, block: &[f32], gram: &mut crate::ridge::Gram, widened: &mut [f64]| {
+    let update = |b: usize, block: &[f32], (gram, widened): &mut (crate::ridge::Gram, Vec<f64>)| {
         let t0 = b * FIT_BLOCK;
         let skip = washout.saturating_sub(t0).min(len(b));
         let rows = len(b) - skip;
@@ -285,47 +291,138 @@ pub fn fit_run(
             MatRef::from_column_major_slice(&target[t0 + skip..t0 + len(b)], rows, 1),
         );
     };
-    let two = rayon::current_num_threads() > 1;
-    let mut run = || {
-        for b in 0..=count {
-            let [even, odd] = &mut blocks;
-            let (current, previous) = if b % 2 == 0 { (even, odd) } else { (odd, even) };
-            let previous: &[f32] = previous;
-            let before = if b == 0 {
-                &start[..]
-            } else {
-                &previous[(len(b - 1) - 1) * n..len(b - 1) * n]
-            };
-            let mut compute = || {
-                if b < count {
-                    states(b, before, current);
-                }
-            };
-            let mut add = || {
-                if b > 0 {
-                    update(b - 1, previous, &mut gram, &mut widened);
-                }
-            };
-            if two {
-                rayon::join(compute, add);
-            } else {
-                compute();
-                add();
-            }
-        }
+    // The state before each block: the start, then each block's last row.
+    let mut before: Vec<f32> = this.state.iter().map(|v| *v as f32).collect();
+    let next = |b: usize, block: &[f32], before: &mut Vec<f32>| {
+        before.copy_from_slice(&block[(len(b) - 1) * n..len(b) * n]);
     };
-    if two {
-        // The whole loop on one of the pool's workers, so that each join is a fork inside the
-        // pool rather than a job injected from outside.
-        rayon::scope(|_| run());
-    } else {
-        run();
+    if rayon::current_num_threads() > 1 {
+        let ring = Ring::new(ring_blocks(n), FIT_BLOCK * n);
+        // The Gram updates, in block order: a block is taken off the ring and summed under the
+        // one lock on the sums, so whichever thread takes the next block sums it.
+        let gram = std::sync::Mutex::new(gram);
+        let take = || {
+            let mut sums = gram.lock().expect("no Gram update panicked");
+            let Some((b, block)) = ring.take_filled() else {
+                return false;
+            };
+            update(b, &block, &mut sums);
+            ring.give_back(block);
+            true
+        };
+        rayon::scope(|scope| {
+            // The Gram side: blocks as they come, until the states side is done.
+            scope.spawn(|_| {
+                while ring.wait_for_filled() {
+                    take();
+                }
+            });
+            for b in 0..count {
+                let mut block = loop {
+                    if let Some(free) = ring.free_block() {
+                        break free;
+                    }
+                    // Every block is filled: sum the oldest here rather than wait (the Gram
+                    // side's thread may be off its core, or not started at all).
+                    take();
+                };
+                states(b, &before, &mut block);
+                next(b, &block, &mut before);
+                ring.fill(b, block);
+            }
+            ring.close();
+            while take() {}
+        });
+        let gram = gram.into_inner().expect("no Gram update panicked");
+        if count > 0 {
+            esn.state = before.iter().map(|v| f64::from(*v)).collect();
+        }
+        return gram.0.solve(lambda);
     }
-    if steps > 0 {
-        let last = &blocks[(count - 1) % 2][(len(count - 1) - 1) * n..len(count - 1) * n];
-        esn.state = last.iter().map(|v| f64::from(*v)).collect();
+    let mut block = vec![0f32; FIT_BLOCK * n];
+    for b in 0..count {
+        states(b, &before, &mut block);
+        next(b, &block, &mut before);
+        update(b, &block, &mut gram);
     }
-    gram.solve(lambda)
+    if count > 0 {
+        esn.state = before.iter().map(|v| f64::from(*v)).collect();
+    }
+    gram.0.solve(lambda)
+}
+
+/// Blocks of f32 states in [`fit_run`]'s ring: as many as fit in 32 MiB, 2 to 16 (16 at
+/// N = 500). The states side runs that many blocks ahead of the Gram side at most.
+fn ring_blocks(n: usize) -> usize {
+    ((32 << 20) / (FIT_BLOCK * n.max(1) * 4)).clamp(2, 16)
+}
+
+/// [`fit_run`]'s hand-over between its states side and its Gram side: free blocks, and filled
+/// blocks in the order they were filled, under one lock; the Gram side sleeps on a condition
+/// variable until a block is filled or the states side is done.
+struct Ring {
+    inner: std::sync::Mutex<RingState>,
+    filled: std::sync::Condvar,
+}
+
+struct RingState {
+    free: Vec<Vec<f32>>,
+    filled: std::collections::VecDeque<(usize, Vec<f32>)>,
+    closed: bool,
+}
+
+impl Ring {
+    fn new(blocks: usize, len: usize) -> Self {
+        Self {
+            inner: std::sync::Mutex::new(RingState {
+                free: (0..blocks).map(|_| vec![0f32; len]).collect(),
+                filled: Default::default(),
+                closed: false,
+            }),
+            filled: std::sync::Condvar::new(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, RingState> {
+        self.inner
+            .lock()
+            .expect("the ring's lock is never held across a panic")
+    }
+
+    fn free_block(&self) -> Option<Vec<f32>> {
+        self.state().free.pop()
+    }
+
+    fn fill(&self, b: usize, block: Vec<f32>) {
+        self.state().filled.push_back((b, block));
+        self.filled.notify_one();
+    }
+
+    fn take_filled(&self) -> Option<(usize, Vec<f32>)> {
+        self.state().filled.pop_front()
+    }
+
+    fn give_back(&self, block: Vec<f32>) {
+        self.state().free.push(block);
+    }
+
+    /// No more blocks will be filled.
+    fn close(&self) {
+        self.state().closed = true;
+        self.filled.notify_all();
+    }
+
+    /// Sleeps until a block is filled (true) or the ring is closed with none left (false).
+    fn wait_for_filled(&self) -> bool {
+        let mut state = self.state();
+        while state.filled.is_empty() && !state.closed {
+            state = self
+                .filled
+                .wait(state)
+                .expect("the ring's lock is never held across a panic");
+        }
+        !state.filled.is_empty()
+    }
 }
 
 /// Steps per block of [`fit_run`]: the unit of its Gram updates and of the hand-over between
@@ -688,6 +785,24 @@ mod tests {
                 })
         };
         assert_eq!(fit(1).weights, fit(2).weights);
+        // Two runs at once on a pool of two: neither Gram side finds a free worker, so each
+        // states side sums its own blocks when its ring (16 blocks here) is full, and the rest
+        // at the end (no deadlock), with the same readout as one thread.
+        let long = tasks::narma10(20_000, &mut stream(5, "narma", 0, 0));
+        assert_eq!(ring_blocks(s.nodes), 16);
+        let run = || {
+            let mut esn = Esn::new(&s, 1, 5);
+            fit_run(&mut esn, &long.input, &long.target, 200, 1e-8).unwrap()
+        };
+        let pool = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+        };
+        let (a, b) = pool(2).install(|| rayon::join(run, run));
+        let one = pool(1).install(run).weights;
+        assert_eq!((a.weights, b.weights), (one.clone(), one));
         // The same readout as a plain ridge fit of the states after the washout (at a λ where
         // the normal equations are well conditioned: at 1e-8 the order of the sums alone moves
         // the weights by 0.2 %, at 1e-4 by 4e-6).
