@@ -296,7 +296,7 @@ pub fn fit_run(
     let next = |b: usize, block: &[f32], before: &mut Vec<f32>| {
         before.copy_from_slice(&block[(len(b) - 1) * n..len(b) * n]);
     };
-    if rayon::current_num_threads() > 1 {
+    let gram = if rayon::current_num_threads() > 1 {
         let ring = Ring::new(ring_blocks(n), FIT_BLOCK * n);
         // The Gram updates, in block order: a block is taken off the ring and summed under the
         // one lock on the sums, so whichever thread takes the next block sums it.
@@ -333,18 +333,16 @@ pub fn fit_run(
             ring.close();
             while take() {}
         });
-        let gram = gram.into_inner().expect("no Gram update panicked");
-        if count > 0 {
-            esn.state = before.iter().map(|v| f64::from(*v)).collect();
+        gram.into_inner().expect("no Gram update panicked")
+    } else {
+        let mut block = vec![0f32; FIT_BLOCK * n];
+        for b in 0..count {
+            states(b, &before, &mut block);
+            next(b, &block, &mut before);
+            update(b, &block, &mut gram);
         }
-        return gram.0.solve(lambda);
-    }
-    let mut block = vec![0f32; FIT_BLOCK * n];
-    for b in 0..count {
-        states(b, &before, &mut block);
-        next(b, &block, &mut before);
-        update(b, &block, &mut gram);
-    }
+        gram
+    };
     if count > 0 {
         esn.state = before.iter().map(|v| f64::from(*v)).collect();
     }

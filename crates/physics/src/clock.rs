@@ -62,10 +62,9 @@ fn means_plain(samples: &[f64], ends: &[f64], per_window: usize, means: &mut [f6
 }
 
 /// [`means_plain`] with eight windows side by side in AVX-512 registers, their samples
-/// gathered, where all eight are regular (each covers `per_window` − 2 to `per_window` whole
-/// samples, inside the block: [`window_mean`]'s fixed loop): each lane the same additions in
-/// the same order as `window_mean`'s, so the same numbers (tested). Other groups go window by
-/// window.
+/// gathered, where all eight are regular ([`fixed_window`]: [`window_mean`]'s fixed loop):
+/// each lane the same additions in the same order as `window_mean`'s, so the same numbers
+/// (tested). Other groups go window by window.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
 fn means_avx512(samples: &[f64], ends: &[f64], per_window: usize, means: &mut [f64]) {
@@ -75,12 +74,7 @@ fn means_avx512(samples: &[f64], ends: &[f64], per_window: usize, means: &mut [f
     let len = samples.len();
     let regular = |a: f64, b: f64| {
         let (ia, ib) = (a as usize, b as usize);
-        b > a
-            && ia != ib
-            && ib + 1 >= ia + per_window
-            && ib <= ia + per_window + 1
-            && ib < len
-            && ia + per_window < len
+        b > a && ia != ib && fixed_window(ia, ib, per_window, len)
     };
     let mut start = 0.0f64;
     for (ends, means) in ends.chunks(W).zip(means.chunks_mut(W)) {
@@ -89,7 +83,7 @@ fn means_avx512(samples: &[f64], ends: &[f64], per_window: usize, means: &mut [f
             _ => ends.get(l - 1).copied().unwrap_or(0.0),
         });
         start = ends[ends.len() - 1];
-        if per_window < 2 || ends.len() < W || !(0..W).all(|l| regular(starts[l], ends[l])) {
+        if ends.len() < W || !(0..W).all(|l| regular(starts[l], ends[l])) {
             for ((m, &a), &b) in means.iter_mut().zip(&starts).zip(ends) {
                 *m = window_mean(samples, a, b, per_window, norm);
             }
@@ -129,6 +123,18 @@ fn means_avx512(samples: &[f64], ends: &[f64], per_window: usize, means: &mut [f
     }
 }
 
+/// Whether a window whose first and last samples in part are `ia` < `ib` covers `per_window`
+/// − 2 to `per_window` whole samples inside a block of `len` (at least 2 per window), so that
+/// [`window_mean`] sums it over its fixed candidates.
+#[inline(always)]
+fn fixed_window(ia: usize, ib: usize, per_window: usize, len: usize) -> bool {
+    per_window >= 2
+        && ib + 1 >= ia + per_window
+        && ib <= ia + per_window + 1
+        && ib < len
+        && ia + per_window < len
+}
+
 /// Integral of the piecewise-constant `samples` over [a, b) (in sample units) divided by `norm`:
 /// the share of the first and last samples the window covers in part, and the whole samples
 /// between summed in order.
@@ -150,12 +156,7 @@ fn window_mean(samples: &[f64], a: f64, b: f64, per_window: usize, norm: f64) ->
     let mut sum = 0.0;
     if ia == ib {
         sum += samples.get(ia).copied().unwrap_or(0.0) * (b - a);
-    } else if per_window >= 2
-        && ib + 1 >= ia + per_window
-        && ib <= ia + per_window + 1
-        && ib < samples.len()
-        && ia + per_window < samples.len()
-    {
+    } else if fixed_window(ia, ib, per_window, samples.len()) {
         // Whole samples ia + 1 .. ib: ia + 1 .. ia + per_window − 1 always, then
         // ia + per_window − 1 and ia + per_window where they are before ib.
         sum += samples[ia] * ((ia + 1) as f64 - a);

@@ -66,23 +66,6 @@ pub fn decay(x: f64) -> f64 {
 /// vectorises; zero, negative, subnormal and non-finite inputs give meaningless results.
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {
-    let (e, s) = ln_reduced(x);
-    let s2 = s * s;
-    let s4 = s2 * s2;
-    let s8 = s4 * s4;
-    // Σ s²ᵏ/(2k + 1), k ≤ 10, in Estrin's scheme.
-    let q01 = 1.0 + s2 * (1.0 / 3.0);
-    let q23 = 1.0 / 5.0 + s2 * (1.0 / 7.0);
-    let q45 = 1.0 / 9.0 + s2 * (1.0 / 11.0);
-    let q67 = 1.0 / 13.0 + s2 * (1.0 / 15.0);
-    let q89 = 1.0 / 17.0 + s2 * (1.0 / 19.0);
-    let q = (q01 + s4 * q23) + s8 * ((q45 + s4 * q67) + s8 * (q89 + s4 * (1.0 / 21.0)));
-    ln_from(e, s, q)
-}
-
-/// [`ln`]'s reduction of x = m·2ᵉ: e (as a float) and s = (m − 1)/(m + 1), m ∈ [√½, √2).
-#[inline(always)]
-pub fn ln_reduced(x: f64) -> (f64, f64) {
     let bits = x.to_bits();
     // Exponent and mantissa, with the mantissa moved into [√½, √2): if m ≥ √2, halve it and
     // raise the exponent. 0x6A09E… is the mantissa field of √2.
@@ -102,12 +85,17 @@ pub fn ln_reduced(x: f64) -> (f64, f64) {
     const TWO52: f64 = 4_503_599_627_370_496.0;
     let biased = f64::from_bits(0x4330_0000_0000_0000 | ((bits >> 52) & 0x7FF));
     let e = (biased - (TWO52 + 1023.0)) + if high { 1.0 } else { 0.0 };
-    (e, (m - 1.0) / (m + 1.0))
-}
-
-/// ln x from [`ln_reduced`]'s e and s and the series q = Σ s²ᵏ/(2k + 1): e·ln 2 + 2·s·q.
-#[inline(always)]
-pub fn ln_from(e: f64, s: f64, q: f64) -> f64 {
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    let s8 = s4 * s4;
+    // Σ s²ᵏ/(2k + 1), k ≤ 10, in Estrin's scheme.
+    let q01 = 1.0 + s2 * (1.0 / 3.0);
+    let q23 = 1.0 / 5.0 + s2 * (1.0 / 7.0);
+    let q45 = 1.0 / 9.0 + s2 * (1.0 / 11.0);
+    let q67 = 1.0 / 13.0 + s2 * (1.0 / 15.0);
+    let q89 = 1.0 / 17.0 + s2 * (1.0 / 19.0);
+    let q = (q01 + s4 * q23) + s8 * ((q45 + s4 * q67) + s8 * (q89 + s4 * (1.0 / 21.0)));
     e * LN2_HI + (e * LN2_LO + 2.0 * s * q)
 }
 
@@ -124,12 +112,17 @@ pub fn tanh(x: f64) -> f64 {
 }
 
 /// (sin x, cos x) for |x| ≤ π, absolute error below 10⁻¹⁵: x = n·π/2 + y with n an integer and
-/// |y| ≤ π/4 ([`quarter_turns`]), sin y and cos y as Taylor polynomials to y¹⁵ and y¹⁶
-/// (remainders below 0.786¹⁷/17! ≈ 4·10⁻¹⁷), then rotated by n quarter turns ([`rotated`]).
-/// Straight-line code, so that a loop of it vectorises.
+/// |y| ≤ π/4 (π/2 in two parts, fdlibm's, so y carries no rounding of x), sin y and cos y as
+/// Taylor polynomials to y¹⁵ and y¹⁶ (remainders below 0.786¹⁷/17! ≈ 4·10⁻¹⁷), then rotated by
+/// n quarter turns ([`rotated`]). Straight-line code, so that a loop of it vectorises.
 #[inline(always)]
 pub fn sin_cos(x: f64) -> (f64, f64) {
-    let (y, quadrant) = quarter_turns(x);
+    const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
+    const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
+    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
+    let n = shifted - SHIFTER;
+    let quadrant = shifted.to_bits() & 3;
+    let y = (x - n * PIO2_HI) - n * PIO2_LO;
     let y2 = y * y;
     let y4 = y2 * y2;
     let y8 = y4 * y4;
@@ -147,19 +140,8 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     rotated(sin, cos, quadrant)
 }
 
-/// [`sin_cos`]'s reduction: x = n·π/2 + y with n the nearest integer, |y| ≤ π/4 (π/2 in two
-/// parts, fdlibm's, so y carries no rounding of x); returns y and n's two low bits.
-#[inline(always)]
-pub fn quarter_turns(x: f64) -> (f64, u64) {
-    const PIO2_HI: f64 = f64::from_bits(0x3FF9_21FB_5440_0000);
-    const PIO2_LO: f64 = f64::from_bits(0x3DD0_B461_1A62_6331);
-    let shifted = x * std::f64::consts::FRAC_2_PI + SHIFTER;
-    let n = shifted - SHIFTER;
-    ((x - n * PIO2_HI) - n * PIO2_LO, shifted.to_bits() & 3)
-}
-
 /// (sin y, cos y) turned by `quadrant` quarter turns, with selects: (sin, cos) → (cos, −sin)
-/// → (−sin, −cos) → (−cos, sin).
+/// → (−sin, −cos) → (−cos, sin). [`sin_cos`]'s, and the engine's noise's in single precision.
 #[inline(always)]
 pub fn rotated<T: Copy + std::ops::Neg<Output = T>>(sin: T, cos: T, quadrant: u64) -> (T, T) {
     let odd = quadrant & 1 == 1;

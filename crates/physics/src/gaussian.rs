@@ -138,17 +138,21 @@ fn transform(w1: [u64; PAIRS], w2: [u64; PAIRS], out: &mut [f64]) {
 #[inline(always)]
 fn normals_generic(words: &mut Lanes, out: &mut [f64]) {
     let mut s = words.s;
-    for block in out.chunks_exact_mut(2 * PAIRS) {
-        let w = [(); 4].map(|_| Lanes::step(&mut s));
-        transform(pair_words(w[0], w[1]), pair_words(w[2], w[3]), block);
-    }
+    blocks(out, || Lanes::step(&mut s));
     words.s = s;
 }
 
-/// Two steps' words as one array of [`PAIRS`].
+/// Fills `out`'s whole blocks of 2·[`PAIRS`] deviates, each from four of `step`'s words per
+/// lane: the first two steps' for u₁, the last two's for u₂ ([`transform`]).
 #[inline(always)]
-fn pair_words(a: [u64; LANES], b: [u64; LANES]) -> [u64; PAIRS] {
-    std::array::from_fn(|l| if l < LANES { a[l] } else { b[l - LANES] })
+fn blocks(out: &mut [f64], mut step: impl FnMut() -> [u64; LANES]) {
+    let pair = |a: [u64; LANES], b: [u64; LANES]| -> [u64; PAIRS] {
+        std::array::from_fn(|l| if l < LANES { a[l] } else { b[l - LANES] })
+    };
+    for block in out.chunks_exact_mut(2 * PAIRS) {
+        let w = [(); 4].map(|_| step());
+        transform(pair(w[0], w[1]), pair(w[2], w[3]), block);
+    }
 }
 
 /// [`normals_generic`] with the lanes' step in one AVX-512 register per state word (the
@@ -177,10 +181,7 @@ fn normals_avx512(words: &mut Lanes, out: &mut [f64]) {
         unsafe { _mm512_storeu_si512(words.as_mut_ptr().cast(), w) };
         words
     };
-    for block in out.chunks_exact_mut(2 * PAIRS) {
-        let w = [(); 4].map(|_| step(&mut st));
-        transform(pair_words(w[0], w[1]), pair_words(w[2], w[3]), block);
-    }
+    blocks(out, || step(&mut st));
     for (word, v) in words.s.iter_mut().zip(st) {
         // SAFETY: each state word holds eight u64.
         unsafe { _mm512_storeu_si512(word.as_mut_ptr().cast(), v) };
@@ -223,10 +224,7 @@ fn normals_avx2(words: &mut Lanes, out: &mut [f64]) {
         }
         words
     };
-    for block in out.chunks_exact_mut(2 * PAIRS) {
-        let w = [(); 4].map(|_| step(&mut st));
-        transform(pair_words(w[0], w[1]), pair_words(w[2], w[3]), block);
-    }
+    blocks(out, || step(&mut st));
     for (k, word) in words.s.iter_mut().enumerate() {
         for h in 0..2 {
             // SAFETY: lanes 4h..4h + 4 of a state word are four u64.
